@@ -1,0 +1,44 @@
+//! `cargo xtask`: accel's project automation, in plain Rust rather than shell.
+//!
+//! - `cargo xtask bench`: the benchmark suite (the project's main job);
+//! - `cargo xtask embedded`: builds `accel-core` for a bare-metal Cortex-M target,
+//!   with and without `alloc`, to prove the core stays `no_std`.
+
+mod embedded;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  bench      run accel's benchmark suite
+  embedded   build accel-core for thumbv7em-none-eabihf (no_std, with and without alloc)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("embedded") => embedded::run(&args[1..]),
+        Some("bench") => Err("the benchmark suite is not built yet".to_string()),
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprint!("xtask: error: unknown command `{other}`\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+        None => {
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
