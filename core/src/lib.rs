@@ -19,3 +19,8 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+
+pub mod banded;
+pub mod ir;
+pub mod math;
+pub mod partition;

@@ -1,0 +1,1 @@
+//! The BlockBandedMatrices.jl storage layout of a banded-block-banded matrix.

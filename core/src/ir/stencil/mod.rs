@@ -1,0 +1,1 @@
+//! The Stencil pattern: relative-offset neighbourhoods, boundary modes, iteration.
