@@ -1,1 +1,0 @@
-//! The BlockBandedMatrices.jl storage layout of a banded-block-banded matrix.
