@@ -554,6 +554,23 @@ impl<S: AsRef<[usize]>> BandedBlockBandedSizes<S> {
 
     /// The contiguous storage range of the block columns `Js` (a run `a..b`,
     /// `b ≤ M`): `coloff[a]·ld .. coloff[b]·ld`. Panics if `b > M` or `a > b`.
+    ///
+    /// This is how a parallel fill hands out disjoint `&mut` storage: split the
+    /// block columns by their entry counts, then cut the storage at the runs' ends.
+    ///
+    /// ```
+    /// use accel_core::banded::BandedBlockBandedSizes;
+    /// use accel_core::partition::weighted_bounds;
+    /// let s = BandedBlockBandedSizes::new(&[3; 8], &[3; 6], 1, 2, 0, 1).unwrap();
+    /// let costs: Vec<u64> = (0..s.col_blocks()).map(|j| s.column_entries(j) as u64).collect();
+    /// let mut bounds = [0; 3]; // two workers
+    /// weighted_bounds(&costs, &mut bounds).unwrap();
+    /// let mut storage = vec![0.0f64; s.storage_len()];
+    /// let cut = s.block_columns_range(bounds[0]..bounds[1]).end;
+    /// let (left, right) = storage.split_at_mut(cut);
+    /// assert_eq!(left.len() + right.len(), s.storage_len());
+    /// assert_eq!(s.block_columns_range(bounds[1]..bounds[2]), cut..s.storage_len());
+    /// ```
     #[inline]
     pub fn block_columns_range(&self, block_cols: Range<usize>) -> Range<usize> {
         assert!(
