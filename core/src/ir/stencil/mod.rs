@@ -1,1 +1,210 @@
-//! The Stencil pattern: relative-offset neighbourhoods, boundary modes, iteration.
+//! The Stencil pattern: relative-offset neighbourhoods, boundary modes, Jacobi
+//! iteration with buffer rotation, and the serial executors the pool builds on.
+//!
+//! # What a stencil computes
+//! A [`Stencil`] pairs a per-point computation (a [`RowKernel`]: linear
+//! [`LinearTaps`] or a general [`ExprKernel`] closure) over a 2-D `f32` plane of
+//! `Shape { width, height }` (row-major, `width` values per row) with a
+//! [`Boundary`] mode and an iteration count. Iteration is Jacobi: every iteration
+//! reads only the previous iteration's plane. The semantics (DESIGN.md §5.3):
+//! * both ping-pong buffers start as copies of the input, so under
+//!   [`Boundary::Skip`] the frame of width `r` keeps the input's values;
+//! * with [`Boundary::Skip`], a plane smaller than `2r + 1` in either dimension is
+//!   returned unchanged, and so is any plane after 0 iterations;
+//! * the result is always in the caller's buffer, whatever the parity of the
+//!   iteration count.
+//!
+//! # Executors
+//! * [`Stencil::run_reference`]: one iteration at a time over the whole plane;
+//!   simple, and the definition the others are tested against.
+//! * [`Stencil::run_band`]: the temporally blocked engine. It advances one band of
+//!   rows by several iterations ("levels") in one pass over a read-only source
+//!   plane, writing only that band of the destination; [`Stencil::run_blocked`]
+//!   drives it serially, and the pool drives it with one band per worker and a
+//!   barrier between passes (see [`blocked`]).
+//!
+//! All executors work on caller-provided slices and scratch (no heap); with the
+//! `alloc` feature, [`Stencil::apply`] and [`Stencil::apply_reference`] allocate
+//! the scratch themselves. They produce bit-identical results, because every value
+//! is computed by the same [`RowKernel::apply_row`] from the same neighbourhood.
+//!
+//! # Floors (DESIGN.md §6)
+//! The blur does 25 multiply-adds per point per iteration (21 operations with the
+//! mirror-symmetric plan, see [`taps`]). A plain sweep per iteration moves at least
+//! 8 B per point (read 4, write 4): 100 iterations of 7095×5322 move ≥ 30 GB,
+//! ≥ 0.67 s at ≈ 45 GB/s. Fusing `k` iterations per pass moves ≈ 8/k B per point
+//! per iteration instead; see [`BlockPlan`] for how `k` is chosen.
+//!
+//! # Vectorisation
+//! `accel-core` is `no_std` and cannot detect CPU features at run time. The row
+//! kernels and executors are `#[inline(always)]` generics, so a caller that wraps
+//! a call in a `#[target_feature(enable = "avx2,fma")]` (or `avx512f`) function
+//! gets the whole band executor compiled for that instruction set. The results do
+//! not depend on it: kernels use separate multiplies and adds, never fused ones.
+//!
+//! Only 2-D planes are supported (an N-d stencil would generalise [`Shape`] and
+//! the row window; no workload needs it yet).
+
+pub mod blocked;
+pub mod boundary;
+pub mod error;
+pub mod kernel;
+pub mod reference;
+pub mod taps;
+
+pub use blocked::{BlockPlan, Passes};
+pub use boundary::{Boundary, ParseBoundaryError};
+pub use error::StencilError;
+pub use kernel::{ExprKernel, RowKernel, Window};
+pub use taps::{GAUSSIAN_5X5, LinearTaps, MAX_TAPS, Tap};
+
+/// The largest supported radius (offsets up to ±8, a 17×17 neighbourhood).
+pub const MAX_RADIUS: usize = 8;
+
+/// Rows in a window of [`MAX_RADIUS`]; executors keep window arrays this long.
+pub(crate) const MAX_WINDOW: usize = 2 * MAX_RADIUS + 1;
+
+/// The dimensions of a row-major plane: `width` values per row, `height` rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Shape {
+    /// Values per row.
+    pub width: usize,
+    /// Number of rows.
+    pub height: usize,
+}
+
+impl Shape {
+    /// A `width × height` plane.
+    pub const fn new(width: usize, height: usize) -> Self {
+        Self { width, height }
+    }
+
+    /// `width × height`, checked.
+    ///
+    /// # Errors
+    /// [`StencilError::EmptyDimension`] if exactly one dimension is zero,
+    /// [`StencilError::SizeOverflow`] if the product overflows.
+    pub fn area(&self) -> Result<usize, StencilError> {
+        let (width, height) = (self.width, self.height);
+        if (width == 0) != (height == 0) {
+            return Err(StencilError::EmptyDimension { width, height });
+        }
+        width
+            .checked_mul(height)
+            .ok_or(StencilError::SizeOverflow { width, height })
+    }
+
+    /// Checks that a buffer of length `len` holds exactly this plane.
+    ///
+    /// # Errors
+    /// Those of [`Shape::area`], and [`StencilError::PlaneLength`].
+    pub fn check(&self, len: usize) -> Result<(), StencilError> {
+        if self.area()? != len {
+            return Err(StencilError::PlaneLength {
+                len,
+                width: self.width,
+                height: self.height,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A stencil: a per-point kernel, a boundary mode and an iteration count.
+#[derive(Clone, Debug)]
+pub struct Stencil<K> {
+    kernel: K,
+    boundary: Boundary,
+    iterations: usize,
+}
+
+impl<K: RowKernel> Stencil<K> {
+    /// A stencil applying `kernel` `iterations` times with the given boundary.
+    ///
+    /// # Errors
+    /// [`StencilError::RadiusTooLarge`] if the kernel's radius exceeds
+    /// [`MAX_RADIUS`].
+    pub fn new(kernel: K, boundary: Boundary, iterations: usize) -> Result<Self, StencilError> {
+        let radius = kernel.radius();
+        if radius > MAX_RADIUS {
+            return Err(StencilError::RadiusTooLarge {
+                radius,
+                max: MAX_RADIUS,
+            });
+        }
+        Ok(Self {
+            kernel,
+            boundary,
+            iterations,
+        })
+    }
+
+    /// The per-point kernel.
+    pub fn kernel(&self) -> &K {
+        &self.kernel
+    }
+
+    /// The boundary mode.
+    pub fn boundary(&self) -> Boundary {
+        self.boundary
+    }
+
+    /// How many Jacobi iterations are applied.
+    pub fn iterations(&self) -> usize {
+        self.iterations
+    }
+
+    /// The same stencil with a different iteration count.
+    pub fn with_iterations(mut self, iterations: usize) -> Self {
+        self.iterations = iterations;
+        self
+    }
+
+    /// The kernel's radius.
+    #[inline]
+    pub fn radius(&self) -> usize {
+        self.kernel.radius()
+    }
+
+    /// Checks that a buffer of length `len` is a valid `shape` plane for this
+    /// stencil (including, for [`Boundary::Wrap`], a radius no larger than either
+    /// dimension of a non-empty plane).
+    ///
+    /// # Errors
+    /// Those of [`Shape::check`], and [`StencilError::WrapRadiusExceedsPlane`].
+    pub fn check_plane(&self, shape: Shape, len: usize) -> Result<(), StencilError> {
+        shape.check(len)?;
+        let r = self.radius();
+        if self.boundary == Boundary::Wrap && len > 0 && (r > shape.width || r > shape.height) {
+            return Err(StencilError::WrapRadiusExceedsPlane {
+                radius: r,
+                width: shape.width,
+                height: shape.height,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether running this stencil on a `shape` plane leaves it unchanged without
+    /// computing anything: no iterations, an empty plane, or [`Boundary::Skip`] on
+    /// a plane with no interior point (smaller than `2r + 1` in a dimension).
+    pub fn leaves_unchanged(&self, shape: Shape) -> bool {
+        let side = 2 * self.radius() + 1;
+        self.iterations == 0
+            || shape.width == 0
+            || shape.height == 0
+            || (self.boundary == Boundary::Skip && (shape.width < side || shape.height < side))
+    }
+}
+
+impl Stencil<LinearTaps> {
+    /// The blur of DESIGN.md §5.3: [`GAUSSIAN_5X5`] with the given boundary and
+    /// iteration count.
+    pub fn blur(boundary: Boundary, iterations: usize) -> Self {
+        Self {
+            kernel: LinearTaps::gaussian_5x5(),
+            boundary,
+            iterations,
+        }
+    }
+}

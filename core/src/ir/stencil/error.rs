@@ -1,0 +1,180 @@
+//! Why a stencil, a plane or an executor call was rejected.
+//!
+//! Every variant carries the offending values, so that a message such as
+//! "tap offset (3, 0) lies beyond the declared radius 2" can be shown as is.
+
+use core::fmt;
+
+/// A stencil description or an executor call that cannot be run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StencilError {
+    /// The buffer does not hold `width × height` values.
+    PlaneLength {
+        /// Length of the buffer that was passed.
+        len: usize,
+        /// Declared width.
+        width: usize,
+        /// Declared height.
+        height: usize,
+    },
+    /// `width × height` (or a padded size derived from it) overflows `usize`.
+    SizeOverflow {
+        /// Declared width.
+        width: usize,
+        /// Declared height.
+        height: usize,
+    },
+    /// One dimension is zero and the other is not: such a plane has no rows of
+    /// its declared width (or rows of no width) and is almost certainly a mix-up.
+    EmptyDimension {
+        /// Declared width.
+        width: usize,
+        /// Declared height.
+        height: usize,
+    },
+    /// A tap offset lies outside the declared radius.
+    OffsetBeyondRadius {
+        /// Row offset of the tap.
+        dy: i32,
+        /// Column offset of the tap.
+        dx: i32,
+        /// Declared radius.
+        radius: usize,
+    },
+    /// The same offset appears twice in a tap list.
+    DuplicateTap {
+        /// Row offset of the repeated tap.
+        dy: i32,
+        /// Column offset of the repeated tap.
+        dx: i32,
+    },
+    /// A tap weight is NaN or infinite.
+    NonFiniteWeight {
+        /// Row offset of the tap.
+        dy: i32,
+        /// Column offset of the tap.
+        dx: i32,
+        /// The weight.
+        weight: f32,
+    },
+    /// A linear stencil with no taps at all.
+    NoTaps,
+    /// More taps than [`MAX_TAPS`](super::MAX_TAPS).
+    TooManyTaps {
+        /// Number of taps given.
+        count: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// A dense weight grid whose length is not `(2·radius + 1)²`.
+    GridLength {
+        /// Length of the grid that was passed.
+        len: usize,
+        /// Declared radius.
+        radius: usize,
+    },
+    /// The radius exceeds [`MAX_RADIUS`](super::MAX_RADIUS).
+    RadiusTooLarge {
+        /// Declared radius.
+        radius: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// With periodic boundaries a read may wrap around at most once, so the
+    /// radius must not exceed either dimension.
+    WrapRadiusExceedsPlane {
+        /// The stencil's radius.
+        radius: usize,
+        /// Plane width.
+        width: usize,
+        /// Plane height.
+        height: usize,
+    },
+    /// A band's row range does not lie inside the plane.
+    RowsOutOfRange {
+        /// First row of the band.
+        start: usize,
+        /// One past the last row of the band.
+        end: usize,
+        /// Plane height.
+        height: usize,
+    },
+    /// The destination band does not hold `rows × width` values.
+    BandLength {
+        /// Length of the destination band.
+        len: usize,
+        /// Number of rows in the band.
+        rows: usize,
+        /// Plane width.
+        width: usize,
+    },
+    /// A strip width of zero was requested.
+    ZeroStripWidth,
+    /// The caller's scratch buffer is shorter than the executor needs.
+    ScratchTooShort {
+        /// Length of the scratch buffer that was passed.
+        len: usize,
+        /// Length needed.
+        needed: usize,
+    },
+}
+
+impl fmt::Display for StencilError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::PlaneLength { len, width, height } => write!(
+                f,
+                "buffer holds {len} values but the plane is {width}×{height}"
+            ),
+            Self::SizeOverflow { width, height } => {
+                write!(f, "plane size {width}×{height} overflows usize")
+            }
+            Self::EmptyDimension { width, height } => write!(
+                f,
+                "plane {width}×{height} has one zero and one nonzero dimension"
+            ),
+            Self::OffsetBeyondRadius { dy, dx, radius } => write!(
+                f,
+                "tap offset ({dy}, {dx}) lies beyond the declared radius {radius}"
+            ),
+            Self::DuplicateTap { dy, dx } => write!(f, "tap offset ({dy}, {dx}) appears twice"),
+            Self::NonFiniteWeight { dy, dx, weight } => {
+                write!(f, "tap ({dy}, {dx}) has non-finite weight {weight}")
+            }
+            Self::NoTaps => f.write_str("linear stencil has no taps"),
+            Self::TooManyTaps { count, max } => {
+                write!(f, "{count} taps given, at most {max} are supported")
+            }
+            Self::GridLength { len, radius } => write!(
+                f,
+                "weight grid has {len} values but radius {radius} needs {}",
+                (2 * radius + 1) * (2 * radius + 1)
+            ),
+            Self::RadiusTooLarge { radius, max } => {
+                write!(f, "radius {radius} exceeds the maximum {max}")
+            }
+            Self::WrapRadiusExceedsPlane {
+                radius,
+                width,
+                height,
+            } => write!(
+                f,
+                "wrap boundary: radius {radius} exceeds the {width}×{height} plane"
+            ),
+            Self::RowsOutOfRange { start, end, height } => {
+                write!(f, "band rows {start}..{end} do not lie in 0..{height}")
+            }
+            Self::BandLength { len, rows, width } => write!(
+                f,
+                "destination band holds {len} values but {rows} rows of width {width} need {}",
+                rows.saturating_mul(width)
+            ),
+            Self::ZeroStripWidth => f.write_str("strip width must be at least 1"),
+            Self::ScratchTooShort { len, needed } => {
+                write!(f, "scratch holds {len} values but {needed} are needed")
+            }
+        }
+    }
+}
+
+impl core::error::Error for StencilError {}

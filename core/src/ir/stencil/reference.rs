@@ -1,0 +1,164 @@
+//! The reference executor: one Jacobi iteration at a time over the whole plane.
+//!
+//! It is the literal reading of the semantics: both ping-pong buffers start as
+//! copies of the input; each iteration builds, for the non-skip modes, a padded
+//! copy of the previous plane (`r` extra rows and columns on every side filled by
+//! the boundary rule) and computes every output row from `2r + 1` rows of it; for
+//! [`Boundary::Skip`] it computes only the interior rows and columns, so the frame
+//! keeps its values. The result is copied into the caller's buffer if the
+//! iteration count left it in the other one.
+
+use super::{Boundary, MAX_WINDOW, RowKernel, Shape, Stencil, StencilError};
+
+impl<K: RowKernel> Stencil<K> {
+    /// Scratch length [`Stencil::run_reference`] needs for a `shape` plane: the
+    /// second ping-pong plane, plus a padded plane `(w + 2r)(h + 2r)` for the
+    /// non-skip boundaries.
+    ///
+    /// # Errors
+    /// Those of [`Shape::area`], or [`StencilError::SizeOverflow`].
+    pub fn reference_scratch_len(&self, shape: Shape) -> Result<usize, StencilError> {
+        let n = shape.area()?;
+        if self.boundary() == Boundary::Skip {
+            return Ok(n);
+        }
+        padded_len(shape, self.radius())
+            .and_then(|p| p.checked_add(n))
+            .ok_or(StencilError::SizeOverflow {
+                width: shape.width,
+                height: shape.height,
+            })
+    }
+
+    /// Applies the stencil to `plane` in place, one iteration at a time.
+    ///
+    /// `scratch` must hold at least [`Stencil::reference_scratch_len`] values; its
+    /// contents are ignored and left unspecified.
+    ///
+    /// # Errors
+    /// Those of [`Stencil::check_plane`] and [`Stencil::reference_scratch_len`],
+    /// and [`StencilError::ScratchTooShort`].
+    pub fn run_reference(
+        &self,
+        plane: &mut [f32],
+        shape: Shape,
+        scratch: &mut [f32],
+    ) -> Result<(), StencilError> {
+        self.check_plane(shape, plane.len())?;
+        if self.leaves_unchanged(shape) {
+            return Ok(());
+        }
+        let needed = self.reference_scratch_len(shape)?;
+        if scratch.len() < needed {
+            return Err(StencilError::ScratchTooShort {
+                len: scratch.len(),
+                needed,
+            });
+        }
+        let (other, padded) = scratch[..needed].split_at_mut(plane.len());
+        other.copy_from_slice(plane);
+        let mut in_plane = true;
+        for _ in 0..self.iterations() {
+            if in_plane {
+                self.sweep(plane, other, shape, padded);
+            } else {
+                self.sweep(other, plane, shape, padded);
+            }
+            in_plane = !in_plane;
+        }
+        if !in_plane {
+            plane.copy_from_slice(other);
+        }
+        Ok(())
+    }
+
+    /// Like [`Stencil::run_reference`], allocating the scratch.
+    ///
+    /// # Errors
+    /// Those of [`Stencil::run_reference`].
+    #[cfg(feature = "alloc")]
+    pub fn apply_reference(&self, plane: &mut [f32], shape: Shape) -> Result<(), StencilError> {
+        self.check_plane(shape, plane.len())?;
+        if self.leaves_unchanged(shape) {
+            return Ok(());
+        }
+        let mut scratch = alloc::vec![0.0f32; self.reference_scratch_len(shape)?];
+        self.run_reference(plane, shape, &mut scratch)
+    }
+
+    /// One Jacobi iteration `src → dst`. Under [`Boundary::Skip`] the frame of
+    /// `dst` is not written.
+    fn sweep(&self, src: &[f32], dst: &mut [f32], shape: Shape, padded: &mut [f32]) {
+        let (w, h, r) = (shape.width, shape.height, self.radius());
+        let mut window: [&[f32]; MAX_WINDOW] = [&[]; MAX_WINDOW];
+        let side = 2 * r + 1;
+        if self.boundary() == Boundary::Skip {
+            for y in r..h - r {
+                for (t, row) in window[..side].iter_mut().enumerate() {
+                    let yy = y + t - r;
+                    *row = &src[yy * w..yy * w + w];
+                }
+                let out = &mut dst[y * w + r..y * w + w - r];
+                self.kernel().apply_row(&window[..side], out);
+            }
+            return;
+        }
+        let pw = w + 2 * r;
+        let padded = &mut padded[..pw * (h + 2 * r)];
+        for (py, prow) in padded.chunks_exact_mut(pw).enumerate() {
+            let y = py as isize - r as isize;
+            match self.boundary().source_row(y, h) {
+                Some(yy) => {
+                    let row = &src[yy * w..yy * w + w];
+                    for (px, p) in prow.iter_mut().enumerate() {
+                        let x = px as isize - r as isize;
+                        *p = self.boundary().source_col(x, w).map_or(0.0, |xx| row[xx]);
+                    }
+                }
+                None => prow.fill(0.0),
+            }
+        }
+        for (y, out) in dst.chunks_exact_mut(w).enumerate() {
+            for (t, row) in window[..side].iter_mut().enumerate() {
+                *row = &padded[(y + t) * pw..(y + t + 1) * pw];
+            }
+            self.kernel().apply_row(&window[..side], out);
+        }
+    }
+}
+
+/// `(w + 2r)(h + 2r)`, checked.
+fn padded_len(shape: Shape, r: usize) -> Option<usize> {
+    let pw = shape.width.checked_add(2 * r)?;
+    let ph = shape.height.checked_add(2 * r)?;
+    pw.checked_mul(ph)
+}
+
+impl Boundary {
+    /// The source row for virtual row `y` of a plane `n` rows high, or `None` if
+    /// the read is zero. Only meaningful for the modes that read outside.
+    #[inline]
+    pub(crate) fn source_row(self, y: isize, n: usize) -> Option<usize> {
+        self.source_index(y, n)
+    }
+
+    /// The source column for virtual column `x` of a row `n` wide, or `None` if
+    /// the read is zero.
+    #[inline]
+    pub(crate) fn source_col(self, x: isize, n: usize) -> Option<usize> {
+        self.source_index(x, n)
+    }
+
+    #[inline]
+    fn source_index(self, i: isize, n: usize) -> Option<usize> {
+        let n = n as isize;
+        if (0..n).contains(&i) {
+            return Some(i as usize);
+        }
+        match self {
+            Boundary::Wrap => Some(i.rem_euclid(n) as usize),
+            Boundary::Clamp => Some(i.clamp(0, n - 1) as usize),
+            Boundary::ZeroSrc | Boundary::Skip => None,
+        }
+    }
+}
