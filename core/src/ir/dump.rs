@@ -1,0 +1,207 @@
+//! The readable dump of a program: what it reads and returns, and each loop with its
+//! range, the patterns fused into it, its inputs and outputs, and its operations.
+//!
+//! This answers the question ParallelAccelerator users could not: "what did my program
+//! become?". Print a program before and after [`Program::optimize`] to see the fusion:
+//!
+//! ```text
+//! program f64: 5 inputs, 1 result array, 1 reduction, 1 loop (28 temporaries eliminated)
+//!   input   spt[1000], strike[1000], rate[1000], vol[1000], time[1000]
+//!   result  put[1000]
+//!   reduce  checksum = sum
+//! loop 0 over i in 0..1000: map+reduce (fused from 29 maps, 1 reduce), 28 ops
+//!   reads   spt, strike, rate, vol, time
+//!   writes  put
+//!   reduces checksum
+//!   %0 = div spt[i], strike[i]
+//!   ...
+//! ```
+//!
+//! Operands are printed inline: `x[i]`, `x[i-1]`, constants, `i`; `%k` is the k-th
+//! computed value of the loop.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use super::graph::{Expr, NodeId};
+use super::program::{ArrayRole, PatternKind, Program};
+use super::real::DType;
+
+fn offset_suffix(off: isize) -> String {
+    match off {
+        0 => String::new(),
+        o if o > 0 => alloc::format!("+{o}"),
+        o => alloc::format!("{o}"),
+    }
+}
+
+impl Program {
+    fn operand(&self, id: NodeId, local: &[Option<usize>]) -> String {
+        match self.graph.expr(id) {
+            Expr::Load { array, offset } => {
+                alloc::format!("{}[i{}]", self.array(array).name, offset_suffix(offset))
+            }
+            Expr::Const { bits } => match self.dtype {
+                DType::F64 => alloc::format!("{:?}", f64::from_bits(bits)),
+                DType::F32 => alloc::format!("{:?}", f64::from_bits(bits) as f32),
+            },
+            Expr::Bool(b) => alloc::format!("{b}"),
+            Expr::Index { offset } => alloc::format!("i{}", offset_suffix(offset)),
+            _ => alloc::format!("%{}", local[id.index()].expect("computed before use")),
+        }
+    }
+
+    fn fmt_loop(&self, f: &mut fmt::Formatter<'_>, index: usize) -> fmt::Result {
+        let l = &self.loops[index];
+        let mut kinds: Vec<PatternKind> = l.patterns.clone();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let label: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+        let counts = self.op_counts(index);
+        write!(
+            f,
+            "loop {index} over i in {}..{}: {}",
+            l.domain.start,
+            l.domain.end,
+            label.join("+")
+        )?;
+        if l.patterns.len() > 1 {
+            let parts: Vec<String> = kinds
+                .iter()
+                .map(|&k| {
+                    let n = l.patterns.iter().filter(|&&p| p == k).count();
+                    alloc::format!("{n} {}{}", k.name(), if n == 1 { "" } else { "s" })
+                })
+                .collect();
+            write!(f, " (fused from {})", parts.join(", "))?;
+        }
+        writeln!(f, ", {} ops", counts.computing())?;
+        let reads: Vec<&str> = self
+            .loop_reads(index)
+            .into_iter()
+            .map(|a| self.array(a).name.as_str())
+            .collect();
+        if !reads.is_empty() {
+            writeln!(f, "  reads   {}", reads.join(", "))?;
+        }
+        if !l.outputs.is_empty() {
+            let w: Vec<&str> = l
+                .outputs
+                .iter()
+                .map(|o| self.array(o.0).name.as_str())
+                .collect();
+            writeln!(f, "  writes  {}", w.join(", "))?;
+        }
+        if !l.reductions.is_empty() {
+            let r: Vec<&str> = l
+                .reductions
+                .iter()
+                .map(|r| self.reductions[r.0.index()].name.as_str())
+                .collect();
+            writeln!(f, "  reduces {}", r.join(", "))?;
+        }
+        let mut local: Vec<Option<usize>> = alloc::vec![None; self.graph.len()];
+        let mut next = 0;
+        for id in self.loop_nodes(index) {
+            let e = self.graph.expr(id);
+            let text = match e {
+                Expr::Unary(op, a) => alloc::format!("{op} {}", self.operand(a, &local)),
+                Expr::Binary(op, a, b) => alloc::format!(
+                    "{op} {}, {}",
+                    self.operand(a, &local),
+                    self.operand(b, &local)
+                ),
+                Expr::Select(c, a, b) => alloc::format!(
+                    "select {}, {}, {}",
+                    self.operand(c, &local),
+                    self.operand(a, &local),
+                    self.operand(b, &local)
+                ),
+                _ => continue,
+            };
+            local[id.index()] = Some(next);
+            writeln!(f, "  %{next} = {text}")?;
+            next += 1;
+        }
+        let shift = offset_suffix(-(l.domain.start as isize));
+        for &(a, n) in &l.outputs {
+            writeln!(
+                f,
+                "  {}[i{shift}] = {}",
+                self.array(a).name,
+                self.operand(n, &local)
+            )?;
+        }
+        for &(r, n) in &l.reductions {
+            let d = &self.reductions[r.index()];
+            writeln!(
+                f,
+                "  {} = {} over {}",
+                d.name,
+                d.op,
+                self.operand(n, &local)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Program {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |role: ArrayRole| -> Vec<String> {
+            self.arrays
+                .iter()
+                .enumerate()
+                .filter(|(i, a)| {
+                    a.role == role
+                        && (role != ArrayRole::Temp
+                            || self.producer(super::graph::ArrayId(*i as u32)).is_some())
+                })
+                .map(|(_, a)| alloc::format!("{}[{}]", a.name, a.len))
+                .collect()
+        };
+        let inputs = list(ArrayRole::Input);
+        let results = list(ArrayRole::Result);
+        let temps = list(ArrayRole::Temp);
+        let all_temps = self
+            .arrays
+            .iter()
+            .filter(|a| a.role == ArrayRole::Temp)
+            .count();
+        let plural = |n: usize, w: &str| match (n, w) {
+            (1, _) => alloc::format!("1 {w}"),
+            (_, "temporary") => alloc::format!("{n} temporaries"),
+            _ => alloc::format!("{n} {w}s"),
+        };
+        write!(
+            f,
+            "program {}: {}, {}, {}, {}",
+            self.dtype,
+            plural(inputs.len(), "input"),
+            plural(results.len(), "result array"),
+            plural(self.reductions.len(), "reduction"),
+            plural(self.loops.len(), "loop")
+        )?;
+        if all_temps > temps.len() {
+            write!(
+                f,
+                " ({} eliminated)",
+                plural(all_temps - temps.len(), "temporary")
+            )?;
+        }
+        writeln!(f)?;
+        for (what, items) in [("input", &inputs), ("result", &results), ("temp", &temps)] {
+            if !items.is_empty() {
+                writeln!(f, "  {what:<7} {}", items.join(", "))?;
+            }
+        }
+        for r in &self.reductions {
+            writeln!(f, "  reduce  {} = {}", r.name, r.op)?;
+        }
+        for i in 0..self.loops.len() {
+            self.fmt_loop(f, i)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,478 @@
+//! Running a plan: a stage over one range of its index space, chunk by chunk.
+//!
+//! [`Stage::run_range`] is the unit a parallel runtime schedules: it reads whole input
+//! arrays, writes only the caller's sub-slices of the outputs for that range, and returns
+//! the range's reduction partials, so disjoint ranges can run on different threads with
+//! no synchronisation and no `unsafe`. Everything below it is `#[inline(always)]`: a
+//! caller that wraps the call in a `#[target_feature(enable = "avx2,fma")]` function gets
+//! the whole interpreter, every per-op loop included, compiled for that ISA.
+//! (Rust never contracts `a * b + c` into an FMA, so results do not depend on the ISA.)
+
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use super::error::IrError;
+use super::op::{BinOp, LANES, UnOp, select_value};
+use super::plan::{Dst, Instr, Plan, Src, Stage};
+use super::real::Element;
+
+/// Per-thread working memory for [`Stage::run_range`]: register blocks and reduction
+/// lanes. It grows on first use and is then reused without allocating.
+#[derive(Clone, Debug, Default)]
+pub struct Scratch<T> {
+    regs: Vec<T>,
+    lanes: Vec<[T; LANES]>,
+    partials: Vec<T>,
+}
+
+impl<T: Element> Scratch<T> {
+    /// Empty scratch space.
+    pub fn new() -> Scratch<T> {
+        Scratch {
+            regs: Vec::new(),
+            lanes: Vec::new(),
+            partials: Vec::new(),
+        }
+    }
+}
+
+/// An operand resolved for one chunk.
+#[derive(Clone, Copy)]
+enum Operand<'a, T> {
+    Slice(&'a [T]),
+    Scalar(T),
+}
+
+impl<'a, T: Copy> Operand<'a, T> {
+    #[inline(always)]
+    fn slice(self) -> &'a [T] {
+        match self {
+            Operand::Slice(s) => s,
+            Operand::Scalar(_) => unreachable!("the compiler gives scalars their own block here"),
+        }
+    }
+}
+
+/// The register file minus the block being written.
+struct Regs<'a, T> {
+    below: &'a [T],
+    above: &'a [T],
+    skip: usize,
+    chunk: usize,
+}
+
+impl<'a, T: Copy> Regs<'a, T> {
+    #[inline(always)]
+    fn block(&self, r: u32, len: usize) -> &'a [T] {
+        let r = r as usize;
+        if r < self.skip {
+            &self.below[r * self.chunk..][..len]
+        } else {
+            &self.above[(r - self.skip - 1) * self.chunk..][..len]
+        }
+    }
+}
+
+/// Where one chunk is: absolute start, length, and position in the output sub-slices.
+#[derive(Clone, Copy)]
+struct Chunk {
+    base: usize,
+    len: usize,
+    out_off: usize,
+}
+
+#[inline(always)]
+fn operand<'a, T: Copy>(
+    s: Src<T>,
+    regs: &Regs<'a, T>,
+    inputs: &[&'a [T]],
+    c: Chunk,
+) -> Operand<'a, T> {
+    match s {
+        Src::Reg(r) => Operand::Slice(regs.block(r, c.len)),
+        Src::In { slot, offset } => {
+            let start = (c.base as isize + offset) as usize;
+            Operand::Slice(&inputs[slot as usize][start..start + c.len])
+        }
+        Src::Const(v) => Operand::Scalar(v),
+    }
+}
+
+/// Runs `f` on the destination block and a view of the other registers.
+#[inline(always)]
+fn with_dst<'a, T: Copy>(
+    dst: Dst,
+    regs: &'a mut [T],
+    outputs: &'a mut [&mut [T]],
+    chunk: usize,
+    c: Chunk,
+    f: impl FnOnce(&mut [T], Regs<'_, T>),
+) {
+    match dst {
+        Dst::Reg(r) => {
+            let r = r as usize;
+            let (below, rest) = regs.split_at_mut(r * chunk);
+            let (block, above) = rest.split_at_mut(chunk);
+            f(
+                &mut block[..c.len],
+                Regs {
+                    below,
+                    above,
+                    skip: r,
+                    chunk,
+                },
+            )
+        }
+        Dst::Out(k) => f(
+            &mut outputs[k as usize][c.out_off..c.out_off + c.len],
+            Regs {
+                below: regs,
+                above: &[],
+                skip: usize::MAX,
+                chunk,
+            },
+        ),
+    }
+}
+
+#[inline(always)]
+fn map1<T: Copy>(d: &mut [T], a: &[T], f: impl Fn(T) -> T) {
+    for (d, &a) in d.iter_mut().zip(a) {
+        *d = f(a);
+    }
+}
+
+#[inline(always)]
+fn map2<T: Copy>(d: &mut [T], a: Operand<'_, T>, b: Operand<'_, T>, f: impl Fn(T, T) -> T) {
+    match (a, b) {
+        (Operand::Slice(a), Operand::Slice(b)) => {
+            for ((d, &a), &b) in d.iter_mut().zip(a).zip(b) {
+                *d = f(a, b);
+            }
+        }
+        (Operand::Slice(a), Operand::Scalar(b)) => {
+            for (d, &a) in d.iter_mut().zip(a) {
+                *d = f(a, b);
+            }
+        }
+        (Operand::Scalar(a), Operand::Slice(b)) => {
+            for (d, &b) in d.iter_mut().zip(b) {
+                *d = f(a, b);
+            }
+        }
+        (Operand::Scalar(a), Operand::Scalar(b)) => d.fill(f(a, b)),
+    }
+}
+
+#[inline(always)]
+fn unary<T: Element>(op: UnOp, d: &mut [T], a: &[T]) {
+    macro_rules! each {
+        ($($v:ident),*) => {
+            match op { $(UnOp::$v => map1(d, a, |x| UnOp::$v.apply(x)),)* }
+        };
+    }
+    each!(Neg, Abs, Sqrt, Exp, Ln, Log10, Erf, Not)
+}
+
+#[inline(always)]
+fn binary<T: Element>(op: BinOp, d: &mut [T], a: Operand<'_, T>, b: Operand<'_, T>) {
+    macro_rules! each {
+        ($($v:ident),*) => {
+            match op { $(BinOp::$v => map2(d, a, b, |x, y| BinOp::$v.apply(x, y)),)* }
+        };
+    }
+    each!(
+        Add, Sub, Mul, Div, Min, Max, Lt, Le, Gt, Ge, Eq, Ne, And, Or
+    )
+}
+
+impl<T: Element> Stage<T> {
+    fn check(
+        &self,
+        range: &Range<usize>,
+        inputs: &[&[T]],
+        outputs: &[&mut [T]],
+    ) -> Result<(), IrError> {
+        if range.start > range.end || range.start < self.domain.start || range.end > self.domain.end
+        {
+            return Err(IrError::RangeOutsideDomain {
+                range: range.clone(),
+                domain: self.domain.clone(),
+            });
+        }
+        for (what, expected, found) in [
+            ("inputs", self.inputs.len(), inputs.len()),
+            ("outputs", self.outputs.len(), outputs.len()),
+        ] {
+            if expected != found {
+                return Err(IrError::ArgumentCount {
+                    what,
+                    expected,
+                    found,
+                });
+            }
+        }
+        for (k, x) in inputs.iter().enumerate() {
+            if x.len() != self.input_lens[k] {
+                return Err(IrError::ArgumentLength {
+                    what: "input",
+                    array: self.input_names[k].clone(),
+                    expected: self.input_lens[k],
+                    found: x.len(),
+                });
+            }
+        }
+        for (k, y) in outputs.iter().enumerate() {
+            if y.len() != range.len() {
+                return Err(IrError::ArgumentLength {
+                    what: "output",
+                    array: self.output_names[k].clone(),
+                    expected: range.len(),
+                    found: y.len(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the loop for the indices in `range` (a sub-range of [`Stage::domain`]) and
+    /// returns the reduction partials for that range, in [`Stage::reductions`] order
+    /// (combine partials of consecutive ranges with [`ReduceOp::combine`](crate::ir::ReduceOp::combine)).
+    ///
+    /// `inputs` are the whole arrays of [`Stage::inputs`]; `outputs` are, for each array of
+    /// [`Stage::outputs`], the sub-slice for `range` (`range.len()` elements: element `i`
+    /// of the loop goes to `outputs[k][i - range.start]`). The partial of a range is
+    /// a function of the range and the data only (lane order of
+    /// [`ReduceOp`](crate::ir::ReduceOp)), never of the chunk size.
+    ///
+    /// ```
+    /// use accel_core::ir::{Builder, DType, Plan, Scratch, ReduceOp};
+    /// let b = Builder::new(DType::F64);
+    /// let x = b.input("x", 10)?;
+    /// let y = b.output("y", x * 2.0)?;
+    /// b.sum("s", y)?;
+    /// let mut p = b.finish()?;
+    /// p.optimize();
+    /// let plan = Plan::<f64>::compile(&p)?;
+    /// let stage = &plan.stages()[0];
+    /// let xs: Vec<f64> = (0..10).map(f64::from).collect();
+    /// let mut ys = vec![0.0; 10];
+    /// // What a parallel runtime does: disjoint ranges, one scratch per thread.
+    /// let (lo, hi) = ys.split_at_mut(4);
+    /// let mut scratch = Scratch::new();
+    /// let a = stage.run_range(0..4, &[&xs], &mut [lo], &mut scratch)?[0];
+    /// let b = stage.run_range(4..10, &[&xs], &mut [hi], &mut scratch)?[0];
+    /// assert_eq!(ReduceOp::Sum.combine(a, b), 90.0);
+    /// assert_eq!(ys[9], 18.0);
+    /// # Ok::<(), accel_core::ir::IrError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`IrError::RangeOutsideDomain`], [`IrError::ArgumentCount`] or
+    /// [`IrError::ArgumentLength`]; nothing is written then.
+    #[inline(always)]
+    pub fn run_range<'s>(
+        &self,
+        range: Range<usize>,
+        inputs: &[&[T]],
+        outputs: &mut [&mut [T]],
+        scratch: &'s mut Scratch<T>,
+    ) -> Result<&'s [T], IrError> {
+        self.check(&range, inputs, outputs)?;
+        let nred = self.reductions.len();
+        let need = self.nregs * self.chunk;
+        if scratch.regs.len() < need {
+            scratch.regs.resize(need, T::ZERO);
+        }
+        scratch.lanes.clear();
+        scratch
+            .lanes
+            .extend(self.reductions.iter().map(|&(_, op)| op.new_lanes::<T>()));
+        let mut base = range.start;
+        while base < range.end {
+            let len = self.chunk.min(range.end - base);
+            let c = Chunk {
+                base,
+                len,
+                out_off: base - range.start,
+            };
+            self.run_chunk(c, inputs, outputs, &mut scratch.regs, &mut scratch.lanes);
+            base += len;
+        }
+        scratch.partials.clear();
+        scratch.partials.extend(
+            self.reductions
+                .iter()
+                .zip(&scratch.lanes)
+                .map(|(&(_, op), &l)| op.finish_lanes(l)),
+        );
+        Ok(&scratch.partials[..nred])
+    }
+
+    #[inline(always)]
+    fn run_chunk(
+        &self,
+        c: Chunk,
+        inputs: &[&[T]],
+        outputs: &mut [&mut [T]],
+        regs: &mut [T],
+        lanes: &mut [[T; LANES]],
+    ) {
+        let chunk = self.chunk;
+        for ins in &self.code {
+            match *ins {
+                Instr::Fill { dst, value } => {
+                    with_dst(dst, regs, outputs, chunk, c, |d, _| d.fill(value))
+                }
+                Instr::Iota { dst, offset } => with_dst(dst, regs, outputs, chunk, c, |d, _| {
+                    let first = c.base as i64 + offset as i64;
+                    for (j, d) in d.iter_mut().enumerate() {
+                        *d = T::from_index(first + j as i64);
+                    }
+                }),
+                Instr::Un { op, dst, a } => with_dst(dst, regs, outputs, chunk, c, |d, r| {
+                    unary(op, d, operand(a, &r, inputs, c).slice())
+                }),
+                Instr::Bin { op, dst, a, b } => with_dst(dst, regs, outputs, chunk, c, |d, r| {
+                    binary(op, d, operand(a, &r, inputs, c), operand(b, &r, inputs, c))
+                }),
+                Instr::Select { dst, c: cs, a, b } => {
+                    with_dst(dst, regs, outputs, chunk, c, |d, r| {
+                        let (cv, av, bv) = (
+                            operand(cs, &r, inputs, c).slice(),
+                            operand(a, &r, inputs, c).slice(),
+                            operand(b, &r, inputs, c).slice(),
+                        );
+                        for (((d, &x), &y), &z) in d.iter_mut().zip(cv).zip(av).zip(bv) {
+                            *d = select_value(x, y, z);
+                        }
+                    })
+                }
+                Instr::Store { out, src } => {
+                    let r = Regs {
+                        below: regs,
+                        above: &[],
+                        skip: usize::MAX,
+                        chunk,
+                    };
+                    let s = operand(src, &r, inputs, c);
+                    let d = &mut outputs[out as usize][c.out_off..c.out_off + c.len];
+                    match s {
+                        Operand::Slice(s) => d.copy_from_slice(s),
+                        Operand::Scalar(v) => d.fill(v),
+                    }
+                }
+                Instr::Acc { red, src } => {
+                    let r = Regs {
+                        below: regs,
+                        above: &[],
+                        skip: usize::MAX,
+                        chunk,
+                    };
+                    let s = operand(src, &r, inputs, c).slice();
+                    let (_, op) = self.reductions[red as usize];
+                    op.fold_lanes(&mut lanes[red as usize], s);
+                }
+            }
+        }
+    }
+}
+
+impl<T: Element> Plan<T> {
+    /// Runs the whole program serially: `inputs` and `outputs` (the result arrays, whole)
+    /// in [`Plan::inputs`] / [`Plan::results`] order; temporaries are allocated here.
+    /// Returns the reduction values in [`Plan::reductions`] order.
+    ///
+    /// # Errors
+    /// [`IrError::ArgumentCount`] or [`IrError::ArgumentLength`].
+    pub fn run(&self, inputs: &[&[T]], outputs: &mut [&mut [T]]) -> Result<Vec<T>, IrError> {
+        for (what, expected, found) in [
+            ("inputs", self.inputs.len(), inputs.len()),
+            ("outputs", self.results.len(), outputs.len()),
+        ] {
+            if expected != found {
+                return Err(IrError::ArgumentCount {
+                    what,
+                    expected,
+                    found,
+                });
+            }
+        }
+        for (what, decls, lens) in [
+            (
+                "input",
+                &self.inputs,
+                inputs.iter().map(|x| x.len()).collect::<Vec<_>>(),
+            ),
+            (
+                "output",
+                &self.results,
+                outputs.iter().map(|x| x.len()).collect(),
+            ),
+        ] {
+            for ((_, n, name), &len) in decls.iter().zip(&lens) {
+                if *n != len {
+                    return Err(IrError::ArgumentLength {
+                        what,
+                        array: name.clone(),
+                        expected: *n,
+                        found: len,
+                    });
+                }
+            }
+        }
+        let mut temps: Vec<Vec<T>> = self
+            .temps
+            .iter()
+            .map(|&(_, n)| alloc::vec![T::ZERO; n])
+            .collect();
+        let mut results: Vec<T> = self
+            .reductions
+            .iter()
+            .map(|&(_, op)| op.identity())
+            .collect();
+        let mut scratch = Scratch::new();
+        for stage in &self.stages {
+            let mut ins: Vec<Option<&[T]>> = alloc::vec![None; stage.inputs.len()];
+            let mut outs: Vec<Option<&mut [T]>> = (0..stage.outputs.len()).map(|_| None).collect();
+            let pos_in = |a| stage.inputs.iter().position(|&x| x == a);
+            let pos_out = |a| stage.outputs.iter().position(|&x| x == a);
+            for ((a, _, _), x) in self.inputs.iter().zip(inputs) {
+                if let Some(p) = pos_in(*a) {
+                    ins[p] = Some(x);
+                }
+            }
+            let arrays = self
+                .results
+                .iter()
+                .map(|r| r.0)
+                .zip(outputs.iter_mut().map(|o| &mut **o))
+                .chain(
+                    self.temps
+                        .iter()
+                        .map(|t| t.0)
+                        .zip(temps.iter_mut().map(|t| &mut t[..])),
+                );
+            for (a, x) in arrays {
+                if let Some(p) = pos_in(a) {
+                    ins[p] = Some(&*x);
+                } else if let Some(p) = pos_out(a) {
+                    outs[p] = Some(x);
+                }
+            }
+            let ins: Vec<&[T]> = ins
+                .into_iter()
+                .map(|x| x.expect("plan arrays cover stage inputs"))
+                .collect();
+            let mut outs: Vec<&mut [T]> = outs
+                .into_iter()
+                .map(|x| x.expect("plan arrays cover stage outputs"))
+                .collect();
+            let partials = stage.run_range(stage.domain(), &ins, &mut outs, &mut scratch)?;
+            for (&(r, _), &p) in stage.reductions.iter().zip(partials) {
+                results[r.index()] = p;
+            }
+        }
+        Ok(results)
+    }
+}
