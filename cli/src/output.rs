@@ -1,0 +1,140 @@
+//! Atomic output: a result either appears whole at its path or not at all.
+//!
+//! [`PendingOutput::prepare`] runs before any work: it checks the output path (not a
+//! directory, its directory exists) and creates a hidden temporary file next to it,
+//! which proves the directory is writable. The result is written into that file,
+//! flushed to disk, and [`PendingOutput::commit`] renames it over the output path in
+//! one step. If anything fails before the rename — or the process unwinds from a
+//! panic — the temporary file is deleted on drop, no output appears and a file that
+//! was already at the path is left untouched. Writing over the input works because
+//! the input is fully read before the rename.
+
+use std::fs::{self, File, Permissions};
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+use crate::error::{Error, describe_io};
+
+/// An output file being written: a temporary file waiting to be renamed into place.
+#[derive(Debug)]
+pub struct PendingOutput {
+    path: PathBuf,
+    temp: NamedTempFile,
+    keep_permissions: Option<Permissions>,
+}
+
+impl PendingOutput {
+    /// Checks `path` can be written and opens the temporary file next to it.
+    pub fn prepare(path: &Path) -> Result<Self, Error> {
+        let fail = |reason: String| Error::output(path, reason);
+        let existing = match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => return Err(fail("is a directory".to_string())),
+            Ok(meta) => Some(meta.permissions()),
+            Err(_) => None,
+        };
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        match fs::metadata(dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Err(fail(format!("'{}' is not a directory", dir.display()))),
+            Err(e) => {
+                return Err(fail(format!(
+                    "directory '{}' cannot be used: {}",
+                    dir.display(),
+                    describe_io(&e)
+                )));
+            }
+        }
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".accel-").suffix(".tmp");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Like any newly created file: 0666 less the umask.
+            builder.permissions(Permissions::from_mode(0o666));
+        }
+        let temp = builder.tempfile_in(dir).map_err(|e| {
+            fail(format!(
+                "directory '{}' is not writable: {}",
+                dir.display(),
+                describe_io(&e)
+            ))
+        })?;
+        Ok(PendingOutput {
+            path: path.to_path_buf(),
+            temp,
+            keep_permissions: existing,
+        })
+    }
+
+    /// The temporary file to write the result into.
+    pub fn file(&mut self) -> &mut File {
+        self.temp.as_file_mut()
+    }
+
+    /// Flushes the temporary file to disk and renames it over the output path.
+    pub fn commit(self) -> Result<(), Error> {
+        let path = self.path;
+        let fail = |reason: String| Error::output(&path, reason);
+        let file = self.temp.as_file();
+        if let Some(perms) = self.keep_permissions {
+            file.set_permissions(perms)
+                .map_err(|e| fail(describe_io(&e)))?;
+        }
+        file.sync_all()
+            .map_err(|e| fail(format!("cannot flush to disk: {}", describe_io(&e))))?;
+        self.temp.persist(&path).map_err(|e| {
+            fail(format!(
+                "cannot move the result into place: {}",
+                describe_io(&e.error)
+            ))
+        })?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn commit_replaces_and_drop_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.txt");
+        fs::write(&target, b"old").unwrap();
+
+        let mut pending = PendingOutput::prepare(&target).unwrap();
+        pending.file().write_all(b"abandoned").unwrap();
+        drop(pending);
+        assert_eq!(fs::read(&target).unwrap(), b"old");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temporary file left behind"
+        );
+
+        let mut pending = PendingOutput::prepare(&target).unwrap();
+        pending.file().write_all(b"new").unwrap();
+        pending.commit().unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn refuses_bad_locations() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = PendingOutput::prepare(dir.path()).unwrap_err();
+        assert!(e.to_string().contains("is a directory"), "{e}");
+        let missing = dir.path().join("nope").join("out.png");
+        let e = PendingOutput::prepare(&missing).unwrap_err();
+        assert!(e.to_string().contains("nope"), "{e}");
+        let file = dir.path().join("plain");
+        fs::write(&file, b"x").unwrap();
+        let e = PendingOutput::prepare(&file.join("out.png")).unwrap_err();
+        assert!(e.to_string().contains("not a directory"), "{e}");
+    }
+}

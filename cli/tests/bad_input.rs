@@ -1,0 +1,351 @@
+//! Every bad input gets one line on stderr naming the file or value and the reason,
+//! the right exit status (2 usage, 1 otherwise), no panic, and no output file.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+
+/// A small valid PNG in `dir/name`.
+fn good_png(dir: &Path, name: &str) {
+    random_image(Kind::Rgb8, 8, 6, 1)
+        .save(dir.join(name))
+        .unwrap();
+}
+
+/// Runs `blur <input> out.png` (plus `extra`) in `dir` and checks the failure and
+/// that no output (nor temporary file) was left.
+fn blur_fails(dir: &Path, input: &str, extra: &[&str], code: i32, needles: &[&str]) {
+    let before = entries(dir);
+    let mut args = vec!["blur", input, "out.png"];
+    args.extend_from_slice(extra);
+    accel(dir, &args).assert_error(code, needles);
+    assert_eq!(
+        entries(dir),
+        before,
+        "the directory changed after a failed run"
+    );
+}
+
+#[test]
+fn missing_unreadable_and_non_image_inputs() {
+    let dir = temp_dir();
+    let d = dir.path();
+    blur_fails(d, "nope.png", &[], 1, &["'nope.png'", "no such file"]);
+    fs::create_dir(d.join("folder.png")).unwrap();
+    blur_fails(d, "folder.png", &[], 1, &["'folder.png'", "directory"]);
+    fs::write(d.join("empty.png"), b"").unwrap();
+    blur_fails(d, "empty.png", &[], 1, &["'empty.png'", "empty"]);
+    fs::write(d.join("notes.txt"), b"hello, this is text").unwrap();
+    blur_fails(
+        d,
+        "notes.txt",
+        &[],
+        1,
+        &["'notes.txt'", "not a recognised image"],
+    );
+    fs::write(d.join("text.png"), b"hello, this is text").unwrap();
+    blur_fails(d, "text.png", &[], 1, &["'text.png'", "PNG"]);
+    fs::write(d.join("anim.gif"), b"GIF89a\x01\x00\x01\x00\x00\x00\x00;").unwrap();
+    blur_fails(d, "anim.gif", &[], 1, &["'anim.gif'", "not supported"]);
+}
+
+#[test]
+fn unreadable_input_file() {
+    let dir = temp_dir();
+    let d = dir.path();
+    good_png(d, "secret.png");
+    let file = d.join("secret.png");
+    let mut perms = fs::metadata(&file).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o000);
+    fs::set_permissions(&file, perms).unwrap();
+    if fs::read(&file).is_ok() {
+        // Running as root: permissions do not stop us; use a file root cannot read.
+        let run = accel(d, &["blur", "/proc/self/mem", "out.png"]);
+        run.assert_error(1, &["'/proc/self/mem'"]);
+        assert!(!d.join("out.png").exists());
+    } else {
+        blur_fails(
+            d,
+            "secret.png",
+            &[],
+            1,
+            &["'secret.png'", "permission denied"],
+        );
+    }
+}
+
+#[test]
+fn truncated_and_corrupt_images() {
+    let dir = temp_dir();
+    let d = dir.path();
+    let img = random_image(Kind::Rgba8, 64, 48, 2);
+    img.save(d.join("whole.png")).unwrap();
+    img.save(d.join("whole.jpg")).ok(); // JPEG has no alpha: may fail, then use RGB
+    random_image(Kind::Rgb8, 64, 48, 3)
+        .save(d.join("whole.jpg"))
+        .unwrap();
+    img.save(d.join("whole.tiff")).unwrap();
+    for name in ["whole.png", "whole.jpg", "whole.tiff"] {
+        let bytes = fs::read(d.join(name)).unwrap();
+        let cut = format!("cut.{}", name.split('.').nth(1).unwrap());
+        fs::write(d.join(&cut), &bytes[..bytes.len() / 2]).unwrap();
+        blur_fails(d, &cut, &[], 1, &[&format!("'{cut}'")]);
+    }
+    // A PNG whose image data is damaged: the chunk checksum no longer matches.
+    let mut bytes = fs::read(d.join("whole.png")).unwrap();
+    let idat = bytes.windows(4).position(|w| w == b"IDAT").unwrap();
+    bytes[idat + 10] ^= 0xff;
+    fs::write(d.join("bad.png"), &bytes).unwrap();
+    blur_fails(d, "bad.png", &[], 1, &["'bad.png'", "corrupt"]);
+}
+
+#[test]
+fn huge_images_are_refused_before_allocating() {
+    let dir = temp_dir();
+    let d = dir.path();
+    fs::write(d.join("huge.png"), huge_png(1_000_000, 1_000_000)).unwrap();
+    blur_fails(
+        d,
+        "huge.png",
+        &[],
+        1,
+        &["'huge.png'", "1000000×1000000×4", "too large"],
+    );
+    let npy = Npy {
+        descr: "<f8".into(),
+        shape: vec![1_000_000, 1_000_000, 3],
+        data: vec![],
+    };
+    fs::write(d.join("huge.npy"), npy.to_bytes()).unwrap();
+    blur_fails(
+        d,
+        "huge.npy",
+        &[],
+        1,
+        &["'huge.npy'", "1000000×1000000×3", "too large"],
+    );
+    let npy = Npy {
+        descr: "<f4".into(),
+        shape: vec![usize::MAX / 2, 4, 4],
+        data: vec![],
+    };
+    fs::write(d.join("overflow.npy"), npy.to_bytes()).unwrap();
+    blur_fails(d, "overflow.npy", &[], 1, &["'overflow.npy'", "too large"]);
+}
+
+#[test]
+fn bad_npy_files_say_what_is_wrong() {
+    let dir = temp_dir();
+    let d = dir.path();
+    let a = Npy::f32(&[4, 5], &[0.5; 20]);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("int.npy", a.to_bytes_with("<i4", false), "'<i4'"),
+        ("u8.npy", a.to_bytes_with("|u1", false), "'|u1'"),
+        ("complex.npy", a.to_bytes_with("<c8", false), "'<c8'"),
+        ("big.npy", a.to_bytes_with(">f4", false), "big-endian"),
+        ("fortran.npy", a.to_bytes_with("<f4", true), "Fortran"),
+        (
+            "rank1.npy",
+            Npy::f32(&[20], &[0.5; 20]).to_bytes(),
+            "rank 1",
+        ),
+        (
+            "rank4.npy",
+            Npy::f32(&[1, 2, 2, 5], &[0.5; 20]).to_bytes(),
+            "rank 4",
+        ),
+        (
+            "short.npy",
+            {
+                let b = a.to_bytes();
+                b[..b.len() - 3].to_vec()
+            },
+            "truncated",
+        ),
+        (
+            "long.npy",
+            {
+                let mut b = a.to_bytes();
+                b.extend_from_slice(&[0; 4]);
+                b
+            },
+            "after",
+        ),
+        ("header.npy", a.to_bytes()[..20].to_vec(), "truncated"),
+        (
+            "garbage.npy",
+            b"this is not numpy at all".to_vec(),
+            "not a .npy file",
+        ),
+        (
+            "version.npy",
+            {
+                let mut b = a.to_bytes();
+                b[6] = 7;
+                b
+            },
+            "version 7",
+        ),
+    ];
+    for (name, bytes, needle) in cases {
+        fs::write(d.join(name), bytes).unwrap();
+        blur_fails(d, name, &[], 1, &[&format!("'{name}'"), needle]);
+    }
+}
+
+#[test]
+fn unsupported_output_formats() {
+    let dir = temp_dir();
+    let d = dir.path();
+    good_png(d, "in.png");
+    accel(d, &["blur", "in.png", "out.gif"]).assert_error(2, &["'.gif'", "png"]);
+    accel(d, &["blur", "in.png", "out"]).assert_error(2, &["'out'", "extension"]);
+    // The format exists but cannot hold the image: refused before any work.
+    random_image(Kind::Rgb16, 8, 6, 4)
+        .save(d.join("deep.png"))
+        .unwrap();
+    fs::write(d.join("keep.jpg"), b"existing").unwrap();
+    accel(d, &["blur", "deep.png", "keep.jpg"])
+        .assert_error(1, &["'keep.jpg'", "JPEG", "16-bit RGB", ".png"]);
+    assert_eq!(fs::read(d.join("keep.jpg")).unwrap(), b"existing");
+    let floats = Npy::f32(&[3, 4], &[0.25; 12]);
+    fs::write(d.join("f.npy"), floats.to_bytes()).unwrap();
+    accel(d, &["blur", "f.npy", "f.png"]).assert_error(1, &["'f.png'", "32-bit float", ".npy"]);
+    assert_eq!(entries(d), vec!["deep.png", "f.npy", "in.png", "keep.jpg"]);
+}
+
+#[test]
+fn bad_numbers_are_usage_errors_naming_the_value() {
+    let dir = temp_dir();
+    let d = dir.path();
+    good_png(d, "in.png");
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["blur", "in.png", "out.png", "--threads", "0"],
+            &["'0'", "--threads", "at least 1"],
+        ),
+        (
+            &["blur", "in.png", "out.png", "--threads", "-2"],
+            &["'-2'", "--threads", "negative"],
+        ),
+        (
+            &["blur", "in.png", "out.png", "--threads", "two"],
+            &["'two'", "--threads", "not a number"],
+        ),
+        (
+            &["blur", "in.png", "out.png", "--iters", "-1"],
+            &["'-1'", "--iters", "negative"],
+        ),
+        (
+            &["blur", "in.png", "out.png", "--iters", "1.5"],
+            &["'1.5'", "--iters", "whole number"],
+        ),
+        (
+            &["blur", "in.png", "out.png", "--iters", "lots"],
+            &["'lots'", "--iters"],
+        ),
+        (
+            &["blur", "in.png", "out.png", "--boundary", "mirror"],
+            &["'mirror'", "--boundary", "zero-src"],
+        ),
+        (
+            &["blackscholes", "--options", "-5"],
+            &["'-5'", "--options", "negative"],
+        ),
+        (&["blackscholes", "--options", "0"], &["'0'", "--options"]),
+        (
+            &["blackscholes", "--options", "1e6"],
+            &["'1e6'", "--options"],
+        ),
+        (&["blackscholes", "--threads", "0"], &["'0'", "--threads"]),
+        (
+            &["fill", "--bands", "1"],
+            &["'1'", "--bands", "two integers"],
+        ),
+        (&["fill", "--bands", "a,b"], &["'a,b'", "--bands"]),
+        (&["fill", "--bands", "1,2,3"], &["'1,2,3'", "--bands"]),
+        (&["fill", "--sub-bands", "1;2"], &["'1;2'", "--sub-bands"]),
+        (
+            &["fill", "--block-rows", "-3"],
+            &["'-3'", "--block-rows", "negative"],
+        ),
+        (&["fill", "--block-size", "0"], &["'0'", "--block-size"]),
+        (&["fill", "--repeat", "x"], &["'x'", "--repeat"]),
+        (&["fill", "--threads", "0"], &["'0'", "--threads"]),
+        (&["blur", "in.png"], &["<OUTPUT>"]),
+        (
+            &["blur", "in.png", "out.png", "--itres", "3"],
+            &["'--itres'", "--iters"],
+        ),
+        (&["frobnicate"], &["'frobnicate'"]),
+        (&[], &["subcommand"]),
+    ];
+    for (args, needles) in cases {
+        accel(d, args).assert_error(2, needles);
+    }
+    assert_eq!(entries(d), vec!["in.png"]);
+}
+
+#[test]
+fn output_directory_missing_or_not_writable() {
+    let dir = temp_dir();
+    let d = dir.path();
+    good_png(d, "in.png");
+    accel(d, &["blur", "in.png", "missing/out.png"])
+        .assert_error(1, &["'missing/out.png'", "'missing'"]);
+    fs::write(d.join("file"), b"x").unwrap();
+    accel(d, &["blur", "in.png", "file/out.png"])
+        .assert_error(1, &["'file/out.png'", "not a directory"]);
+    fs::create_dir(d.join("out.png")).unwrap();
+    accel(d, &["blur", "in.png", "out.png"]).assert_error(1, &["'out.png'", "is a directory"]);
+
+    let locked = d.join("locked");
+    fs::create_dir(&locked).unwrap();
+    let mut perms = fs::metadata(&locked).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o555);
+    fs::set_permissions(&locked, perms).unwrap();
+    let root_can_write = fs::write(locked.join("probe"), b"").is_ok();
+    let _ = fs::remove_file(locked.join("probe"));
+    // As root, mode bits do not stop writes; /sys is read-only even for root.
+    let target = if root_can_write {
+        "/sys/accel-out.png".to_string()
+    } else {
+        "locked/out.png".to_string()
+    };
+    accel(d, &["blur", "in.png", &target])
+        .assert_error(1, &[&format!("'{target}'"), "not writable"]);
+    assert!(!Path::new("/sys/accel-out.png").exists());
+    assert!(entries(&locked).is_empty());
+}
+
+#[test]
+fn failed_runs_leave_an_existing_output_untouched() {
+    let dir = temp_dir();
+    let d = dir.path();
+    fs::write(d.join("out.png"), b"precious").unwrap();
+    fs::write(d.join("broken.png"), b"\x89PNG\r\n\x1a\nrubbish").unwrap();
+    accel(d, &["blur", "broken.png", "out.png"]).assert_error(1, &["'broken.png'"]);
+    accel(d, &["blur", "absent.png", "out.png"]).assert_error(1, &["'absent.png'"]);
+    accel(d, &["blur", "broken.png", "out.png", "--threads", "0"]).assert_error(2, &["'0'"]);
+    assert_eq!(fs::read(d.join("out.png")).unwrap(), b"precious");
+    assert_eq!(entries(d), vec!["broken.png", "out.png"]);
+}
+
+#[test]
+fn failing_in_place_leaves_the_input_untouched() {
+    let dir = temp_dir();
+    let d = dir.path();
+    random_image(Kind::Rgba8, 8, 6, 5)
+        .save(d.join("pic.png"))
+        .unwrap();
+    let before = fs::read(d.join("pic.png")).unwrap();
+    // Same path, but the PNG cannot be written as... itself named .jpg: use a
+    // format that cannot hold RGBA, writing over a JPEG-named copy of the input.
+    fs::write(d.join("pic.jpg"), &before).unwrap();
+    accel(d, &["blur", "pic.jpg", "pic.jpg"]).assert_error(1, &["'pic.jpg'", "RGBA"]);
+    assert_eq!(fs::read(d.join("pic.jpg")).unwrap(), before);
+    assert_eq!(entries(d), vec!["pic.jpg", "pic.png"]);
+}

@@ -1,0 +1,199 @@
+//! The command's interface: help, version, `info`, the summary line and `--json`.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn help_is_full_and_has_examples() {
+    let dir = temp_dir();
+    let run = accel(dir.path(), &["--help"]);
+    run.assert_ok();
+    for word in [
+        "blur",
+        "blackscholes",
+        "fill",
+        "info",
+        "Examples:",
+        "accel blur in.png out.png --iters 100 --threads 36",
+    ] {
+        assert!(
+            run.stdout.contains(word),
+            "top-level help lacks {word:?}:\n{}",
+            run.stdout
+        );
+    }
+    let run = accel(dir.path(), &["blur", "--help"]);
+    run.assert_ok();
+    for word in [
+        "--iters",
+        "--threads",
+        "--no-pin",
+        "--boundary",
+        "zero-src",
+        "--no-alpha",
+        "--json",
+        "--quiet",
+        "--compare",
+        "Examples:",
+        ".npy",
+    ] {
+        assert!(
+            run.stdout.contains(word),
+            "blur help lacks {word:?}:\n{}",
+            run.stdout
+        );
+    }
+    let run = accel(dir.path(), &["fill", "--help"]);
+    for word in [
+        "--block-rows",
+        "--block-size",
+        "--block-cols",
+        "--col-block-size",
+        "--bands",
+        "--sub-bands",
+        "--repeat",
+    ] {
+        assert!(run.stdout.contains(word), "fill help lacks {word:?}");
+    }
+    let run = accel(dir.path(), &["blackscholes", "--help"]);
+    assert!(run.stdout.contains("--options") && run.stdout.contains("10000000"));
+}
+
+#[test]
+fn version() {
+    let dir = temp_dir();
+    let run = accel(dir.path(), &["--version"]);
+    run.assert_ok();
+    assert_eq!(
+        run.stdout.trim(),
+        format!("accel {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn info_reports_the_machine() {
+    let dir = temp_dir();
+    let run = accel(dir.path(), &["info"]);
+    run.assert_ok();
+    for word in ["CPUs allowed", "pinning", "SIMD", "default threads"] {
+        assert!(
+            run.stdout.contains(word),
+            "info lacks {word:?}:\n{}",
+            run.stdout
+        );
+    }
+    let run = accel(dir.path(), &["info", "--json"]);
+    run.assert_ok();
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("info --json is JSON");
+    let cpus = json["cpus"].as_array().expect("cpus list");
+    assert!(!cpus.is_empty());
+    assert_eq!(json["cpu_count"].as_u64(), Some(cpus.len() as u64));
+    assert!(json["simd_features"].is_array());
+    assert_eq!(json["default_threads"].as_u64(), Some(cpus.len() as u64));
+}
+
+#[test]
+fn default_threads_follow_the_environment() {
+    let dir = temp_dir();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_accel"))
+        .args(["info", "--json"])
+        .env("ACCEL_NUM_THREADS", "7")
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["default_threads"].as_u64(), Some(7));
+    assert!(
+        json["default_threads_reason"]
+            .as_str()
+            .unwrap()
+            .contains("ACCEL_NUM_THREADS")
+    );
+    drop(dir);
+}
+
+#[test]
+fn blur_json_has_its_fields() {
+    let dir = temp_dir();
+    random_image(Kind::La16, 9, 7, 11)
+        .save(dir.path().join("in.png"))
+        .unwrap();
+    let run = accel(
+        dir.path(),
+        &[
+            "blur",
+            "in.png",
+            "out.png",
+            "--iters",
+            "0",
+            "--json",
+            "--threads",
+            "3",
+            "--no-pin",
+        ],
+    );
+    run.assert_ok();
+    assert_eq!(run.stdout.lines().count(), 1, "one JSON object on one line");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(json["workload"], "blur");
+    assert_eq!(json["width"], 9);
+    assert_eq!(json["height"], 7);
+    assert_eq!(json["channels"], 2);
+    assert_eq!(json["iters"], 0);
+    assert_eq!(json["threads"], 3);
+    assert_eq!(json["pinned"], false);
+    assert!(json["seconds"].as_f64().is_some_and(|s| s >= 0.0));
+    assert!(
+        run.stderr.is_empty(),
+        "no progress bar or chatter with --json: {:?}",
+        run.stderr
+    );
+}
+
+#[test]
+fn summary_line_and_quiet() {
+    let dir = temp_dir();
+    random_image(Kind::Rgb8, 10, 4, 12)
+        .save(dir.path().join("in.png"))
+        .unwrap();
+    let run = accel(
+        dir.path(),
+        &[
+            "blur",
+            "in.png",
+            "out.tiff",
+            "--iters",
+            "0",
+            "--threads",
+            "2",
+        ],
+    );
+    run.assert_ok();
+    assert_eq!(run.stdout.lines().count(), 1, "{:?}", run.stdout);
+    for word in [
+        "10×4",
+        "8-bit RGB",
+        "3 channels",
+        "0 iterations",
+        "2 threads",
+        "out.tiff",
+    ] {
+        assert!(
+            run.stdout.contains(word),
+            "summary lacks {word:?}: {}",
+            run.stdout
+        );
+    }
+    assert!(
+        run.stderr.is_empty(),
+        "stderr is not a terminal: no progress bar: {:?}",
+        run.stderr
+    );
+    let run = accel(
+        dir.path(),
+        &["blur", "in.png", "out2.png", "--iters", "0", "--quiet"],
+    );
+    run.assert_ok();
+    assert!(run.stdout.is_empty() && run.stderr.is_empty());
+    assert!(dir.path().join("out2.png").exists());
+}

@@ -1,0 +1,239 @@
+//! `accel blur --iters 0` through the real binary is lossless for every colour type,
+//! bit depth and format, and `.npy` files come back bit for bit.
+
+mod common;
+
+use std::fs;
+
+use common::*;
+use image::DynamicImage;
+
+fn zero_iters(dir: &std::path::Path, input: &str, output: &str) {
+    accel(dir, &["blur", input, output, "--iters", "0", "--quiet"]).assert_ok();
+}
+
+fn assert_same_image(a: &DynamicImage, b: &DynamicImage, what: &str) {
+    assert_eq!(a.color(), b.color(), "{what}: colour type changed");
+    assert_eq!(
+        (a.width(), a.height()),
+        (b.width(), b.height()),
+        "{what}: size changed"
+    );
+    let (sa, sb) = (samples(a), samples(b));
+    assert!(
+        sa.iter().zip(&sb).all(|(x, y)| x.to_bits() == y.to_bits()),
+        "{what}: samples changed"
+    );
+}
+
+#[test]
+fn png_every_colour_type_and_bit_depth_is_lossless() {
+    let dir = temp_dir();
+    for (i, kind) in INTEGER_KINDS.into_iter().enumerate() {
+        // Odd sizes, including ones smaller than the 5×5 stencil.
+        for (w, h) in [(13, 7), (1, 1), (3, 9)] {
+            let img = random_image(kind, w, h, i as u64 * 31 + u64::from(w));
+            let input = path(dir.path(), "in.png");
+            img.save(&input).unwrap();
+            zero_iters(dir.path(), "in.png", "out.png");
+            assert_same_image(
+                &img,
+                &load(&pb(dir.path(), "out.png")),
+                &format!("{kind:?} {w}×{h} PNG→PNG"),
+            );
+        }
+    }
+}
+
+#[test]
+fn png_to_npy_keeps_sample_values_and_shape() {
+    let dir = temp_dir();
+    for (i, kind) in INTEGER_KINDS.into_iter().enumerate() {
+        let img = random_image(kind, 6, 4, 100 + i as u64);
+        img.save(path(dir.path(), "in.png")).unwrap();
+        zero_iters(dir.path(), "in.png", "out.npy");
+        let npy = Npy::read(&pb(dir.path(), "out.npy"));
+        let channels = usize::from(img.color().channel_count());
+        let want_shape = if channels == 1 {
+            vec![4, 6]
+        } else {
+            vec![4, 6, channels]
+        };
+        assert_eq!(npy.shape, want_shape, "{kind:?}");
+        assert_eq!(npy.descr, "<f4", "{kind:?}");
+        assert_eq!(npy.values(), samples(&img), "{kind:?}");
+    }
+}
+
+#[test]
+fn tiff_keeps_integer_and_float_types() {
+    let dir = temp_dir();
+    let kinds = [
+        Kind::L8,
+        Kind::Rgb8,
+        Kind::Rgba8,
+        Kind::L16,
+        Kind::Rgb16,
+        Kind::Rgba16,
+        Kind::Rgb32F,
+        Kind::Rgba32F,
+    ];
+    for (i, kind) in kinds.into_iter().enumerate() {
+        let img = random_image(kind, 9, 5, 200 + i as u64);
+        img.save(path(dir.path(), "in.tiff")).unwrap();
+        zero_iters(dir.path(), "in.tiff", "out.tif");
+        assert_same_image(
+            &img,
+            &load(&pb(dir.path(), "out.tif")),
+            &format!("{kind:?} TIFF→TIFF"),
+        );
+        if !matches!(kind, Kind::Rgb32F | Kind::Rgba32F) {
+            // Across formats too: TIFF → PNG → TIFF.
+            zero_iters(dir.path(), "in.tiff", "mid.png");
+            zero_iters(dir.path(), "mid.png", "back.tiff");
+            assert_same_image(
+                &img,
+                &load(&pb(dir.path(), "back.tiff")),
+                &format!("{kind:?} TIFF→PNG→TIFF"),
+            );
+        }
+    }
+}
+
+#[test]
+fn float_tiff_to_npy_is_bit_exact() {
+    let dir = temp_dir();
+    let img = random_image(Kind::Rgba32F, 5, 3, 7);
+    img.save(path(dir.path(), "in.tiff")).unwrap();
+    zero_iters(dir.path(), "in.tiff", "out.npy");
+    let npy = Npy::read(&pb(dir.path(), "out.npy"));
+    assert_eq!(npy.shape, vec![3, 5, 4]);
+    let want: Vec<u8> = img
+        .as_rgba32f()
+        .unwrap()
+        .as_raw()
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    assert_eq!(npy.data, want);
+}
+
+#[test]
+fn bmp_and_webp_keep_8_bit_colour() {
+    let dir = temp_dir();
+    for (i, kind) in [Kind::Rgb8, Kind::Rgba8].into_iter().enumerate() {
+        let img = random_image(kind, 11, 6, 300 + i as u64);
+        img.save(path(dir.path(), "in.png")).unwrap();
+        for ext in ["bmp", "webp"] {
+            let out = format!("out.{ext}");
+            zero_iters(dir.path(), "in.png", &out);
+            assert_same_image(
+                &img,
+                &load(&pb(dir.path(), &out)),
+                &format!("{kind:?} PNG→{ext}"),
+            );
+            zero_iters(dir.path(), &out, "back.png");
+            assert_same_image(
+                &img,
+                &load(&pb(dir.path(), "back.png")),
+                &format!("{kind:?} {ext}→PNG"),
+            );
+        }
+    }
+}
+
+#[test]
+fn jpeg_is_copied_unchanged_and_decodes_exactly() {
+    let dir = temp_dir();
+    for (i, kind) in [Kind::L8, Kind::Rgb8].into_iter().enumerate() {
+        let img = random_image(kind, 16, 8, 400 + i as u64);
+        img.save(path(dir.path(), "in.jpg")).unwrap();
+        zero_iters(dir.path(), "in.jpg", "out.jpeg");
+        assert_eq!(
+            fs::read(pb(dir.path(), "in.jpg")).unwrap(),
+            fs::read(pb(dir.path(), "out.jpeg")).unwrap()
+        );
+        // JPEG → PNG keeps exactly the decoded pixels.
+        zero_iters(dir.path(), "in.jpg", "out.png");
+        assert_same_image(
+            &load(&pb(dir.path(), "in.jpg")),
+            &load(&pb(dir.path(), "out.png")),
+            "JPEG→PNG",
+        );
+    }
+}
+
+/// Bit patterns a lossy path would change: NaN payloads, signed zero, subnormals, infinities.
+fn special_f32(n: usize) -> Vec<f32> {
+    let specials = [
+        0x7fc0_1234u32,
+        0xffa0_0001,
+        0x8000_0000,
+        0x0000_0001,
+        0x7f80_0000,
+        0xff80_0000,
+        0x3eaa_aaab,
+    ];
+    let mut rng = Rng::new(9);
+    (0..n)
+        .map(|i| {
+            if i % 3 == 0 {
+                f32::from_bits(specials[i / 3 % specials.len()])
+            } else {
+                f32::from_bits(rng.next() as u32)
+            }
+        })
+        .collect()
+}
+
+fn special_f64(n: usize) -> Vec<f64> {
+    let specials = [
+        0x7ff8_0000_0000_1234u64,
+        0x8000_0000_0000_0000,
+        0x0000_0000_0000_0001,
+        0xfff0_0000_0000_0000,
+    ];
+    let mut rng = Rng::new(10);
+    (0..n)
+        .map(|i| {
+            if i % 3 == 0 {
+                f64::from_bits(specials[i / 3 % specials.len()])
+            } else {
+                f64::from_bits(rng.next())
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn npy_round_trip_is_bit_exact() {
+    let dir = temp_dir();
+    let cases = [
+        Npy::f32(&[7, 5], &special_f32(35)),
+        Npy::f32(&[4, 6, 3], &special_f32(72)),
+        Npy::f32(&[2, 3, 1], &special_f32(6)),
+        Npy::f32(&[0, 4], &[]),
+        Npy::f64(&[3, 8], &special_f64(24)),
+        Npy::f64(&[5, 2, 4], &special_f64(40)),
+    ];
+    for case in cases {
+        fs::write(pb(dir.path(), "in.npy"), case.to_bytes()).unwrap();
+        zero_iters(dir.path(), "in.npy", "out.npy");
+        let back = Npy::read(&pb(dir.path(), "out.npy"));
+        assert_eq!(back, case, "shape {:?} {}", case.shape, case.descr);
+    }
+}
+
+#[test]
+fn output_may_be_the_input() {
+    let dir = temp_dir();
+    let img = random_image(Kind::Rgba16, 8, 8, 500);
+    img.save(path(dir.path(), "same.png")).unwrap();
+    zero_iters(dir.path(), "same.png", "same.png");
+    assert_same_image(&img, &load(&pb(dir.path(), "same.png")), "in place");
+    assert_eq!(
+        entries(dir.path()),
+        vec!["same.png".to_string()],
+        "no temporary file may remain"
+    );
+}
