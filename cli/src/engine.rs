@@ -47,11 +47,14 @@ impl Engine {
         match (self.pin, self.threads > self.cpus) {
             (false, _) => "unpinned (--no-pin)".to_string(),
             (true, false) => format!("pinned to {} CPUs", self.threads),
-            (true, true) => format!(
-                "pinned to {} CPUs, {} more threads than CPUs run unpinned",
-                self.cpus,
-                self.threads - self.cpus
-            ),
+            (true, true) => {
+                let extra = self.threads - self.cpus;
+                let s = if extra == 1 { "" } else { "s" };
+                format!(
+                    "pinned to {} CPUs, {extra} thread{s} beyond the CPU count unpinned",
+                    self.cpus
+                )
+            }
         }
     }
 

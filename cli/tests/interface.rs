@@ -175,7 +175,7 @@ fn summary_line_and_quiet() {
         "8-bit RGB",
         "3 channels",
         "0 iterations",
-        "2 threads",
+        "unchanged",
         "out.tiff",
     ] {
         assert!(

@@ -72,29 +72,36 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
         }
         return report::emit_json(&json);
     }
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
     let mut line = format!(
-        "blur {} ({}): {}×{} {} ({} channel{}{}), {} iteration{}, boundary {}, {} thread{} ({}): kernel {}, {}",
+        "blur {} ({}): {}×{} {}, {channels} channel{}{}, ",
         args.output.display(),
         out_format.name(),
         raster.width,
         raster.height,
         raster.layout,
-        channels,
-        if channels == 1 { "" } else { "s" },
+        plural(channels),
         if blurred.planes < channels {
-            ", alpha untouched"
+            " (alpha untouched)"
         } else {
             ""
         },
-        args.iters,
-        if args.iters == 1 { "" } else { "s" },
-        args.boundary.name(),
-        engine.threads(),
-        if engine.threads() == 1 { "" } else { "s" },
-        engine.pinning(),
-        report::seconds(blurred.seconds),
-        report::rate(throughput, "pixel·iter/s"),
     );
+    if args.iters == 0 {
+        line.push_str("0 iterations (copied through unchanged)");
+    } else {
+        line.push_str(&format!(
+            "{} iteration{}, boundary {}, {} thread{} ({}): kernel {}, {}",
+            args.iters,
+            plural(args.iters),
+            args.boundary.name(),
+            engine.threads(),
+            plural(engine.threads()),
+            engine.pinning(),
+            report::seconds(blurred.seconds),
+            report::rate(throughput, "pixel·iter/s"),
+        ));
+    }
     if let Some(c) = &blurred.comparison {
         line.push_str("; ");
         line.push_str(&c.summary());
