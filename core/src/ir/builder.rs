@@ -13,7 +13,8 @@
 //!   so (`map`, `output`, `comprehension`), so a formula is one loop from the start;
 //! - [`Builder::array_at_a_time`]: every operation produces a temporary array, exactly
 //!   like plain Julia or numpy. This is the honest model of array-style source, and
-//!   [`Program::optimize`] fuses it back into one loop.
+//!   [`Program::optimize`] fuses it back into one loop. Temporaries are named `$0`,
+//!   `$1`, … (names a user cannot choose).
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -251,7 +252,7 @@ impl State {
         if self.style == Style::Lazy {
             return node;
         }
-        let name = format!("%{}", self.temps);
+        let name = format!("${}", self.temps);
         let n = match self.infer_len(&name, &[node]) {
             Ok(n) => n,
             Err(IrError::UnknownLength { .. }) => return node, // literals and the index stay scalar

@@ -165,6 +165,37 @@ impl Graph {
         id
     }
 
+    /// Every node reachable from `roots` in depth-first post-order (operands left to
+    /// right before their node, roots in the order given): a topological order that
+    /// depends only on the expressions, not on the order nodes were created in.
+    pub fn postorder(&self, roots: impl IntoIterator<Item = NodeId>) -> Vec<NodeId> {
+        let mut seen = alloc::vec![false; self.nodes.len()];
+        let mut order = Vec::new();
+        let mut stack: Vec<(NodeId, usize)> = Vec::new();
+        for root in roots {
+            if seen[root.index()] {
+                continue;
+            }
+            seen[root.index()] = true;
+            stack.push((root, 0));
+            while let Some(&mut (id, ref mut next)) = stack.last_mut() {
+                match self.expr(id).operands().nth(*next) {
+                    Some(child) => {
+                        *next += 1;
+                        if !core::mem::replace(&mut seen[child.index()], true) {
+                            stack.push((child, 0));
+                        }
+                    }
+                    None => {
+                        order.push(id);
+                        stack.pop();
+                    }
+                }
+            }
+        }
+        order
+    }
+
     /// Every node reachable from `roots`, in ascending (topological) order.
     pub fn reachable(&self, roots: impl IntoIterator<Item = NodeId>) -> Vec<NodeId> {
         let mut seen = alloc::vec![false; self.nodes.len()];
@@ -203,6 +234,17 @@ mod tests {
         let c = g.intern(Expr::Binary(BinOp::Lt, e1, x), ValueKind::Num);
         assert_eq!(g.kind(c), ValueKind::Bool);
         assert_eq!(g.reachable([c]), alloc::vec![x, e1, c]);
+        let y = g.intern(
+            Expr::Load {
+                array: ArrayId(1),
+                offset: 0,
+            },
+            ValueKind::Num,
+        );
+        let s = g.intern(Expr::Binary(BinOp::Add, y, e1), ValueKind::Num);
+        assert_eq!(g.reachable([s]), alloc::vec![x, e1, y, s]);
+        assert_eq!(g.postorder([s]), alloc::vec![y, x, e1, s]);
+        assert_eq!(g.postorder([c, s]), alloc::vec![x, e1, c, y, s]);
         // -0.0 and 0.0 are different constants.
         let z = g.intern(Expr::constant(0.0), ValueKind::Num);
         let nz = g.intern(Expr::constant(-0.0), ValueKind::Num);

@@ -154,13 +154,15 @@ impl Program {
         self.loops.iter().flat_map(|l| l.roots()).collect()
     }
 
-    /// Rebuilds the arena with only the nodes the loops need, simplifying each node
-    /// (after its operands) if `fold`; returns the number of nodes simplified.
+    /// Rebuilds the arena with only the nodes the loops need, in canonical order,
+    /// simplifying each node (after its operands) if `fold`; returns the number of
+    /// nodes simplified.
     fn rebuild(&mut self, fold: bool) -> usize {
         let old = core::mem::take(&mut self.graph);
         let mut map: Vec<Option<NodeId>> = alloc::vec![None; old.len()];
         let mut changed = 0;
-        for id in old.reachable(self.all_roots()) {
+        // Post-order makes the new arena's order (and so the dump) canonical.
+        for id in old.postorder(self.all_roots()) {
             let e = old
                 .expr(id)
                 .map_operands(|c| map[c.index()].expect("operands precede their node"));

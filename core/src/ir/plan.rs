@@ -538,7 +538,13 @@ impl<T: fmt::Debug> fmt::Display for Stage<T> {
 
 impl<T: fmt::Debug> fmt::Display for Plan<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "plan {}: {} stages", self.dtype, self.stages.len())?;
+        let n = self.stages.len();
+        writeln!(
+            f,
+            "plan {}: {n} stage{}",
+            self.dtype,
+            if n == 1 { "" } else { "s" }
+        )?;
         for s in &self.stages {
             write!(f, "{s}")?;
         }
