@@ -1,6 +1,101 @@
 //! # accel-pool: the runtime
 //!
-//! A work-stealing pool of worker threads pinned to cores (crossbeam deques,
-//! core_affinity). It will own `join`, `scope`, OpenMP-style parallel loops and
-//! reductions, team regions with a barrier for iterated stencils, and the parallel
-//! execution of `accel-core`'s IR. Kernels never spawn threads: they hand work here.
+//! A pool of worker threads, pinned to cores, that runs parallel loops,
+//! deterministic reductions, team regions for iterated stencils, `join` and
+//! `scope` — and never loses to serial code on small inputs. Kernels never spawn
+//! threads: they hand work to a [`Pool`].
+//!
+//! ```
+//! use accel_pool::{Pool, PoolConfig};
+//!
+//! let pool = Pool::new(PoolConfig::new().threads(2))?;
+//! let mut squares = vec![0u64; 10_000];
+//! pool.for_each_chunk_mut(&mut squares, 1024, |offset, chunk| {
+//!     for (i, x) in chunk.iter_mut().enumerate() {
+//!         *x = ((offset + i) as u64).pow(2);
+//!     }
+//! });
+//! let total = pool.reduce(0..squares.len(), 1024, || 0u64, |r| squares[r].iter().sum(), |a, b| a + b);
+//! assert_eq!(total, squares.iter().sum());
+//! # Ok::<(), accel_pool::PoolError>(())
+//! ```
+//!
+//! # Design
+//! The cost of parallelism on small inputs lies in handing work over and waking
+//! threads, not in the deques (see the project's DESIGN.md §4). Hence:
+//!
+//! - **The caller works.** A pool of `n` threads starts `n − 1` workers; the thread
+//!   that calls in takes the *caller seat*, becomes worker 0 for the call and
+//!   does its share, as in OpenMP.
+//! - **Inline below a threshold.** A loop of at most one grain (or one grain of
+//!   cost), and everything in a 1-thread pool, runs on the caller with no
+//!   synchronisation at all.
+//! - **One fork, static shares, then stealing.** A parallel loop publishes one
+//!   region that every worker joins; each starts on its static share and steals
+//!   the back half of the largest remaining share when it runs dry (see the
+//!   `schedule` module). `join`/`scope` jobs travel through crossbeam deques.
+//! - **Spin, then sleep.** Idle workers poll for a bounded window (default
+//!   100 µs), then park; the wake protocol (`sleep` module) cannot lose the
+//!   wake-ups that matter, which loom checks.
+//! - **Stable teams.** [`Pool::team`] runs a body on every worker at once with a
+//!   barrier; member `i` is always worker `i`, pinned to the same CPU.
+//! - **Deterministic reductions.** [`Pool::reduce`] folds fixed pieces in a fixed
+//!   order: the same bits for any thread count.
+//! - **Panics propagate.** A panic anywhere reaches the caller after the operation
+//!   has wound down; barriers are poisoned so they cannot hang; the pool stays
+//!   usable.
+//!
+//! # Nesting and several callers
+//! Parallel calls from inside jobs, loop bodies and team bodies run on the same
+//! pool without deadlock (loops split with `join`, teams shrink to one member).
+//! Calls from several outside threads are serialised on the caller seat. One
+//! caveat follows from that: a thread inside a pool call must not block waiting
+//! for *another outside thread* that calls into the same pool.
+//!
+//! # Model checking
+//! The sleep/wake protocol, the latches, the barrier and the region slot are
+//! written against a small `sync` shim (std or loom types) and checked with loom:
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p accel-pool --release --test loom
+//! ```
+
+mod barrier;
+mod config;
+mod deque;
+mod job;
+mod latch;
+mod pinning;
+mod pool;
+mod region;
+mod registry;
+mod schedule;
+mod scope;
+mod shared;
+mod sleep;
+mod sync;
+mod team;
+mod unwind;
+
+pub use config::{
+    DEFAULT_SPIN, DefaultThreadsReason, MAX_THREADS, PoolConfig, PoolError, THREADS_ENV,
+    allowed_cpus, default_threads,
+};
+pub use pinning::PinningStatus;
+pub use pool::{DEFAULT_COST_GRAIN, Pool};
+pub use scope::Scope;
+pub use shared::SharedSlice;
+pub use team::TeamCtx;
+
+/// Internals exposed to the loom models in `tests/loom.rs` (`--cfg loom` only).
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_support {
+    pub use crate::barrier::{Barrier, BarrierError};
+    pub use crate::deque::{JobDeque, Steal};
+    pub use crate::job::JobRef;
+    pub use crate::latch::{CountLatch, Latch};
+    pub use crate::region::{MAX_REGION_WORKERS, RegionSlot};
+    pub use crate::schedule::{Pieces, run_shares};
+    pub use crate::sleep::{Sleep, SpinPolicy};
+}

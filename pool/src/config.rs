@@ -1,0 +1,304 @@
+//! Pool configuration: thread count, pinning, spin window, and where the defaults
+//! come from.
+//!
+//! The default thread count is the number of CPUs in this process's affinity mask
+//! (read once, the first time it is needed), never more than
+//! [`std::thread::available_parallelism`] (which also accounts for cgroup CPU
+//! quotas). `ACCEL_NUM_THREADS` overrides it, like `OMP_NUM_THREADS`; an invalid
+//! value is ignored, and [`default_threads`] says so in its reason.
+
+use std::fmt;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::region::MAX_REGION_WORKERS;
+
+/// The environment variable that overrides the default thread count.
+pub const THREADS_ENV: &str = "ACCEL_NUM_THREADS";
+
+/// The largest thread count a pool supports.
+pub const MAX_THREADS: usize = MAX_REGION_WORKERS + 1;
+
+/// The default spin window: how long an idle thread polls for work before it
+/// sleeps.
+pub const DEFAULT_SPIN: Duration = Duration::from_micros(100);
+
+/// The CPUs this process may run on, ascending (empty if the affinity mask cannot
+/// be read).
+///
+/// Read once, the first time any pool function needs it, from the calling
+/// thread's affinity mask (`sched_getaffinity`); later calls return the same set
+/// even if pinned threads call them.
+///
+/// ```
+/// let cpus = accel_pool::allowed_cpus();
+/// assert!(cpus.windows(2).all(|w| w[0] < w[1]));
+/// ```
+pub fn allowed_cpus() -> Vec<usize> {
+    static CPUS: OnceLock<Vec<usize>> = OnceLock::new();
+    CPUS.get_or_init(|| {
+        let mut cpus: Vec<usize> = core_affinity::get_core_ids()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|core| core.id)
+            .collect();
+        cpus.sort_unstable();
+        cpus.dedup();
+        cpus
+    })
+    .clone()
+}
+
+/// Why [`default_threads`] chose its number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DefaultThreadsReason {
+    /// `ACCEL_NUM_THREADS` set it.
+    Env {
+        /// The value.
+        threads: usize,
+    },
+    /// The number of CPUs in the affinity mask.
+    AffinityMask {
+        /// CPUs in the mask.
+        cpus: usize,
+    },
+    /// The affinity mask allows more CPUs than `available_parallelism` (a CPU
+    /// quota, for example).
+    CappedByAvailableParallelism {
+        /// CPUs in the mask.
+        cpus: usize,
+        /// What `available_parallelism` reports.
+        available: usize,
+    },
+    /// The mask could not be read; `available_parallelism` was used.
+    AvailableParallelism {
+        /// What it reports.
+        available: usize,
+    },
+    /// Neither could be read: one thread.
+    Unknown,
+    /// `ACCEL_NUM_THREADS` was set but is not a thread count this pool accepts;
+    /// the machine default was used.
+    InvalidEnv {
+        /// The rejected value.
+        value: String,
+        /// Where the number used instead came from.
+        fallback: Box<DefaultThreadsReason>,
+    },
+}
+
+impl fmt::Display for DefaultThreadsReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DefaultThreadsReason::Env { threads } => write!(f, "{THREADS_ENV}={threads}"),
+            DefaultThreadsReason::AffinityMask { cpus } => {
+                write!(f, "{cpus} CPUs in the process affinity mask")
+            }
+            DefaultThreadsReason::CappedByAvailableParallelism { cpus, available } => write!(
+                f,
+                "{cpus} CPUs in the affinity mask, capped to available parallelism {available}"
+            ),
+            DefaultThreadsReason::AvailableParallelism { available } => write!(
+                f,
+                "affinity mask unreadable; available parallelism {available}"
+            ),
+            DefaultThreadsReason::Unknown => {
+                f.write_str("neither the affinity mask nor the available parallelism is readable")
+            }
+            DefaultThreadsReason::InvalidEnv { value, fallback } => write!(
+                f,
+                "ignored {THREADS_ENV}={value:?} (not an integer in 1..={MAX_THREADS}); {fallback}"
+            ),
+        }
+    }
+}
+
+/// The default thread count and why: `ACCEL_NUM_THREADS` if set and valid,
+/// otherwise the affinity mask capped by `available_parallelism`.
+///
+/// ```
+/// let (threads, reason) = accel_pool::default_threads();
+/// assert!(threads >= 1);
+/// println!("{threads} threads: {reason}");
+/// ```
+pub fn default_threads() -> (usize, DefaultThreadsReason) {
+    let machine = machine_threads();
+    match std::env::var_os(THREADS_ENV) {
+        None => machine,
+        Some(raw) => {
+            let value = raw.to_string_lossy().into_owned();
+            match value.trim().parse::<usize>() {
+                Ok(threads) if (1..=MAX_THREADS).contains(&threads) => {
+                    (threads, DefaultThreadsReason::Env { threads })
+                }
+                _ => (
+                    machine.0,
+                    DefaultThreadsReason::InvalidEnv {
+                        value,
+                        fallback: Box::new(machine.1),
+                    },
+                ),
+            }
+        }
+    }
+}
+
+fn machine_threads() -> (usize, DefaultThreadsReason) {
+    let cpus = allowed_cpus().len().min(MAX_THREADS);
+    let available = std::thread::available_parallelism()
+        .ok()
+        .map(|n| n.get().min(MAX_THREADS));
+    match (cpus, available) {
+        (0, Some(available)) => (
+            available,
+            DefaultThreadsReason::AvailableParallelism { available },
+        ),
+        (0, None) => (1, DefaultThreadsReason::Unknown),
+        (cpus, Some(available)) if available < cpus => (
+            available,
+            DefaultThreadsReason::CappedByAvailableParallelism { cpus, available },
+        ),
+        (cpus, _) => (cpus, DefaultThreadsReason::AffinityMask { cpus }),
+    }
+}
+
+/// How to build a [`Pool`](crate::Pool).
+///
+/// ```
+/// use std::time::Duration;
+/// use accel_pool::{Pool, PoolConfig};
+///
+/// let pool = Pool::new(PoolConfig::new().threads(2).pin(false).spin(Duration::from_micros(50)))?;
+/// assert_eq!(pool.num_threads(), 2);
+/// # Ok::<(), accel_pool::PoolError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolConfig {
+    threads: Option<usize>,
+    pin: bool,
+    spin: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PoolConfig {
+    /// Default threads ([`default_threads`]), pinning on, spin window
+    /// [`DEFAULT_SPIN`].
+    ///
+    /// ```
+    /// let config = accel_pool::PoolConfig::new();
+    /// assert_eq!(config.thread_count(), None);
+    /// assert!(config.pinned());
+    /// ```
+    pub fn new() -> Self {
+        PoolConfig {
+            threads: None,
+            pin: true,
+            spin: DEFAULT_SPIN,
+        }
+    }
+
+    /// Uses `n` threads, the calling thread included (`0` is rejected by
+    /// [`Pool::new`](crate::Pool::new)).
+    ///
+    /// ```
+    /// assert_eq!(accel_pool::PoolConfig::new().threads(3).thread_count(), Some(3));
+    /// ```
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = Some(n);
+        self
+    }
+
+    /// Pins worker `i` to the `i`-th allowed CPU (default on).
+    ///
+    /// ```
+    /// assert!(!accel_pool::PoolConfig::new().pin(false).pinned());
+    /// ```
+    pub fn pin(mut self, on: bool) -> Self {
+        self.pin = on;
+        self
+    }
+
+    /// How long an idle thread polls for work before sleeping.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = accel_pool::PoolConfig::new().spin(Duration::ZERO);
+    /// assert_eq!(config.spin_window(), Duration::ZERO);
+    /// ```
+    pub fn spin(mut self, window: Duration) -> Self {
+        self.spin = window;
+        self
+    }
+
+    /// The requested thread count (`None`: the default).
+    ///
+    /// ```
+    /// assert_eq!(accel_pool::PoolConfig::new().thread_count(), None);
+    /// ```
+    pub fn thread_count(&self) -> Option<usize> {
+        self.threads
+    }
+
+    /// Whether workers will be pinned.
+    ///
+    /// ```
+    /// assert!(accel_pool::PoolConfig::new().pinned());
+    /// ```
+    pub fn pinned(&self) -> bool {
+        self.pin
+    }
+
+    /// The spin window.
+    ///
+    /// ```
+    /// assert_eq!(accel_pool::PoolConfig::new().spin_window(), accel_pool::DEFAULT_SPIN);
+    /// ```
+    pub fn spin_window(&self) -> Duration {
+        self.spin
+    }
+}
+
+/// Why a pool could not be built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PoolError {
+    /// A thread count of 0 was requested.
+    ZeroThreads,
+    /// More threads than the pool supports were requested.
+    TooManyThreads {
+        /// The request.
+        requested: usize,
+        /// The limit ([`MAX_THREADS`]).
+        max: usize,
+    },
+    /// The operating system refused to start a worker thread.
+    Spawn {
+        /// The worker's index.
+        worker: usize,
+        /// The system's error message.
+        message: String,
+    },
+}
+
+impl fmt::Display for PoolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PoolError::ZeroThreads => f.write_str("a pool needs at least 1 thread, got 0"),
+            PoolError::TooManyThreads { requested, max } => {
+                write!(
+                    f,
+                    "{requested} threads requested, a pool supports at most {max}"
+                )
+            }
+            PoolError::Spawn { worker, message } => {
+                write!(f, "could not start worker thread {worker}: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PoolError {}

@@ -1,0 +1,158 @@
+//! Pinning workers to CPUs, and the status a pool reports about it.
+//!
+//! The allowed CPU set is read once ([`allowed_cpus`](crate::allowed_cpus)).
+//! Worker `i` (`1 ≤ i < n`) pins itself to the set's `i`-th CPU when it starts;
+//! the set's first CPU is left to worker 0, the calling thread, which the pool
+//! never pins (it belongs to the caller). When the pool has more threads than the
+//! set has CPUs, nobody is pinned (several threads per CPU would only fight); when
+//! a pin call fails, that worker runs unpinned. Nothing is printed: the outcome is
+//! a [`PinningStatus`] that callers can query and display.
+
+use std::fmt;
+
+/// How a pool's workers are placed on CPUs.
+///
+/// ```
+/// use accel_pool::{PinningStatus, Pool, PoolConfig};
+/// let pool = Pool::new(PoolConfig::new().threads(1))?;
+/// assert_eq!(pool.pinning(), PinningStatus::SingleThread);
+/// assert_eq!(pool.pinning().to_string(), "single thread (the caller), nothing to pin");
+/// # Ok::<(), accel_pool::PoolError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PinningStatus {
+    /// Worker `i ≥ 1` runs on `cpus[i]`; `cpus[0]` is left to the calling thread.
+    Pinned {
+        /// CPU of each worker index.
+        cpus: Vec<usize>,
+    },
+    /// One thread: the caller runs everything, nothing to pin.
+    SingleThread,
+    /// Pinning was turned off in the configuration.
+    Disabled,
+    /// More threads than allowed CPUs: all unpinned.
+    Oversubscribed {
+        /// Threads in the pool.
+        threads: usize,
+        /// Allowed CPUs.
+        cpus: usize,
+    },
+    /// The allowed CPU set could not be read: all unpinned.
+    CpuSetUnavailable,
+    /// Some pin calls failed: those workers run unpinned, the others are pinned.
+    Failed {
+        /// CPU of each worker index, `None` where pinning failed (and for worker 0).
+        cpus: Vec<Option<usize>>,
+    },
+}
+
+impl PinningStatus {
+    /// Whether every worker thread is pinned.
+    ///
+    /// ```
+    /// assert!(accel_pool::PinningStatus::Pinned { cpus: vec![0, 1] }.is_pinned());
+    /// assert!(!accel_pool::PinningStatus::Disabled.is_pinned());
+    /// ```
+    pub fn is_pinned(&self) -> bool {
+        matches!(self, PinningStatus::Pinned { .. })
+    }
+}
+
+fn write_list(f: &mut fmt::Formatter<'_>, cpus: impl Iterator<Item = String>) -> fmt::Result {
+    f.write_str("[")?;
+    for (i, cpu) in cpus.enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        f.write_str(&cpu)?;
+    }
+    f.write_str("]")
+}
+
+impl fmt::Display for PinningStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PinningStatus::Pinned { cpus } => {
+                write!(f, "pinned to {} CPUs ", cpus.len())?;
+                write_list(f, cpus.iter().map(usize::to_string))?;
+                f.write_str(" (worker 0 is the calling thread, left unpinned)")
+            }
+            PinningStatus::SingleThread => {
+                f.write_str("single thread (the caller), nothing to pin")
+            }
+            PinningStatus::Disabled => f.write_str("unpinned (pinning disabled)"),
+            PinningStatus::Oversubscribed { threads, cpus } => {
+                write!(f, "unpinned ({threads} threads on {cpus} allowed CPUs)")
+            }
+            PinningStatus::CpuSetUnavailable => {
+                f.write_str("unpinned (the allowed CPU set could not be read)")
+            }
+            PinningStatus::Failed { cpus } => {
+                let failed = cpus.iter().skip(1).filter(|c| c.is_none()).count();
+                write!(f, "partly pinned ({failed} workers could not be pinned) ")?;
+                write_list(
+                    f,
+                    cpus.iter()
+                        .map(|c| c.map_or_else(|| "-".to_owned(), |c| c.to_string())),
+                )
+            }
+        }
+    }
+}
+
+/// Where each worker should go, before any thread starts.
+pub(crate) enum PinPlan {
+    /// Worker `i` pins itself to `cpus[i]`.
+    Pin(Vec<usize>),
+    /// Nobody pins; the status says why.
+    Unpinned(PinningStatus),
+}
+
+impl PinPlan {
+    /// The plan for `threads` threads given the configuration and the CPU set.
+    pub(crate) fn new(threads: usize, pin: bool, allowed: &[usize]) -> Self {
+        if threads == 1 {
+            PinPlan::Unpinned(PinningStatus::SingleThread)
+        } else if !pin {
+            PinPlan::Unpinned(PinningStatus::Disabled)
+        } else if allowed.is_empty() {
+            PinPlan::Unpinned(PinningStatus::CpuSetUnavailable)
+        } else if threads > allowed.len() {
+            PinPlan::Unpinned(PinningStatus::Oversubscribed {
+                threads,
+                cpus: allowed.len(),
+            })
+        } else {
+            PinPlan::Pin(allowed[..threads].to_vec())
+        }
+    }
+
+    /// The CPU worker `index` should pin itself to.
+    pub(crate) fn cpu_for(&self, index: usize) -> Option<usize> {
+        match self {
+            PinPlan::Pin(cpus) if index > 0 => cpus.get(index).copied(),
+            _ => None,
+        }
+    }
+
+    /// The status once every worker reported whether its pin call succeeded.
+    pub(crate) fn status(self, pinned_ok: &[bool]) -> PinningStatus {
+        match self {
+            PinPlan::Unpinned(status) => status,
+            PinPlan::Pin(cpus) => {
+                if pinned_ok.iter().skip(1).all(|&ok| ok) {
+                    PinningStatus::Pinned { cpus }
+                } else {
+                    PinningStatus::Failed {
+                        cpus: cpus
+                            .iter()
+                            .zip(pinned_ok)
+                            .enumerate()
+                            .map(|(i, (&cpu, &ok))| (i > 0 && ok).then_some(cpu))
+                            .collect(),
+                    }
+                }
+            }
+        }
+    }
+}
