@@ -1,0 +1,112 @@
+//! Building blocks shared by the elementary functions: how a multiply-add is
+//! rounded, branch-free selection, and polynomial evaluation.
+//!
+//! Every function in [`crate::math`] is written once, generic over [`MulAdd`], and
+//! instantiated twice: with [`Separate`] (a multiply and an add, two roundings; what
+//! the free functions use, because Rust never contracts `a * b + c` into an FMA) and,
+//! on x86_64, with [`Fused`] (one FMA instruction; what [`crate::math::fma`] uses,
+//! for callers compiled with FMA). Only polynomial evaluation
+//! and other steps whose error budget tolerates either rounding go through
+//! [`MulAdd`]; the error-free steps (range reductions, exact splits) are written with
+//! plain operators so they stay exact in both flavours.
+
+/// How `a * b + c` is rounded inside the math kernels.
+pub(crate) trait MulAdd {
+    /// `a * b + c`, with one or two roundings depending on the implementation.
+    fn mul_add(a: f64, b: f64, c: f64) -> f64;
+}
+
+/// `a * b + c` as a multiply then an add (two roundings), valid on every target.
+pub(crate) struct Separate;
+
+impl MulAdd for Separate {
+    #[inline(always)]
+    fn mul_add(a: f64, b: f64, c: f64) -> f64 {
+        a * b + c
+    }
+}
+
+/// `a * b + c` as one fused multiply-add (one rounding).
+///
+/// Only ever instantiated by the `unsafe fn`s of [`crate::math::fma`], whose callers
+/// promise that the CPU has FMA; that promise is what makes the `unsafe` block below
+/// sound. Inlined into a caller compiled with FMA, the scalar intrinsic becomes
+/// `llvm.fma.f64`, which the loop vectoriser widens.
+#[cfg(target_arch = "x86_64")]
+pub(crate) struct Fused;
+
+#[cfg(target_arch = "x86_64")]
+impl MulAdd for Fused {
+    #[inline(always)]
+    fn mul_add(a: f64, b: f64, c: f64) -> f64 {
+        use core::arch::x86_64::{_mm_cvtsd_f64, _mm_fmadd_sd, _mm_set_sd};
+        // SAFETY: `Fused` is private to `math` and used only by the `math::fma` functions,
+        // `unsafe fn`s whose contract is that the running CPU supports FMA; the SSE2
+        // moves are baseline on x86_64.
+        unsafe { _mm_cvtsd_f64(_mm_fmadd_sd(_mm_set_sd(a), _mm_set_sd(b), _mm_set_sd(c))) }
+    }
+}
+
+/// `if cond { a } else { b }` for values: LLVM turns it into a blend, not a branch,
+/// so loops that call the math functions still vectorise.
+#[inline(always)]
+pub(crate) fn select(cond: bool, a: f64, b: f64) -> f64 {
+    if cond { a } else { b }
+}
+
+/// `|x|`, by clearing the sign bit.
+#[inline(always)]
+pub(crate) fn abs(x: f64) -> f64 {
+    f64::from_bits(x.to_bits() & !SIGN_BIT)
+}
+
+/// The sign bit of an f64.
+pub(crate) const SIGN_BIT: u64 = 1 << 63;
+
+/// `c[0] + c[1] x + ... + c[N-1] x^(N-1)`.
+///
+/// Evaluated as two interleaved Horner chains in `x^2` (even and odd coefficients)
+/// joined at the end: one extra multiply over plain Horner, half the dependency
+/// chain, which matters because the vectorised loops are latency-bound. The
+/// coefficients are small and the variables bounded, so the evaluation error stays
+/// within a few f64 ulps of the polynomial's value.
+#[inline(always)]
+pub(crate) fn poly<M: MulAdd, const N: usize>(x: f64, c: &[f64; N]) -> f64 {
+    const { assert!(N >= 2, "use a constant for degree 0") };
+    if N <= 3 {
+        let mut acc = c[N - 1];
+        let mut i = N - 1;
+        while i > 0 {
+            i -= 1;
+            acc = M::mul_add(acc, x, c[i]);
+        }
+        return acc;
+    }
+    let x2 = x * x;
+    let (top_even, top_odd) = if (N - 1) % 2 == 0 {
+        (N - 1, N - 2)
+    } else {
+        (N - 2, N - 1)
+    };
+    let mut even = c[top_even];
+    let mut i = top_even;
+    while i >= 2 {
+        i -= 2;
+        even = M::mul_add(even, x2, c[i]);
+    }
+    let mut odd = c[top_odd];
+    let mut j = top_odd;
+    while j >= 3 {
+        j -= 2;
+        odd = M::mul_add(odd, x2, c[j]);
+    }
+    M::mul_add(odd, x, even)
+}
+
+/// Builds `x` from `2^52 + n` style integer bits: `n as f64` for `0 <= n < 2^52`,
+/// without an int-to-float instruction that AVX2 lacks for 64-bit lanes.
+#[inline(always)]
+pub(crate) fn small_u64_to_f64(n: u64) -> f64 {
+    const TWO_52: f64 = 4_503_599_627_370_496.0;
+    f64::from_bits(n | TWO_52.to_bits()) - TWO_52
+}

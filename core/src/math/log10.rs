@@ -1,0 +1,65 @@
+//! Base-10 logarithm for f64 and f32, without tables or branches.
+//!
+//! Same reduction as [`super::ln`]: `x = 2^e (1 + f)`, `ln(1 + f) = f - f^2/2 + tail`.
+//! Multiplying a rounded `ln x` by `1/ln 10` would add up to an ulp, so instead
+//! `ln(1 + f)` is kept as `hi + lo` with `hi` cut to 21 significant bits; `hi` times
+//! the 32-bit high part of `1/ln 10` is then exact, and the small products are
+//! summed separately, as is `e log10(2)` in two parts. The final sum rounds once at
+//! full size. Special values are patched in with selects, as in `ln`.
+
+use super::arith::{MulAdd, Separate, select};
+use super::coefficients::{INV_LN10_HI, INV_LN10_LO, LOG10_2_HI, LOG10_2_LO};
+use super::ln::{lift_subnormal, ln1p_for_f32, ln1p_tail, log_regular, log_special, reduce};
+use core::f64::consts::{LOG10_2, LOG10_E};
+
+/// Keeps the sign, exponent and top 20 mantissa bits (21 significant bits).
+const HIGH_WORD: u64 = 0xffff_ffff_0000_0000;
+
+/// [`log10`] for either multiply-add flavour.
+#[inline(always)]
+pub(crate) fn log10_generic<M: MulAdd>(x: f64) -> f64 {
+    let (lifted, offset) = lift_subnormal(x);
+    let red = reduce(lifted, offset);
+    let tail = ln1p_tail::<M>(&red);
+    // ln(1 + f) = hi + lo exactly up to the tail's own error: `f - hi` is exact because
+    // hi is within a factor two of f.
+    let hi = f64::from_bits((red.f - red.hfsq).to_bits() & HIGH_WORD);
+    let lo = ((red.f - hi) - red.hfsq) + tail;
+    let y = red.e * LOG10_2_HI; // exact
+    let val_hi = hi * INV_LN10_HI; // exact: 21 x 32 significant bits
+    let val_lo = red.e * LOG10_2_LO + ((lo + hi) * INV_LN10_LO + lo * INV_LN10_HI);
+    // Fast2Sum of y + val_hi: |y| >= 0.3 > |val_hi| unless e = 0, where y = 0.
+    let w = y + val_hi;
+    let val_lo = val_lo + ((y - w) + val_hi);
+    select(log_regular(x), val_lo + w, log_special(x))
+}
+
+/// [`log10f`] for either multiply-add flavour.
+#[inline(always)]
+pub(crate) fn log10f_generic<M: MulAdd>(x: f32) -> f32 {
+    let wide = f64::from(x);
+    let red = reduce(wide, 0.0);
+    let y = M::mul_add(red.e, LOG10_2, ln1p_for_f32::<M>(&red) * LOG10_E);
+    select(log_regular(wide), y, log_special(wide)) as f32
+}
+
+/// Base-10 logarithm.
+///
+/// Maximum error 1 ulp against the `libm` crate (measured over 1.2e7 points spread
+/// over all positive floats, subnormals included, by `core/tests/math_ulp.rs`).
+/// `log10(±0) = -inf`, `log10(x < 0) = NaN`, `log10(inf) = inf`, `log10(NaN) = NaN`,
+/// `log10(1) = 0` exactly. Branch-free: a loop over it vectorises.
+#[inline(always)]
+pub fn log10(x: f64) -> f64 {
+    log10_generic::<Separate>(x)
+}
+
+/// Base-10 logarithm for f32.
+///
+/// Maximum error 0.51 ulp from the true value (measured against `libm::log10` in
+/// f64 over 1.2e7 points): computed in f64 and rounded once. Same special values as
+/// [`log10`]. Branch-free.
+#[inline(always)]
+pub fn log10f(x: f32) -> f32 {
+    log10f_generic::<Separate>(x)
+}
