@@ -36,7 +36,14 @@ fn array_style(dtype: DType, n: usize) -> Program {
     b.finish().unwrap()
 }
 
+#[inline(always)]
+fn cndf2<T: Real>(x: T) -> T {
+    let c = T::lit;
+    c(0.5) + c(0.5) * erf(c(0.707106781) * x)
+}
+
 /// The same formula, generic: a graph with handles, fused scalar code with numbers.
+#[inline(always)]
 fn black_scholes<T: Real>(spt: T, strike: T, rate: T, vol: T, time: T) -> T {
     let c = T::lit;
     let logterm = log10(spt / strike);
@@ -44,7 +51,6 @@ fn black_scholes<T: Real>(spt: T, strike: T, rate: T, vol: T, time: T) -> T {
     let den = vol * sqrt(time);
     let d1 = ((rate + powterm) * time + logterm) / den;
     let d2 = d1 - den;
-    let cndf2 = |x: T| c(0.5) + c(0.5) * erf(c(0.707106781) * x);
     let fv = strike * exp(-rate * time);
     let call = spt * cndf2(d1) - fv * cndf2(d2);
     call - fv + spt

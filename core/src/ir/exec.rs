@@ -7,12 +7,18 @@
 //! caller that wraps the call in a `#[target_feature(enable = "avx2,fma")]` function gets
 //! the whole interpreter, every per-op loop included, compiled for that ISA.
 //! (Rust never contracts `a * b + c` into an FMA, so results do not depend on the ISA.)
+//!
+//! Measured on this project's machine (2-core Xeon, busy), Black-Scholes per element:
+//! portable build 45 ns, wrapped in `avx2,fma` 25 ns, wrapped in AVX-512 16 ns, against
+//! 24-29 ns for the same formula staged as one fused `avx2` loop. Interpretation
+//! costs little here because each block instruction is one vectorised loop over L1 data
+//! and the work is dominated by `erf`, `exp` and `log10`.
 
 use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::error::IrError;
-use super::op::{BinOp, LANES, UnOp, select_value};
+use super::op::{BinOp, LANES, UnOp, eval};
 use super::plan::{Dst, Instr, Plan, Src, Stage};
 use super::real::Element;
 
@@ -98,32 +104,30 @@ fn operand<'a, T: Copy>(
     }
 }
 
-/// Runs `f` on the destination block and a view of the other registers.
+/// The destination block of one instruction, and a view of the other registers
+/// (split without `unsafe`: the destination is never also a source).
 #[inline(always)]
-fn with_dst<'a, T: Copy>(
+fn split_dst<'a, T: Copy>(
     dst: Dst,
     regs: &'a mut [T],
     outputs: &'a mut [&mut [T]],
     chunk: usize,
     c: Chunk,
-    f: impl FnOnce(&mut [T], Regs<'_, T>),
-) {
+) -> (&'a mut [T], Regs<'a, T>) {
     match dst {
         Dst::Reg(r) => {
             let r = r as usize;
             let (below, rest) = regs.split_at_mut(r * chunk);
             let (block, above) = rest.split_at_mut(chunk);
-            f(
-                &mut block[..c.len],
-                Regs {
-                    below,
-                    above,
-                    skip: r,
-                    chunk,
-                },
-            )
+            let view = Regs {
+                below,
+                above,
+                skip: r,
+                chunk,
+            };
+            (&mut block[..c.len], view)
         }
-        Dst::Out(k) => f(
+        Dst::Out(k) => (
             &mut outputs[k as usize][c.out_off..c.out_off + c.len],
             Regs {
                 below: regs,
@@ -135,56 +139,64 @@ fn with_dst<'a, T: Copy>(
     }
 }
 
-#[inline(always)]
-fn map1<T: Copy>(d: &mut [T], a: &[T], f: impl Fn(T) -> T) {
-    for (d, &a) in d.iter_mut().zip(a) {
-        *d = f(a);
-    }
+// The per-op loops. Each is written out by a macro with a direct call to its
+// `#[inline(always)]` function in `op::eval`: passing the function as a closure or a
+// function item would go through a `Fn::call` shim that LLVM may leave out of line in
+// the large `run_chunk`, making the loop scalar (measured: an `erf` loop 2-3x slower).
+macro_rules! map1 {
+    ($d:expr, $a:expr, $f:path) => {
+        for (d, &a) in $d.iter_mut().zip($a) {
+            *d = $f(a);
+        }
+    };
 }
 
-#[inline(always)]
-fn map2<T: Copy>(d: &mut [T], a: Operand<'_, T>, b: Operand<'_, T>, f: impl Fn(T, T) -> T) {
-    match (a, b) {
-        (Operand::Slice(a), Operand::Slice(b)) => {
-            for ((d, &a), &b) in d.iter_mut().zip(a).zip(b) {
-                *d = f(a, b);
+macro_rules! map2 {
+    ($d:expr, $a:expr, $b:expr, $f:path) => {
+        match ($a, $b) {
+            (Operand::Slice(a), Operand::Slice(b)) => {
+                for ((d, &a), &b) in $d.iter_mut().zip(a).zip(b) {
+                    *d = $f(a, b);
+                }
             }
-        }
-        (Operand::Slice(a), Operand::Scalar(b)) => {
-            for (d, &a) in d.iter_mut().zip(a) {
-                *d = f(a, b);
+            (Operand::Slice(a), Operand::Scalar(b)) => {
+                for (d, &a) in $d.iter_mut().zip(a) {
+                    *d = $f(a, b);
+                }
             }
-        }
-        (Operand::Scalar(a), Operand::Slice(b)) => {
-            for (d, &b) in d.iter_mut().zip(b) {
-                *d = f(a, b);
+            (Operand::Scalar(a), Operand::Slice(b)) => {
+                for (d, &b) in $d.iter_mut().zip(b) {
+                    *d = $f(a, b);
+                }
             }
+            (Operand::Scalar(a), Operand::Scalar(b)) => $d.fill($f(a, b)),
         }
-        (Operand::Scalar(a), Operand::Scalar(b)) => d.fill(f(a, b)),
-    }
+    };
 }
 
-#[inline(always)]
-fn unary<T: Element>(op: UnOp, d: &mut [T], a: &[T]) {
-    macro_rules! each {
-        ($($v:ident),*) => {
-            match op { $(UnOp::$v => map1(d, a, |x| UnOp::$v.apply(x)),)* }
-        };
-    }
-    each!(Neg, Abs, Sqrt, Exp, Ln, Log10, Erf, Not)
+macro_rules! dispatch {
+    (un: $($uv:ident => $uf:ident),*; bin: $($bv:ident => $bf:ident),*) => {
+        #[inline(always)]
+        fn unary<T: Element>(op: UnOp, d: &mut [T], a: &[T]) {
+            match op {
+                $(UnOp::$uv => map1!(d, a, eval::$uf::<T>),)*
+            }
+        }
+        #[inline(always)]
+        fn binary<T: Element>(op: BinOp, d: &mut [T], a: Operand<'_, T>, b: Operand<'_, T>) {
+            match op {
+                $(BinOp::$bv => map2!(d, a, b, eval::$bf::<T>),)*
+            }
+        }
+    };
 }
 
-#[inline(always)]
-fn binary<T: Element>(op: BinOp, d: &mut [T], a: Operand<'_, T>, b: Operand<'_, T>) {
-    macro_rules! each {
-        ($($v:ident),*) => {
-            match op { $(BinOp::$v => map2(d, a, b, |x, y| BinOp::$v.apply(x, y)),)* }
-        };
-    }
-    each!(
-        Add, Sub, Mul, Div, Min, Max, Lt, Le, Gt, Ge, Eq, Ne, And, Or
-    )
-}
+dispatch!(
+    un: Neg => neg, Abs => abs, Sqrt => sqrt, Exp => exp, Ln => ln, Log10 => log10,
+        Erf => erf, Not => not;
+    bin: Add => add, Sub => sub, Mul => mul, Div => div, Min => min, Max => max,
+        Lt => lt, Le => le, Gt => gt, Ge => ge, Eq => eq, Ne => ne, And => and, Or => or
+);
 
 impl<T: Element> Stage<T> {
     fn check(
@@ -322,31 +334,32 @@ impl<T: Element> Stage<T> {
         for ins in &self.code {
             match *ins {
                 Instr::Fill { dst, value } => {
-                    with_dst(dst, regs, outputs, chunk, c, |d, _| d.fill(value))
+                    let (d, _) = split_dst(dst, regs, outputs, chunk, c);
+                    d.fill(value);
                 }
-                Instr::Iota { dst, offset } => with_dst(dst, regs, outputs, chunk, c, |d, _| {
+                Instr::Iota { dst, offset } => {
+                    let (d, _) = split_dst(dst, regs, outputs, chunk, c);
                     let first = c.base as i64 + offset as i64;
                     for (j, d) in d.iter_mut().enumerate() {
                         *d = T::from_index(first + j as i64);
                     }
-                }),
-                Instr::Un { op, dst, a } => with_dst(dst, regs, outputs, chunk, c, |d, r| {
-                    unary(op, d, operand(a, &r, inputs, c).slice())
-                }),
-                Instr::Bin { op, dst, a, b } => with_dst(dst, regs, outputs, chunk, c, |d, r| {
-                    binary(op, d, operand(a, &r, inputs, c), operand(b, &r, inputs, c))
-                }),
+                }
+                Instr::Un { op, dst, a } => {
+                    let (d, r) = split_dst(dst, regs, outputs, chunk, c);
+                    unary(op, d, operand(a, &r, inputs, c).slice());
+                }
+                Instr::Bin { op, dst, a, b } => {
+                    let (d, r) = split_dst(dst, regs, outputs, chunk, c);
+                    binary(op, d, operand(a, &r, inputs, c), operand(b, &r, inputs, c));
+                }
                 Instr::Select { dst, c: cs, a, b } => {
-                    with_dst(dst, regs, outputs, chunk, c, |d, r| {
-                        let (cv, av, bv) = (
-                            operand(cs, &r, inputs, c).slice(),
-                            operand(a, &r, inputs, c).slice(),
-                            operand(b, &r, inputs, c).slice(),
-                        );
-                        for (((d, &x), &y), &z) in d.iter_mut().zip(cv).zip(av).zip(bv) {
-                            *d = select_value(x, y, z);
-                        }
-                    })
+                    let (d, r) = split_dst(dst, regs, outputs, chunk, c);
+                    let cv = operand(cs, &r, inputs, c).slice();
+                    let av = operand(a, &r, inputs, c).slice();
+                    let bv = operand(b, &r, inputs, c).slice();
+                    for (((d, &x), &y), &z) in d.iter_mut().zip(cv).zip(av).zip(bv) {
+                        *d = eval::select(x, y, z);
+                    }
                 }
                 Instr::Store { out, src } => {
                     let r = Regs {

@@ -31,7 +31,14 @@
 //! ```
 //! use accel_core::ir::{Builder, DType, Plan, Real, erf, exp, log10, map_reduce_slices, sqrt, ReduceOp};
 //!
+//! #[inline(always)]
+//! fn cndf2<T: Real>(x: T) -> T {
+//!     let c = T::lit;
+//!     c(0.5) + c(0.5) * erf(c(0.707106781) * x)
+//! }
+//!
 //! /// Black-Scholes put price, line for line as the Julia benchmark.
+//! #[inline(always)]
 //! fn put<T: Real>(spt: T, strike: T, rate: T, vol: T, time: T) -> T {
 //!     let c = T::lit;
 //!     let logterm = log10(spt / strike);
@@ -39,7 +46,6 @@
 //!     let den = vol * sqrt(time);
 //!     let d1 = ((rate + powterm) * time + logterm) / den;
 //!     let d2 = d1 - den;
-//!     let cndf2 = |x: T| c(0.5) + c(0.5) * erf(c(0.707106781) * x);
 //!     let fv = strike * exp(-rate * time);
 //!     let call = spt * cndf2(d1) - fv * cndf2(d2);
 //!     call - fv + spt

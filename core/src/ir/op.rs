@@ -1,7 +1,7 @@
 //! The operations of the IR and their exact scalar meaning.
 //!
-//! Each operation's [`apply`](BinOp::apply) is the single definition of what it computes:
-//! the interpreter's per-op loops, constant folding and literal arithmetic on handles all
+//! Each operation has a single definition of what it computes, in [`eval`]: the
+//! interpreter's per-op loops, constant folding and literal arithmetic on handles all
 //! call it, so they cannot disagree. Booleans are elements equal to `1.0` (true) or
 //! `0.0` (false); see [`Element`].
 //!
@@ -85,18 +85,18 @@ impl UnOp {
         }
     }
 
-    /// What the operation computes.
+    /// What the operation computes (each arm is one function of [`eval`]).
     #[inline(always)]
     pub fn apply<T: Element>(self, x: T) -> T {
         match self {
-            UnOp::Neg => -x,
-            UnOp::Abs => x.abs(),
-            UnOp::Sqrt => x.sqrt(),
-            UnOp::Exp => x.exp(),
-            UnOp::Ln => x.ln(),
-            UnOp::Log10 => x.log10(),
-            UnOp::Erf => x.erf(),
-            UnOp::Not => T::truth(!x.is_true()),
+            UnOp::Neg => eval::neg(x),
+            UnOp::Abs => eval::abs(x),
+            UnOp::Sqrt => eval::sqrt(x),
+            UnOp::Exp => eval::exp(x),
+            UnOp::Ln => eval::ln(x),
+            UnOp::Log10 => eval::log10(x),
+            UnOp::Erf => eval::erf(x),
+            UnOp::Not => eval::not(x),
         }
     }
 }
@@ -191,34 +191,157 @@ impl BinOp {
         }
     }
 
-    /// What the operation computes.
+    /// What the operation computes (each arm is one function of [`eval`]).
     #[inline(always)]
     pub fn apply<T: Element>(self, a: T, b: T) -> T {
         match self {
-            BinOp::Add => a + b,
-            BinOp::Sub => a - b,
-            BinOp::Mul => a * b,
-            BinOp::Div => a / b,
-            BinOp::Min => a.min(b),
-            BinOp::Max => a.max(b),
-            BinOp::Lt => T::truth(a.lt(b)),
-            BinOp::Le => T::truth(a.le(b)),
-            BinOp::Gt => T::truth(a.gt(b)),
-            BinOp::Ge => T::truth(a.ge(b)),
-            BinOp::Eq => T::truth(Real::eq(a, b)),
-            BinOp::Ne => T::truth(Real::ne(a, b)),
-            BinOp::And => T::truth(a.is_true() & b.is_true()),
-            BinOp::Or => T::truth(a.is_true() | b.is_true()),
+            BinOp::Add => eval::add(a, b),
+            BinOp::Sub => eval::sub(a, b),
+            BinOp::Mul => eval::mul(a, b),
+            BinOp::Div => eval::div(a, b),
+            BinOp::Min => eval::min(a, b),
+            BinOp::Max => eval::max(a, b),
+            BinOp::Lt => eval::lt(a, b),
+            BinOp::Le => eval::le(a, b),
+            BinOp::Gt => eval::gt(a, b),
+            BinOp::Ge => eval::ge(a, b),
+            BinOp::Eq => eval::eq(a, b),
+            BinOp::Ne => eval::ne(a, b),
+            BinOp::And => eval::and(a, b),
+            BinOp::Or => eval::or(a, b),
         }
     }
 }
 
-use super::real::Real;
+/// The scalar meaning of every operation, one `#[inline(always)]` function each:
+/// the single definition that [`UnOp::apply`], [`BinOp::apply`] and the interpreter's
+/// per-op loops share. (Hot loops call these directly: going through the `apply`
+/// match, LLVM may merge code across arms before the match is resolved, and an `erf`
+/// loop compiled that way runs twice as slow.) Booleans are `1.0`/`0.0`.
+pub mod eval {
+    use super::super::real::{Element, Real};
+
+    /// `-x`.
+    #[inline(always)]
+    pub fn neg<T: Element>(x: T) -> T {
+        -x
+    }
+    /// `|x|`.
+    #[inline(always)]
+    pub fn abs<T: Element>(x: T) -> T {
+        x.abs()
+    }
+    /// Square root.
+    #[inline(always)]
+    pub fn sqrt<T: Element>(x: T) -> T {
+        x.sqrt()
+    }
+    /// e^x.
+    #[inline(always)]
+    pub fn exp<T: Element>(x: T) -> T {
+        x.exp()
+    }
+    /// Natural logarithm.
+    #[inline(always)]
+    pub fn ln<T: Element>(x: T) -> T {
+        x.ln()
+    }
+    /// Base-10 logarithm.
+    #[inline(always)]
+    pub fn log10<T: Element>(x: T) -> T {
+        x.log10()
+    }
+    /// The error function.
+    #[inline(always)]
+    pub fn erf<T: Element>(x: T) -> T {
+        x.erf()
+    }
+    /// Boolean negation.
+    #[inline(always)]
+    pub fn not<T: Element>(x: T) -> T {
+        T::truth(!x.is_true())
+    }
+    /// `a + b`.
+    #[inline(always)]
+    pub fn add<T: Element>(a: T, b: T) -> T {
+        a + b
+    }
+    /// `a - b`.
+    #[inline(always)]
+    pub fn sub<T: Element>(a: T, b: T) -> T {
+        a - b
+    }
+    /// `a * b`.
+    #[inline(always)]
+    pub fn mul<T: Element>(a: T, b: T) -> T {
+        a * b
+    }
+    /// `a / b`.
+    #[inline(always)]
+    pub fn div<T: Element>(a: T, b: T) -> T {
+        a / b
+    }
+    /// `if a < b { a } else { b }`.
+    #[inline(always)]
+    pub fn min<T: Element>(a: T, b: T) -> T {
+        a.min(b)
+    }
+    /// `if a > b { a } else { b }`.
+    #[inline(always)]
+    pub fn max<T: Element>(a: T, b: T) -> T {
+        a.max(b)
+    }
+    /// `a < b`.
+    #[inline(always)]
+    pub fn lt<T: Element>(a: T, b: T) -> T {
+        T::truth(a.lt(b))
+    }
+    /// `a <= b`.
+    #[inline(always)]
+    pub fn le<T: Element>(a: T, b: T) -> T {
+        T::truth(a.le(b))
+    }
+    /// `a > b`.
+    #[inline(always)]
+    pub fn gt<T: Element>(a: T, b: T) -> T {
+        T::truth(a.gt(b))
+    }
+    /// `a >= b`.
+    #[inline(always)]
+    pub fn ge<T: Element>(a: T, b: T) -> T {
+        T::truth(a.ge(b))
+    }
+    /// `a == b`.
+    #[inline(always)]
+    pub fn eq<T: Element>(a: T, b: T) -> T {
+        T::truth(Real::eq(a, b))
+    }
+    /// `a != b`.
+    #[inline(always)]
+    pub fn ne<T: Element>(a: T, b: T) -> T {
+        T::truth(Real::ne(a, b))
+    }
+    /// Boolean and.
+    #[inline(always)]
+    pub fn and<T: Element>(a: T, b: T) -> T {
+        T::truth(a.is_true() & b.is_true())
+    }
+    /// Boolean or.
+    #[inline(always)]
+    pub fn or<T: Element>(a: T, b: T) -> T {
+        T::truth(a.is_true() | b.is_true())
+    }
+    /// `if c { a } else { b }` on a stored boolean: the meaning of a select node.
+    #[inline(always)]
+    pub fn select<T: Element>(c: T, a: T, b: T) -> T {
+        if c.is_true() { a } else { b }
+    }
+}
 
 /// `if c { a } else { b }` on a stored boolean: the meaning of a select node.
 #[inline(always)]
 pub fn select_value<T: Element>(c: T, a: T, b: T) -> T {
-    if c.is_true() { a } else { b }
+    eval::select(c, a, b)
 }
 
 /// A reduction operation.
@@ -286,12 +409,12 @@ impl ReduceOp {
     #[inline(always)]
     pub fn combine<T: Element>(self, acc: T, x: T) -> T {
         match self {
-            ReduceOp::Sum => acc + x,
-            ReduceOp::Prod => acc * x,
-            ReduceOp::Min => acc.min(x),
-            ReduceOp::Max => acc.max(x),
-            ReduceOp::Any => T::truth(acc.is_true() | x.is_true()),
-            ReduceOp::All => T::truth(acc.is_true() & x.is_true()),
+            ReduceOp::Sum => eval::add(acc, x),
+            ReduceOp::Prod => eval::mul(acc, x),
+            ReduceOp::Min => eval::min(acc, x),
+            ReduceOp::Max => eval::max(acc, x),
+            ReduceOp::Any => eval::or(acc, x),
+            ReduceOp::All => eval::and(acc, x),
         }
     }
 
@@ -305,29 +428,30 @@ impl ReduceOp {
     /// blocks that start at a multiple of [`LANES`] from the range start.
     #[inline(always)]
     pub fn fold_lanes<T: Element>(self, lanes: &mut [T; LANES], values: &[T]) {
+        // Written out per operation with direct calls (no closures), so that the lane
+        // loop stays simple and vectorises wherever it is inlined.
         macro_rules! fold {
-            ($f:expr) => {{
-                let f = $f;
+            ($f:path) => {{
                 let mut acc = *lanes;
                 let mut blocks = values.chunks_exact(LANES);
                 for block in &mut blocks {
                     for j in 0..LANES {
-                        acc[j] = f(acc[j], block[j]);
+                        acc[j] = $f(acc[j], block[j]);
                     }
                 }
                 for (j, &v) in blocks.remainder().iter().enumerate() {
-                    acc[j] = f(acc[j], v);
+                    acc[j] = $f(acc[j], v);
                 }
                 *lanes = acc;
             }};
         }
         match self {
-            ReduceOp::Sum => fold!(|a: T, b: T| a + b),
-            ReduceOp::Prod => fold!(|a: T, b: T| a * b),
-            ReduceOp::Min => fold!(|a: T, b: T| a.min(b)),
-            ReduceOp::Max => fold!(|a: T, b: T| a.max(b)),
-            ReduceOp::Any => fold!(|a: T, b: T| ReduceOp::Any.combine(a, b)),
-            ReduceOp::All => fold!(|a: T, b: T| ReduceOp::All.combine(a, b)),
+            ReduceOp::Sum => fold!(eval::add),
+            ReduceOp::Prod => fold!(eval::mul),
+            ReduceOp::Min => fold!(eval::min),
+            ReduceOp::Max => fold!(eval::max),
+            ReduceOp::Any => fold!(eval::or),
+            ReduceOp::All => fold!(eval::and),
         }
     }
 

@@ -16,6 +16,12 @@
 //! and Rust never contracts `a * b + c` into a fused multiply-add, so a map run by the
 //! interpreter and the same formula run staged are bit-identical.
 //!
+//! For the compiled path to vectorise, the formula and every helper it calls must be
+//! inlined into the loop: mark them `#[inline(always)]`, and write helpers as
+//! functions, not closures. LLVM may leave a closure that calls `erf` or `exp` out of
+//! line, and the loop then runs one scalar call per element (measured here: a
+//! Black-Scholes loop 3.7x slower with its `cndf2` helper as a closure).
+//!
 //! Literal constants: handles accept `f64` literals on either side (`0.5 * vol`), but
 //! plain `f32` cannot be multiplied by an `f64`, so generic code spells constants with
 //! [`Real::lit`] (a short alias keeps it readable: `let c = T::lit; c(0.5) * vol * vol`).
