@@ -1,0 +1,1 @@
+//! Black-Scholes: the fused, vectorised option pricer and its references.

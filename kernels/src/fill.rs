@@ -1,0 +1,1 @@
+//! Populating a banded-block-banded matrix block by block, in parallel.
