@@ -119,6 +119,33 @@ fn comprehensions_over_the_same_range_fuse_pointwise() {
 }
 
 #[test]
+fn loops_over_shifted_ranges_of_equal_length_are_reindexed() {
+    // d[i - 2] over 2..8 reads x around i; y over 0..6 (a map over d) uses the index
+    // and reads w (length 6) and d pointwise; s sums y. All three become one loop over
+    // 2..8 with y's reads and index shifted by -2.
+    let b = Builder::new(DType::F64);
+    let x = b.input("x", 10).unwrap();
+    let w = b.input("w", 6).unwrap();
+    let d = b.comprehension("d", 2..8, x.at(1) - x.at(-2)).unwrap();
+    let y = b.output("y", d * b.index() + w).unwrap();
+    b.sum("s", y * y).unwrap();
+    let mut p = b.finish().unwrap();
+    let ins = [xs(10), vec![0.5, -1.0, 2.0, 0.25, 3.0, -0.125]];
+    let ins: Vec<&[f64]> = ins.iter().map(Vec::as_slice).collect();
+    let before = run(&p, &ins);
+    assert_eq!(p.optimize().fused, 2);
+    assert_eq!(p.loops().len(), 1, "{p}");
+    assert_eq!(p.loops()[0].domain(), 2..8);
+    assert!(p.to_string().contains("y[i-2] = "), "{p}");
+    assert_eq!(run(&p, &ins), before);
+    let x = xs(10);
+    let want: Vec<f64> = (0..6)
+        .map(|i| (x[i + 3] - x[i]) * i as f64 + ins[1][i])
+        .collect();
+    assert_eq!(before.0[0], want);
+}
+
+#[test]
 fn a_loop_never_moves_above_a_producer_it_needs() {
     // A: a = exp(x) over 0..10. B: b = 2 w over 0..11. C over 0..10 reads b[i + 1]
     // (all of B must be done first, and B runs over another range) and a[i]: C may not

@@ -205,3 +205,50 @@ impl fmt::Display for Program {
         Ok(())
     }
 }
+
+/// A program's dump before and after [`Program::optimize`], and what the passes did:
+/// what a user prints to see what their program became.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explained {
+    /// The dump before the passes.
+    pub before: String,
+    /// The dump after the passes.
+    pub after: String,
+    /// What the passes did.
+    pub stats: super::passes::PassStats,
+}
+
+impl fmt::Display for Explained {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "== before the passes ==")?;
+        write!(f, "{}", self.before)?;
+        writeln!(f, "== after the passes: {} ==", self.stats)?;
+        write!(f, "{}", self.after)
+    }
+}
+
+impl Program {
+    /// [`Program::optimize`], returning the dumps before and after.
+    ///
+    /// ```
+    /// use accel_core::ir::{Builder, DType, exp};
+    /// let b = Builder::array_at_a_time(DType::F64);
+    /// let x = b.input("x", 8)?;
+    /// b.output("y", exp(-x))?;
+    /// let mut p = b.finish()?;
+    /// let e = p.optimize_explained();
+    /// assert_eq!(e.before.lines().filter(|l| l.starts_with("loop")).count(), 3);
+    /// assert_eq!(e.after.lines().filter(|l| l.starts_with("loop")).count(), 1);
+    /// assert!(e.to_string().contains("3 loops -> 1"));
+    /// # Ok::<(), accel_core::ir::IrError>(())
+    /// ```
+    pub fn optimize_explained(&mut self) -> Explained {
+        let before = alloc::string::ToString::to_string(self);
+        let stats = self.optimize();
+        Explained {
+            before,
+            after: alloc::string::ToString::to_string(self),
+            stats,
+        }
+    }
+}

@@ -14,10 +14,12 @@
 //! costs little here because each block instruction is one vectorised loop over L1 data
 //! and the work is dominated by `erf`, `exp` and `log10`.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::error::IrError;
+use super::graph::ArrayId;
 use super::op::{BinOp, LANES, UnOp, eval};
 use super::plan::{Dst, Instr, Plan, Src, Stage};
 use super::real::Element;
@@ -391,6 +393,25 @@ impl<T: Element> Stage<T> {
     }
 }
 
+/// Each argument slice has its array's declared length.
+fn check_lengths(
+    what: &'static str,
+    decls: &[(ArrayId, usize, String)],
+    found: impl Iterator<Item = usize>,
+) -> Result<(), IrError> {
+    for ((_, n, name), len) in decls.iter().zip(found) {
+        if *n != len {
+            return Err(IrError::ArgumentLength {
+                what,
+                array: name.clone(),
+                expected: *n,
+                found: len,
+            });
+        }
+    }
+    Ok(())
+}
+
 impl<T: Element> Plan<T> {
     /// Runs the whole program serially: `inputs` and `outputs` (the result arrays, whole)
     /// in [`Plan::inputs`] / [`Plan::results`] order; temporaries are allocated here.
@@ -399,6 +420,56 @@ impl<T: Element> Plan<T> {
     /// # Errors
     /// [`IrError::ArgumentCount`] or [`IrError::ArgumentLength`].
     pub fn run(&self, inputs: &[&[T]], outputs: &mut [&mut [T]]) -> Result<Vec<T>, IrError> {
+        let mut scratch = Scratch::new();
+        self.run_with(inputs, outputs, |stage, ins, outs, reductions| {
+            let partials = stage.run_range(stage.domain(), ins, outs, &mut scratch)?;
+            reductions.copy_from_slice(partials);
+            Ok(())
+        })
+    }
+
+    /// Runs the program with a caller-supplied executor for each stage: the plan checks
+    /// the arguments, allocates temporaries, binds each stage's arrays, and collects the
+    /// reductions; `run_stage(stage, inputs, outputs, reductions)` must run the whole of
+    /// `stage.domain()` (for example split into ranges on a thread pool, each range
+    /// writing its part of `outputs`) and store the stage's reduction values, in
+    /// [`Stage::reductions`] order, into `reductions`. `inputs` and `outputs` are whole
+    /// arrays in [`Stage::inputs`] / [`Stage::outputs`] order. Stages run in order.
+    ///
+    /// ```
+    /// use accel_core::ir::{Builder, DType, Plan, Scratch};
+    /// let b = Builder::new(DType::F64);
+    /// let x = b.input("x", 6)?;
+    /// let y = b.output("y", x * x)?;
+    /// b.sum("s", y)?;
+    /// let mut p = b.finish()?;
+    /// p.optimize();
+    /// let plan = Plan::<f64>::compile(&p)?;
+    /// let mut y = [0.0; 6];
+    /// // Two halves, as two workers would run them; partials combined in index order.
+    /// let sums = plan.run_with(&[&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]], &mut [&mut y], |stage, ins, outs, red| {
+    ///     let (lo, hi) = outs[0].split_at_mut(3);
+    ///     let mut scratch = Scratch::new();
+    ///     let a = stage.run_range(0..3, ins, &mut [lo], &mut scratch)?.to_vec();
+    ///     let b = stage.run_range(3..6, ins, &mut [hi], &mut scratch)?;
+    ///     for (k, &(_, op)) in stage.reductions().iter().enumerate() {
+    ///         red[k] = op.combine(a[k], b[k]);
+    ///     }
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!((y[5], sums[0]), (36.0, 91.0));
+    /// # Ok::<(), accel_core::ir::IrError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`IrError::ArgumentCount`] or [`IrError::ArgumentLength`], or the first error
+    /// `run_stage` returns.
+    pub fn run_with(
+        &self,
+        inputs: &[&[T]],
+        outputs: &mut [&mut [T]],
+        mut run_stage: impl FnMut(&Stage<T>, &[&[T]], &mut [&mut [T]], &mut [T]) -> Result<(), IrError>,
+    ) -> Result<Vec<T>, IrError> {
         for (what, expected, found) in [
             ("inputs", self.inputs.len(), inputs.len()),
             ("outputs", self.results.len(), outputs.len()),
@@ -411,29 +482,8 @@ impl<T: Element> Plan<T> {
                 });
             }
         }
-        for (what, decls, lens) in [
-            (
-                "input",
-                &self.inputs,
-                inputs.iter().map(|x| x.len()).collect::<Vec<_>>(),
-            ),
-            (
-                "output",
-                &self.results,
-                outputs.iter().map(|x| x.len()).collect(),
-            ),
-        ] {
-            for ((_, n, name), &len) in decls.iter().zip(&lens) {
-                if *n != len {
-                    return Err(IrError::ArgumentLength {
-                        what,
-                        array: name.clone(),
-                        expected: *n,
-                        found: len,
-                    });
-                }
-            }
-        }
+        check_lengths("input", &self.inputs, inputs.iter().map(|x| x.len()))?;
+        check_lengths("output", &self.results, outputs.iter().map(|x| x.len()))?;
         let mut temps: Vec<Vec<T>> = self
             .temps
             .iter()
@@ -444,7 +494,7 @@ impl<T: Element> Plan<T> {
             .iter()
             .map(|&(_, op)| op.identity())
             .collect();
-        let mut scratch = Scratch::new();
+        let mut stage_red: Vec<T> = Vec::new();
         for stage in &self.stages {
             let mut ins: Vec<Option<&[T]>> = alloc::vec![None; stage.inputs.len()];
             let mut outs: Vec<Option<&mut [T]>> = (0..stage.outputs.len()).map(|_| None).collect();
@@ -481,9 +531,11 @@ impl<T: Element> Plan<T> {
                 .into_iter()
                 .map(|x| x.expect("plan arrays cover stage outputs"))
                 .collect();
-            let partials = stage.run_range(stage.domain(), &ins, &mut outs, &mut scratch)?;
-            for (&(r, _), &p) in stage.reductions.iter().zip(partials) {
-                results[r.index()] = p;
+            stage_red.clear();
+            stage_red.extend(stage.reductions.iter().map(|&(_, op)| op.identity::<T>()));
+            run_stage(stage, &ins, &mut outs, &mut stage_red)?;
+            for (&(r, _), &v) in stage.reductions.iter().zip(&stage_red) {
+                results[r.index()] = v;
             }
         }
         Ok(results)

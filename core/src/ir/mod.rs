@@ -84,7 +84,7 @@ pub mod stencil;
 #[cfg(feature = "alloc")]
 pub mod builder;
 #[cfg(feature = "alloc")]
-mod dump;
+pub mod dump;
 #[cfg(feature = "alloc")]
 pub mod error;
 #[cfg(feature = "alloc")]
@@ -108,6 +108,8 @@ pub use slices::{SliceError, SliceRole, map_reduce_slices, map_slices, reduce_sl
 
 #[cfg(feature = "alloc")]
 pub use builder::{Builder, Style};
+#[cfg(feature = "alloc")]
+pub use dump::Explained;
 #[cfg(feature = "alloc")]
 pub use error::IrError;
 #[cfg(feature = "alloc")]

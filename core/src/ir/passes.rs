@@ -226,16 +226,23 @@ impl Program {
             .collect()
     }
 
-    /// `roots` with every read of an array in `subst` replaced by the node that
-    /// array's element is computed by.
-    fn substitute(&mut self, roots: &mut [NodeId], subst: &BTreeMap<ArrayId, NodeId>) {
+    /// `roots` evaluated `by` indices further on (every read and index shifted), with
+    /// every read of an array in `subst` replaced by the node that computes the element
+    /// read (the caller has checked those reads are pointwise).
+    fn substitute(&mut self, roots: &mut [NodeId], subst: &BTreeMap<ArrayId, NodeId>, by: isize) {
         let order = self.graph.reachable(roots.iter().copied());
         let mut map: Vec<Option<NodeId>> = alloc::vec![None; self.graph.len()];
         for id in order {
-            let e = self.graph.expr(id);
-            let new = match e {
+            let new = match self.graph.expr(id) {
                 Expr::Load { array, .. } if subst.contains_key(&array) => subst[&array],
-                _ => {
+                Expr::Load { array, offset } => self.intern(Expr::Load {
+                    array,
+                    offset: offset + by,
+                }),
+                Expr::Index { offset } => self.intern(Expr::Index {
+                    offset: offset + by,
+                }),
+                e => {
                     let e =
                         e.map_operands(|c| map[c.index()].expect("operands precede their node"));
                     self.intern(e)
@@ -248,12 +255,15 @@ impl Program {
         }
     }
 
-    /// Loop fusion: each loop is merged into the latest earlier loop over the same index
-    /// range that it can move up to (no loop in between writes an array it reads) and
-    /// whose outputs it reads only pointwise (element `i` at index `i`); those reads are
-    /// replaced by the producing expressions. This covers map∘map, map→reduce and
-    /// sibling loops sharing a range. Reads at other offsets keep loops apart (the data
-    /// must be complete first). Returns the number of loops merged away.
+    /// Loop fusion: each loop is merged into the latest earlier loop whose index range
+    /// has the same length and that it can move up to (no loop in between writes an
+    /// array it reads), provided it reads that loop's outputs only pointwise (the `r`-th
+    /// element at the `r`-th index of its range). Those reads are replaced by the
+    /// producing expressions, and a loop over a shifted range is re-indexed (its reads
+    /// shifted to match; lane order of reductions, which counts from the range start,
+    /// is unchanged). This covers map∘map, map→reduce, comprehensions and sibling loops.
+    /// Reads at other offsets keep loops apart, since those elements must all exist
+    /// first. Returns the number of loops merged away.
     pub fn fuse(&mut self) -> usize {
         let loops = core::mem::take(&mut self.loops);
         let mut producer: Vec<Option<usize>> = alloc::vec![None; self.arrays.len()];
@@ -269,7 +279,8 @@ impl Program {
                     .filter(|(a, _)| producer[a.index()] == Some(j))
                     .peekable();
                 let reads_j = from_j.peek().is_some();
-                if out[j].domain == c.domain && from_j.all(|&(_, off)| off == pointwise) {
+                if out[j].domain.len() == c.domain.len() && from_j.all(|&(_, off)| off == pointwise)
+                {
                     target = Some(j);
                     break;
                 }
@@ -284,8 +295,10 @@ impl Program {
                 }
                 Some(j) => {
                     let subst: BTreeMap<ArrayId, NodeId> = out[j].outputs.iter().copied().collect();
+                    // Index i of `c` becomes index i + delta of the merged loop.
+                    let by = c.domain.start as isize - out[j].domain.start as isize;
                     let mut roots: Vec<NodeId> = c.roots().collect();
-                    self.substitute(&mut roots, &subst);
+                    self.substitute(&mut roots, &subst, by);
                     let (outs, reds) = roots.split_at(c.outputs.len());
                     c.outputs.iter_mut().zip(outs).for_each(|(o, &n)| o.1 = n);
                     c.reductions
