@@ -1,8 +1,8 @@
 //! The readable dump of a program: what it reads and returns, and each loop with its
 //! range, the patterns fused into it, its inputs and outputs, and its operations.
 //!
-//! This answers the question ParallelAccelerator users could not: "what did my program
-//! become?". Print a program before and after [`Program::optimize`] to see the fusion:
+//! It answers the question ParallelAccelerator users were left with: "what did my
+//! program become?". Print a program before and after [`Program::optimize`] to see the fusion:
 //!
 //! ```text
 //! program f64: 5 inputs, 1 result array, 1 reduction, 1 loop (28 temporaries eliminated)
@@ -13,9 +13,17 @@
 //!   reads   spt, strike, rate, vol, time
 //!   writes  put
 //!   reduces checksum
-//!   %0 = div spt[i], strike[i]
+//!   %0 = mul 0.5, vol[i]
+//!   %1 = mul %0, vol[i]
 //!   ...
+//!   %27 = add %26, spt[i]
+//!   put[i] = %27
+//!   checksum = sum over %27
 //! ```
+//!
+//! After the passes the operations are listed in a canonical order (depth first from
+//! the loop's results), so equal programs print the same however they were written.
+//! Temporaries of array-at-a-time programs are named `$0`, `$1`, ….
 //!
 //! Operands are printed inline: `x[i]`, `x[i-1]`, constants, `i`; `%k` is the k-th
 //! computed value of the loop.

@@ -1,6 +1,6 @@
 //! The pointwise expression DAG: a hash-consed arena of nodes.
 //!
-//! Interning is the protocol: a node is only ever added through [`Graph::intern`], which
+//! Interning is the protocol: a node is only ever added through `Graph::intern`, which
 //! returns the existing id when a structurally equal node exists. Structurally equal
 //! subexpressions are therefore one node by construction (this is common-subexpression
 //! elimination at build time), and a node's operands always have smaller ids than the
