@@ -2,8 +2,8 @@
 //! boundary names, the pass schedule and accuracy against a float64 reference.
 
 use accel_core::ir::stencil::{
-    BlockPlan, Boundary, ExprKernel, GAUSSIAN_5X5, LinearTaps, MAX_RADIUS, MAX_TAPS, Passes, Shape,
-    Stencil, StencilError, Tap,
+    BlockPlan, Boundary, ExprKernel, GAUSSIAN_5X5, LinearTaps, MAX_LEVELS, MAX_RADIUS, MAX_TAPS,
+    Passes, Shape, Stencil, StencilError, Tap,
 };
 
 /// Value read at `(y, x)` of `img` (`w × h`) under boundary `b`, by definition.
@@ -391,6 +391,13 @@ fn invalid_stencils_and_calls_give_precise_errors() {
             &mut scratch
         ),
         Err(E::ZeroStripWidth)
+    );
+    assert_eq!(
+        st.band_scratch_len(8, BlockPlan::new(MAX_LEVELS + 1, 8)),
+        Err(E::TooManyLevels {
+            levels: MAX_LEVELS + 1,
+            max: MAX_LEVELS
+        })
     );
     let needed = scratch.len();
     assert_eq!(

@@ -43,6 +43,11 @@ use core::ops::Range;
 use super::{Boundary, MAX_WINDOW, RowKernel, Shape, Stencil, StencilError};
 use crate::partition::balanced_range;
 
+/// The most levels (iterations) one pass may fuse. Beyond a dozen or so the
+/// rings outgrow any cache, so this bound costs nothing and lets a strip keep its
+/// per-level geometry on the stack.
+pub const MAX_LEVELS: usize = 64;
+
 /// How a band is blocked: iterations fused per pass, and the strip width.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BlockPlan {
@@ -166,10 +171,17 @@ impl<K: RowKernel> Stencil<K> {
     /// wide and passes of up to `plan.levels` levels. Each worker needs its own.
     ///
     /// # Errors
-    /// [`StencilError::ZeroStripWidth`], or [`StencilError::SizeOverflow`].
+    /// [`StencilError::ZeroStripWidth`], [`StencilError::TooManyLevels`], or
+    /// [`StencilError::SizeOverflow`].
     pub fn band_scratch_len(&self, width: usize, plan: BlockPlan) -> Result<usize, StencilError> {
         if plan.strip_width == 0 {
             return Err(StencilError::ZeroStripWidth);
+        }
+        if plan.levels > MAX_LEVELS {
+            return Err(StencilError::TooManyLevels {
+                levels: plan.levels,
+                max: MAX_LEVELS,
+            });
         }
         band_scratch(width, self.radius(), plan).ok_or(StencilError::SizeOverflow {
             width,
@@ -190,8 +202,8 @@ impl<K: RowKernel> Stencil<K> {
     ///
     /// # Errors
     /// Those of [`Stencil::check_plane`] for `src`, [`StencilError::RowsOutOfRange`],
-    /// [`StencilError::BandLength`], [`StencilError::ZeroStripWidth`] and
-    /// [`StencilError::ScratchTooShort`].
+    /// [`StencilError::BandLength`], [`StencilError::ZeroStripWidth`],
+    /// [`StencilError::TooManyLevels`] and [`StencilError::ScratchTooShort`].
     #[inline(always)]
     pub fn run_band(
         &self,
@@ -337,26 +349,33 @@ impl<K: RowKernel> Stencil<K> {
             dst_band.copy_from_slice(&src[rows.start * w..rows.end * w]);
             return;
         }
-        let strips = w.div_ceil(pass.strip_width.min(w));
+        let stride = pass.strip_width.min(w);
+        let strips = w.div_ceil(stride);
         for s in 0..strips {
             let cols = balanced_range(w, strips, s);
-            let strip = Strip {
-                kernel: self.kernel(),
-                boundary: self.boundary(),
-                src,
-                w,
-                h,
-                r,
-                k: pass.levels,
-                x0: cols.start as isize,
-                x1: cols.end as isize,
-                y0: rows.start as isize,
-                y1: rows.end as isize,
-                row_stride: pass.strip_width.min(w),
-            };
-            strip.run(dst_band, scratch);
+            Strip::new(self, src, shape, pass.levels, cols, rows.clone(), stride)
+                .run(dst_band, scratch);
         }
     }
+}
+
+/// Geometry of one level of a strip's dependency cone.
+#[derive(Clone, Copy, Debug, Default)]
+struct Level {
+    /// Computed columns `a..b` and rows `ya..yb` (signed: virtual under wrap).
+    a: isize,
+    b: isize,
+    ya: isize,
+    yb: isize,
+    /// Stored columns `sa..sb` (what the next level reads; levels below `k`).
+    sa: isize,
+    sb: isize,
+    /// Offset of this level's ring in the scratch, and its row stride.
+    offset: usize,
+    stride: usize,
+    /// `(level · r) mod (2r + 1)`: how far this level's ring slot trails the
+    /// wavefront's (level `j` computes row `t − j·r` at step `t`).
+    lag: usize,
 }
 
 /// One strip of one band: the geometry of its dependency cone and the wavefront.
@@ -376,204 +395,237 @@ struct Strip<'a, K> {
     x1: isize,
     y0: isize,
     y1: isize,
-    /// The strip width the scratch was laid out for.
-    row_stride: usize,
+    /// Whether level-0 rows are padded copies (the cone leaves the plane
+    /// sideways); otherwise level 1 reads the source rows directly.
+    padded0: bool,
+    levels: [Level; MAX_LEVELS + 1],
 }
 
-impl<K: RowKernel> Strip<'_, K> {
-    /// Positions computed at `level` in one dimension of length `n`, for outputs
-    /// `lo..hi`: the cone widened by `(k − level)·r`, clipped to what the boundary
-    /// lets us compute.
+impl<'a, K: RowKernel> Strip<'a, K> {
+    /// The strip `cols × rows` of a pass; `stride` is the strip width the scratch
+    /// was laid out for.
     #[inline(always)]
-    fn computed(&self, lo: isize, hi: isize, n: usize, level: usize) -> (isize, isize) {
-        let ext = ((self.k - level) * self.r) as isize;
-        let (a, b) = (lo - ext, hi + ext);
-        let (n, r) = (n as isize, self.r as isize);
-        match self.boundary {
-            Boundary::Wrap => (a, b),
-            Boundary::ZeroSrc | Boundary::Clamp => (a.max(0), b.min(n)),
-            Boundary::Skip => (a.max(r), b.min(n - r)),
+    fn new(
+        stencil: &'a Stencil<K>,
+        src: &'a [f32],
+        shape: Shape,
+        k: usize,
+        cols: Range<usize>,
+        rows: Range<usize>,
+        stride: usize,
+    ) -> Self {
+        let (w, h, r) = (shape.width, shape.height, stencil.radius());
+        let boundary = stencil.boundary();
+        // The cone widened by `(k − j)·r`, clipped to what the boundary lets us
+        // compute.
+        let computed = |lo: usize, hi: usize, n: usize, j: usize| {
+            let ext = ((k - j) * r) as isize;
+            let (a, b) = (lo as isize - ext, hi as isize + ext);
+            let (n, r) = (n as isize, r as isize);
+            match boundary {
+                Boundary::Wrap => (a, b),
+                Boundary::ZeroSrc | Boundary::Clamp => (a.max(0), b.min(n)),
+                Boundary::Skip => (a.max(r), b.min(n - r)),
+            }
+        };
+        let side = 2 * r + 1;
+        let mut levels = [Level::default(); MAX_LEVELS + 1];
+        // The zero row (as wide as the widest ring row) comes first.
+        let mut offset = stride + 2 * r * k;
+        for (j, l) in levels[..=k].iter_mut().enumerate() {
+            (l.a, l.b) = computed(cols.start, cols.end, w, j);
+            (l.ya, l.yb) = computed(rows.start, rows.end, h, j);
+            if j < k {
+                let (a, b) = computed(cols.start, cols.end, w, j + 1);
+                (l.sa, l.sb) = (a - r as isize, b + r as isize);
+                l.stride = stride + 2 * r * (k - j);
+                l.offset = offset;
+                offset += side * l.stride;
+            }
+            l.lag = (j * r) % side;
+        }
+        let padded0 = levels[0].sa < 0 || levels[0].sb > w as isize;
+        Self {
+            kernel: stencil.kernel(),
+            boundary,
+            src,
+            w,
+            h,
+            r,
+            k,
+            x0: cols.start as isize,
+            x1: cols.end as isize,
+            y0: rows.start as isize,
+            y1: rows.end as isize,
+            padded0,
+            levels,
         }
     }
 
     #[inline(always)]
-    fn cols(&self, level: usize) -> (isize, isize) {
-        self.computed(self.x0, self.x1, self.w, level)
-    }
-
-    #[inline(always)]
-    fn rows(&self, level: usize) -> (isize, isize) {
-        self.computed(self.y0, self.y1, self.h, level)
-    }
-
-    /// Columns stored for `level < k`: those the next level reads.
-    #[inline(always)]
-    fn stored_cols(&self, level: usize) -> (isize, isize) {
-        let (a, b) = self.cols(level + 1);
-        (a - self.r as isize, b + self.r as isize)
-    }
-
-    /// Row stride of the ring of `level`: its widest stored row.
-    #[inline(always)]
-    fn ring_width(&self, level: usize) -> usize {
-        self.row_stride + 2 * self.r * (self.k - level)
-    }
-
-    /// Offset of the ring of `level` in the scratch (after the zero row).
-    #[inline(always)]
-    fn ring_offset(&self, level: usize) -> usize {
-        let (s, r, k, j) = (self.row_stride, self.r, self.k, level);
-        // widest row, then Σ_{i<j} (2r + 1)(s + 2r(k − i))
-        let before = j * s + r * j * (2 * k + 1 - j);
-        (s + 2 * r * k) + (2 * r + 1) * before
-    }
-
-    #[inline(always)]
-    fn slot(&self, y: isize) -> usize {
-        y.rem_euclid(2 * self.r as isize + 1) as usize
-    }
-
-    /// Whether level-0 rows must be padded copies (the cone leaves the plane
-    /// sideways); otherwise level 1 reads the source rows directly.
-    #[inline(always)]
-    fn level0_padded(&self) -> bool {
-        let (sa, sb) = self.stored_cols(0);
-        sa < 0 || sb > self.w as isize
+    fn side(&self) -> usize {
+        2 * self.r + 1
     }
 
     /// Row `y` of the source, columns `a..b` (inside the plane).
     #[inline(always)]
-    fn src_row(&self, y: usize, a: isize, b: isize) -> &[f32] {
+    fn src_row(&self, y: usize, a: isize, b: isize) -> &'a [f32] {
         &self.src[y * self.w + a as usize..y * self.w + b as usize]
     }
 
-    /// The stored row `y` of `level < k`, as the next level reads it.
-    /// `lower` is the scratch up to (not including) the ring being written.
+    /// The stored row `y` of level `j < k` (in ring slot `slot` = `y mod (2r+1)`),
+    /// as level `j + 1` reads it. `lower` is the scratch below the ring being
+    /// written.
     #[inline(always)]
-    fn level_row<'s>(&'s self, lower: &'s [f32], level: usize, y: isize) -> &'s [f32] {
-        let (sa, sb) = self.stored_cols(level);
-        let len = (sb - sa) as usize;
+    fn level_row<'s>(&self, lower: &'s [f32], j: usize, y: isize, slot: usize) -> &'s [f32]
+    where
+        'a: 's,
+    {
+        let l = &self.levels[j];
+        let len = (l.sb - l.sa) as usize;
         let h = self.h as isize;
-        let ring_row = |y: isize| {
-            let start = self.ring_offset(level) + self.slot(y) * self.ring_width(level);
-            &lower[start..start + len]
-        };
-        let from_level = |y: isize| {
-            if level == 0 && !self.level0_padded() {
-                self.src_row(y.rem_euclid(h) as usize, sa, sb)
+        let from_level = |y: isize, slot: usize| -> &'s [f32] {
+            if j == 0 && !self.padded0 {
+                let yy = if (0..h).contains(&y) {
+                    y
+                } else {
+                    y.rem_euclid(h)
+                };
+                self.src_row(yy as usize, l.sa, l.sb)
             } else {
-                ring_row(y)
+                let start = l.offset + slot * l.stride;
+                &lower[start..start + len]
             }
         };
         match self.boundary {
-            Boundary::Wrap => from_level(y),
-            Boundary::Clamp => from_level(y.clamp(0, h - 1)),
+            Boundary::Wrap => from_level(y, slot),
+            Boundary::Clamp => {
+                if (0..h).contains(&y) {
+                    from_level(y, slot)
+                } else {
+                    let yy = y.clamp(0, h - 1);
+                    from_level(yy, yy.rem_euclid(self.side() as isize) as usize)
+                }
+            }
             Boundary::ZeroSrc => {
                 if (0..h).contains(&y) {
-                    from_level(y)
+                    from_level(y, slot)
                 } else {
                     &lower[..len]
                 }
             }
             Boundary::Skip => {
                 let r = self.r as isize;
-                if level == 0 || y < r || y >= h - r {
-                    self.src_row(y as usize, sa, sb)
+                if j == 0 || y < r || y >= h - r {
+                    self.src_row(y as usize, l.sa, l.sb)
                 } else {
-                    ring_row(y)
+                    let start = l.offset + slot * l.stride;
+                    &lower[start..start + len]
                 }
             }
         }
     }
 
-    /// Level-0 padded copy of (virtual) source row `y` into its ring slot.
+    /// Level-0 padded copy of (virtual) source row `y` into ring slot `slot`.
     #[inline(always)]
-    fn load_padded(&self, scratch: &mut [f32], y: isize) {
-        let (sa, sb) = self.stored_cols(0);
-        let start = self.ring_offset(0) + self.slot(y) * self.ring_width(0);
-        let dst = &mut scratch[start..start + (sb - sa) as usize];
+    fn load_padded(&self, scratch: &mut [f32], y: isize, slot: usize) {
+        let l = &self.levels[0];
+        let start = l.offset + slot * l.stride;
+        let dst = &mut scratch[start..start + (l.sb - l.sa) as usize];
         let Some(yy) = self.boundary.source_row(y, self.h) else {
             dst.fill(0.0);
             return;
         };
         let row = &self.src[yy * self.w..(yy + 1) * self.w];
+        // The part inside the plane is a plain copy; the sides follow the rule.
+        let inside_a = l.sa.clamp(0, self.w as isize);
+        let inside_b = l.sb.clamp(inside_a, self.w as isize);
+        let (ia, ib) = ((inside_a - l.sa) as usize, (inside_b - l.sa) as usize);
+        dst[ia..ib].copy_from_slice(&row[inside_a as usize..inside_b as usize]);
         for (i, d) in dst.iter_mut().enumerate() {
-            *d = self
-                .boundary
-                .source_col(sa + i as isize, self.w)
-                .map_or(0.0, |x| row[x]);
+            if i < ia || i >= ib {
+                *d = self
+                    .boundary
+                    .source_col(l.sa + i as isize, self.w)
+                    .map_or(0.0, |x| row[x]);
+            }
         }
     }
 
     /// Runs the wavefront over the strip, writing its part of `dst_band`.
     #[inline(always)]
     fn run(&self, dst_band: &mut [f32], scratch: &mut [f32]) {
-        let (w, r, k) = (self.w, self.r as isize, self.k);
-        let (xa, xb) = self.cols(k);
-        let (ya, yb) = self.rows(k);
+        let (w, r, k, side) = (self.w, self.r as isize, self.k, self.side());
+        let top = self.levels[k];
         let (x0, x1) = (self.x0 as usize, self.x1 as usize);
         // Output rows and columns that are not computed (the skip frame) keep the
         // source's values.
         for y in self.y0..self.y1 {
             let band_row = (y - self.y0) as usize * w;
-            let dst = &mut dst_band[band_row..band_row + w];
-            let src = self.src_row(y as usize, 0, w as isize);
-            if y < ya || y >= yb || xa >= xb {
-                dst[x0..x1].copy_from_slice(&src[x0..x1]);
+            let dst = &mut dst_band[band_row + x0..band_row + x1];
+            let src = self.src_row(y as usize, self.x0, self.x1);
+            if y < top.ya || y >= top.yb || top.a >= top.b {
+                dst.copy_from_slice(src);
             } else {
-                let (xa, xb) = (xa as usize, xb as usize);
-                dst[x0..xa].copy_from_slice(&src[x0..xa]);
-                dst[xb..x1].copy_from_slice(&src[xb..x1]);
+                let (xa, xb) = ((top.a - self.x0) as usize, (top.b - self.x0) as usize);
+                dst[..xa].copy_from_slice(&src[..xa]);
+                dst[xb..].copy_from_slice(&src[xb..]);
             }
         }
-        if ya >= yb || xa >= xb {
+        if top.ya >= top.yb || top.a >= top.b {
             return;
         }
-        let widest = self.ring_width(0);
         if self.boundary == Boundary::ZeroSrc {
-            scratch[..widest].fill(0.0);
+            scratch[..self.levels[0].offset].fill(0.0);
         }
-        let padded0 = self.level0_padded();
-        let (load_a, load_b) = {
-            let (a, b) = self.rows(1);
-            (a - r, b + r)
-        };
-        let side = 2 * self.r + 1;
-        for t in self.y0 - k as isize * r..self.y1 + k as isize * r {
-            if padded0
+        let (load_a, load_b) = (self.levels[1].ya - r, self.levels[1].yb + r);
+        let t0 = self.y0 - k as isize * r;
+        // `slot_t` = t mod (2r + 1), kept incrementally (no division per row).
+        let mut slot_t = t0.rem_euclid(side as isize) as usize;
+        for t in t0..self.y1 + k as isize * r {
+            if self.padded0
                 && (load_a..load_b).contains(&t)
                 && (self.boundary == Boundary::Wrap || (0..self.h as isize).contains(&t))
             {
-                self.load_padded(scratch, t);
+                self.load_padded(scratch, t, slot_t);
             }
             for j in 1..=k {
+                let l = self.levels[j];
                 let y = t - j as isize * r;
-                let (rows_a, rows_b) = self.rows(j);
-                if y < rows_a || y >= rows_b {
+                if y < l.ya || y >= l.yb {
                     continue;
                 }
-                let (a, b) = self.cols(j);
+                let mut slot_y = slot_t + side - l.lag;
+                if slot_y >= side {
+                    slot_y -= side;
+                }
+                // Window row i is row y − r + i, in slot (slot_y − r + i) mod side.
+                let mut slot = slot_y + side - r as usize;
+                if slot >= side {
+                    slot -= side;
+                }
                 let mut window: [&[f32]; MAX_WINDOW] = [&[]; MAX_WINDOW];
                 if j < k {
-                    let (sa, sb) = self.stored_cols(j);
-                    let start = self.ring_offset(j) + self.slot(y) * self.ring_width(j);
-                    let (lower, upper) = scratch.split_at_mut(self.ring_offset(j));
+                    let (lower, upper) = scratch.split_at_mut(l.offset);
                     for (i, row) in window[..side].iter_mut().enumerate() {
-                        *row = self.level_row(lower, j - 1, y - r + i as isize);
+                        *row = self.level_row(lower, j - 1, y - r + i as isize, slot);
+                        slot = if slot + 1 == side { 0 } else { slot + 1 };
                     }
-                    let out = &mut upper[start - lower.len()..][..(sb - sa) as usize];
-                    let (lo, hi) = ((a - sa) as usize, (b - sa) as usize);
+                    let out = &mut upper[slot_y * l.stride..][..(l.sb - l.sa) as usize];
+                    let (lo, hi) = ((l.a - l.sa) as usize, (l.b - l.sa) as usize);
                     self.kernel.apply_row(&window[..side], &mut out[lo..hi]);
-                    self.fill_pad(out, y, sa, lo, hi);
+                    self.fill_pad(out, y, l.sa, lo, hi);
                 } else {
                     for (i, row) in window[..side].iter_mut().enumerate() {
-                        *row = self.level_row(scratch, j - 1, y - r + i as isize);
+                        *row = self.level_row(scratch, j - 1, y - r + i as isize, slot);
+                        slot = if slot + 1 == side { 0 } else { slot + 1 };
                     }
                     let band_row = (y - self.y0) as usize * w;
-                    let out = &mut dst_band[band_row + a as usize..band_row + b as usize];
+                    let out = &mut dst_band[band_row + l.a as usize..band_row + l.b as usize];
                     self.kernel.apply_row(&window[..side], out);
                 }
             }
+            slot_t = if slot_t + 1 == side { 0 } else { slot_t + 1 };
         }
     }
 

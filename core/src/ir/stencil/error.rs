@@ -5,6 +5,8 @@
 
 use core::fmt;
 
+use super::isa::Isa;
+
 /// A stencil description or an executor call that cannot be run.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum StencilError {
@@ -110,6 +112,18 @@ pub enum StencilError {
     },
     /// A strip width of zero was requested.
     ZeroStripWidth,
+    /// A pass asks for more levels than [`MAX_LEVELS`](super::blocked::MAX_LEVELS).
+    TooManyLevels {
+        /// Levels requested.
+        levels: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// The requested instruction set is not available on this CPU.
+    IsaUnsupported {
+        /// The level asked for.
+        isa: Isa,
+    },
     /// The caller's scratch buffer is shorter than the executor needs.
     ScratchTooShort {
         /// Length of the scratch buffer that was passed.
@@ -170,6 +184,12 @@ impl fmt::Display for StencilError {
                 rows.saturating_mul(width)
             ),
             Self::ZeroStripWidth => f.write_str("strip width must be at least 1"),
+            Self::TooManyLevels { levels, max } => {
+                write!(f, "a pass of {levels} levels exceeds the maximum {max}")
+            }
+            Self::IsaUnsupported { isa } => {
+                write!(f, "instruction set {isa} is not supported by this CPU")
+            }
             Self::ScratchTooShort { len, needed } => {
                 write!(f, "scratch holds {len} values but {needed} are needed")
             }

@@ -36,11 +36,13 @@
 //! per iteration instead; see [`BlockPlan`] for how `k` is chosen.
 //!
 //! # Vectorisation
-//! `accel-core` is `no_std` and cannot detect CPU features at run time. The row
-//! kernels and executors are `#[inline(always)]` generics, so a caller that wraps
-//! a call in a `#[target_feature(enable = "avx2,fma")]` (or `avx512f`) function
-//! gets the whole band executor compiled for that instruction set. The results do
-//! not depend on it: kernels use separate multiplies and adds, never fused ones.
+//! [`LinearTaps`] picks its row kernel at run time from the CPU ([`Isa`]: AVX-512,
+//! AVX2 or portable; `accel-core` detects it with `cpuid` since `no_std` has no
+//! `is_x86_feature_detected!`), so callers need no `RUSTFLAGS` and no wrappers.
+//! The results do not depend on the choice: every path performs the same
+//! separate multiplies and adds (never fused) in the same order on each point.
+//! Other [`RowKernel`]s are plain generic code; a caller may wrap an executor call
+//! in a `#[target_feature]` function to have them compiled for wider vectors.
 //!
 //! Only 2-D planes are supported (an N-d stencil would generalise [`Shape`] and
 //! the row window; no workload needs it yet).
@@ -48,13 +50,19 @@
 pub mod blocked;
 pub mod boundary;
 pub mod error;
+pub mod isa;
 pub mod kernel;
 pub mod reference;
 pub mod taps;
+// AVX-512 intrinsics are stable since Rust 1.89.
+#[cfg(target_arch = "x86_64")]
+#[clippy::msrv = "1.89"]
+mod x86;
 
-pub use blocked::{BlockPlan, Passes};
+pub use blocked::{BlockPlan, MAX_LEVELS, Passes};
 pub use boundary::{Boundary, ParseBoundaryError};
 pub use error::StencilError;
+pub use isa::Isa;
 pub use kernel::{ExprKernel, RowKernel, Window};
 pub use taps::{GAUSSIAN_5X5, LinearTaps, MAX_TAPS, Tap};
 

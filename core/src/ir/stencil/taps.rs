@@ -26,6 +26,7 @@
 
 use super::MAX_RADIUS;
 use super::error::StencilError;
+use super::isa::Isa;
 use super::kernel::RowKernel;
 
 /// The most taps a [`LinearTaps`] holds (a dense 9×9 neighbourhood).
@@ -43,7 +44,7 @@ pub const GAUSSIAN_5X5: [[f32; 5]; 5] = [
 ];
 
 /// Largest radius with a fused mirror-symmetric kernel.
-const SYMMETRIC_MAX_RADIUS: usize = 3;
+pub(super) const SYMMETRIC_MAX_RADIUS: usize = 3;
 
 /// Columns per chunk of a row: chunk temporaries live on the stack and in L1.
 const CHUNK: usize = 256;
@@ -67,7 +68,7 @@ impl Tap {
 }
 
 /// Symmetric weights indexed `[k][j]` = weight at `(±k, ±j)`.
-type HalfGrid = [[f32; SYMMETRIC_MAX_RADIUS + 1]; SYMMETRIC_MAX_RADIUS + 1];
+pub(super) type HalfGrid = [[f32; SYMMETRIC_MAX_RADIUS + 1]; SYMMETRIC_MAX_RADIUS + 1];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Plan {
@@ -77,13 +78,16 @@ enum Plan {
 
 /// A validated linear stencil: weighted sum of a point's neighbours.
 ///
-/// See the module docs for the exact evaluation order.
+/// See the module docs for the exact evaluation order. The row kernel runs with
+/// the best [`Isa`] the CPU supports (detected when the taps are built); the
+/// result does not depend on it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinearTaps {
     radius: usize,
     taps: [Tap; MAX_TAPS],
     len: usize,
     plan: Plan,
+    isa: Isa,
 }
 
 impl LinearTaps {
@@ -138,6 +142,7 @@ impl LinearTaps {
             taps: stored,
             len: taps.len(),
             plan,
+            isa: Isa::detect(),
         })
     }
 
@@ -201,6 +206,50 @@ impl LinearTaps {
     pub fn is_symmetric(&self) -> bool {
         matches!(self.plan, Plan::Symmetric(_))
     }
+
+    /// The instruction set the row kernel runs with.
+    pub fn isa(&self) -> Isa {
+        self.isa
+    }
+
+    /// The same taps running with instruction set `isa` (to compare paths, or to
+    /// measure one). Results are identical whichever is chosen.
+    ///
+    /// # Errors
+    /// [`StencilError::IsaUnsupported`] if this CPU cannot run `isa`.
+    pub fn with_isa(mut self, isa: Isa) -> Result<Self, StencilError> {
+        if !isa.is_supported() {
+            return Err(StencilError::IsaUnsupported { isa });
+        }
+        self.isa = isa;
+        Ok(self)
+    }
+
+    /// The half grid of the symmetric plan, if chosen.
+    #[cfg(target_arch = "x86_64")]
+    pub(super) fn half_grid(&self) -> Option<&HalfGrid> {
+        match &self.plan {
+            Plan::Symmetric(w) => Some(w),
+            Plan::General => None,
+        }
+    }
+
+    /// The radius (for the plan dispatch of the x86 kernels).
+    #[cfg(target_arch = "x86_64")]
+    pub(super) fn radius_of_plan(&self) -> usize {
+        self.radius
+    }
+
+    /// The row kernel in plain Rust (what every [`Isa`] computes).
+    #[inline(always)]
+    pub(super) fn apply_portable(&self, window: &[&[f32]], out: &mut [f32]) {
+        match (&self.plan, self.radius) {
+            (Plan::Symmetric(w), 1) => symmetric_row::<1>(w, window, out),
+            (Plan::Symmetric(w), 2) => symmetric_row::<2>(w, window, out),
+            (Plan::Symmetric(w), 3) => symmetric_row::<3>(w, window, out),
+            _ => general_row(self.taps(), self.radius, window, out),
+        }
+    }
 }
 
 /// The half grid if `taps` is dense, mirror-symmetric in both axes and has a
@@ -234,16 +283,29 @@ impl RowKernel for LinearTaps {
         self.radius
     }
 
-    #[inline(always)]
+    #[inline]
     fn apply_row(&self, window: &[&[f32]], out: &mut [f32]) {
-        match (&self.plan, self.radius) {
-            (Plan::Symmetric(w), 1) => symmetric_row::<1>(w, window, out),
-            (Plan::Symmetric(w), 2) => symmetric_row::<2>(w, window, out),
-            (Plan::Symmetric(w), 3) => symmetric_row::<3>(w, window, out),
-            _ => general_row(self.taps(), self.radius, window, out),
+        match self.isa {
+            // SAFETY: `isa` is only ever set to a level `Isa::is_supported` approved
+            // (detection in `new`, the check in `with_isa`).
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { super::x86::apply_avx512(self, window, out) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { super::x86::apply_avx2(self, window, out) },
+            _ => self.apply_portable(window, out),
         }
     }
 }
+
+/// Length of one row of [`Combinations`]: a chunk and its halo, rounded up to
+/// whole cache lines.
+const COMB_ROW: usize = (CHUNK + 2 * SYMMETRIC_MAX_RADIUS).next_multiple_of(16);
+
+/// Column combinations of one chunk. Every row starts on a cache line, so the
+/// vector stores of the first loop never straddle two lines.
+#[repr(C, align(64))]
+struct Combinations([[f32; COMB_ROW]; SYMMETRIC_MAX_RADIUS + 1]);
 
 /// The mirror-symmetric plan for radius `R` (module docs), chunk by chunk.
 ///
@@ -251,10 +313,10 @@ impl RowKernel for LinearTaps {
 /// `C_j` over the chunk plus `R` columns each side, then the horizontal sums. Both
 /// loops run over slices whose lengths the compiler can see, so they vectorise.
 #[inline(always)]
-fn symmetric_row<const R: usize>(w: &HalfGrid, window: &[&[f32]], out: &mut [f32]) {
+pub(super) fn symmetric_row<const R: usize>(w: &HalfGrid, window: &[&[f32]], out: &mut [f32]) {
     debug_assert!(window.len() == 2 * R + 1);
     let n = out.len();
-    let mut comb = [[0.0f32; CHUNK + 2 * SYMMETRIC_MAX_RADIUS]; SYMMETRIC_MAX_RADIUS + 1];
+    let mut comb = Combinations([[0.0; COMB_ROW]; SYMMETRIC_MAX_RADIUS + 1]);
     let mut x0 = 0;
     while x0 < n {
         let m = (n - x0).min(CHUNK);
@@ -262,25 +324,34 @@ fn symmetric_row<const R: usize>(w: &HalfGrid, window: &[&[f32]], out: &mut [f32
         let centre = &window[R][x0..x0 + span];
         let up: [&[f32]; R] = core::array::from_fn(|k| &window[R - 1 - k][x0..x0 + span]);
         let down: [&[f32]; R] = core::array::from_fn(|k| &window[R + 1 + k][x0..x0 + span]);
-        for i in 0..span {
-            let mut v = [0.0f32; SYMMETRIC_MAX_RADIUS + 1];
-            v[0] = centre[i];
-            for k in 1..=R {
-                v[k] = up[k - 1][i] + down[k - 1][i];
-            }
-            for j in 0..=R {
-                let mut acc = w[0][j] * v[0];
-                for k in 1..=R {
-                    acc += w[k][j] * v[k];
+        {
+            let [c0, c1, c2, c3] = &mut comb.0;
+            let mut c = [
+                &mut c0[..span],
+                &mut c1[..span],
+                &mut c2[..span],
+                &mut c3[..span],
+            ];
+            for i in 0..span {
+                let v0 = centre[i];
+                let v: [f32; R] = core::array::from_fn(|k| up[k][i] + down[k][i]);
+                for (j, cj) in c.iter_mut().enumerate().take(R + 1) {
+                    let mut acc = w[0][j] * v0;
+                    for k in 1..=R {
+                        acc += w[k][j] * v[k - 1];
+                    }
+                    cj[i] = acc;
                 }
-                comb[j][i] = acc;
             }
         }
-        let o = &mut out[x0..x0 + m];
-        for (i, o) in o.iter_mut().enumerate() {
-            let mut acc = comb[0][i + R];
-            for j in 1..=R {
-                acc += comb[j][i + R - j] + comb[j][i + R + j];
+        let c = &comb.0;
+        let centre = &c[0][R..R + m];
+        let left: [&[f32]; R] = core::array::from_fn(|j| &c[j + 1][R - 1 - j..R - 1 - j + m]);
+        let right: [&[f32]; R] = core::array::from_fn(|j| &c[j + 1][R + 1 + j..R + 1 + j + m]);
+        for (i, o) in out[x0..x0 + m].iter_mut().enumerate() {
+            let mut acc = centre[i];
+            for j in 0..R {
+                acc += left[j][i] + right[j][i];
             }
             *o = acc;
         }
