@@ -1,0 +1,371 @@
+//! The iterated 5×5 blur (DESIGN.md §5.3), run by the pool with temporal blocking.
+//!
+//! # What is computed
+//! [`GAUSSIAN_5X5`](accel_core::ir::stencil::GAUSSIAN_5X5) applied `iters` times
+//! as a Jacobi iteration to a row-major `f32` plane, with a [`Boundary`] mode
+//! (`skip` keeps a 2-pixel frame, `zero-src`, `wrap`, `clamp`). The exact
+//! arithmetic (order of every multiply and add) is core's
+//! [`LinearTaps`] plan, so every function
+//! here returns the same bits as [`blur_plane_serial`], the one-iteration-at-a-time
+//! reference, for any number of threads. The result is always in the caller's
+//! buffer. Multi-channel images are independent planes: [`blur_planes`] runs them
+//! all in one team region.
+//!
+//! # How it runs
+//! One pool team region for the whole call. Each worker owns a fixed band of rows
+//! (the same every pass, so it stays in that core's cache) and advances it by up
+//! to 16 iterations per pass with core's band executor
+//! ([`Stencil::run_band`]), which
+//! keeps the intermediate iterations in small row rings in L2 and recomputes a
+//! halo of 2 rows per fused iteration at band edges; a barrier separates passes.
+//! One pass streams the plane through memory once, so 100 iterations move ≈ 7
+//! plane-sized reads and writes instead of 100: below the per-iteration memory
+//! floor. The row kernel is chosen for the CPU at run time ([`simd_path`]).
+//! Work below ≈ 10⁵ point-iterations runs inline on the caller.
+//!
+//! ```
+//! use accel_kernels::blur::{Boundary, BlurOptions, blur_plane, blur_plane_serial};
+//! use accel_pool::{Pool, PoolConfig};
+//!
+//! let pool = Pool::new(PoolConfig::new().threads(2))?;
+//! let (w, h) = (64, 48);
+//! let image: Vec<f32> = (0..w * h).map(|i| (i % 7) as f32 / 7.0).collect();
+//! let opts = BlurOptions::new(10).with_boundary(Boundary::Clamp);
+//!
+//! let mut fast = image.clone();
+//! blur_plane(&pool, &mut fast, w, h, &opts)?;
+//! let mut reference = image.clone();
+//! blur_plane_serial(&mut reference, w, h, &opts)?;
+//! assert_eq!(fast, reference); // bit for bit
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod driver;
+mod error;
+mod schedule;
+
+use accel_core::ir::stencil::{LinearTaps, Shape, Stencil};
+use accel_pool::{Pool, SharedSlice};
+
+pub use accel_core::ir::stencil::Boundary;
+pub use error::BlurError;
+pub use schedule::Tuning;
+
+use driver::Run;
+
+/// What to blur how: the iteration count and the boundary mode.
+///
+/// ```
+/// use accel_kernels::blur::{Boundary, BlurOptions};
+///
+/// let opts = BlurOptions::new(100);
+/// assert_eq!(opts.boundary, Boundary::Skip);
+/// let wrapped = BlurOptions { iters: 5, boundary: "wrap".parse()? };
+/// assert_eq!(wrapped, BlurOptions::new(5).with_boundary(Boundary::Wrap));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct BlurOptions {
+    /// Number of Jacobi iterations (0 leaves the plane unchanged).
+    pub iters: usize,
+    /// What the stencil reads and writes at the edges.
+    pub boundary: Boundary,
+}
+
+impl BlurOptions {
+    /// `iters` iterations with the default boundary ([`Boundary::Skip`]).
+    ///
+    /// ```
+    /// assert_eq!(accel_kernels::blur::BlurOptions::new(3).iters, 3);
+    /// ```
+    pub const fn new(iters: usize) -> Self {
+        Self {
+            iters,
+            boundary: Boundary::Skip,
+        }
+    }
+
+    /// The same options with another boundary mode.
+    ///
+    /// ```
+    /// use accel_kernels::blur::{Boundary, BlurOptions};
+    /// assert_eq!(BlurOptions::new(1).with_boundary(Boundary::ZeroSrc).boundary, Boundary::ZeroSrc);
+    /// ```
+    pub const fn with_boundary(mut self, boundary: Boundary) -> Self {
+        self.boundary = boundary;
+        self
+    }
+
+    /// The core stencil these options describe.
+    fn stencil(&self) -> Stencil<LinearTaps> {
+        Stencil::blur(self.boundary, self.iters)
+    }
+}
+
+/// Which row-kernel code path the blur uses on this CPU: `"avx512f"`, `"avx2"` or
+/// `"portable"` (detected at run time; results are identical on every path).
+///
+/// ```
+/// let path = accel_kernels::blur::simd_path();
+/// assert!(["avx512f", "avx2", "portable"].contains(&path));
+/// ```
+pub fn simd_path() -> &'static str {
+    LinearTaps::gaussian_5x5().isa().name()
+}
+
+/// Blurs one `f32` plane (row-major, `width × height` values) in place, in
+/// parallel on `pool`.
+///
+/// Bit-identical to [`blur_plane_serial`] for every pool size. A plane smaller
+/// than 5×5 under [`Boundary::Skip`], an empty plane, or 0 iterations is left
+/// unchanged.
+///
+/// # Errors
+/// [`BlurError::Stencil`] if `plane` does not hold `width × height` values (or
+/// exactly one dimension is 0, or `wrap` is asked on a plane narrower or shorter
+/// than 2), [`BlurError::OutOfMemory`] if the second buffer cannot be allocated.
+///
+/// ```
+/// use accel_kernels::blur::{BlurOptions, blur_plane};
+///
+/// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(2))?;
+/// let mut plane = vec![1.0f32; 8 * 8];
+/// blur_plane(&pool, &mut plane, 8, 8, &BlurOptions::new(1))?;
+/// // the weights sum to 0.9997: the interior darkens, the 2-pixel frame is kept
+/// assert!(plane[3 * 8 + 3] < 1.0 && plane[3 * 8 + 3] > 0.999);
+/// assert_eq!(plane[0], 1.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn blur_plane(
+    pool: &Pool,
+    plane: &mut [f32],
+    width: usize,
+    height: usize,
+    opts: &BlurOptions,
+) -> Result<(), BlurError> {
+    blur_plane_with_progress(pool, plane, width, height, opts, &|_| {})
+}
+
+/// Like [`blur_plane`], calling `progress(iterations_done)` after each fused pass
+/// (always from the calling thread, strictly increasing, ending with
+/// `opts.iters`; once with `opts.iters` when the plane needs no computing, and
+/// never for 0 iterations).
+///
+/// # Errors
+/// Those of [`blur_plane`].
+///
+/// ```
+/// use std::sync::Mutex;
+/// use accel_kernels::blur::{BlurOptions, blur_plane_with_progress};
+///
+/// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(2))?;
+/// let mut plane = vec![0.5f32; 300 * 200];
+/// let seen = Mutex::new(Vec::new());
+/// blur_plane_with_progress(&pool, &mut plane, 300, 200, &BlurOptions::new(40), &|done| {
+///     seen.lock().unwrap().push(done)
+/// })?;
+/// let seen = seen.into_inner().unwrap();
+/// assert!(seen.windows(2).all(|p| p[0] < p[1]));
+/// assert_eq!(seen.last(), Some(&40));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn blur_plane_with_progress(
+    pool: &Pool,
+    plane: &mut [f32],
+    width: usize,
+    height: usize,
+    opts: &BlurOptions,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<(), BlurError> {
+    blur_planes_with_progress(pool, &mut [plane], width, height, opts, progress).map_err(
+        |e| match e {
+            BlurError::Plane { source, .. } => BlurError::Stencil(source),
+            other => other,
+        },
+    )
+}
+
+/// Blurs several planes of the same shape (the channels of an image), each
+/// independently, in one team region.
+///
+/// Equivalent to calling [`blur_plane`] on each plane (bit for bit) but forks
+/// the pool once, keeps every worker on the same rows throughout and allocates
+/// the second buffer once (one plane's worth, whatever the number of planes).
+///
+/// # Errors
+/// [`BlurError::Plane`] naming the first plane that does not hold
+/// `width × height` values (see [`blur_plane`]); [`BlurError::Stencil`] if the
+/// shape itself is invalid and there are no planes; [`BlurError::OutOfMemory`].
+///
+/// ```
+/// use accel_kernels::blur::{BlurOptions, blur_plane, blur_planes};
+///
+/// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(2))?;
+/// let (w, h) = (40, 30);
+/// let mut r: Vec<f32> = (0..w * h).map(|i| (i % 5) as f32).collect();
+/// let mut g: Vec<f32> = (0..w * h).map(|i| (i % 3) as f32).collect();
+/// let mut r_alone = r.clone();
+/// blur_planes(&pool, &mut [&mut r, &mut g], w, h, &BlurOptions::new(7))?;
+/// blur_plane(&pool, &mut r_alone, w, h, &BlurOptions::new(7))?;
+/// assert_eq!(r, r_alone);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn blur_planes(
+    pool: &Pool,
+    planes: &mut [&mut [f32]],
+    width: usize,
+    height: usize,
+    opts: &BlurOptions,
+) -> Result<(), BlurError> {
+    blur_planes_with_progress(pool, planes, width, height, opts, &|_| {})
+}
+
+/// Like [`blur_planes`], calling `progress(done)` after each fused pass with the
+/// iterations done summed over planes (so it ends at `opts.iters × planes`).
+///
+/// # Errors
+/// Those of [`blur_planes`].
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use accel_kernels::blur::{BlurOptions, blur_planes_with_progress};
+///
+/// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(1))?;
+/// let (mut a, mut b, mut c) = (vec![0.0f32; 100], vec![0.0f32; 100], vec![0.0f32; 100]);
+/// let last = AtomicUsize::new(0);
+/// blur_planes_with_progress(&pool, &mut [&mut a, &mut b, &mut c], 10, 10, &BlurOptions::new(4),
+///     &|done| last.store(done, Ordering::Relaxed))?;
+/// assert_eq!(last.into_inner(), 12);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn blur_planes_with_progress(
+    pool: &Pool,
+    planes: &mut [&mut [f32]],
+    width: usize,
+    height: usize,
+    opts: &BlurOptions,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<(), BlurError> {
+    blur_planes_tuned(
+        pool,
+        planes,
+        width,
+        height,
+        opts,
+        &Tuning::default(),
+        progress,
+    )
+}
+
+/// [`blur_planes_with_progress`] with an explicit schedule (for benchmarks, and
+/// for tests that force the team path or a given number of fused iterations on
+/// small planes). The result does not depend on `tuning`.
+///
+/// # Errors
+/// Those of [`blur_planes`].
+///
+/// ```
+/// use accel_kernels::blur::{BlurOptions, Tuning, blur_plane_serial, blur_planes_tuned};
+///
+/// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(3))?;
+/// let mut plane: Vec<f32> = (0..9 * 11).map(|i| (i % 4) as f32).collect();
+/// let mut reference = plane.clone();
+/// let opts = BlurOptions::new(5);
+/// let tuning = Tuning { inline_work: 0, max_fused: 2, ..Tuning::default() };
+/// blur_planes_tuned(&pool, &mut [&mut plane], 9, 11, &opts, &tuning, &|_| {})?;
+/// blur_plane_serial(&mut reference, 9, 11, &opts)?;
+/// assert_eq!(plane, reference);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn blur_planes_tuned(
+    pool: &Pool,
+    planes: &mut [&mut [f32]],
+    width: usize,
+    height: usize,
+    opts: &BlurOptions,
+    tuning: &Tuning,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<(), BlurError> {
+    let stencil = opts.stencil();
+    let shape = Shape::new(width, height);
+    let n = shape.area()?;
+    for (index, plane) in planes.iter().enumerate() {
+        stencil
+            .check_plane(shape, plane.len())
+            .map_err(|source| BlurError::Plane { index, source })?;
+    }
+    if planes.is_empty() || opts.iters == 0 {
+        return Ok(());
+    }
+    if stencil.leaves_unchanged(shape) {
+        // Nothing to compute (an empty plane, or `skip` on one under 5×5): the
+        // result is already in place, so all the iterations are done.
+        progress(opts.iters.saturating_mul(planes.len()));
+        return Ok(());
+    }
+    let mut other = zeroed_plane(n)?;
+    let other = SharedSlice::new(&mut other);
+    let planes: Vec<SharedSlice<'_, f32>> =
+        planes.iter_mut().map(|p| SharedSlice::new(p)).collect();
+    let run = Run {
+        stencil: &stencil,
+        shape,
+        planes: &planes,
+        other: &other,
+        progress,
+        tuning,
+    };
+    let work = n.saturating_mul(opts.iters).saturating_mul(planes.len());
+    if pool.num_threads() == 1 || work < tuning.inline_work {
+        run.member(0, 1, &|| {});
+    } else {
+        pool.team(|t| run.member(t.index(), t.size(), &|| t.barrier()));
+    }
+    Ok(())
+}
+
+/// Blurs one plane in place with the plain reference executor: one iteration at
+/// a time over the whole plane, serially. This is the definition the parallel
+/// functions are tested against.
+///
+/// # Errors
+/// [`BlurError::Stencil`] as for [`blur_plane`].
+///
+/// ```
+/// use accel_kernels::blur::{BlurOptions, blur_plane_serial};
+///
+/// let mut plane = vec![0.0f32; 5 * 5];
+/// plane[12] = 1.0; // centre of a 5×5 plane: the only interior point
+/// blur_plane_serial(&mut plane, 5, 5, &BlurOptions::new(1))?;
+/// assert_eq!(plane[12], 0.1621);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn blur_plane_serial(
+    plane: &mut [f32],
+    width: usize,
+    height: usize,
+    opts: &BlurOptions,
+) -> Result<(), BlurError> {
+    opts.stencil()
+        .apply_reference(plane, Shape::new(width, height))
+        .map_err(BlurError::Stencil)
+}
+
+/// A zero-filled plane of `n` values, without touching its pages: they are
+/// first written by the worker that owns them, during the first pass.
+fn zeroed_plane(n: usize) -> Result<Vec<f32>, BlurError> {
+    let bytes = n.saturating_mul(std::mem::size_of::<f32>());
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let layout =
+        std::alloc::Layout::array::<f32>(n).map_err(|_| BlurError::OutOfMemory { bytes })?;
+    // SAFETY: `layout` has a non-zero size (n > 0).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<f32>();
+    if ptr.is_null() {
+        return Err(BlurError::OutOfMemory { bytes });
+    }
+    // SAFETY: `ptr` was allocated by the global allocator with the layout of
+    // `[f32; n]`, and all-zero bytes are a valid `f32` (0.0) for every element.
+    Ok(unsafe { Vec::from_raw_parts(ptr, n, n) })
+}
