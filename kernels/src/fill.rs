@@ -1,1 +1,0 @@
-//! Populating a banded-block-banded matrix block by block, in parallel.

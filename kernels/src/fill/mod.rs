@@ -1,0 +1,102 @@
+//! Populating a banded-block-banded matrix block by block, in parallel.
+//!
+//! The workload of DESIGN.md §5.1, after the BlockBandedMatrices.jl notebook:
+//! a [`BandedBlockBandedMatrix`] owns one storage array laid out by core's
+//! [`BandedBlockBandedSizes`]; [`populate`] calls a closure once per stored block
+//! with a [`BlockViewMut`] that indexes the block as a small banded matrix, on
+//! all the pool's workers, balanced by stored entries; [`simplefill`] writes 1 to
+//! every stored entry, as the notebook's benchmark does. [`populate_serial`] and
+//! [`simplefill_serial`] are the plain one-thread references.
+//!
+//! # Block views
+//! A [`BlockViewMut`] indexes one stored block locally, `(k, j)` from 0: entries
+//! inside the sub-block band `-λ ≤ j − k ≤ μ` are stored, the others read as zero
+//! and only zero may be written there (a nonzero write is a [`BandError`], as in
+//! BlockBandedMatrices.jl). Fast loops use the stored column segments:
+//! [`BlockViewMut::col_rows`] and [`BlockViewMut::col_mut`].
+//!
+//! # How populate splits the work
+//! The blocks of one block column interleave in storage, so the storage can only
+//! be cut between block columns. [`populate`] weights each block column by its
+//! stored entries (times the closure's cost per entry) plus a fixed cost per
+//! block, splits the block columns with the pool's weighted loop, cuts the
+//! storage at the runs' ends and lets each worker walk its run in storage order:
+//! every stored block is visited exactly once, and a worker's blocks are
+//! contiguous in memory. A matrix whose whole cost is below a few fork-join
+//! overheads (the notebook's tiny case) runs inline on the caller, allocating
+//! nothing.
+//!
+//! # One value everywhere
+//! Calling a closure per block means one sweep over a block column per block.
+//! [`fill_stored`] (and so [`simplefill`]) writes the same value to every stored
+//! entry in one sweep: within a storage column the segments of consecutive
+//! blocks are adjacent, so where every block of a block column stores its full
+//! band the block column's stored entries are one run per storage column — or,
+//! with all `l + u + 1` blocks present, one contiguous range.
+//!
+//! ```
+//! use accel_kernels::fill::{simplefill, BandedBlockBandedMatrix};
+//! use accel_pool::{Pool, PoolConfig};
+//! let pool = Pool::new(PoolConfig::new().threads(2))?;
+//! // DESIGN.md's second check vector: rows [2, 6], cols [1, 3], (l,u,λ,μ) = (0,0,4,0).
+//! let mut m = BandedBlockBandedMatrix::<f64>::new(&[2, 6], &[1, 3], 0, 0, 4, 0)?;
+//! simplefill(&pool, &mut m);
+//! let dense = m.to_dense();
+//! assert_eq!(&dense[12..16], &[0.0, 1.0, 1.0, 0.0]); // row 3
+//! assert_eq!(&dense[28..32], &[0.0, 0.0, 1.0, 1.0]); // row 7
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod error;
+mod matrix;
+mod populate;
+mod stored;
+mod view;
+
+pub use accel_core::banded::BandedBlockBandedSizes;
+pub use error::{BandError, FillError};
+pub use matrix::BandedBlockBandedMatrix;
+pub use populate::{DEFAULT_NS_PER_ENTRY, populate, populate_serial, populate_with_cost};
+pub use stored::fill_stored;
+pub use view::{BlockView, BlockViewMut};
+
+use accel_pool::Pool;
+
+/// The notebook's benchmark: every stored entry of `m` becomes 1, in parallel.
+///
+/// Same result as [`populate`] with a closure that fills each block with ones
+/// (the notebook's formulation), but run by [`fill_stored`], which writes each
+/// block column in one pass instead of one pass per block.
+///
+/// ```
+/// use accel_kernels::fill::{simplefill, BandedBlockBandedMatrix};
+/// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(2))?;
+/// let mut m = BandedBlockBandedMatrix::<f64>::new(&[3; 8], &[3; 6], 1, 2, 0, 1)?;
+/// simplefill(&pool, &mut m);
+/// assert_eq!(m.storage().iter().filter(|&&x| x == 1.0).count(), 105);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn simplefill(pool: &Pool, m: &mut BandedBlockBandedMatrix<f64>) {
+    fill_stored(pool, m, 1.0);
+}
+
+/// The plain serial reference of [`simplefill`]: for every stored block, every
+/// stored column segment, every entry, write 1 — no views, no dispatch.
+///
+/// ```
+/// use accel_kernels::fill::{simplefill_serial, BandedBlockBandedMatrix};
+/// let mut m = BandedBlockBandedMatrix::<f64>::new(&[2, 3], &[2, 3], 0, 1, 1, 1)?;
+/// simplefill_serial(&mut m);
+/// assert_eq!(m.storage().iter().sum::<f64>(), m.sizes().stored_entries() as f64);
+/// # Ok::<(), accel_kernels::fill::FillError>(())
+/// ```
+pub fn simplefill_serial(m: &mut BandedBlockBandedMatrix<f64>) {
+    let (sizes, data) = m.parts_mut();
+    for block in sizes.blocks() {
+        for j in 0..block.cols {
+            for x in &mut data[block.layout.col_storage(j)] {
+                *x = 1.0;
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Writing one value to every stored entry, one pass over the storage.
+//!
+//! [`populate`](super::populate) must call its closure once per block, so it
+//! sweeps each block column once per stored block; for a matrix whose block
+//! columns are larger than L1 that costs a trip to L2 per block. When the value
+//! is the same everywhere (the notebook's `simplefill`) the blocks need not be
+//! visited one by one: within a storage column the slabs of consecutive blocks
+//! are adjacent, so for the columns where every block of the block column stores
+//! its full band, the stored entries of all its blocks form *one* run of
+//! `blocks · (λ + μ + 1)` entries — and when the block column has all
+//! `l + u + 1` blocks that run is the whole storage column, so the block
+//! column's interior is a single contiguous fill. The few edge columns (block
+//! shape and band ends) are written segment by segment. Padding is never written.
+
+use core::ops::Range;
+
+use accel_core::banded::{BandedBlockBandedSizes, BlockLayout};
+use accel_pool::Pool;
+
+use super::matrix::BandedBlockBandedMatrix;
+use super::populate::{DEFAULT_NS_PER_ENTRY, for_block_column_runs};
+
+/// Stored blocks per block column whose layouts are kept on the stack; block
+/// columns with more (very wide block bands) recompute layouts per column.
+const LAYOUTS: usize = 8;
+
+/// Writes `value` to every stored entry of `m`, in parallel on `pool`, one pass
+/// over the storage (see the [module docs](crate::fill)); padding entries are left
+/// alone. Same result as [`populate`](super::populate) with
+/// [`BlockViewMut::fill`](super::BlockViewMut::fill), and as fast as the memory
+/// allows; small matrices run inline on the caller.
+///
+/// ```
+/// use accel_kernels::fill::{fill_stored, BandedBlockBandedMatrix};
+/// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(2))?;
+/// let mut m = BandedBlockBandedMatrix::<f32>::new(&[2, 3], &[2, 3], 0, 1, 1, 1)?;
+/// fill_stored(&pool, &mut m, 2.5);
+/// assert_eq!(m.storage().iter().filter(|&&x| x == 2.5).count(), m.sizes().stored_entries());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn fill_stored<T>(pool: &Pool, m: &mut BandedBlockBandedMatrix<T>, value: T)
+where
+    T: Copy + Send + Sync,
+{
+    let (sizes, data) = m.parts_mut();
+    for_block_column_runs(
+        pool,
+        sizes,
+        data,
+        DEFAULT_NS_PER_ENTRY,
+        |region, base, cols| fill_block_columns(sizes, region, base, cols, value),
+    );
+}
+
+/// Fills the stored entries of the block columns `cols`, whose storage is
+/// `region` from storage index `base` on.
+fn fill_block_columns<T: Copy>(
+    sizes: &BandedBlockBandedSizes,
+    region: &mut [T],
+    base: usize,
+    cols: Range<usize>,
+    value: T,
+) {
+    let d = sizes.subblock_diagonals();
+    let (lambda, mu) = sizes.subblock_bandwidths();
+    if d == 0 {
+        return;
+    }
+    for block_col in cols {
+        let support = sizes.block_col_support(block_col);
+        let ncols = sizes.block_cols(block_col);
+        if support.is_empty() || ncols == 0 {
+            continue;
+        }
+        let layout = |k| {
+            sizes
+                .block_layout(k, block_col)
+                .expect("block_col_support lists stored blocks")
+        };
+        let mut kept = [None::<BlockLayout>; LAYOUTS];
+        for (slot, k) in kept.iter_mut().zip(support.clone()) {
+            *slot = Some(layout(k));
+        }
+        let layout_of = |i: usize| {
+            kept.get(i)
+                .copied()
+                .flatten()
+                .unwrap_or_else(|| layout(support.start + i))
+        };
+        // Columns where every block of the column stores its full band.
+        let min_rows = support
+            .clone()
+            .map(|k| sizes.block_rows(k))
+            .min()
+            .unwrap_or(0);
+        let interior = full_band_cols(ncols, min_rows, lambda, mu);
+        for j in (0..interior.start).chain(interior.end..ncols) {
+            for i in 0..support.len() {
+                let seg = layout_of(i).col_storage(j);
+                region[seg.start - base..seg.end - base].fill(value);
+            }
+        }
+        if interior.is_empty() {
+            continue;
+        }
+        let first = layout_of(0);
+        let ld = first.leading_dim();
+        let run = support.len() * d;
+        let start = first.col_base() + interior.start * ld + first.slab_row() - base;
+        if run == ld {
+            // Every storage row of the interior columns is stored: one fill.
+            region[start..start + interior.len() * ld].fill(value);
+        } else {
+            let end = start + (interior.len() - 1) * ld + run;
+            fill_runs(&mut region[start..end], ld, run, value);
+        }
+    }
+}
+
+/// The local columns `j` of a block column of `ncols` columns in which every
+/// block (each with at least `min_rows` rows) stores its full band
+/// (`μ ≤ j < min_rows − λ`), clipped to `0..ncols`.
+fn full_band_cols(ncols: usize, min_rows: usize, lambda: isize, mu: isize) -> Range<usize> {
+    let cols = ncols as i128;
+    let lo = (mu as i128).clamp(0, cols);
+    let hi = (min_rows as i128 - lambda as i128).clamp(lo, cols);
+    lo as usize..hi as usize
+}
+
+/// Writes `value` to the first `run` entries of every `ld`-long chunk of
+/// `region` (whose last chunk is exactly `run` long), with a fixed-length store
+/// per chunk for short runs.
+pub(crate) fn fill_runs<T: Copy>(region: &mut [T], ld: usize, run: usize, value: T) {
+    macro_rules! fixed {
+        ($($n:literal)*) => {
+            match run {
+                $($n => {
+                    let src = [value; $n];
+                    for chunk in region.chunks_mut(ld) {
+                        chunk[..$n].copy_from_slice(&src);
+                    }
+                })*
+                _ => {
+                    for chunk in region.chunks_mut(ld) {
+                        chunk[..run].fill(value);
+                    }
+                }
+            }
+        };
+    }
+    fixed!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+}
