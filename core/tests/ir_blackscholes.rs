@@ -6,8 +6,8 @@
 #![allow(clippy::approx_constant)]
 
 use accel_core::ir::{
-    BinOp, Builder, DType, Element, Expr, OpKind, PatternKind, Plan, Program, Real, ReduceOp, UnOp,
-    erf, exp, log10, map_reduce_slices, sqrt,
+    BinOp, Builder, DType, Element, Expr, Formula, OpKind, PatternKind, Plan, Program, Real,
+    ReduceOp, UnOp, erf, exp, log10, map_reduce_formula, map_reduce_slices, sqrt,
 };
 use proptest::prelude::*;
 
@@ -205,7 +205,32 @@ fn run_both<T: Element>(p: &Program, cols: &[Vec<T>]) -> (Vec<T>, T) {
     (put, sums[0])
 }
 
+/// The formula as a [`Formula`], for the lane executors.
+struct Put;
+
+impl Formula<5, 1> for Put {
+    #[inline(always)]
+    fn eval<R: Real>(&self, [s, k, r, v, t]: [R; 5]) -> [R; 1] {
+        [black_scholes(s, k, r, v, t)]
+    }
+}
+
 fn staged<T: Element>(cols: &[Vec<T>]) -> (Vec<T>, T) {
+    let mut lanes = vec![T::ZERO; cols[0].len()];
+    let s = map_reduce_formula(
+        ReduceOp::Sum,
+        0,
+        [&cols[0], &cols[1], &cols[2], &cols[3], &cols[4]],
+        [&mut lanes],
+        &Put,
+    )
+    .unwrap();
+    let scalar = staged_scalar(cols);
+    assert_eq!((lanes, s), scalar, "lanes and scalar staging agree");
+    scalar
+}
+
+fn staged_scalar<T: Element>(cols: &[Vec<T>]) -> (Vec<T>, T) {
     let mut put = vec![T::ZERO; cols[0].len()];
     let s = map_reduce_slices(
         ReduceOp::Sum,

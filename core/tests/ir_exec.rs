@@ -8,8 +8,9 @@
 mod ir_common;
 
 use accel_core::ir::{
-    Builder, DType, Element, Ex, IrError, Plan, PlanOptions, ReduceOp, Scratch, Style, exp,
-    map_slices, reduce_slices,
+    Builder, DType, Element, Ex, Formula, IrError, Plan, PlanOptions, Real, ReduceOp, Scratch,
+    Style, exp, map_formula, map_reduce_formula, map_reduce_slices, map_slices, reduce_formula,
+    reduce_slices,
 };
 use ir_common::{K, Tree, assert_same, eval, inputs, same, tree};
 use proptest::prelude::*;
@@ -28,12 +29,49 @@ fn build(style: Style, dtype: DType, t: &Tree, n: usize) -> accel_core::ir::Prog
     b.finish().unwrap()
 }
 
+/// A random tree as a [`Formula`]: one result, and its square as a second one.
+struct TreeFormula<'a>(&'a Tree);
+
+impl Formula<K, 2> for TreeFormula<'_> {
+    fn eval<R: Real>(&self, x: [R; K]) -> [R; 2] {
+        let y = eval(self.0, &x);
+        [y, y * y]
+    }
+}
+
+impl Formula<K, 1> for TreeFormula<'_> {
+    fn eval<R: Real>(&self, x: [R; K]) -> [R; 1] {
+        [eval(self.0, &x)]
+    }
+}
+
 fn check_tree<T: Element>(t: &Tree, n: usize, cols: &[Vec<T>], chunk: Option<usize>) {
     let ins: Vec<&[T]> = cols.iter().map(Vec::as_slice).collect();
+    let x3 = [ins[0], ins[1], ins[2]];
     // Staged: the same generic function on plain numbers.
     let mut want = vec![T::ZERO; n];
-    map_slices([ins[0], ins[1], ins[2]], [&mut want], |x| [eval(t, &x)]).unwrap();
-    let want_sum = reduce_slices(ReduceOp::Sum, [ins[0], ins[1], ins[2]], |x| eval(t, &x)).unwrap();
+    map_slices(x3, [&mut want], |x| [eval(t, &x)]).unwrap();
+    let want_sum = reduce_slices(ReduceOp::Sum, x3, |x| eval(t, &x)).unwrap();
+    let want_sq: Vec<T> = want.iter().map(|&v| v * v).collect();
+
+    // Staged on lanes, and the closure map-reduce: the same bits.
+    let (mut y, mut sq) = (vec![T::ZERO; n], vec![T::ZERO; n]);
+    let f = TreeFormula(t);
+    map_formula(x3, [&mut y, &mut sq], &f).unwrap();
+    assert_same("map_formula", &y, &want);
+    assert_same("map_formula square", &sq, &want_sq);
+    let s = map_reduce_formula(ReduceOp::Sum, 0, x3, [&mut y, &mut sq], &f).unwrap();
+    assert!(same(s, want_sum), "map_reduce_formula {s:?} vs {want_sum:?}");
+    let s = reduce_formula::<T, K>(ReduceOp::Sum, x3, &f).unwrap();
+    assert!(same(s, want_sum), "reduce_formula {s:?} vs {want_sum:?}");
+    let mut y2 = vec![T::ZERO; n];
+    let s = map_reduce_slices(ReduceOp::Sum, x3, [&mut y2], |x| {
+        let v = eval(t, &x);
+        ([v], v)
+    })
+    .unwrap();
+    assert_same("map_reduce_slices", &y2, &want);
+    assert!(same(s, want_sum), "map_reduce_slices {s:?} vs {want_sum:?}");
 
     for style in [Style::Lazy, Style::ArrayAtATime] {
         for optimise in [false, true] {
