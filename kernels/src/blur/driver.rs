@@ -27,6 +27,7 @@
 use accel_core::ir::stencil::{BlockPlan, LinearTaps, Passes, Shape, Stencil};
 use accel_pool::SharedSlice;
 
+use super::isa;
 use super::schedule::{self, Tuning};
 
 /// One blur run over one or more planes of the same shape.
@@ -84,9 +85,16 @@ impl Run<'_> {
                     // the barrier).
                     let dst = unsafe { dst.slice_mut(mine.clone()) };
                     let pass = BlockPlan { levels, ..plan };
-                    self.stencil
-                        .run_band(src, dst, self.shape, rows.clone(), pass, &mut scratch)
-                        .expect("blur plane and band validated before the region");
+                    isa::run_band(
+                        self.stencil,
+                        src,
+                        dst,
+                        self.shape,
+                        rows.clone(),
+                        pass,
+                        &mut scratch,
+                    )
+                    .expect("blur plane and band validated before the region");
                 }
                 barrier();
                 done += levels;

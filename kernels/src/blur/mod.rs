@@ -42,6 +42,7 @@
 
 mod driver;
 mod error;
+mod isa;
 mod schedule;
 
 use accel_core::ir::stencil::{LinearTaps, Shape, Stencil};
