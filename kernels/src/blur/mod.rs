@@ -21,7 +21,8 @@
 //! One pass streams the plane through memory once, so 100 iterations move ≈ 7
 //! plane-sized reads and writes instead of 100: below the per-iteration memory
 //! floor. The row kernel is chosen for the CPU at run time ([`simd_path`]).
-//! Work below ≈ 10⁵ point-iterations runs inline on the caller.
+//! Work below ≈ 10⁵ point-iterations, and planes under ≈ 8 K points, run
+//! inline on the caller.
 //!
 //! ```
 //! use accel_kernels::blur::{Boundary, BlurOptions, blur_plane, blur_plane_serial};
@@ -316,8 +317,7 @@ pub fn blur_planes_tuned(
         progress,
         tuning,
     };
-    let work = n.saturating_mul(opts.iters).saturating_mul(planes.len());
-    if pool.num_threads() == 1 || work < tuning.inline_work {
+    if pool.num_threads() == 1 || tuning.runs_inline(n, opts.iters, planes.len()) {
         run.member(0, 1, &|| {});
     } else {
         pool.team(|t| run.member(t.index(), t.size(), &|| t.barrier()));

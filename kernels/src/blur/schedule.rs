@@ -39,8 +39,10 @@ const HALO_BUDGET_DIV: usize = 20;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Tuning {
-    /// Below this much work (points × iterations × planes) the caller runs the
-    /// blur alone instead of forking the pool.
+    /// Below this much work (points × iterations × planes), or for planes of
+    /// fewer than `inline_work / 16` points (too little per worker and pass to
+    /// pay for a barrier), the caller runs the blur alone instead of forking the
+    /// pool.
     pub inline_work: usize,
     /// The most iterations one pass fuses (0 counts as 1; values above core's
     /// [`MAX_LEVELS`] count as that).
@@ -71,6 +73,15 @@ impl Default for Tuning {
             max_fused: Self::MAX_FUSED,
             ring_bytes: Self::RING_BYTES,
         }
+    }
+}
+
+impl Tuning {
+    /// Whether a blur of `planes` planes of `points` points each, `iters`
+    /// iterations, should run on the caller alone.
+    pub(crate) fn runs_inline(&self, points: usize, iters: usize, planes: usize) -> bool {
+        let work = points.saturating_mul(iters).saturating_mul(planes);
+        work < self.inline_work || points < self.inline_work / 16
     }
 }
 
@@ -135,6 +146,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn small_work_and_small_planes_run_inline() {
+        let t = Tuning::default();
+        assert!(t.runs_inline(100, 10, 1));
+        assert!(
+            t.runs_inline(90 * 90, 10_000, 3),
+            "tiny plane, many iterations"
+        );
+        assert!(!t.runs_inline(1024 * 1024, 1, 1));
+        assert!(!t.runs_inline(200 * 200, 100, 1));
+        let forced = Tuning {
+            inline_work: 0,
+            ..t
+        };
+        assert!(!forced.runs_inline(1, 1, 1));
     }
 
     #[test]
