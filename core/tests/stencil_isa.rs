@@ -1,5 +1,6 @@
-//! Every instruction-set path of the linear row kernels gives bit-identical
-//! results to the portable one (the hand-written AVX-512 kernel included), on
+//! Every instruction-set path of the linear row kernels (single rows and pairs)
+//! gives bit-identical results to the portable one (the hand-written AVX-512
+//! kernels included), on
 //! random rows of every length around the vector widths and random weights.
 
 use accel_core::ir::stencil::{
@@ -48,11 +49,21 @@ proptest! {
         let window: Vec<&[f32]> = (0..side).map(|r| &data[r * 400..r * 400 + n + 2 * radius]).collect();
         let mut want = vec![0.0f32; n];
         t.clone().with_isa(Isa::Portable).unwrap().apply_row(&window, &mut want);
+        // The row below, for the pair kernel: window rows 1..=2r+1.
+        let below: Vec<&[f32]> = (1..=side).map(|r| &data[r * 400..r * 400 + n + 2 * radius]).collect();
+        let mut want_below = vec![0.0f32; n];
+        t.clone().with_isa(Isa::Portable).unwrap().apply_row(&below, &mut want_below);
+        let pair_window: Vec<&[f32]> = (0..=side).map(|r| &data[r * 400..r * 400 + n + 2 * radius]).collect();
         for isa in supported() {
+            let ti = t.clone().with_isa(isa).unwrap();
             let mut got = vec![f32::NAN; n];
-            t.clone().with_isa(isa).unwrap().apply_row(&window, &mut got);
+            ti.apply_row(&window, &mut got);
+            let (mut upper, mut lower) = (vec![f32::NAN; n], vec![f32::NAN; n]);
+            ti.apply_row_pair(&pair_window, &mut upper, &mut lower);
             for i in 0..n {
                 prop_assert_eq!(got[i].to_bits(), want[i].to_bits(), "{} r={} n={} at {}", isa, radius, n, i);
+                prop_assert_eq!(upper[i].to_bits(), want[i].to_bits(), "pair {} r={} n={} at {}", isa, radius, n, i);
+                prop_assert_eq!(lower[i].to_bits(), want_below[i].to_bits(), "pair {} r={} n={} at {}", isa, radius, n, i);
             }
         }
     }

@@ -149,8 +149,20 @@ impl Iterator for Passes {
 
 impl ExactSizeIterator for Passes {}
 
+/// Wavefront lag between consecutive levels, in rows: at least `r` (the level
+/// below must be `r` rows ahead) and even (levels advance two rows per step).
+const fn lag(r: usize) -> usize {
+    r + r % 2
+}
+
+/// Rows in a ring: the `2r + 2` rows a pair of output rows reads, reaching back
+/// `r` rows, and forward to the last row the level below computed: `lag + r + 2`.
+const fn ring_rows(r: usize) -> usize {
+    lag(r) + r + 2
+}
+
 /// Scratch length of a band pass: the zero row plus one ring per level below the
-/// output, each `2r + 1` rows of the widest row that level stores.
+/// output, each [`ring_rows`] rows of the widest row that level stores.
 fn band_scratch(width: usize, r: usize, plan: BlockPlan) -> Option<usize> {
     let k = plan.levels;
     if k == 0 || width == 0 {
@@ -162,7 +174,7 @@ fn band_scratch(width: usize, r: usize, plan: BlockPlan) -> Option<usize> {
     let rings = k
         .checked_mul(s)?
         .checked_add(r.checked_mul(k)?.checked_mul(k + 1)?)?
-        .checked_mul(2 * r + 1)?;
+        .checked_mul(ring_rows(r))?;
     rings.checked_add(widest)
 }
 
@@ -359,6 +371,18 @@ impl<K: RowKernel> Stencil<K> {
     }
 }
 
+/// Two disjoint rows `start0..start0+len` and `start1..start1+len` of `buf`.
+#[inline(always)]
+fn two_rows(buf: &mut [f32], start0: usize, start1: usize, len: usize) -> (&mut [f32], &mut [f32]) {
+    if start0 < start1 {
+        let (a, b) = buf.split_at_mut(start1);
+        (&mut a[start0..start0 + len], &mut b[..len])
+    } else {
+        let (a, b) = buf.split_at_mut(start0);
+        (&mut b[..len], &mut a[start1..start1 + len])
+    }
+}
+
 /// Geometry of one level of a strip's dependency cone.
 #[derive(Clone, Copy, Debug, Default)]
 struct Level {
@@ -373,9 +397,9 @@ struct Level {
     /// Offset of this level's ring in the scratch, and its row stride.
     offset: usize,
     stride: usize,
-    /// `(level · r) mod (2r + 1)`: how far this level's ring slot trails the
-    /// wavefront's (level `j` computes row `t − j·r` at step `t`).
-    lag: usize,
+    /// `(level · lag) mod ring`: how far this level's ring slot trails the
+    /// wavefront's (level `j` computes rows `t − j·lag` and the next at step `t`).
+    trail: usize,
 }
 
 /// One strip of one band: the geometry of its dependency cone and the wavefront.
@@ -395,6 +419,8 @@ struct Strip<'a, K> {
     x1: isize,
     y0: isize,
     y1: isize,
+    /// Rows per ring ([`ring_rows`]).
+    ring: usize,
     /// Whether level-0 rows are padded copies (the cone leaves the plane
     /// sideways); otherwise level 1 reads the source rows directly.
     padded0: bool,
@@ -428,7 +454,7 @@ impl<'a, K: RowKernel> Strip<'a, K> {
                 Boundary::Skip => (a.max(r), b.min(n - r)),
             }
         };
-        let side = 2 * r + 1;
+        let ring = ring_rows(r);
         let mut levels = [Level::default(); MAX_LEVELS + 1];
         // The zero row (as wide as the widest ring row) comes first.
         let mut offset = stride + 2 * r * k;
@@ -440,9 +466,9 @@ impl<'a, K: RowKernel> Strip<'a, K> {
                 (l.sa, l.sb) = (a - r as isize, b + r as isize);
                 l.stride = stride + 2 * r * (k - j);
                 l.offset = offset;
-                offset += side * l.stride;
+                offset += ring * l.stride;
             }
-            l.lag = (j * r) % side;
+            l.trail = (j * lag(r)) % ring;
         }
         let padded0 = levels[0].sa < 0 || levels[0].sb > w as isize;
         Self {
@@ -457,14 +483,17 @@ impl<'a, K: RowKernel> Strip<'a, K> {
             x1: cols.end as isize,
             y0: rows.start as isize,
             y1: rows.end as isize,
+            ring,
             padded0,
             levels,
         }
     }
 
+    /// `(a + b) mod ring` for `a, b < ring`, without a division.
     #[inline(always)]
-    fn side(&self) -> usize {
-        2 * self.r + 1
+    fn wrap_add(&self, a: usize, b: usize) -> usize {
+        let s = a + b;
+        if s >= self.ring { s - self.ring } else { s }
     }
 
     /// Row `y` of the source, columns `a..b` (inside the plane).
@@ -473,7 +502,7 @@ impl<'a, K: RowKernel> Strip<'a, K> {
         &self.src[y * self.w + a as usize..y * self.w + b as usize]
     }
 
-    /// The stored row `y` of level `j < k` (in ring slot `slot` = `y mod (2r+1)`),
+    /// The stored row `y` of level `j < k` (in ring slot `slot` = `y mod ring`),
     /// as level `j + 1` reads it. `lower` is the scratch below the ring being
     /// written.
     #[inline(always)]
@@ -504,7 +533,7 @@ impl<'a, K: RowKernel> Strip<'a, K> {
                     from_level(y, slot)
                 } else {
                     let yy = y.clamp(0, h - 1);
-                    from_level(yy, yy.rem_euclid(self.side() as isize) as usize)
+                    from_level(yy, yy.rem_euclid(self.ring as isize) as usize)
                 }
             }
             Boundary::ZeroSrc => {
@@ -553,9 +582,13 @@ impl<'a, K: RowKernel> Strip<'a, K> {
     }
 
     /// Runs the wavefront over the strip, writing its part of `dst_band`.
+    ///
+    /// Each step advances every level by two rows: level 0 provides rows `t` and
+    /// `t + 1`, level `j` computes rows `t − j·lag` and the next (those inside its
+    /// range), reading `2r + 2` rows of level `j − 1`, which its ring holds.
     #[inline(always)]
     fn run(&self, dst_band: &mut [f32], scratch: &mut [f32]) {
-        let (w, r, k, side) = (self.w, self.r as isize, self.k, self.side());
+        let (w, r, k, ring) = (self.w, self.r as isize, self.k, self.ring);
         let top = self.levels[k];
         let (x0, x1) = (self.x0 as usize, self.x1 as usize);
         // Output rows and columns that are not computed (the skip frame) keep the
@@ -579,53 +612,106 @@ impl<'a, K: RowKernel> Strip<'a, K> {
             scratch[..self.levels[0].offset].fill(0.0);
         }
         let (load_a, load_b) = (self.levels[1].ya - r, self.levels[1].yb + r);
-        let t0 = self.y0 - k as isize * r;
-        // `slot_t` = t mod (2r + 1), kept incrementally (no division per row).
-        let mut slot_t = t0.rem_euclid(side as isize) as usize;
-        for t in t0..self.y1 + k as isize * r {
-            if self.padded0
-                && (load_a..load_b).contains(&t)
-                && (self.boundary == Boundary::Wrap || (0..self.h as isize).contains(&t))
-            {
-                self.load_padded(scratch, t, slot_t);
+        let lag = lag(self.r) as isize;
+        let t0 = self.y0 - k as isize * lag;
+        // `slot_t` = t mod ring, kept incrementally (no division per row).
+        let mut slot_t = t0.rem_euclid(ring as isize) as usize;
+        let mut t = t0;
+        while t < self.y1 + k as isize * lag {
+            for (i, tt) in [t, t + 1].into_iter().enumerate() {
+                if self.padded0
+                    && (load_a..load_b).contains(&tt)
+                    && (self.boundary == Boundary::Wrap || (0..self.h as isize).contains(&tt))
+                {
+                    self.load_padded(scratch, tt, self.wrap_add(slot_t, i));
+                }
             }
             for j in 1..=k {
                 let l = self.levels[j];
-                let y = t - j as isize * r;
-                if y < l.ya || y >= l.yb {
-                    continue;
-                }
-                let mut slot_y = slot_t + side - l.lag;
-                if slot_y >= side {
-                    slot_y -= side;
-                }
-                // Window row i is row y − r + i, in slot (slot_y − r + i) mod side.
-                let mut slot = slot_y + side - r as usize;
-                if slot >= side {
-                    slot -= side;
-                }
-                let mut window: [&[f32]; MAX_WINDOW] = [&[]; MAX_WINDOW];
-                if j < k {
-                    let (lower, upper) = scratch.split_at_mut(l.offset);
-                    for (i, row) in window[..side].iter_mut().enumerate() {
-                        *row = self.level_row(lower, j - 1, y - r + i as isize, slot);
-                        slot = if slot + 1 == side { 0 } else { slot + 1 };
-                    }
-                    let out = &mut upper[slot_y * l.stride..][..(l.sb - l.sa) as usize];
-                    let (lo, hi) = ((l.a - l.sa) as usize, (l.b - l.sa) as usize);
-                    self.kernel.apply_row(&window[..side], &mut out[lo..hi]);
-                    self.fill_pad(out, y, l.sa, lo, hi);
-                } else {
-                    for (i, row) in window[..side].iter_mut().enumerate() {
-                        *row = self.level_row(scratch, j - 1, y - r + i as isize, slot);
-                        slot = if slot + 1 == side { 0 } else { slot + 1 };
-                    }
-                    let band_row = (y - self.y0) as usize * w;
-                    let out = &mut dst_band[band_row + l.a as usize..band_row + l.b as usize];
-                    self.kernel.apply_row(&window[..side], out);
+                let y = t - j as isize * lag;
+                let first = (l.ya..l.yb).contains(&y);
+                let second = (l.ya..l.yb).contains(&(y + 1));
+                if first || second {
+                    let slot_y = self.wrap_add(slot_t, ring - l.trail);
+                    self.compute(dst_band, scratch, j, y, slot_y, [first, second]);
                 }
             }
-            slot_t = if slot_t + 1 == side { 0 } else { slot_t + 1 };
+            slot_t = self.wrap_add(slot_t, 2 % ring);
+            t += 2;
+        }
+    }
+
+    /// Level `j` rows `y` and `y + 1` (those flagged in `which`); `slot_y` is the
+    /// ring slot of row `y`.
+    #[inline(always)]
+    fn compute(
+        &self,
+        dst_band: &mut [f32],
+        scratch: &mut [f32],
+        j: usize,
+        y: isize,
+        slot_y: usize,
+        which: [bool; 2],
+    ) {
+        let (r, ring, side) = (self.r, self.ring, 2 * self.r + 1);
+        let l = self.levels[j];
+        let (lower, upper) = if j < self.k {
+            scratch.split_at_mut(l.offset)
+        } else {
+            (&mut *scratch, &mut [][..])
+        };
+        // Window row i is row y − r + i, in slot (slot_y − r + i) mod ring; a
+        // single output row reads only its own 2r + 1 of them (the other one may
+        // lie outside the plane).
+        let mut window: [&[f32]; MAX_WINDOW] = [&[]; MAX_WINDOW];
+        let mut slot = self.wrap_add(slot_y, ring - r);
+        for (i, row) in window[..side + 1].iter_mut().enumerate() {
+            if (i > 0 || which[0]) && (i < side || which[1]) {
+                *row = self.level_row(lower, j - 1, y - r as isize + i as isize, slot);
+            }
+            slot = self.wrap_add(slot, 1);
+        }
+        let window = &window[..side + 1];
+        // The two output rows: ring rows of this level, or band rows at the top.
+        let (sa, sb) = if j < self.k {
+            (l.sa, l.sb)
+        } else {
+            (0, self.w as isize)
+        };
+        let (lo, hi) = ((l.a - sa) as usize, (l.b - sa) as usize);
+        let len = (sb - sa) as usize;
+        let (start0, start1) = if j < self.k {
+            let s1 = self.wrap_add(slot_y, 1);
+            (slot_y * l.stride, s1 * l.stride)
+        } else {
+            let b = (y - self.y0) as usize * self.w;
+            (b, b + self.w)
+        };
+        let out: &mut [f32] = if j < self.k { upper } else { dst_band };
+        match which {
+            [true, true] => {
+                let (row0, row1) = two_rows(out, start0, start1, len);
+                self.kernel
+                    .apply_row_pair(window, &mut row0[lo..hi], &mut row1[lo..hi]);
+                if j < self.k {
+                    self.fill_pad(row0, y, sa, lo, hi);
+                    self.fill_pad(row1, y + 1, sa, lo, hi);
+                }
+            }
+            [true, false] => {
+                let row0 = &mut out[start0..start0 + len];
+                self.kernel.apply_row(&window[..side], &mut row0[lo..hi]);
+                if j < self.k {
+                    self.fill_pad(row0, y, sa, lo, hi);
+                }
+            }
+            _ => {
+                let row1 = &mut out[start1..start1 + len];
+                self.kernel.apply_row(&window[1..], &mut row1[lo..hi]);
+                if j < self.k {
+                    self.fill_pad(row1, y + 1, sa, lo, hi);
+                }
+            }
         }
     }
 

@@ -28,6 +28,18 @@ pub trait RowKernel {
 
     /// Computes one output row from its `2r + 1` window rows (see the trait docs).
     fn apply_row(&self, window: &[&[f32]], out: &mut [f32]);
+
+    /// Computes two consecutive output rows from `2r + 2` window rows: `upper`
+    /// from `window[..2r + 1]` and `lower` from `window[1..]` (both as long as
+    /// the rows minus `2r`). Must equal two [`RowKernel::apply_row`] calls bit
+    /// for bit; a kernel overrides it when sharing the loads of the common rows is
+    /// faster (the AVX-512 linear kernel does).
+    #[inline]
+    fn apply_row_pair(&self, window: &[&[f32]], upper: &mut [f32], lower: &mut [f32]) {
+        let side = window.len() - 1;
+        self.apply_row(&window[..side], upper);
+        self.apply_row(&window[1..], lower);
+    }
 }
 
 impl<K: RowKernel + ?Sized> RowKernel for &K {
@@ -39,6 +51,11 @@ impl<K: RowKernel + ?Sized> RowKernel for &K {
     #[inline(always)]
     fn apply_row(&self, window: &[&[f32]], out: &mut [f32]) {
         (**self).apply_row(window, out)
+    }
+
+    #[inline(always)]
+    fn apply_row_pair(&self, window: &[&[f32]], upper: &mut [f32], lower: &mut [f32]) {
+        (**self).apply_row_pair(window, upper, lower)
     }
 }
 

@@ -69,8 +69,9 @@ pub use taps::{GAUSSIAN_5X5, LinearTaps, MAX_TAPS, Tap};
 /// The largest supported radius (offsets up to ±8, a 17×17 neighbourhood).
 pub const MAX_RADIUS: usize = 8;
 
-/// Rows in a window of [`MAX_RADIUS`]; executors keep window arrays this long.
-pub(crate) const MAX_WINDOW: usize = 2 * MAX_RADIUS + 1;
+/// Rows in a window of [`MAX_RADIUS`] for a pair of output rows; executors keep
+/// window arrays this long.
+pub(crate) const MAX_WINDOW: usize = 2 * MAX_RADIUS + 2;
 
 /// The dimensions of a row-major plane: `width` values per row, `height` rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -296,6 +296,20 @@ impl RowKernel for LinearTaps {
             _ => self.apply_portable(window, out),
         }
     }
+
+    #[inline]
+    fn apply_row_pair(&self, window: &[&[f32]], upper: &mut [f32], lower: &mut [f32]) {
+        match self.isa {
+            // SAFETY: `isa` is only ever set to a supported level (see `apply_row`).
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { super::x86::apply_pair_avx512(self, window, upper, lower) },
+            _ => {
+                let side = window.len() - 1;
+                self.apply_row(&window[..side], upper);
+                self.apply_row(&window[1..], lower);
+            }
+        }
+    }
 }
 
 /// Length of one row of [`Combinations`]: a chunk and its halo, rounded up to

@@ -20,14 +20,15 @@
 //! (declared on the `mod` item).
 
 use core::arch::x86_64::{
-    __m512, _mm512_add_ps, _mm512_alignr_epi32, _mm512_castps_si512, _mm512_castsi512_ps,
-    _mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_storeu_ps,
+    __m512, __mmask16, _mm512_add_ps, _mm512_alignr_epi32, _mm512_castps_si512,
+    _mm512_castsi512_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps,
+    _mm512_mul_ps, _mm512_set1_ps, _mm512_storeu_ps,
 };
 
-use super::taps::{HalfGrid, LinearTaps, SYMMETRIC_MAX_RADIUS, symmetric_row};
+use super::taps::{HalfGrid, LinearTaps, SYMMETRIC_MAX_RADIUS};
 
-/// Rows of the largest symmetric window.
-const ROWS: usize = 2 * SYMMETRIC_MAX_RADIUS + 1;
+/// Rows of the largest symmetric window (plus one for a pair of output rows).
+const ROWS: usize = 2 * SYMMETRIC_MAX_RADIUS + 2;
 
 /// [`LinearTaps::apply_portable`] compiled for AVX2.
 ///
@@ -56,6 +57,34 @@ pub(super) unsafe fn apply_avx512(taps: &LinearTaps, window: &[&[f32]], out: &mu
     }
 }
 
+/// Two output rows with the AVX-512 kernel (they share `2r` of their `2r + 1`
+/// input rows, so each vector of the common rows is loaded once), or with two
+/// [`LinearTaps::apply_row`] calls for the non-symmetric plan.
+///
+/// # Safety
+/// The CPU must support AVX-512F and AVX2.
+#[target_feature(enable = "avx512f,avx2")]
+pub(super) unsafe fn apply_pair_avx512(
+    taps: &LinearTaps,
+    window: &[&[f32]],
+    upper: &mut [f32],
+    lower: &mut [f32],
+) {
+    match (taps.half_grid(), taps.radius_of_plan()) {
+        // SAFETY: the caller guarantees AVX-512F.
+        (Some(w), 1) => unsafe { symmetric_pair_avx512::<1>(w, window, upper, lower) },
+        // SAFETY: the caller guarantees AVX-512F.
+        (Some(w), 2) => unsafe { symmetric_pair_avx512::<2>(w, window, upper, lower) },
+        // SAFETY: the caller guarantees AVX-512F.
+        (Some(w), 3) => unsafe { symmetric_pair_avx512::<3>(w, window, upper, lower) },
+        _ => {
+            let side = window.len() - 1;
+            taps.apply_portable(&window[..side], upper);
+            taps.apply_portable(&window[1..], lower);
+        }
+    }
+}
+
 /// Lanes `s..16` of `a` followed by lanes `0..s` of `b` (`s ≤ 2·SYMMETRIC_MAX_RADIUS`).
 ///
 /// # Safety
@@ -76,25 +105,51 @@ unsafe fn shift(a: __m512, b: __m512, s: usize) -> __m512 {
     _mm512_castsi512_ps(v)
 }
 
-/// The column combinations `C_j` (`j = 0..=R`) of columns `c..c + 16`.
+/// The mask of lanes `0..min(len, 16)`.
+#[inline(always)]
+fn lanes(len: usize) -> __mmask16 {
+    if len >= 16 { 0xffff } else { (1u16 << len) - 1 }
+}
+
+/// 16 values from `p`, or (with a mask) the masked lanes and zeros elsewhere.
+///
+/// # Safety
+/// The CPU must support AVX-512F; the 16 values (or the masked lanes) from `p`
+/// must be readable. Masked-off lanes are neither read nor faulted on, so `p` may
+/// then point past the end of the row (it is formed with `wrapping_add`).
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn load(p: *const f32, mask: Option<__mmask16>) -> __m512 {
+    // SAFETY: see the function's contract.
+    unsafe {
+        match mask {
+            None => _mm512_loadu_ps(p),
+            Some(m) => _mm512_maskz_loadu_ps(m, p),
+        }
+    }
+}
+
+/// The column combinations `C_j` (`j = 0..=R`) of columns `c..c + 16`; with a
+/// mask, lanes outside it are zero and their memory is not touched.
 ///
 /// # Safety
 /// The CPU must support AVX-512F, and every `rows[t]` (`t < 2R + 1`) must be valid
-/// for reads of 16 values from `c`.
+/// for reads of 16 values (or the lanes of `mask`) from `c`.
 #[inline]
 #[target_feature(enable = "avx512f")]
 unsafe fn combinations<const R: usize>(
     rows: &[*const f32; ROWS],
     w: &[[__m512; SYMMETRIC_MAX_RADIUS + 1]; SYMMETRIC_MAX_RADIUS + 1],
     c: usize,
+    mask: Option<__mmask16>,
 ) -> [__m512; SYMMETRIC_MAX_RADIUS + 1] {
-    // SAFETY: the caller guarantees 16 readable values from `c` in every row.
+    // SAFETY: the caller guarantees the loaded lanes are readable.
     unsafe {
-        let v0 = _mm512_loadu_ps(rows[R].add(c));
+        let v0 = load(rows[R].wrapping_add(c), mask);
         let mut v = [v0; SYMMETRIC_MAX_RADIUS + 1];
         for k in 1..=R {
-            let up = _mm512_loadu_ps(rows[R - k].add(c));
-            let down = _mm512_loadu_ps(rows[R + k].add(c));
+            let up = load(rows[R - k].wrapping_add(c), mask);
+            let down = load(rows[R + k].wrapping_add(c), mask);
             v[k] = _mm512_add_ps(up, down);
         }
         let mut comb = [v0; SYMMETRIC_MAX_RADIUS + 1];
@@ -109,9 +164,9 @@ unsafe fn combinations<const R: usize>(
     }
 }
 
-/// The symmetric plan of radius `R` with 512-bit vectors; the last few outputs
-/// (where the next 16-column vector would run past the row) go through the
-/// portable kernel.
+/// The symmetric plan of radius `R` with 512-bit vectors; the ragged end of the
+/// row is handled with masked loads and stores (lanes past the row are zero and
+/// feed only outputs past the row, which are not stored).
 ///
 /// # Safety
 /// The CPU must support AVX-512F.
@@ -123,6 +178,9 @@ unsafe fn symmetric_row_avx512<const R: usize>(w: &HalfGrid, window: &[&[f32]], 
         window.len() == 2 * R + 1 && window.iter().all(|row| row.len() >= span),
         "row kernel window does not match the output row"
     );
+    if n == 0 {
+        return;
+    }
     let mut rows = [core::ptr::null::<f32>(); ROWS];
     for (p, row) in rows.iter_mut().zip(window) {
         *p = row.as_ptr();
@@ -130,33 +188,127 @@ unsafe fn symmetric_row_avx512<const R: usize>(w: &HalfGrid, window: &[&[f32]], 
     let wv: [[__m512; SYMMETRIC_MAX_RADIUS + 1]; SYMMETRIC_MAX_RADIUS + 1] =
         core::array::from_fn(|k| core::array::from_fn(|j| _mm512_set1_ps(w[k][j])));
     let dst = out.as_mut_ptr();
+    let first = if span >= 16 { None } else { Some(lanes(span)) };
+    // SAFETY: columns 0..16 (or the lanes of `lanes(span)`) are < span, inside
+    // every row.
+    let mut a = unsafe { combinations::<R>(&rows, &wv, 0, first) };
     let mut x = 0;
-    if span >= 32 {
-        // SAFETY: `a` reads columns 0..16 < span.
-        let mut a = unsafe { combinations::<R>(&rows, &wv, 0) };
-        // Output vector x..x+16 needs combinations of columns x..x+16+2R, taken
-        // from `a` (x..x+16) and `b` (x+16..x+32).
-        while x + 32 <= span {
-            // SAFETY: columns x+16..x+32 ≤ span lie in every window row, and
-            // x + 16 ≤ span − 16 ≤ n (2R ≤ 16), so the store stays in `out`.
-            unsafe {
-                let b = combinations::<R>(&rows, &wv, x + 16);
-                let mut acc = shift(a[0], b[0], R);
-                for j in 1..=R {
-                    let pair = _mm512_add_ps(shift(a[j], b[j], R - j), shift(a[j], b[j], R + j));
-                    acc = _mm512_add_ps(acc, pair);
-                }
-                _mm512_storeu_ps(dst.add(x), acc);
-                a = b;
-            }
-            x += 16;
+    // Output vector x..x+16 needs the combinations of columns x..x+16+2R: those
+    // of `a` (x..x+16) and `b` (x+16..x+32). Full vectors first, then the ragged
+    // end with masked loads and stores (lanes past the row are zero and feed only
+    // outputs past the row, which are not stored).
+    while x + 32 <= span {
+        // SAFETY: columns x+16..x+32 ≤ span lie in every row, and x + 16 ≤
+        // span − 16 ≤ n (2R < 16), so the store stays in `out`.
+        unsafe {
+            let b = combinations::<R>(&rows, &wv, x + 16, None);
+            _mm512_storeu_ps(dst.add(x), horizontal::<R>(&a, &b));
+            a = b;
+        }
+        x += 16;
+    }
+    while x < n {
+        // SAFETY: `b` reads only columns < span (its mask), inside every row; the
+        // store writes only outputs < n (its mask), inside `out`.
+        unsafe {
+            let mask = lanes(span.saturating_sub(x + 16));
+            let b = combinations::<R>(&rows, &wv, x + 16, Some(mask));
+            _mm512_mask_storeu_ps(dst.wrapping_add(x), lanes(n - x), horizontal::<R>(&a, &b));
+            a = b;
+        }
+        x += 16;
+    }
+}
+
+/// Two consecutive output rows of the symmetric plan of radius `R`: `upper` from
+/// window rows `0..=2R`, `lower` from rows `1..=2R+1`. Same vector scheme as
+/// [`symmetric_row_avx512`]; the loads of the shared rows are common
+/// subexpressions of the two combination calls (no store lies between them).
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[target_feature(enable = "avx512f")]
+unsafe fn symmetric_pair_avx512<const R: usize>(
+    w: &HalfGrid,
+    window: &[&[f32]],
+    upper: &mut [f32],
+    lower: &mut [f32],
+) {
+    let n = upper.len();
+    let span = n + 2 * R;
+    assert!(
+        lower.len() == n && window.len() == 2 * R + 2 && window.iter().all(|row| row.len() >= span),
+        "row kernel window does not match the output rows"
+    );
+    if n == 0 {
+        return;
+    }
+    let mut rows0 = [core::ptr::null::<f32>(); ROWS];
+    let mut rows1 = [core::ptr::null::<f32>(); ROWS];
+    for (t, row) in window.iter().enumerate() {
+        if t <= 2 * R {
+            rows0[t] = row.as_ptr();
+        }
+        if t >= 1 {
+            rows1[t - 1] = row.as_ptr();
         }
     }
-    if x < n {
-        let mut tail: [&[f32]; ROWS] = [&[]; ROWS];
-        for (t, row) in tail.iter_mut().zip(window) {
-            *t = &row[x..span];
+    let wv: [[__m512; SYMMETRIC_MAX_RADIUS + 1]; SYMMETRIC_MAX_RADIUS + 1] =
+        core::array::from_fn(|k| core::array::from_fn(|j| _mm512_set1_ps(w[k][j])));
+    let (d0, d1) = (upper.as_mut_ptr(), lower.as_mut_ptr());
+    let first = if span >= 16 { None } else { Some(lanes(span)) };
+    // SAFETY: as in `symmetric_row_avx512`, for both row sets.
+    let (mut a0, mut a1) = unsafe {
+        (
+            combinations::<R>(&rows0, &wv, 0, first),
+            combinations::<R>(&rows1, &wv, 0, first),
+        )
+    };
+    let mut x = 0;
+    while x + 32 <= span {
+        // SAFETY: as in `symmetric_row_avx512` (full vectors), for both rows.
+        unsafe {
+            let b0 = combinations::<R>(&rows0, &wv, x + 16, None);
+            let b1 = combinations::<R>(&rows1, &wv, x + 16, None);
+            _mm512_storeu_ps(d0.add(x), horizontal::<R>(&a0, &b0));
+            _mm512_storeu_ps(d1.add(x), horizontal::<R>(&a1, &b1));
+            (a0, a1) = (b0, b1);
         }
-        symmetric_row::<R>(w, &tail[..2 * R + 1], &mut out[x..]);
+        x += 16;
+    }
+    while x < n {
+        // SAFETY: as in `symmetric_row_avx512` (masked end), for both rows.
+        unsafe {
+            let mask = lanes(span.saturating_sub(x + 16));
+            let b0 = combinations::<R>(&rows0, &wv, x + 16, Some(mask));
+            let b1 = combinations::<R>(&rows1, &wv, x + 16, Some(mask));
+            let store = lanes(n - x);
+            _mm512_mask_storeu_ps(d0.wrapping_add(x), store, horizontal::<R>(&a0, &b0));
+            _mm512_mask_storeu_ps(d1.wrapping_add(x), store, horizontal::<R>(&a1, &b1));
+            (a0, a1) = (b0, b1);
+        }
+        x += 16;
+    }
+}
+
+/// The outputs at columns `x..x+16` from the combinations of columns `x..x+16`
+/// (`a`) and `x+16..x+32` (`b`), in the order of the portable kernel.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn horizontal<const R: usize>(
+    a: &[__m512; SYMMETRIC_MAX_RADIUS + 1],
+    b: &[__m512; SYMMETRIC_MAX_RADIUS + 1],
+) -> __m512 {
+    // SAFETY: register-only operations; the caller guarantees AVX-512F.
+    unsafe {
+        let mut acc = shift(a[0], b[0], R);
+        for j in 1..=R {
+            let pair = _mm512_add_ps(shift(a[j], b[j], R - j), shift(a[j], b[j], R + j));
+            acc = _mm512_add_ps(acc, pair);
+        }
+        acc
     }
 }
