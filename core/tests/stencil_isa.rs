@@ -42,7 +42,7 @@ proptest! {
         symmetric in any::<bool>(),
         seeds in prop::collection::vec(-1.0f32..1.0, 1..10),
         n in prop_oneof![0usize..80, 80usize..300],
-        data in prop::collection::vec(-4.0f32..4.0, 400 * 7),
+        data in prop::collection::vec(-4.0f32..4.0, 400 * 8),
     ) {
         let t = taps(radius, &seeds, symmetric);
         let side = 2 * radius + 1;
