@@ -505,3 +505,34 @@ fn symmetry_is_detected_from_weights_only() {
     assert_eq!(LinearTaps::gaussian_5x5().weight(-2, 1), Some(0.0133));
     assert_eq!(LinearTaps::new(1, &cross).unwrap().weight(1, 1), None);
 }
+
+#[test]
+fn cache_model_plans_fit_their_budget() {
+    for r in 0..=3usize {
+        for width in [1usize, 7, 100, 1536, 7095, 100_000] {
+            for budget in [0usize, 10_000, 256 << 10, 1 << 20, 8 << 20] {
+                let plan = BlockPlan::for_cache(r, width, budget);
+                assert!(plan.levels >= 1 && plan.levels <= BlockPlan::MODEL_MAX_LEVELS);
+                assert_eq!(plan.strip_width, width.min(BlockPlan::PREFERRED_STRIP));
+                // A ring holds lag + r + 2 rows (lag = r rounded up to even).
+                let rows = r + r % 2 + r + 2;
+                let footprint = |k: usize| k * rows * (plan.strip_width + 2 * r * k) * 4;
+                if plan.levels > 1 {
+                    assert!(
+                        footprint(plan.levels) <= budget,
+                        "r={r} w={width} b={budget} {plan:?}"
+                    );
+                }
+                if plan.levels < BlockPlan::MODEL_MAX_LEVELS {
+                    assert!(
+                        footprint(plan.levels + 1) > budget,
+                        "r={r} w={width} b={budget} {plan:?}"
+                    );
+                }
+            }
+        }
+    }
+    // The benchmark: radius 2, 7095 wide, 1 MiB of L2 per worker.
+    let plan = BlockPlan::for_cache(2, 7095, BlockPlan::DEFAULT_CACHE_BYTES);
+    assert_eq!(plan, BlockPlan::new(26, 1536));
+}
