@@ -1,1 +1,0 @@
-//! Black-Scholes: the fused, vectorised option pricer and its references.

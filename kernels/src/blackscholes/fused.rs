@@ -1,0 +1,280 @@
+//! Blocks of options computed with fused multiply-adds: the AVX paths' executor.
+//!
+//! Core's staged executors run a formula on [`Lanes`](accel_core::ir::Lanes) of
+//! values with the plain functions of `accel_core::math` — the same bits as the
+//! interpreter, but every polynomial step a separate multiply and add (Rust never
+//! fuses them). `accel_core::math::fma` has the same functions built on fused
+//! multiply-adds: about half the arithmetic and half the latency per polynomial
+//! step, within the same ulp bounds. [`FmaLanes`] is a block of `N` values whose
+//! elementary functions are those, so [`put`](super::put) runs on it unchanged;
+//! [`map_blocks`] and [`sum_blocks`] run it over slices in blocks of [`BLOCK`].
+//!
+//! # Safety protocol
+//! The `math::fma` functions need a CPU with FMA. [`FmaLanes`] is private to this
+//! module and only the two executors below create values of it; they are
+//! `unsafe fn`s whose callers promise FMA support (the dispatch calls them from
+//! `#[target_feature(enable = "…fma")]` wrappers after `is_supported`). So every
+//! `FmaLanes` in existence lives inside such a call.
+
+use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
+
+use accel_core::ir::{Formula, LANES, Real, ReduceOp};
+use accel_core::math;
+
+/// Options per block: two to four AVX-512 vectors per operation keep the FP
+/// units busy across the formula's long dependency chains (32 measured fastest
+/// for Black-Scholes on AVX-512 and AVX2); a multiple of [`LANES`], so the
+/// reduction's lane order is the sequential one.
+pub(crate) const BLOCK: usize = 32;
+const _: () = assert!(BLOCK.is_multiple_of(LANES));
+
+/// `N` values whose `exp`/`ln`/`log10`/`erf` use fused multiply-adds (see the
+/// module's safety protocol).
+#[derive(Clone, Copy)]
+struct FmaLanes<const N: usize>([f64; N]);
+
+/// `N` comparison results.
+#[derive(Clone, Copy)]
+struct Mask<const N: usize>([bool; N]);
+
+macro_rules! lanewise {
+    ($a:expr, $b:expr, |$x:ident, $y:ident| $e:expr) => {{
+        let mut r = $a;
+        for (x, &y) in r.iter_mut().zip(&$b) {
+            let ($x, $y) = (*x, y);
+            *x = $e;
+        }
+        r
+    }};
+}
+
+macro_rules! binop {
+    ($tr:ident, $m:ident, $op:tt) => {
+        impl<const N: usize> $tr for FmaLanes<N> {
+            type Output = Self;
+            #[inline(always)]
+            fn $m(self, rhs: Self) -> Self {
+                FmaLanes(lanewise!(self.0, rhs.0, |x, y| x $op y))
+            }
+        }
+    };
+}
+binop!(Add, add, +);
+binop!(Sub, sub, -);
+binop!(Mul, mul, *);
+binop!(Div, div, /);
+
+impl<const N: usize> Neg for FmaLanes<N> {
+    type Output = Self;
+    #[inline(always)]
+    fn neg(self) -> Self {
+        let mut r = self.0;
+        for x in r.iter_mut() {
+            *x = -*x;
+        }
+        FmaLanes(r)
+    }
+}
+
+macro_rules! maskop {
+    ($tr:ident, $m:ident, $op:tt) => {
+        impl<const N: usize> $tr for Mask<N> {
+            type Output = Self;
+            #[inline(always)]
+            fn $m(self, rhs: Self) -> Self {
+                Mask(lanewise!(self.0, rhs.0, |x, y| x $op y))
+            }
+        }
+    };
+}
+maskop!(BitAnd, bitand, &);
+maskop!(BitOr, bitor, |);
+
+impl<const N: usize> Not for Mask<N> {
+    type Output = Self;
+    #[inline(always)]
+    fn not(self) -> Self {
+        let mut r = self.0;
+        for x in r.iter_mut() {
+            *x = !*x;
+        }
+        Mask(r)
+    }
+}
+
+/// Applies an FMA function lane by lane.
+macro_rules! fma_fn {
+    ($name:ident) => {
+        #[inline(always)]
+        fn $name(self) -> Self {
+            let mut r = self.0;
+            for x in r.iter_mut() {
+                // SAFETY: values of this private type exist only inside the
+                // executors below, whose callers guarantee FMA (module docs).
+                *x = unsafe { math::fma::$name(*x) };
+            }
+            FmaLanes(r)
+        }
+    };
+}
+
+/// Compares lane by lane.
+macro_rules! cmp_fn {
+    ($name:ident, $op:tt) => {
+        #[inline(always)]
+        fn $name(self, other: Self) -> Mask<N> {
+            let mut r = [false; N];
+            for ((m, &x), &y) in r.iter_mut().zip(&self.0).zip(&other.0) {
+                *m = x $op y;
+            }
+            Mask(r)
+        }
+    };
+}
+
+impl<const N: usize> Real for FmaLanes<N> {
+    type Mask = Mask<N>;
+
+    #[inline(always)]
+    fn lit(x: f64) -> Self {
+        FmaLanes([x; N])
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        let mut r = self.0;
+        for x in r.iter_mut() {
+            *x = Real::abs(*x);
+        }
+        FmaLanes(r)
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        let mut r = self.0;
+        for x in r.iter_mut() {
+            *x = math::sqrt(*x);
+        }
+        FmaLanes(r)
+    }
+    fma_fn!(exp);
+    fma_fn!(ln);
+    fma_fn!(log10);
+    fma_fn!(erf);
+    #[inline(always)]
+    fn min(self, other: Self) -> Self {
+        FmaLanes(lanewise!(self.0, other.0, |x, y| Real::min(x, y)))
+    }
+    #[inline(always)]
+    fn max(self, other: Self) -> Self {
+        FmaLanes(lanewise!(self.0, other.0, |x, y| Real::max(x, y)))
+    }
+    cmp_fn!(lt, <);
+    cmp_fn!(le, <=);
+    cmp_fn!(gt, >);
+    cmp_fn!(ge, >=);
+    cmp_fn!(eq, ==);
+    cmp_fn!(ne, !=);
+    #[inline(always)]
+    fn select(mask: Mask<N>, if_true: Self, if_false: Self) -> Self {
+        let mut r = if_false.0;
+        for ((x, &t), &m) in r.iter_mut().zip(&if_true.0).zip(&mask.0) {
+            *x = if m { t } else { *x };
+        }
+        FmaLanes(r)
+    }
+}
+
+/// Runs `f` on the full block of `K` inputs starting at `start`.
+#[inline(always)]
+fn eval_block<F: Formula<K, 1>, const K: usize>(
+    f: &F,
+    inputs: &[&[f64]; K],
+    start: usize,
+) -> [f64; BLOCK] {
+    let x: [FmaLanes<BLOCK>; K] = core::array::from_fn(|k| {
+        let block: &[f64; BLOCK] = inputs[k][start..start + BLOCK]
+            .try_into()
+            .expect("BLOCK elements");
+        FmaLanes(*block)
+    });
+    let [y] = f.eval(x);
+    y.0
+}
+
+/// Options per block of the last, short part of a slice: one AVX-512 vector,
+/// so that a handful of options costs a handful of lanes, not a whole [`BLOCK`].
+const TAIL: usize = LANES;
+
+/// Runs `f` on the `len` options starting at `start` (`1 ≤ len ≤ TAIL`), padded with the first one (computed and dropped).
+#[inline(always)]
+fn eval_tail<F: Formula<K, 1>, const K: usize>(
+    f: &F,
+    inputs: &[&[f64]; K],
+    start: usize,
+    len: usize,
+) -> [f64; TAIL] {
+    let x: [FmaLanes<TAIL>; K] = core::array::from_fn(|k| {
+        let s = &inputs[k][start..start + len];
+        let mut l = [s[0]; TAIL];
+        l[..len].copy_from_slice(s);
+        FmaLanes(l)
+    });
+    let [y] = f.eval(x);
+    y.0
+}
+
+/// `out[i] = f(inputs…[i])` in blocks of [`BLOCK`] with FMA math.
+///
+/// # Safety
+/// The CPU must support FMA (see the module's safety protocol).
+///
+/// # Panics
+/// If an input is shorter than `out`.
+#[inline(always)]
+pub(crate) unsafe fn map_blocks<F: Formula<K, 1>, const K: usize>(
+    f: &F,
+    inputs: [&[f64]; K],
+    out: &mut [f64],
+) {
+    let n = out.len();
+    let inputs = inputs.map(|x| &x[..n]);
+    let full = n - n % BLOCK;
+    for start in (0..full).step_by(BLOCK) {
+        let block: &mut [f64; BLOCK] = (&mut out[start..start + BLOCK])
+            .try_into()
+            .expect("BLOCK elements");
+        *block = eval_block(f, &inputs, start);
+    }
+    for start in (full..n).step_by(TAIL) {
+        let len = TAIL.min(n - start);
+        let y = eval_tail(f, &inputs, start, len);
+        out[start..start + len].copy_from_slice(&y[..len]);
+    }
+}
+
+/// `sum(f(inputs…))` in blocks of [`BLOCK`] with FMA math, in the fixed lane
+/// order of [`ReduceOp::Sum`].
+///
+/// # Safety
+/// The CPU must support FMA (see the module's safety protocol).
+///
+/// # Panics
+/// If the inputs differ in length.
+#[inline(always)]
+pub(crate) unsafe fn sum_blocks<F: Formula<K, 1>, const K: usize>(
+    f: &F,
+    inputs: [&[f64]; K],
+) -> f64 {
+    let op = ReduceOp::Sum;
+    let n = inputs.first().map_or(0, |x| x.len());
+    let inputs = inputs.map(|x| &x[..n]);
+    let mut lanes = op.new_lanes::<f64>();
+    let full = n - n % BLOCK;
+    for start in (0..full).step_by(BLOCK) {
+        op.fold_lanes(&mut lanes, &eval_block(f, &inputs, start));
+    }
+    for start in (full..n).step_by(TAIL) {
+        let len = TAIL.min(n - start);
+        op.fold_lanes(&mut lanes, &eval_tail(f, &inputs, start, len)[..len]);
+    }
+    op.finish_lanes(lanes)
+}
