@@ -4,25 +4,23 @@
 //! [`GAUSSIAN_5X5`](accel_core::ir::stencil::GAUSSIAN_5X5) applied `iters` times
 //! as a Jacobi iteration to a row-major `f32` plane, with a [`Boundary`] mode
 //! (`skip` keeps a 2-pixel frame, `zero-src`, `wrap`, `clamp`). The exact
-//! arithmetic (order of every multiply and add) is core's
-//! [`LinearTaps`] plan, so every function
-//! here returns the same bits as [`blur_plane_serial`], the one-iteration-at-a-time
-//! reference, for any number of threads. The result is always in the caller's
-//! buffer. Multi-channel images are independent planes: [`blur_planes`] runs them
-//! all in one team region.
+//! arithmetic (the order of every multiply and add) is core's [`LinearTaps`]
+//! plan, so every function here returns the same bits as [`blur_plane_serial`],
+//! the one-iteration-at-a-time reference, for any number of threads and any
+//! [`Tuning`]. The result is always in the caller's buffer. Multi-channel images
+//! are independent planes: [`blur_planes`] runs them all in one team region.
 //!
 //! # How it runs
-//! One pool team region for the whole call. Each worker owns a fixed band of rows
-//! (the same every pass, so it stays in that core's cache) and advances it by up
-//! to 16 iterations per pass with core's band executor
-//! ([`Stencil::run_band`]), which
-//! keeps the intermediate iterations in small row rings in L2 and recomputes a
-//! halo of 2 rows per fused iteration at band edges; a barrier separates passes.
-//! One pass streams the plane through memory once, so 100 iterations move ≈ 7
-//! plane-sized reads and writes instead of 100: below the per-iteration memory
-//! floor. The row kernel is chosen for the CPU at run time ([`simd_path`]).
-//! Work below ≈ 10⁵ point-iterations, and planes under ≈ 8 K points, run
-//! inline on the caller.
+//! One pool team region for the whole call. Each worker owns a fixed band of
+//! rows (the same every pass, so it stays in that core's cache) and advances it
+//! by up to 16 iterations per pass with core's band executor
+//! ([`Stencil::run_band`]), which keeps the intermediate iterations in small row
+//! rings in L2 and recomputes a halo of 2 rows per fused iteration at band edges;
+//! a barrier separates passes. One pass streams the plane through memory once,
+//! so 100 iterations move ≈ 8 plane-sized reads and writes instead of 100: below
+//! the per-iteration memory floor. The row kernel is chosen for the CPU at run
+//! time ([`simd_path`]). Work below ≈ 10⁵ point-iterations, and planes under
+//! ≈ 8 K points, run inline on the caller.
 //!
 //! ```
 //! use accel_kernels::blur::{Boundary, BlurOptions, blur_plane, blur_plane_serial};
