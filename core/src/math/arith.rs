@@ -83,7 +83,7 @@ pub(crate) fn poly<M: MulAdd, const N: usize>(x: f64, c: &[f64; N]) -> f64 {
         return acc;
     }
     let x2 = x * x;
-    let (top_even, top_odd) = if (N - 1) % 2 == 0 {
+    let (top_even, top_odd) = if N % 2 == 1 {
         (N - 1, N - 2)
     } else {
         (N - 2, N - 1)

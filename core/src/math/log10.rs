@@ -46,7 +46,9 @@ pub(crate) fn log10f_generic<M: MulAdd>(x: f32) -> f32 {
 /// Base-10 logarithm.
 ///
 /// Maximum error 1 ulp against the `libm` crate (measured over 1.2e7 points spread
-/// over all positive floats, subnormals included, by `core/tests/math_ulp.rs`).
+/// over all positive floats, subnormals included, by `core/tests/math_ulp.rs`); at
+/// most 0.71 ulp from the true value in a 120 000-point check against mpmath. Exact
+/// powers of ten give exact integers.
 /// `log10(±0) = -inf`, `log10(x < 0) = NaN`, `log10(inf) = inf`, `log10(NaN) = NaN`,
 /// `log10(1) = 0` exactly. Branch-free: a loop over it vectorises.
 #[inline(always)]
