@@ -4,6 +4,7 @@
 //! - `cargo xtask embedded`: builds `accel-core` for a bare-metal Cortex-M target,
 //!   with and without `alloc`, to prove the core stays `no_std`.
 
+mod bench;
 mod embedded;
 
 use std::process::ExitCode;
@@ -20,7 +21,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("embedded") => embedded::run(&args[1..]),
-        Some("bench") => Err("the benchmark suite is not built yet".to_string()),
+        Some("bench") => bench::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

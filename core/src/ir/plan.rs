@@ -256,11 +256,11 @@ fn compile_loop<T: Element>(prog: &Program, index: usize, opts: PlanOptions) -> 
     let mut dst_out: Vec<Option<u32>> = alloc::vec![None; nvals];
     let mut dropped = alloc::vec![false; code.len()];
     for (pos, ins) in code.iter().enumerate() {
-        if let VInstr::Store(k, V::Val(v)) = *ins {
-            if uses[v] == 1 {
-                dst_out[v] = Some(k);
-                dropped[pos] = true;
-            }
+        if let VInstr::Store(k, V::Val(v)) = *ins
+            && uses[v] == 1
+        {
+            dst_out[v] = Some(k);
+            dropped[pos] = true;
         }
     }
 

@@ -1,0 +1,108 @@
+//! The rayon contenders: the same computations written the best way rayon allows
+//! (one fused closure per element, `par_chunks_mut` for the stencil), run inside one
+//! `install` on a rayon pool with the same thread count as accel's largest run.
+//!
+//! They are deliberately plain: this is the code a competent rayon user writes.
+
+use rayon::prelude::*;
+
+/// Black-Scholes put prices with rayon, one fused closure per element, libm math
+/// (what a rayon user has for `erf`; `std` has none).
+pub fn blackscholes_put(
+    spt: &[f64],
+    strike: &[f64],
+    rate: &[f64],
+    vol: &[f64],
+    time: &[f64],
+    put: &mut [f64],
+) {
+    put.par_chunks_mut(4096).enumerate().for_each(|(c, out)| {
+        let base = c * 4096;
+        for (i, p) in out.iter_mut().enumerate() {
+            let j = base + i;
+            let (s, k, r, v, t) = (spt[j], strike[j], rate[j], vol[j], time[j]);
+            let logterm = libm::log10(s / k);
+            let powterm = 0.5 * v * v;
+            let den = v * libm::sqrt(t);
+            let d1 = ((r + powterm) * t + logterm) / den;
+            let d2 = d1 - den;
+            let cndf = |x: f64| 0.5 + 0.5 * libm::erf(0.707106781 * x);
+            let fv = k * libm::exp(-r * t);
+            let call = s * cndf(d1) - fv * cndf(d2);
+            *p = call - fv + s;
+        }
+    });
+}
+
+/// One Jacobi sweep of a 5×5 linear stencil with the `skip` boundary: rows of `dst`
+/// in parallel, reading `src`. The 2-pixel frame of `dst` is left as it is.
+pub fn stencil5x5_sweep(
+    src: &[f32],
+    dst: &mut [f32],
+    width: usize,
+    height: usize,
+    w: &[[f32; 5]; 5],
+) {
+    if width < 5 || height < 5 {
+        return;
+    }
+    dst.par_chunks_mut(width).enumerate().for_each(|(y, row)| {
+        if y < 2 || y + 2 >= height {
+            return;
+        }
+        let rows: [&[f32]; 5] =
+            core::array::from_fn(|dy| &src[(y + dy - 2) * width..(y + dy - 1) * width]);
+        for x in 2..width - 2 {
+            let mut acc = 0.0f32;
+            for (dy, r) in rows.iter().enumerate() {
+                for dx in 0..5 {
+                    acc += w[dy][dx] * r[x + dx - 2];
+                }
+            }
+            row[x] = acc;
+        }
+    });
+}
+
+/// `iters` sweeps with buffer rotation; the result ends in `plane`.
+pub fn blur(plane: &mut [f32], width: usize, height: usize, iters: usize, w: &[[f32; 5]; 5]) {
+    let mut other = plane.to_vec();
+    let (mut src, mut dst): (&mut [f32], &mut [f32]) = (plane, &mut other);
+    for _ in 0..iters {
+        stencil5x5_sweep(src, dst, width, height, w);
+        std::mem::swap(&mut src, &mut dst);
+    }
+    if !iters.is_multiple_of(2) {
+        // After an odd count the result is in `other`; copy it home.
+        dst.copy_from_slice(src);
+    }
+}
+
+/// Sets every stored entry of a banded-block-banded matrix's storage to 1, rayon
+/// style: one task per block column (the smallest contiguous unit of the storage),
+/// each walking its blocks' stored column segments.
+pub fn simplefill(sizes: &accel_kernels::fill::BandedBlockBandedSizes, storage: &mut [f64]) {
+    let mut slabs: Vec<(usize, &mut [f64])> = Vec::with_capacity(sizes.col_blocks());
+    let mut rest = storage;
+    let mut consumed = 0;
+    for jb in 0..sizes.col_blocks() {
+        let range = sizes.block_column_range(jb);
+        let (_, tail) = std::mem::take(&mut rest).split_at_mut(range.start - consumed);
+        let (slab, tail) = tail.split_at_mut(range.len());
+        consumed = range.end;
+        rest = tail;
+        slabs.push((jb, slab));
+    }
+    slabs.into_par_iter().for_each(|(jb, slab)| {
+        let base = sizes.block_column_range(jb).start;
+        for kb in sizes.block_col_support(jb) {
+            let Some(layout) = sizes.block_layout(kb, jb) else {
+                continue;
+            };
+            for j in 0..layout.cols() {
+                let seg = layout.col_storage(j);
+                slab[seg.start - base..seg.end - base].fill(1.0);
+            }
+        }
+    });
+}

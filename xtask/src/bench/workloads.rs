@@ -1,0 +1,394 @@
+//! The three workloads as benchmark groups: sizes per mode, contenders, and the
+//! check every contender's result must pass before its time counts.
+
+use super::results::{Bandwidth, Measurement};
+use super::timing::{Budget, interleaved};
+use super::{Mode, Options, peers};
+use accel_kernels::{blackscholes, blur, fill};
+use accel_pool::{Pool, PoolConfig};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::str::FromStr;
+
+/// One of accel's workloads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workload {
+    /// Populate a banded-block-banded matrix block by block.
+    Fill,
+    /// Price European options with the fused Black-Scholes kernel.
+    BlackScholes,
+    /// The iterated 5×5 Gaussian stencil.
+    Blur,
+}
+
+impl Workload {
+    /// Every workload, in the order the suite runs them.
+    pub const ALL: [Workload; 3] = [Workload::Fill, Workload::BlackScholes, Workload::Blur];
+}
+
+impl FromStr for Workload {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "fill" => Ok(Workload::Fill),
+            "blackscholes" | "black-scholes" => Ok(Workload::BlackScholes),
+            "blur" => Ok(Workload::Blur),
+            other => Err(format!(
+                "--workloads: unknown workload `{other}` (expected fill, blackscholes, blur)"
+            )),
+        }
+    }
+}
+
+/// Runs every size of workload `w` and returns its measurements; a wrong result from
+/// any contender is an error.
+pub fn run(w: Workload, opts: &Options, bw: &Bandwidth) -> Result<Vec<Measurement>, String> {
+    let pools = opts
+        .threads
+        .iter()
+        .map(|&t| {
+            Pool::new(PoolConfig::new().threads(t))
+                .map_err(|e| format!("pool with {t} threads: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let max_threads = *opts.threads.iter().max().unwrap_or(&1);
+    let rayon = rayon::ThreadPoolBuilder::new()
+        .num_threads(max_threads)
+        .build()
+        .map_err(|e| format!("rayon pool: {e}"))?;
+    let ctx = Ctx {
+        pools: &pools,
+        rayon: &rayon,
+        max_threads,
+        budget: Budget::new(opts.mode == Mode::Quick),
+        bw,
+    };
+    match w {
+        Workload::Fill => run_fill(&ctx, opts.mode),
+        Workload::BlackScholes => run_blackscholes(&ctx, opts.mode),
+        Workload::Blur => run_blur(&ctx, opts.mode),
+    }
+}
+
+struct Ctx<'a> {
+    pools: &'a [Pool],
+    rayon: &'a rayon::ThreadPool,
+    max_threads: usize,
+    budget: Budget,
+    bw: &'a Bandwidth,
+}
+
+fn progress(len: usize, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(what.to_string());
+    bar
+}
+
+/// Turns one interleaved sampling into measurements, in contender order.
+fn measurements(
+    workload: &'static str,
+    size: &str,
+    size_value: f64,
+    floor_secs: Option<f64>,
+    names: &[(&'static str, usize)],
+    samples: Vec<super::timing::Samples>,
+) -> Vec<Measurement> {
+    names
+        .iter()
+        .zip(samples)
+        .map(|(&(contender, threads), samples)| Measurement {
+            workload,
+            size: size.to_string(),
+            size_value,
+            contender,
+            threads,
+            samples,
+            floor_secs,
+        })
+        .collect()
+}
+
+fn run_fill(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
+    // (label, N = M, n = m, (l, u), (λ, μ))
+    let tiny = (
+        "tiny",
+        8usize,
+        3usize,
+        6usize,
+        3usize,
+        (1isize, 2isize),
+        (0isize, 1isize),
+    );
+    let ns: &[usize] = match mode {
+        Mode::Quick => &[10, 50],
+        Mode::Default => &[10, 50, 100, 200, 500],
+        Mode::Full => &[10, 50, 100, 150, 200, 300, 500],
+    };
+    let mut cases = vec![tiny];
+    cases.extend(ns.iter().map(|&n| ("", n, 500, n, 500, (1, 2), (2, 1))));
+    let bar = progress(cases.len(), "fill");
+    let mut out = Vec::new();
+    for (label, nb, n, mb, m, (l, u), (lam, mu)) in cases {
+        let size = if label.is_empty() {
+            format!("N=M={nb}")
+        } else {
+            format!("{label} (N={nb},M={mb})")
+        };
+        bar.set_message(size.clone());
+        let sizes = fill::BandedBlockBandedSizes::new(&vec![n; nb], &vec![m; mb], l, u, lam, mu)
+            .map_err(|e| format!("fill {size}: {e}"))?;
+        let entries = sizes.stored_entries();
+        let zeros = || {
+            fill::BandedBlockBandedMatrix::<f64>::zeros(sizes.clone())
+                .map_err(|e| format!("fill {size}: {e}"))
+        };
+        // Check every contender once against the serial reference.
+        let mut reference = zeros()?;
+        fill::simplefill_serial(&mut reference);
+        let mut mats: Vec<_> = (0..ctx.pools.len() + 1)
+            .map(|_| zeros())
+            .collect::<Result<_, _>>()?;
+        for (pool, mat) in ctx.pools.iter().zip(&mut mats) {
+            fill::simplefill(pool, mat);
+            if mat.storage() != reference.storage() {
+                return Err(format!(
+                    "fill {size}: accel with {} threads differs from the serial reference",
+                    pool.num_threads()
+                ));
+            }
+        }
+        let (rayon_mat, accel_mats) = mats.split_last_mut().expect("one matrix per contender");
+        let mut rayon_store = rayon_mat.storage().to_vec();
+        ctx.rayon
+            .install(|| peers::simplefill(&sizes, &mut rayon_store));
+        if rayon_store != reference.storage() {
+            return Err(format!(
+                "fill {size}: the rayon version differs from the serial reference"
+            ));
+        }
+        let mut names = vec![("serial", 1)];
+        let mut runs: Vec<Box<dyn FnMut() + '_>> =
+            vec![Box::new(|| fill::simplefill_serial(&mut reference))];
+        for (pool, mat) in ctx.pools.iter().zip(accel_mats.iter_mut()) {
+            names.push(("accel", pool.num_threads()));
+            runs.push(Box::new(move || fill::simplefill(pool, mat)));
+        }
+        names.push(("rayon", ctx.max_threads));
+        runs.push(Box::new(|| {
+            ctx.rayon
+                .install(|| peers::simplefill(&sizes, &mut rayon_store))
+        }));
+        let mut refs: Vec<&mut dyn FnMut()> = runs
+            .iter_mut()
+            .map(|r| &mut **r as &mut dyn FnMut())
+            .collect();
+        let samples = interleaved(&mut refs, ctx.budget);
+        let floor = entries as f64 * 8.0 / (ctx.bw.write * 1e9);
+        out.extend(measurements(
+            "fill",
+            &size,
+            nb as f64 * if label.is_empty() { 1.0 } else { 0.0 },
+            Some(floor),
+            &names,
+            samples,
+        ));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(out)
+}
+
+fn run_blackscholes(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
+    let sizes: &[usize] = match mode {
+        Mode::Quick => &[1_000_000],
+        Mode::Default => &[10_000_000],
+        Mode::Full => &[10_000_000, 40_000_000, 100_000_000],
+    };
+    let bar = progress(sizes.len(), "blackscholes");
+    let mut out = Vec::new();
+    for &n in sizes {
+        let size = format!("{}M options", n / 1_000_000);
+        bar.set_message(size.clone());
+        let batch = blackscholes::OptionBatch::seed(n);
+        let mut put = vec![0.0f64; n];
+        blackscholes::price_serial(&batch, &mut put)
+            .map_err(|e| format!("blackscholes {size}: {e}"))?;
+        let serial_sum: f64 = put.iter().sum();
+        let expected = match n {
+            10_000_000 => blackscholes::SEED_CHECKSUM_10M,
+            40_000_000 => blackscholes::SEED_CHECKSUM_40M,
+            _ => serial_sum,
+        };
+        let check = |who: &str, sum: f64| {
+            let rel = ((sum - expected) / expected).abs();
+            if rel <= 1e-12 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "blackscholes {size}: {who} checksum {sum:.17e} differs from {expected:.17e} (relative {rel:.1e} > 1e-12)"
+                ))
+            }
+        };
+        check("serial", serial_sum)?;
+        for pool in ctx.pools {
+            let mut p = vec![0.0; n];
+            blackscholes::price(pool, &batch, &mut p)
+                .map_err(|e| format!("blackscholes {size}: {e}"))?;
+            check(&format!("accel ×{}", pool.num_threads()), p.iter().sum())?;
+        }
+        let mut rayon_put = vec![0.0; n];
+        let rayon_run = |out: &mut [f64]| {
+            ctx.rayon.install(|| {
+                peers::blackscholes_put(
+                    &batch.spt,
+                    &batch.strike,
+                    &batch.rate,
+                    &batch.vol,
+                    &batch.time,
+                    out,
+                )
+            })
+        };
+        rayon_run(&mut rayon_put);
+        check("rayon", rayon_put.iter().sum())?;
+        check("naive", blackscholes::price_naive(&batch).iter().sum())?;
+
+        let mut bufs: Vec<Vec<f64>> = ctx.pools.iter().map(|_| vec![0.0; n]).collect();
+        let mut names = vec![("serial", 1)];
+        let mut runs: Vec<Box<dyn FnMut() + '_>> = vec![Box::new(|| {
+            blackscholes::price_serial(&batch, &mut put).expect("checked above");
+        })];
+        for (pool, buf) in ctx.pools.iter().zip(bufs.iter_mut()) {
+            names.push(("accel", pool.num_threads()));
+            let batch = &batch;
+            runs.push(Box::new(move || {
+                blackscholes::price(pool, batch, buf).expect("checked above")
+            }));
+        }
+        names.push(("rayon", ctx.max_threads));
+        runs.push(Box::new(|| rayon_run(&mut rayon_put)));
+        names.push(("naive", 1));
+        runs.push(Box::new(|| drop(blackscholes::price_naive(&batch))));
+        let mut refs: Vec<&mut dyn FnMut()> = runs
+            .iter_mut()
+            .map(|r| &mut **r as &mut dyn FnMut())
+            .collect();
+        let samples = interleaved(&mut refs, ctx.budget);
+        // 5 input streams + 1 output stream of f64 per option (DESIGN.md §6).
+        let floor = 48.0 * n as f64 / (ctx.bw.triad * 1e9);
+        out.extend(measurements(
+            "blackscholes",
+            &size,
+            n as f64,
+            Some(floor),
+            &names,
+            samples,
+        ));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(out)
+}
+
+/// A deterministic test image in 0..1: smooth gradients plus hashed noise, so the
+/// stencil sees realistic, non-periodic data.
+fn test_image(width: usize, height: usize) -> Vec<f32> {
+    (0..width * height)
+        .map(|i| {
+            let (x, y) = ((i % width) as f32, (i / width) as f32);
+            let mut h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            h ^= h >> 29;
+            let noise = (h % 1000) as f32 / 1000.0;
+            0.5 * (x / width as f32 * (y / height as f32)) + 0.5 * noise
+        })
+        .collect()
+}
+
+fn run_blur(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
+    let cases: &[(usize, usize, usize)] = match mode {
+        Mode::Quick => &[(256, 256, 10)],
+        Mode::Default => &[(2048, 1536, 50)],
+        Mode::Full => &[(7095, 5322, 100)],
+    };
+    let weights = accel_core::ir::stencil::GAUSSIAN_5X5;
+    let bar = progress(cases.len(), "blur");
+    let mut out = Vec::new();
+    for &(w, h, iters) in cases {
+        let size = format!("{w}×{h}×{iters} it");
+        bar.set_message(size.clone());
+        let input = test_image(w, h);
+        let opts = blur::BlurOptions {
+            iters,
+            boundary: blur::Boundary::Skip,
+        };
+        let mut reference = input.clone();
+        blur::blur_plane_serial(&mut reference, w, h, &opts)
+            .map_err(|e| format!("blur {size}: {e}"))?;
+        for pool in ctx.pools {
+            let mut p = input.clone();
+            blur::blur_plane(pool, &mut p, w, h, &opts).map_err(|e| format!("blur {size}: {e}"))?;
+            if p != reference {
+                return Err(format!(
+                    "blur {size}: accel with {} threads is not bit-identical to the serial reference",
+                    pool.num_threads()
+                ));
+            }
+        }
+        let mut rayon_img = input.clone();
+        ctx.rayon
+            .install(|| peers::blur(&mut rayon_img, w, h, iters, &weights));
+        let worst = rayon_img
+            .iter()
+            .zip(&reference)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        if worst > 1e-5 {
+            return Err(format!(
+                "blur {size}: the rayon version differs from the reference by {worst:e} (> 1e-5)"
+            ));
+        }
+        let mut bufs: Vec<Vec<f32>> = ctx.pools.iter().map(|_| input.clone()).collect();
+        let mut names = vec![("serial", 1)];
+        let mut img = input.clone();
+        let mut runs: Vec<Box<dyn FnMut() + '_>> = vec![Box::new(|| {
+            img.copy_from_slice(&input);
+            blur::blur_plane_serial(&mut img, w, h, &opts).expect("checked above");
+        })];
+        for (pool, buf) in ctx.pools.iter().zip(bufs.iter_mut()) {
+            names.push(("accel", pool.num_threads()));
+            let (input, opts) = (&input, &opts);
+            runs.push(Box::new(move || {
+                buf.copy_from_slice(input);
+                blur::blur_plane(pool, buf, w, h, opts).expect("checked above");
+            }));
+        }
+        names.push(("rayon", ctx.max_threads));
+        runs.push(Box::new(|| {
+            rayon_img.copy_from_slice(&input);
+            ctx.rayon
+                .install(|| peers::blur(&mut rayon_img, w, h, iters, &weights));
+        }));
+        let mut refs: Vec<&mut dyn FnMut()> = runs
+            .iter_mut()
+            .map(|r| &mut **r as &mut dyn FnMut())
+            .collect();
+        let samples = interleaved(&mut refs, ctx.budget);
+        // One read and one write of 4 B per pixel per iteration.
+        let floor = 8.0 * (w * h * iters) as f64 / (ctx.bw.copy * 1e9);
+        out.extend(measurements(
+            "blur",
+            &size,
+            (w * h) as f64,
+            Some(floor),
+            &names,
+            samples,
+        ));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(out)
+}
