@@ -45,9 +45,9 @@ use core::ops::Range;
 use super::{Boundary, MAX_WINDOW, RowKernel, Shape, Stencil, StencilError};
 use crate::partition::balanced_range;
 
-/// The most levels (iterations) one pass may fuse. Beyond a dozen or so the
-/// rings outgrow any cache, so this bound costs nothing and lets a strip keep its
-/// per-level geometry on the stack.
+/// The most levels (iterations) one pass may fuse. Beyond a few dozen the rings
+/// outgrow any private cache, so this bound costs nothing and lets a strip keep
+/// its per-level geometry on the stack.
 pub const MAX_LEVELS: usize = 64;
 
 /// How a band is blocked: iterations fused per pass, and the strip width.
@@ -94,7 +94,7 @@ impl BlockPlan {
     /// ≈ 12/k B per point per iteration in memory traffic, against ≥ 8 B for a
     /// sweep per iteration; each level also recomputes `2r` halo columns per
     /// strip. The compute then dominates once `k` is a few, as long as the rings
-    /// — `k` levels × `2r + 2 + lag` rows × (strip + 2rk) columns × 4 B — stay in
+    /// — `k` levels × `lag + r + 2` rows × (strip + 2rk) columns × 4 B — stay in
     /// the private cache (L2): rows must come back from there at the rate the
     /// kernel reads them. So the strip is [`BlockPlan::PREFERRED_STRIP`] (or the
     /// plane's width), and `k` the largest level count whose rings fit, capped at

@@ -59,7 +59,7 @@ pub(super) unsafe fn apply_avx512(taps: &LinearTaps, window: &[&[f32]], out: &mu
 
 /// Two output rows with the AVX-512 kernel (they share `2r` of their `2r + 1`
 /// input rows, so each vector of the common rows is loaded once), or with two
-/// [`LinearTaps::apply_row`] calls for the non-symmetric plan.
+/// `LinearTaps::apply_portable` calls for the non-symmetric plan.
 ///
 /// # Safety
 /// The CPU must support AVX-512F and AVX2.
