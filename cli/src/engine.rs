@@ -1,96 +1,183 @@
 //! The bridge to the runtime and the kernels (`accel-pool`, `accel-kernels`).
 //!
 //! Every call the command makes into the parallel machinery goes through here, so
-//! the rest of the binary deals only in planes, seconds and [`Error`]s. While the
-//! kernel crates are still being built, the workload entry points answer with a
-//! clear "not available in this build" error; `--iters 0` and everything around the
-//! kernels (I/O, validation, reporting) already work.
+//! the rest of the binary deals only in planes, batches, matrices, seconds and
+//! [`Error`]s: kernel errors become one-line workload errors, and the pool's own
+//! refusals (`--threads` above what a pool supports) become usage errors naming the
+//! value. One [`Engine`] (one pool) serves one command, so every workload's threads
+//! are started and pinned once, before any timing starts.
+
+use accel_kernels::blur::{self, BlurOptions, Boundary};
+use accel_kernels::{blackscholes, fill};
+use accel_pool::{Pool, PoolConfig, PoolError};
+
+pub use accel_kernels::blackscholes::{OptionBatch, SEED_CHECKSUM_10M, SEED_CHECKSUM_40M};
+pub use accel_kernels::fill::BandedBlockBandedMatrix;
 
 use crate::args::{BoundaryArg, PoolArgs};
 use crate::error::Error;
-use crate::system;
 
 /// The thread team a workload runs on.
 #[derive(Debug)]
 pub struct Engine {
-    threads: usize,
-    pin: bool,
-    cpus: usize,
+    pool: Pool,
 }
 
 impl Engine {
-    /// A team as `--threads`/`--no-pin` ask (default: one thread per allowed CPU).
+    /// A team as `--threads`/`--no-pin` ask (default: the pool's default thread
+    /// count, one per allowed CPU unless `ACCEL_NUM_THREADS` says otherwise).
     pub fn new(args: &PoolArgs) -> Result<Self, Error> {
-        let threads = match args.threads {
-            Some(n) => n,
-            None => system::default_threads().count(),
-        };
-        Ok(Engine {
-            threads,
-            pin: !args.no_pin,
-            cpus: system::allowed_cpus().0.len(),
-        })
+        let mut config = PoolConfig::new().pin(!args.no_pin);
+        if let Some(n) = args.threads {
+            config = config.threads(n);
+        }
+        let pool = Pool::new(config).map_err(|e| match e {
+            PoolError::ZeroThreads | PoolError::TooManyThreads { .. } => Error::usage(
+                "--threads",
+                args.threads
+                    .map_or("(default)".to_string(), |n| n.to_string()),
+                e.to_string(),
+            ),
+            PoolError::Spawn { .. } => Error::workload("threads", e.to_string()),
+        })?;
+        Ok(Engine { pool })
     }
 
-    /// Number of threads in the team.
+    /// Number of threads in the team (the calling thread included).
     pub fn threads(&self) -> usize {
-        self.threads
+        self.pool.num_threads()
     }
 
-    /// Whether (some) workers are pinned to CPUs.
+    /// Whether every worker thread is pinned to a CPU.
     pub fn pinned(&self) -> bool {
-        self.pin
+        self.pool.pinning().is_pinned()
     }
 
-    /// How the workers are placed, for the summary line.
+    /// How the workers are placed, in the pool's words, for the summary line
+    /// ("pinned to 2 CPUs [0, 1] (…)", "unpinned (36 threads on 2 allowed CPUs)").
     pub fn pinning(&self) -> String {
-        match (self.pin, self.threads > self.cpus) {
-            (false, _) => "unpinned (--no-pin)".to_string(),
-            (true, false) => format!("pinned to {} CPUs", self.threads),
-            (true, true) => {
-                let extra = self.threads - self.cpus;
-                let s = if extra == 1 { "" } else { "s" };
-                format!(
-                    "pinned to {} CPUs, {extra} thread{s} beyond the CPU count unpinned",
-                    self.cpus
-                )
-            }
+        self.pool.pinning().to_string()
+    }
+
+    /// Blurs all `planes` (the channels of one image, each `width × height`) in
+    /// place, in one team region, calling `progress(done)` with the iterations done
+    /// summed over planes.
+    pub fn blur_planes(
+        &self,
+        planes: &mut [&mut [f32]],
+        width: usize,
+        height: usize,
+        iters: usize,
+        boundary: BoundaryArg,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<(), Error> {
+        let opts = blur_options(iters, boundary);
+        blur::blur_planes_with_progress(&self.pool, planes, width, height, &opts, progress)
+            .map_err(|e| Error::workload("blur", e.to_string()))
+    }
+
+    /// Blurs one plane in place with the plain serial reference (one iteration at a
+    /// time over the whole plane).
+    pub fn blur_plane_serial(
+        plane: &mut [f32],
+        width: usize,
+        height: usize,
+        iters: usize,
+        boundary: BoundaryArg,
+    ) -> Result<(), Error> {
+        let opts = blur_options(iters, boundary);
+        blur::blur_plane_serial(plane, width, height, &opts)
+            .map_err(|e| Error::workload("blur", format!("serial reference: {e}")))
+    }
+
+    /// `sum(put)` over the batch with the fused map-and-reduce kernel.
+    pub fn blackscholes_checksum(&self, batch: &OptionBatch) -> Result<f64, Error> {
+        blackscholes::checksum(&self.pool, batch).map_err(bs_error)
+    }
+
+    /// Every put price of the batch, with the fused parallel kernel.
+    pub fn blackscholes_price(&self, batch: &OptionBatch, put: &mut [f64]) -> Result<(), Error> {
+        blackscholes::price(&self.pool, batch, put).map_err(bs_error)
+    }
+
+    /// Every put price of the batch, with the strict serial reference (libm functions).
+    pub fn blackscholes_price_serial(batch: &OptionBatch, put: &mut [f64]) -> Result<(), Error> {
+        blackscholes::price_serial(batch, put).map_err(bs_error)
+    }
+
+    /// Writes 1 to every stored entry of `m`, in parallel (the notebook's simplefill).
+    pub fn fill(&self, m: &mut BandedBlockBandedMatrix<f64>) {
+        fill::simplefill(&self.pool, m);
+    }
+
+    /// The plain serial reference of [`Engine::fill`].
+    pub fn fill_serial(m: &mut BandedBlockBandedMatrix<f64>) {
+        fill::simplefill_serial(m);
+    }
+}
+
+/// A zero matrix with the given (validated) sizes.
+pub fn zero_matrix(
+    sizes: fill::BandedBlockBandedSizes,
+) -> Result<BandedBlockBandedMatrix<f64>, Error> {
+    BandedBlockBandedMatrix::zeros(sizes).map_err(|e| Error::workload("fill", e.to_string()))
+}
+
+/// The kernels' options for `--iters` and `--boundary`.
+fn blur_options(iters: usize, boundary: BoundaryArg) -> BlurOptions {
+    BlurOptions::new(iters).with_boundary(match boundary {
+        BoundaryArg::Skip => Boundary::Skip,
+        BoundaryArg::ZeroSrc => Boundary::ZeroSrc,
+        BoundaryArg::Wrap => Boundary::Wrap,
+        BoundaryArg::Clamp => Boundary::Clamp,
+    })
+}
+
+fn bs_error(e: blackscholes::BlackScholesError) -> Error {
+    Error::workload("blackscholes", e.to_string())
+}
+
+/// Which SIMD code path the Black-Scholes kernel uses on this CPU
+/// ("avx512", "avx2+fma" or "portable").
+pub fn blackscholes_simd_path() -> &'static str {
+    blackscholes::simd_path()
+}
+
+/// Which row-kernel code path the blur uses on this CPU ("avx512f", "avx2" or
+/// "portable").
+pub fn blur_simd_path() -> &'static str {
+    blur::simd_path()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_boundary_maps_to_its_kernel_mode() {
+        for (arg, name) in [
+            (BoundaryArg::Skip, "skip"),
+            (BoundaryArg::ZeroSrc, "zero-src"),
+            (BoundaryArg::Wrap, "wrap"),
+            (BoundaryArg::Clamp, "clamp"),
+        ] {
+            let mode = blur_options(3, arg).boundary;
+            assert_eq!(mode.to_string(), name);
+            assert_eq!(arg.name(), name);
         }
     }
 
-    /// Blurs one plane in place, calling `progress(iterations_done)` as it goes.
-    pub fn blur_plane(
-        &self,
-        _plane: &mut [f32],
-        _width: usize,
-        _height: usize,
-        _iters: usize,
-        _boundary: BoundaryArg,
-        _progress: &(dyn Fn(usize) + Sync),
-    ) -> Result<(), Error> {
-        Err(unavailable("blur"))
+    #[test]
+    fn too_many_threads_is_a_usage_error_naming_the_value() {
+        let args = PoolArgs {
+            threads: Some(accel_pool::MAX_THREADS + 1),
+            no_pin: true,
+        };
+        let err = Engine::new(&args).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string()
+                .contains(&(accel_pool::MAX_THREADS + 1).to_string())
+        );
     }
-
-    /// Blurs one plane in place with the plain serial reference.
-    pub fn blur_plane_serial(
-        _plane: &mut [f32],
-        _width: usize,
-        _height: usize,
-        _iters: usize,
-        _boundary: BoundaryArg,
-    ) -> Result<(), Error> {
-        Err(unavailable("blur"))
-    }
-}
-
-fn unavailable(workload: &'static str) -> Error {
-    Error::workload(
-        workload,
-        "the accel kernels are not available in this build yet",
-    )
-}
-
-/// Which SIMD code path the fused kernels use on this CPU.
-pub fn simd_path() -> Option<&'static str> {
-    None
 }

@@ -124,11 +124,15 @@ fn read_npy(file: File, file_len: u64) -> Result<Raster, String> {
     let mut reader = BufReader::new(file);
     let header = npy::read_header(&mut reader)?;
     let shape = header.shape_text();
-    let (h, w, _) = header.dims();
+    let (h, w, c) = header.dims();
     let data = header.data_bytes();
-    // The planes hold the data as-is; blurring adds an f32 copy of one plane and the
-    // kernel's scratch plane.
-    let extra = memory::product(&[h as u128, w as u128, 8]);
+    // The planes hold the data as-is; blurring adds the kernel's scratch plane and,
+    // for float64 data, an f32 copy of every plane.
+    let copies = match header.dtype {
+        npy::Dtype::F32 => 1,
+        npy::Dtype::F64 => c as u128 + 1,
+    };
+    let extra = memory::product(&[h as u128, w as u128, 4, copies]);
     let needed = data.zip(extra).and_then(|(d, e)| d.checked_add(e));
     memory::ensure_fits(needed).map_err(|e| format!("array {shape} {e}"))?;
     let data = data.unwrap_or(0); // checked just above

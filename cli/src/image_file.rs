@@ -331,7 +331,7 @@ mod tests {
         Layout {
             sample,
             channels,
-            alpha: channels % 2 == 0,
+            alpha: channels.is_multiple_of(2),
             flat: channels == 1,
         }
     }

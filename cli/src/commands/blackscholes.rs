@@ -1,11 +1,30 @@
 //! `accel blackscholes`: price the seed's options with the fused kernel.
 //!
 //! The inputs are the seed's (`OptionBatch::seed(N)`): five f64 streams of N
-//! elements. Their size is checked against memory before anything is allocated.
+//! elements, checked against memory before anything is allocated. The timed run is
+//! the fused map-and-reduce `checksum = sum(put)`: the prices are never stored, so
+//! it reads 40 bytes per option and writes nothing.
+//!
+//! With `--compare` the serial reference prices every option with libm's functions
+//! (and sums them in order); the fused kernel prices them again into an array, and
+//! every price must be within [`PUT_REL_TOLERANCE`] of the reference, the checksums
+//! within [`CHECKSUM_REL_TOLERANCE`] of each other, and, at the seed sizes (10 M and
+//! 40 M options), of the seed's published checksum.
+
+use std::time::Instant;
 
 use crate::args::BlackScholesArgs;
+use crate::engine::{self, Engine, OptionBatch, SEED_CHECKSUM_10M, SEED_CHECKSUM_40M};
 use crate::error::Error;
 use crate::memory;
+use crate::report::{self, Comparison, ErrorStats};
+
+/// The kernel's stated accuracy: every put within 1e-13 relative of the strict
+/// serial reference on the seed inputs (see `accel_kernels::blackscholes`).
+pub const PUT_REL_TOLERANCE: f64 = 1e-13;
+
+/// The checksum's tolerance, relative (DESIGN.md §5.2).
+pub const CHECKSUM_REL_TOLERANCE: f64 = 1e-12;
 
 /// Bytes the run needs: five input streams, plus two put vectors with `--compare`.
 pub fn bytes_needed(options: usize, compare: bool) -> Option<u128> {
@@ -13,12 +32,229 @@ pub fn bytes_needed(options: usize, compare: bool) -> Option<u128> {
     memory::product(&[options as u128, streams, 8])
 }
 
+/// The seed's published checksum for `options`, when that is a seed size.
+pub fn seed_checksum(options: usize) -> Option<f64> {
+    match options {
+        10_000_000 => Some(SEED_CHECKSUM_10M),
+        40_000_000 => Some(SEED_CHECKSUM_40M),
+        _ => None,
+    }
+}
+
+/// What `--compare` found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accuracy {
+    /// Errors of the fused prices against the serial reference's.
+    pub errors: ErrorStats,
+    /// `sum(put)` of the serial reference.
+    pub serial_checksum: f64,
+    /// The kernel's checksum.
+    pub checksum: f64,
+    /// The seed's published checksum, at the seed sizes.
+    pub seed_checksum: Option<f64>,
+}
+
+/// `|a − b| / |b|` (0 when both are 0).
+fn relative(a: f64, b: f64) -> f64 {
+    if a == b { 0.0 } else { (a - b).abs() / b.abs() }
+}
+
+/// Whether `error` is at most `bound` (false for NaN: an unknown error never passes).
+fn within(error: f64, bound: f64) -> bool {
+    error <= bound
+}
+
+impl Accuracy {
+    /// The verdict: an error naming the first check that failed and its numbers.
+    pub fn check(&self) -> Result<(), Error> {
+        let fail = |what: String| {
+            Error::workload("blackscholes", format!("accuracy check failed: {what}"))
+        };
+        if self.errors.nan_mismatch {
+            return Err(fail(
+                "a price is NaN where the serial reference's is not (or the reverse)".into(),
+            ));
+        }
+        if !within(self.errors.max_rel, PUT_REL_TOLERANCE) {
+            return Err(fail(format!(
+                "largest relative error of a put price is {:.3e}, above the stated bound {PUT_REL_TOLERANCE:.0e}",
+                self.errors.max_rel
+            )));
+        }
+        let rel = relative(self.checksum, self.serial_checksum);
+        if !within(rel, CHECKSUM_REL_TOLERANCE) {
+            return Err(fail(format!(
+                "checksum {:.17e} differs from the serial reference's {:.17e} by {rel:.3e} relative (allowed {CHECKSUM_REL_TOLERANCE:.0e})",
+                self.checksum, self.serial_checksum
+            )));
+        }
+        if let Some(seed) = self.seed_checksum {
+            let rel = relative(self.checksum, seed);
+            if !within(rel, CHECKSUM_REL_TOLERANCE) {
+                return Err(fail(format!(
+                    "checksum {:.17e} differs from the seed's {seed:.17e} by {rel:.3e} relative (allowed {CHECKSUM_REL_TOLERANCE:.0e})",
+                    self.checksum
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Runs `accel blackscholes`.
 pub fn run(args: &BlackScholesArgs) -> Result<(), Error> {
-    memory::ensure_fits(bytes_needed(args.options, args.report.compare))
-        .map_err(|e| Error::workload("blackscholes", format!("--options {} {e}", args.options)))?;
-    Err(Error::workload(
-        "blackscholes",
-        "the accel kernels are not available in this build yet",
-    ))
+    let n = args.options;
+    let engine = Engine::new(&args.pool)?;
+    memory::ensure_fits(bytes_needed(n, args.report.compare))
+        .map_err(|e| Error::workload("blackscholes", format!("--options {n} {e}")))?;
+    let batch = OptionBatch::seed(n);
+
+    let start = Instant::now();
+    let checksum = engine.blackscholes_checksum(&batch)?;
+    let seconds = start.elapsed().as_secs_f64();
+
+    let mut compared = None;
+    if args.report.compare {
+        let mut reference = vec![0.0; n];
+        let start = Instant::now();
+        Engine::blackscholes_price_serial(&batch, &mut reference)?;
+        let serial_checksum: f64 = reference.iter().sum();
+        let serial_seconds = start.elapsed().as_secs_f64();
+
+        let mut put = vec![0.0; n];
+        let start = Instant::now();
+        engine.blackscholes_price(&batch, &mut put)?;
+        let price_seconds = start.elapsed().as_secs_f64();
+
+        let mut errors = ErrorStats::default();
+        for (&got, &want) in put.iter().zip(&reference) {
+            errors.add(got, want);
+        }
+        let accuracy = Accuracy {
+            errors,
+            serial_checksum,
+            checksum,
+            seed_checksum: seed_checksum(n),
+        };
+        accuracy.check()?;
+        let comparison = Comparison {
+            serial_seconds,
+            accel_seconds: seconds,
+            errors,
+        };
+        compared = Some((comparison, accuracy, price_seconds));
+    }
+
+    let simd = engine::blackscholes_simd_path();
+    let rate = n as f64 / seconds;
+    if args.report.json {
+        let mut json = serde_json::json!({
+            "workload": "blackscholes",
+            "options": n,
+            "threads": engine.threads(),
+            "pinned": engine.pinned(),
+            "pinning": engine.pinning(),
+            "seconds": seconds,
+            "options_per_second": report::finite_or_null(rate),
+            "checksum": checksum,
+            "simd": simd,
+        });
+        if let Some((comparison, accuracy, price_seconds)) = &compared {
+            comparison.add_to(&mut json);
+            if let Some(obj) = json.as_object_mut() {
+                obj.insert("price_seconds".into(), (*price_seconds).into());
+                obj.insert("serial_checksum".into(), accuracy.serial_checksum.into());
+                obj.insert(
+                    "seed_checksum".into(),
+                    accuracy
+                        .seed_checksum
+                        .map_or(serde_json::Value::Null, Into::into),
+                );
+            }
+        }
+        return report::emit_json(&json);
+    }
+    let plural = if engine.threads() == 1 { "" } else { "s" };
+    let mut line = format!(
+        "blackscholes: {n} options, {} thread{plural} {}, SIMD {simd}: checksum {checksum:.10e}, kernel {} ({})",
+        engine.threads(),
+        engine.pinning(),
+        report::seconds(seconds),
+        report::rate(rate, "options/s"),
+    );
+    if let Some((comparison, accuracy, price_seconds)) = &compared {
+        line.push_str(&format!(
+            "; priced into an array in {}; {}; serial checksum {:.10e}",
+            report::seconds(*price_seconds),
+            comparison.summary(),
+            accuracy.serial_checksum
+        ));
+        if accuracy.seed_checksum.is_some() {
+            line.push_str(", seed checksum matches");
+        }
+    }
+    report::emit(&line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> Accuracy {
+        Accuracy {
+            errors: ErrorStats {
+                max_abs: 1e-14,
+                max_rel: 5e-16,
+                nan_mismatch: false,
+            },
+            serial_checksum: 2.0954821257116845e8,
+            checksum: 2.0954821257116848e8,
+            seed_checksum: Some(SEED_CHECKSUM_10M),
+        }
+    }
+
+    #[test]
+    fn accurate_results_pass() {
+        good().check().unwrap();
+        let mut no_seed = good();
+        no_seed.seed_checksum = None;
+        no_seed.check().unwrap();
+    }
+
+    #[test]
+    fn each_failed_check_is_an_exit_1_error_naming_its_numbers() {
+        let mut a = good();
+        a.errors.max_rel = 3e-13;
+        let e = a.check().unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        assert!(e.to_string().contains("3.000e-13"), "{e}");
+
+        let mut a = good();
+        a.errors.max_rel = f64::NAN;
+        assert!(a.check().is_err(), "NaN errors must not pass");
+
+        let mut a = good();
+        a.errors.nan_mismatch = true;
+        assert!(a.check().unwrap_err().to_string().contains("NaN"));
+
+        let mut a = good();
+        a.checksum *= 1.0 + 1e-11;
+        assert!(
+            a.check()
+                .unwrap_err()
+                .to_string()
+                .contains("serial reference")
+        );
+
+        let mut a = good();
+        a.seed_checksum = Some(SEED_CHECKSUM_40M);
+        assert!(a.check().unwrap_err().to_string().contains("seed"));
+    }
+
+    #[test]
+    fn seed_sizes() {
+        assert_eq!(seed_checksum(10_000_000), Some(SEED_CHECKSUM_10M));
+        assert_eq!(seed_checksum(40_000_000), Some(SEED_CHECKSUM_40M));
+        assert_eq!(seed_checksum(1000), None);
+    }
 }

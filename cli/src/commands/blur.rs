@@ -15,6 +15,7 @@ use crate::engine::Engine;
 use crate::error::{Error, describe_io};
 use crate::formats::{self, FileFormat};
 use crate::image_file::ImageKind;
+use crate::memory;
 use crate::output::PendingOutput;
 use crate::progress::IterationProgress;
 use crate::raster::{Planes, Raster};
@@ -27,12 +28,13 @@ pub const BLUR_TOLERANCE: f64 = 1e-5;
 
 /// Runs `accel blur`.
 pub fn run(args: &BlurArgs) -> Result<(), Error> {
+    // The team first: a refused --threads is a usage error, before any file is touched.
+    let engine = Engine::new(&args.pool)?;
     let out_format = FileFormat::for_output(&args.output)?;
     formats::probe_input(&args.input)?;
     let mut pending = PendingOutput::prepare(&args.output)?;
     let (mut raster, in_format) = formats::read(&args.input)?;
     formats::check_writable(&raster, out_format, &args.output)?;
-    let engine = Engine::new(&args.pool)?;
 
     let blurred = blur_planes(&mut raster, args, &engine)?;
 
@@ -91,7 +93,7 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
         line.push_str("0 iterations (copied through unchanged)");
     } else {
         line.push_str(&format!(
-            "{} iteration{}, boundary {}, {} thread{} ({}): kernel {}, {}",
+            "{} iteration{}, boundary {}, {} thread{} {}; kernel {}, {}",
             args.iters,
             plural(args.iters),
             args.boundary.name(),
@@ -113,13 +115,15 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
 struct Blurred {
     /// Number of planes blurred (alpha may be left out).
     planes: usize,
-    /// Kernel seconds, summed over planes.
+    /// Kernel seconds (all planes run in one call).
     seconds: f64,
     /// The serial comparison, with `--compare`.
     comparison: Option<Comparison>,
 }
 
-/// Blurs every plane that should be blurred, timing only the kernel calls.
+/// Blurs every plane that should be blurred in one kernel call (one team region
+/// for all channels), timing only that call. With `--compare`, the serial
+/// reference runs first on copies of the same planes.
 fn blur_planes(raster: &mut Raster, args: &BlurArgs, engine: &Engine) -> Result<Blurred, Error> {
     let (width, height) = (raster.width, raster.height);
     let count = if args.no_alpha && raster.layout.alpha {
@@ -127,110 +131,152 @@ fn blur_planes(raster: &mut Raster, args: &BlurArgs, engine: &Engine) -> Result<
     } else {
         raster.planes.len()
     };
-    if args.iters == 0 {
+    if args.iters == 0 || count == 0 {
         return Ok(Blurred {
             planes: count,
             seconds: 0.0,
             comparison: None,
         });
     }
+    if args.report.compare {
+        // The references are kept until the kernel's result can be compared.
+        let bytes = memory::product(&[width as u128, height as u128, count as u128, 4]);
+        memory::ensure_fits(bytes).map_err(|e| {
+            Error::workload(
+                "blur",
+                format!("--compare: the serial reference copies {e}"),
+            )
+        })?;
+    }
+    // float64 data is blurred through f32 copies (the kernels work in f32); the
+    // memory check when reading counted them.
+    let mut wide = None;
+    let mut planes: Vec<&mut [f32]> = match &mut raster.planes {
+        Planes::F32(planes) => planes[..count].iter_mut().map(Vec::as_mut_slice).collect(),
+        Planes::F64(planes) => {
+            let copies: &mut Vec<Vec<f32>> = wide.insert(
+                planes[..count]
+                    .iter()
+                    .map(|p| p.iter().map(|&v| v as f32).collect())
+                    .collect(),
+            );
+            copies.iter_mut().map(Vec::as_mut_slice).collect()
+        }
+    };
+
+    let reference = if args.report.compare {
+        Some(serial_reference(&planes, width, height, args)?)
+    } else {
+        None
+    };
+
     let progress = IterationProgress::new(
         (count * args.iters) as u64,
         !args.quiet && !args.report.json,
     );
-    let mut totals = PlaneTotals::default();
-    for index in 0..count {
-        let done_before = (index * args.iters) as u64;
-        let report_progress = |done: usize| progress.set(done_before + done as u64);
-        let mut job = PlaneJob {
-            width,
-            height,
-            args,
-            engine,
-            progress: &report_progress,
-            totals: &mut totals,
-        };
-        match &mut raster.planes {
-            Planes::F32(planes) => job.run(&mut planes[index])?,
-            Planes::F64(planes) => {
-                // The kernels work in f32; float64 data goes through an f32 copy.
-                let mut plane: Vec<f32> = planes[index].iter().map(|&v| v as f32).collect();
-                job.run(&mut plane)?;
-                planes[index] = plane.into_iter().map(f64::from).collect();
-            }
-        }
-    }
+    let report_progress = |done: usize| progress.set(done as u64);
+    let start = Instant::now();
+    engine.blur_planes(
+        &mut planes,
+        width,
+        height,
+        args.iters,
+        args.boundary,
+        &report_progress,
+    )?;
+    let seconds = start.elapsed().as_secs_f64();
     progress.finish();
-    let comparison = args.report.compare.then_some(Comparison {
-        serial_seconds: totals.serial_seconds,
-        accel_seconds: totals.seconds,
-        errors: totals.errors,
-    });
-    if let Some(c) = &comparison {
-        let allowed = BLUR_TOLERANCE * totals.scale;
-        if c.errors.nan_mismatch || c.errors.max_abs > allowed {
-            return Err(Error::workload(
-                "blur",
-                format!(
-                    "accuracy check failed: largest difference from the serial reference is {:.3e}, above the allowed {allowed:.3e}",
-                    c.errors.max_abs
-                ),
-            ));
+
+    let comparison = match reference {
+        Some(reference) => Some(compare(&planes, &reference, seconds)?),
+        None => None,
+    };
+    drop(planes);
+    if let (Some(copies), Planes::F64(planes)) = (wide, &mut raster.planes) {
+        for (plane, copy) in planes.iter_mut().zip(copies) {
+            *plane = copy.into_iter().map(f64::from).collect();
         }
     }
     Ok(Blurred {
         planes: count,
-        seconds: totals.seconds,
+        seconds,
         comparison,
     })
 }
 
-/// Times and errors summed over planes.
-#[derive(Default)]
-struct PlaneTotals {
+/// The serial reference's result for each plane, and how long it took.
+struct Reference {
+    planes: Vec<Vec<f32>>,
     seconds: f64,
-    serial_seconds: f64,
-    errors: ErrorStats,
-    /// Largest input magnitude seen (at least 1): the accuracy check's scale.
+    /// Largest input magnitude (at least 1): the accuracy check's scale.
     scale: f64,
 }
 
-/// Blurring one plane (and, with `--compare`, its serial reference).
-struct PlaneJob<'a> {
+/// Runs the plain serial blur on a copy of every plane.
+fn serial_reference(
+    planes: &[&mut [f32]],
     width: usize,
     height: usize,
-    args: &'a BlurArgs,
-    engine: &'a Engine,
-    progress: &'a (dyn Fn(usize) + Sync),
-    totals: &'a mut PlaneTotals,
+    args: &BlurArgs,
+) -> Result<Reference, Error> {
+    let mut reference = Reference {
+        planes: Vec::with_capacity(planes.len()),
+        seconds: 0.0,
+        scale: 1.0,
+    };
+    for plane in planes {
+        let scale = plane.iter().fold(1.0f64, |m, &v| m.max(f64::from(v).abs()));
+        reference.scale = reference.scale.max(scale);
+        let mut copy = plane.to_vec();
+        let start = Instant::now();
+        Engine::blur_plane_serial(&mut copy, width, height, args.iters, args.boundary)?;
+        reference.seconds += start.elapsed().as_secs_f64();
+        reference.planes.push(copy);
+    }
+    Ok(reference)
 }
 
-impl PlaneJob<'_> {
-    fn run(&mut self, plane: &mut [f32]) -> Result<(), Error> {
-        let (w, h, iters, boundary) =
-            (self.width, self.height, self.args.iters, self.args.boundary);
-        let reference = if self.args.report.compare {
-            let scale = plane.iter().fold(1.0f64, |m, &v| m.max(f64::from(v).abs()));
-            self.totals.scale = self.totals.scale.max(scale);
-            let mut copy = plane.to_vec();
-            let start = Instant::now();
-            Engine::blur_plane_serial(&mut copy, w, h, iters, boundary)?;
-            self.totals.serial_seconds += start.elapsed().as_secs_f64();
-            Some(copy)
-        } else {
-            None
-        };
-        let start = Instant::now();
-        self.engine
-            .blur_plane(plane, w, h, iters, boundary, self.progress)?;
-        self.totals.seconds += start.elapsed().as_secs_f64();
-        if let Some(reference) = reference {
-            for (&got, &want) in plane.iter().zip(&reference) {
-                self.totals.errors.add(f64::from(got), f64::from(want));
-            }
+/// Compares the kernel's planes with the reference; an error if they differ by more
+/// than [`BLUR_TOLERANCE`] (relative to the input's largest magnitude).
+fn compare(
+    planes: &[&mut [f32]],
+    reference: &Reference,
+    seconds: f64,
+) -> Result<Comparison, Error> {
+    let mut errors = ErrorStats::default();
+    for (got, want) in planes.iter().zip(&reference.planes) {
+        for (&g, &w) in got.iter().zip(want) {
+            errors.add(f64::from(g), f64::from(w));
         }
-        Ok(())
     }
+    check_accuracy(&errors, reference.scale)?;
+    Ok(Comparison {
+        serial_seconds: reference.seconds,
+        accel_seconds: seconds,
+        errors,
+    })
+}
+
+/// The `--compare` verdict: the largest difference must stay within
+/// [`BLUR_TOLERANCE`] × `scale`, and NaN must appear in the same places.
+pub fn check_accuracy(errors: &ErrorStats, scale: f64) -> Result<(), Error> {
+    let allowed = BLUR_TOLERANCE * scale;
+    if errors.nan_mismatch {
+        return Err(Error::workload(
+            "blur",
+            "accuracy check failed: NaN where the serial reference has a number (or the reverse)",
+        ));
+    }
+    if errors.max_abs > allowed {
+        return Err(Error::workload(
+            "blur",
+            format!(
+                "accuracy check failed: largest difference from the serial reference is {:.3e}, above the allowed {allowed:.3e}",
+                errors.max_abs
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Writes the result into the pending output: the input's own bytes when `copy_bytes`

@@ -1,7 +1,11 @@
 //! `accel info`: what this machine and process offer the workloads.
+//!
+//! Everything comes from the same places a workload's pool looks: the allowed CPU
+//! set and the default thread count from `accel-pool`, and the pinning from a real
+//! pool built with the defaults (so "pinned" here means a workload will be pinned).
 
-use crate::args::InfoArgs;
-use crate::engine;
+use crate::args::{InfoArgs, PoolArgs};
+use crate::engine::{self, Engine};
 use crate::error::Error;
 use crate::memory;
 use crate::report;
@@ -9,34 +13,43 @@ use crate::system;
 
 /// Runs `accel info`.
 pub fn run(args: &InfoArgs) -> Result<(), Error> {
-    let (cpus, cpus_source) = system::allowed_cpus();
-    let default = system::default_threads();
+    let cpus = accel_pool::allowed_cpus();
+    let (threads, reason) = accel_pool::default_threads();
+    let team = Engine::new(&PoolArgs {
+        threads: None,
+        no_pin: false,
+    })?;
     let simd = system::simd_features();
-    let path = engine::simd_path();
+    let bs_path = engine::blackscholes_simd_path();
+    let blur_path = engine::blur_simd_path();
     let available = memory::available_bytes();
     if args.json {
         let json = serde_json::json!({
             "version": env!("CARGO_PKG_VERSION"),
             "cpus": cpus,
             "cpu_count": cpus.len(),
-            "cpus_source": cpus_source,
-            "pinning": system::pinning_support(),
+            "pinning": team.pinning(),
+            "pinned": team.pinned(),
             "simd_features": simd,
-            "simd_path": path,
-            "default_threads": default.count(),
-            "default_threads_reason": default.to_string(),
+            "simd_path": bs_path,
+            "blur_simd_path": blur_path,
+            "default_threads": threads,
+            "default_threads_reason": reason.to_string(),
+            "max_threads": accel_pool::MAX_THREADS,
             "available_memory_bytes": available,
         });
         return report::emit_json(&json);
     }
+    let cpu_text = if cpus.is_empty() {
+        "unknown (the affinity mask could not be read)".to_string()
+    } else {
+        format!("{} ({})", cpus.len(), cpu_ranges(&cpus))
+    };
     let lines = [
         format!("accel {}", env!("CARGO_PKG_VERSION")),
-        format!(
-            "CPUs allowed:     {} ({}, from the {cpus_source})",
-            cpus.len(),
-            cpu_ranges(&cpus)
-        ),
-        format!("pinning:          {}", system::pinning_support()),
+        format!("CPUs allowed:     {cpu_text}"),
+        format!("default threads:  {threads} ({reason})"),
+        format!("pinning:          {}", team.pinning()),
         format!(
             "SIMD features:    {}",
             if simd.is_empty() {
@@ -45,11 +58,7 @@ pub fn run(args: &InfoArgs) -> Result<(), Error> {
                 simd.join(" ")
             }
         ),
-        format!(
-            "kernel SIMD path: {}",
-            path.unwrap_or("(kernels not available in this build)")
-        ),
-        format!("default threads:  {} ({default})", default.count()),
+        format!("kernel SIMD path: blackscholes {bs_path}, blur {blur_path}"),
         format!(
             "memory available: {}",
             available.map_or("unknown".to_string(), |b| memory::human_bytes(u128::from(
