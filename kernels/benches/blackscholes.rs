@@ -1,2 +1,158 @@
-//! Criterion bench placeholder.
-fn main() {}
+//! Black-Scholes (DESIGN.md §5.2): accel's fused kernel against the strict serial
+//! reference, a rayon loop and the naive array-at-a-time version, same run.
+//!
+//! Variants, at 1 M and 10 M options (and accel alone at 40 M, the target size):
+//!
+//! - `accel/1t`, `accel/2t`: [`price`] on an accel pool of 1 / 2 threads (the
+//!   SIMD path it runs is printed first);
+//! - `accel-checksum/2t`: [`checksum`], the fused map+reduce (nothing stored);
+//! - `serial`: [`price_serial`], one option at a time with libm;
+//! - `rayon/2t`: a `par_chunks_mut` loop on a 2-thread rayon pool whose closure
+//!   is the same strict libm formula (what a Rust user would write first);
+//! - `naive`: [`price_naive`], a temporary array per operation.
+//!
+//! Before measuring, the 40 M checksum is checked against `SEED_CHECKSUM_40M`
+//! (1e-12 relative) — the accuracy check too heavy for the test suite — and the
+//! memory floor (48 B per option at the measured bandwidth of a 5-in/1-out
+//! stream over the same arrays) is printed.
+//!
+//! Prediction written before tuning (on the 2-core AVX-512 machine): memory
+//! floor 48 B × 40 M / ≈ 48 GB/s ≈ 0.04 s; the arithmetic (two erf, exp, log10,
+//! sqrt, three divisions per option, ≈ 60–70 vector instructions per option
+//! with `accel_core::math`) costs ≈ 8–9 ns per option per thread measured in
+//! CPU time, so ≈ 0.17 s at 40 M on 2 threads: compute bound, about 2× the
+//! 0.08 s target, which needs elementary functions about twice as cheap.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use accel_kernels::blackscholes::{
+    OptionBatch, SEED_CHECKSUM_40M, checksum, price, price_naive, price_serial, simd_path,
+};
+use accel_pool::{Pool, PoolConfig};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rayon::prelude::*;
+
+/// The strict formula with libm, one option: the closure a rayon user writes.
+#[allow(clippy::approx_constant)] // the benchmark's own constant
+fn put_libm(spt: f64, strike: f64, rate: f64, vol: f64, time: f64) -> f64 {
+    let cndf2 = |x: f64| 0.5 + 0.5 * libm::erf(0.707106781 * x);
+    let logterm = libm::log10(spt / strike);
+    let powterm = 0.5 * vol * vol;
+    let den = vol * libm::sqrt(time);
+    let d1 = ((rate + powterm) * time + logterm) / den;
+    let d2 = d1 - den;
+    let fv = strike * libm::exp(-rate * time);
+    let call = spt * cndf2(d1) - fv * cndf2(d2);
+    call - fv + spt
+}
+
+fn rayon_price(pool: &rayon::ThreadPool, b: &OptionBatch, put: &mut [f64]) {
+    pool.install(|| {
+        put.par_chunks_mut(4096).enumerate().for_each(|(c, out)| {
+            let base = c * 4096;
+            for (j, p) in out.iter_mut().enumerate() {
+                let i = base + j;
+                *p = put_libm(b.spt[i], b.strike[i], b.rate[i], b.vol[i], b.time[i]);
+            }
+        });
+    });
+}
+
+/// Best-of-5 bandwidth of a 5-in/1-out stream over the batch on `pool`, in B/s.
+fn stream_bandwidth(pool: &Pool, b: &OptionBatch, out: &mut [f64]) -> f64 {
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let t = Instant::now();
+        pool.for_each_chunk_mut(out, 1 << 16, |off, o| {
+            let r = off..off + o.len();
+            let (s, k, ra, v, ti) = (
+                &b.spt[r.clone()],
+                &b.strike[r.clone()],
+                &b.rate[r.clone()],
+                &b.vol[r.clone()],
+                &b.time[r],
+            );
+            for i in 0..o.len() {
+                o[i] = s[i] + k[i] + ra[i] + v[i] + ti[i];
+            }
+        });
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    48.0 * b.len() as f64 / best
+}
+
+fn bench(c: &mut Criterion) {
+    let pools: Vec<Pool> = [1, 2]
+        .into_iter()
+        .map(|n| Pool::new(PoolConfig::new().threads(n)).unwrap())
+        .collect();
+    let rayon2 = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    eprintln!(
+        "accel SIMD path: {}; pool: {}",
+        simd_path(),
+        pools[1].pinning()
+    );
+
+    {
+        let n = 40_000_000;
+        let batch = OptionBatch::seed(n);
+        let sum = checksum(&pools[1], &batch).unwrap();
+        let rel = ((sum - SEED_CHECKSUM_40M) / SEED_CHECKSUM_40M).abs();
+        eprintln!("40M checksum {sum:.17e}, relative error {rel:.1e}");
+        assert!(rel <= 1e-12, "40M checksum off by {rel:e}");
+        let mut put = vec![0.0; n];
+        let bw = stream_bandwidth(&pools[1], &batch, &mut put);
+        eprintln!(
+            "5-in/1-out stream, 2 threads: {:.1} GB/s -> memory floor at 40M: {:.3} s",
+            bw / 1e9,
+            48.0 * n as f64 / bw
+        );
+        let mut g = c.benchmark_group("blackscholes/40M");
+        g.throughput(Throughput::Elements(n as u64));
+        g.sample_size(10).measurement_time(Duration::from_secs(8));
+        g.bench_function("accel/2t", |b| {
+            b.iter(|| price(&pools[1], black_box(&batch), &mut put).unwrap())
+        });
+        g.finish();
+    }
+
+    for n in [1_000_000usize, 10_000_000] {
+        let batch = OptionBatch::seed(n);
+        let mut put = vec![0.0; n];
+        let mut g = c.benchmark_group(format!("blackscholes/{}M", n / 1_000_000));
+        g.throughput(Throughput::Elements(n as u64));
+        if n >= 10_000_000 {
+            g.sample_size(10).measurement_time(Duration::from_secs(10));
+        }
+        for pool in &pools {
+            let id = BenchmarkId::new("accel", format!("{}t", pool.num_threads()));
+            g.bench_function(id, |b| {
+                b.iter(|| price(pool, black_box(&batch), &mut put).unwrap())
+            });
+        }
+        g.bench_function("accel-checksum/2t", |b| {
+            b.iter(|| checksum(&pools[1], black_box(&batch)).unwrap())
+        });
+        g.bench_function("serial", |b| {
+            b.iter(|| price_serial(black_box(&batch), &mut put).unwrap())
+        });
+        g.bench_function("rayon/2t", |b| {
+            b.iter(|| rayon_price(&rayon2, black_box(&batch), &mut put))
+        });
+        g.bench_function("naive", |b| b.iter(|| price_naive(black_box(&batch))));
+        g.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    targets = bench
+}
+criterion_main!(benches);

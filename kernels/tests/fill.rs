@@ -370,7 +370,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(100))]
 
     /// The one-pass fill writes exactly what a per-block fill writes, including
-    /// wide block bands (more blocks per column than it keeps on the stack),
+    /// wide block bands (many blocks per block column),
     /// wide sub-bands (runs longer than its fixed-length stores) and blocks of
     /// different heights in one block column.
     #[test]

@@ -98,8 +98,8 @@ impl<T: Copy + Default> BandedBlockBandedMatrix<T> {
             .checked_mul(ncols)
             .expect("dense size overflows usize");
         let mut dense = vec![T::default(); len];
-        for b in self.sizes.blocks() {
-            let view = self.block(b.block_row, b.block_col).expect("stored block");
+        for (block_row, block_col) in stored_blocks(&self.sizes) {
+            let view = self.block(block_row, block_col).expect("stored block");
             for j in 0..view.cols() {
                 let col = view.first_col() + j;
                 for (&x, k) in view.col(j).iter().zip(view.col_rows(j)) {
@@ -109,6 +109,13 @@ impl<T: Copy + Default> BandedBlockBandedMatrix<T> {
         }
         dense
     }
+}
+
+/// The stored blocks `(K, J)` in storage order, without their entry counts.
+pub(crate) fn stored_blocks(
+    sizes: &BandedBlockBandedSizes,
+) -> impl Iterator<Item = (usize, usize)> + '_ {
+    (0..sizes.col_blocks()).flat_map(move |j| sizes.block_col_support(j).map(move |k| (k, j)))
 }
 
 impl<T> BandedBlockBandedMatrix<T> {
@@ -140,11 +147,14 @@ impl<T> BandedBlockBandedMatrix<T> {
 
     /// Where block `(K, J)` sits, if it is stored.
     fn place(&self, block_row: usize, block_col: usize) -> Option<Place> {
-        let b = self.sizes.block(block_row, block_col)?;
+        let layout = self.sizes.block_layout(block_row, block_col)?;
         Some(Place::new(
-            &b,
-            self.sizes.row_offset(block_row),
-            self.sizes.col_offset(block_col),
+            (block_row, block_col),
+            (
+                self.sizes.row_offset(block_row),
+                self.sizes.col_offset(block_col),
+            ),
+            layout,
         ))
     }
 

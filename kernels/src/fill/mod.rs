@@ -92,10 +92,15 @@ pub fn simplefill(pool: &Pool, m: &mut BandedBlockBandedMatrix<f64>) {
 /// ```
 pub fn simplefill_serial(m: &mut BandedBlockBandedMatrix<f64>) {
     let (sizes, data) = m.parts_mut();
-    for block in sizes.blocks() {
-        for j in 0..block.cols {
-            for x in &mut data[block.layout.col_storage(j)] {
-                *x = 1.0;
+    for block_col in 0..sizes.col_blocks() {
+        for block_row in sizes.block_col_support(block_col) {
+            let layout = sizes
+                .block_layout(block_row, block_col)
+                .expect("a stored block");
+            for j in 0..layout.cols() {
+                for x in &mut data[layout.col_storage(j)] {
+                    *x = 1.0;
+                }
             }
         }
     }

@@ -200,10 +200,16 @@ fn visit_block_columns<T, F>(
     for block_col in cols {
         let first_col = sizes.col_offset(block_col);
         for block_row in sizes.block_col_support(block_col) {
-            let block = sizes
-                .block(block_row, block_col)
+            // `block_layout`, not `block`: the entry count is not needed here,
+            // and computing it per block dominated the tiny fill.
+            let layout = sizes
+                .block_layout(block_row, block_col)
                 .expect("block_col_support lists stored blocks");
-            let place = Place::new(&block, sizes.row_offset(block_row), first_col);
+            let place = Place::new(
+                (block_row, block_col),
+                (sizes.row_offset(block_row), first_col),
+                layout,
+            );
             f(BlockViewMut::new(region, base, place), block_row, block_col);
         }
     }

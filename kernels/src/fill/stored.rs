@@ -14,15 +14,11 @@
 
 use core::ops::Range;
 
-use accel_core::banded::{BandedBlockBandedSizes, BlockLayout};
+use accel_core::banded::BandedBlockBandedSizes;
 use accel_pool::Pool;
 
 use super::matrix::BandedBlockBandedMatrix;
 use super::populate::{DEFAULT_NS_PER_ENTRY, for_block_column_runs};
-
-/// Stored blocks per block column whose layouts are kept on the stack; block
-/// columns with more (very wide block bands) recompute layouts per column.
-const LAYOUTS: usize = 8;
 
 /// Writes `value` to every stored entry of `m`, in parallel on `pool`, one pass
 /// over the storage (see the [module docs](crate::fill)); padding entries are left
@@ -72,21 +68,6 @@ fn fill_block_columns<T: Copy>(
         if support.is_empty() || ncols == 0 {
             continue;
         }
-        let layout = |k| {
-            sizes
-                .block_layout(k, block_col)
-                .expect("block_col_support lists stored blocks")
-        };
-        let mut kept = [None::<BlockLayout>; LAYOUTS];
-        for (slot, k) in kept.iter_mut().zip(support.clone()) {
-            *slot = Some(layout(k));
-        }
-        let layout_of = |i: usize| {
-            kept.get(i)
-                .copied()
-                .flatten()
-                .unwrap_or_else(|| layout(support.start + i))
-        };
         // Columns where every block of the column stores its full band.
         let min_rows = support
             .clone()
@@ -94,16 +75,26 @@ fn fill_block_columns<T: Copy>(
             .min()
             .unwrap_or(0);
         let interior = full_band_cols(ncols, min_rows, lambda, mu);
-        for j in (0..interior.start).chain(interior.end..ncols) {
-            for i in 0..support.len() {
-                let seg = layout_of(i).col_storage(j);
+        // The edge columns, block by block, segment by segment.
+        let mut first = None;
+        for block_row in support.clone() {
+            let layout = sizes
+                .block_layout(block_row, block_col)
+                .expect("block_col_support lists stored blocks");
+            first.get_or_insert(layout);
+            for j in 0..interior.start {
+                let seg = layout.col_storage(j);
+                region[seg.start - base..seg.end - base].fill(value);
+            }
+            for j in interior.end..ncols {
+                let seg = layout.col_storage(j);
                 region[seg.start - base..seg.end - base].fill(value);
             }
         }
         if interior.is_empty() {
             continue;
         }
-        let first = layout_of(0);
+        let first = first.expect("the support is not empty");
         let ld = first.leading_dim();
         let run = support.len() * d;
         let start = first.col_base() + interior.start * ld + first.slab_row() - base;
@@ -120,10 +111,17 @@ fn fill_block_columns<T: Copy>(
 /// The local columns `j` of a block column of `ncols` columns in which every
 /// block (each with at least `min_rows` rows) stores its full band
 /// (`μ ≤ j < min_rows − λ`), clipped to `0..ncols`.
-fn full_band_cols(ncols: usize, min_rows: usize, lambda: isize, mu: isize) -> Range<usize> {
-    let cols = ncols as i128;
-    let lo = (mu as i128).clamp(0, cols);
-    let hi = (min_rows as i128 - lambda as i128).clamp(lo, cols);
+#[inline]
+pub(crate) fn full_band_cols(
+    ncols: usize,
+    min_rows: usize,
+    lambda: isize,
+    mu: isize,
+) -> Range<usize> {
+    // Sizes are below isize::MAX; saturation only happens where the clamp cuts.
+    let cols = ncols as isize;
+    let lo = mu.clamp(0, cols);
+    let hi = (min_rows as isize).saturating_sub(lambda).clamp(lo, cols);
     lo as usize..hi as usize
 }
 

@@ -15,10 +15,10 @@
 
 use core::ops::Range;
 
-use accel_core::banded::{BandedBlock, BlockLayout};
+use accel_core::banded::BlockLayout;
 
 use super::error::BandError;
-use super::stored::fill_runs;
+use super::stored::{fill_runs, full_band_cols};
 
 /// Where a block sits: its block indices, its first global row and column, and
 /// its storage layout. Shared by the read and write views.
@@ -32,13 +32,18 @@ pub(crate) struct Place {
 }
 
 impl Place {
-    pub(crate) fn new(block: &BandedBlock, first_row: usize, first_col: usize) -> Self {
+    /// Block `(K, J)` with its first global row and column and its layout.
+    pub(crate) fn new(
+        (block_row, block_col): (usize, usize),
+        (first_row, first_col): (usize, usize),
+        layout: BlockLayout,
+    ) -> Self {
         Place {
-            block_row: block.block_row,
-            block_col: block.block_col,
+            block_row,
+            block_col,
             first_row,
             first_col,
-            layout: block.layout,
+            layout,
         }
     }
 
@@ -59,18 +64,27 @@ impl Place {
 
     /// `λ + μ + 1` clamped at 0: the length of a full column segment. The sizes
     /// proved at construction that `λ + μ + 1` fits `isize`.
+    #[inline]
     fn diagonals(&self) -> usize {
-        let d = self.layout.lambda() as i128 + self.layout.mu() as i128 + 1;
+        // Saturation only where the true value is ≤ 0 anyway.
+        let d = self
+            .layout
+            .lambda()
+            .saturating_add(self.layout.mu())
+            .saturating_add(1);
         d.max(0) as usize
     }
 
     /// The local columns whose stored segment is the full band (`λ + μ + 1` rows,
     /// starting at band row 0): `μ ≤ j < rows − λ`, clipped to `0..cols`.
+    #[inline]
     fn interior_cols(&self) -> Range<usize> {
-        let cols = self.layout.cols() as i128;
-        let lo = (self.layout.mu() as i128).clamp(0, cols);
-        let hi = (self.layout.rows() as i128 - self.layout.lambda() as i128).clamp(lo, cols);
-        lo as usize..hi as usize
+        full_band_cols(
+            self.layout.cols(),
+            self.layout.rows(),
+            self.layout.lambda(),
+            self.layout.mu(),
+        )
     }
 }
 
@@ -323,8 +337,20 @@ impl<'a, T> BlockViewMut<'a, T> {
     /// m.block_mut(0, 0).unwrap().fill(1);
     /// assert_eq!(m.to_dense(), [1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1]);
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn fill(&mut self, value: T)
+    where
+        T: Copy,
+    {
+        self.fill_out_of_line(value);
+    }
+
+    /// The body of [`fill`](Self::fill), kept out of line so that a closure
+    /// calling `fill` stays small enough to be inlined into the block loop of
+    /// [`populate`](crate::fill::populate): then the view never goes through
+    /// memory by value, which cost a store-forwarding stall per block.
+    #[inline(never)]
+    fn fill_out_of_line(&mut self, value: T)
     where
         T: Copy,
     {
