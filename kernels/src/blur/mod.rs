@@ -13,11 +13,11 @@
 //! # How it runs
 //! One pool team region for the whole call. Each worker owns a fixed band of
 //! rows (the same every pass, so it stays in that core's cache) and advances it
-//! by up to 16 iterations per pass with core's band executor
+//! by up to 24 iterations per pass with core's band executor
 //! ([`Stencil::run_band`]), which keeps the intermediate iterations in small row
 //! rings in L2 and recomputes a halo of 2 rows per fused iteration at band edges;
 //! a barrier separates passes. One pass streams the plane through memory once,
-//! so 100 iterations move ≈ 8 plane-sized reads and writes instead of 100: below
+//! so 100 iterations move 6 plane-sized reads and writes instead of 100: below
 //! the per-iteration memory floor. The row kernel is chosen for the CPU at run
 //! time ([`simd_path`]). Work below ≈ 10⁵ point-iterations, and planes under
 //! ≈ 8 K points, run inline on the caller.
