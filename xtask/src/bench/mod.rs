@@ -138,7 +138,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(max_threads))
         .map_err(|e| format!("could not start the pool: {e}"))?;
     let bw_len = match opts.mode {
-        Mode::Quick => 1 << 22,
+        Mode::Quick => 1 << 24,
         _ => 1 << 25,
     };
     eprintln!("bench: measuring memory bandwidth ({max_threads} threads)…");
