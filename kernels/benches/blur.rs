@@ -9,7 +9,7 @@
 //! - `accel/1t`, `accel/2t`: [`blur_plane`] on an accel pool of 1 / 2 threads
 //!   (default [`Tuning`]: up to 16 iterations fused per pass);
 //! - `accel-sweep/2t`: the same driver with one iteration per pass
-//!   (`max_fused = 1`), i.e. a per-iteration sweep with accel's row kernel: what
+//!   (`levels = 1`), i.e. a per-iteration sweep with accel's row kernel: what
 //!   temporal blocking saves;
 //! - `serial`: [`blur_plane_serial`], the one-iteration-at-a-time reference;
 //! - `rayon/2t`: a plain per-iteration loop, `par_chunks_mut` over output rows on
@@ -116,7 +116,7 @@ fn bench(c: &mut Criterion) {
         .expect("rayon pool");
     check_peer(&rayon2);
     let sweep = Tuning {
-        max_fused: 1,
+        levels: 1,
         ..Tuning::default()
     };
 

@@ -33,11 +33,12 @@ fn pool(threads: usize) -> &'static Pool {
     &pools[i]
 }
 
-/// Forces the team path even for the smallest planes.
-fn forced(max_fused: usize) -> Tuning {
+/// Forces the team path even for the smallest planes, fusing `levels`
+/// iterations per pass (0: the default schedule's choice).
+fn forced(levels: usize) -> Tuning {
     Tuning {
         inline_work: 0,
-        max_fused,
+        levels,
         ..Tuning::default()
     }
 }
@@ -124,15 +125,15 @@ proptest! {
         h in 1usize..40,
         iters in 0usize..=11,
         b in boundary(),
-        max_fused in 1usize..=12,
+        levels in 0usize..=12,
         threads in prop::sample::select(THREADS.to_vec()),
         seed in any::<u64>(),
     ) {
         let opts = BlurOptions::new(iters).with_boundary(b);
         let input = random_plane(w * h, seed);
         let want = serial(&input, w, h, &opts);
-        let got = tuned(threads, &input, w, h, &opts, &forced(max_fused));
-        assert_same(got, &want, &format!("{w}x{h} {b} iters {iters} k {max_fused} threads {threads}"));
+        let got = tuned(threads, &input, w, h, &opts, &forced(levels));
+        assert_same(got, &want, &format!("{w}x{h} {b} iters {iters} k {levels} threads {threads}"));
     }
 
     /// The default entry points (inline below the threshold, team above it).
@@ -238,9 +239,9 @@ fn long_runs_and_narrow_strips() {
             let opts = BlurOptions::new(iters).with_boundary(b);
             let want = serial(&input, w, h, &opts);
             for threads in THREADS {
-                // 64-column strips (the minimum): two strips per row.
+                // 30-column strips: four per row.
                 let tuning = Tuning {
-                    ring_bytes: 0,
+                    strip_width: 30,
                     ..forced(k)
                 };
                 let got = tuned(threads, &input, w, h, &opts, &tuning);

@@ -13,12 +13,13 @@
 //! # How it runs
 //! One pool team region for the whole call. Each worker owns a fixed band of
 //! rows (the same every pass, so it stays in that core's cache) and advances it
-//! by up to 24 iterations per pass with core's band executor
-//! ([`Stencil::run_band`]), which keeps the intermediate iterations in small row
-//! rings in L2 and recomputes a halo of 2 rows per fused iteration at band edges;
-//! a barrier separates passes. One pass streams the plane through memory once,
-//! so 100 iterations move 6 plane-sized reads and writes instead of 100: below
-//! the per-iteration memory floor. The row kernel is chosen for the CPU at run
+//! by as many iterations per pass as core's cache model fits in L2 (25–26 for
+//! the 7095-wide seed image) with core's band executor ([`Stencil::run_band`]),
+//! which keeps the intermediate iterations in small row rings and recomputes a
+//! halo of 2 rows per fused iteration at band edges; a barrier separates passes.
+//! One pass streams the plane through memory once, so 100 iterations move 4
+//! plane-sized reads and writes instead of 100: below the per-iteration memory
+//! floor. The row kernel is chosen for the CPU at run
 //! time ([`simd_path`]). Work below ≈ 10⁵ point-iterations, and planes under
 //! ≈ 8 K points, run inline on the caller.
 //!
@@ -271,7 +272,7 @@ pub fn blur_planes_with_progress(
 /// let mut plane: Vec<f32> = (0..9 * 11).map(|i| (i % 4) as f32).collect();
 /// let mut reference = plane.clone();
 /// let opts = BlurOptions::new(5);
-/// let tuning = Tuning { inline_work: 0, max_fused: 2, ..Tuning::default() };
+/// let tuning = Tuning { inline_work: 0, levels: 2, ..Tuning::default() };
 /// blur_planes_tuned(&pool, &mut [&mut plane], 9, 11, &opts, &tuning, &|_| {})?;
 /// blur_plane_serial(&mut reference, 9, 11, &opts)?;
 /// assert_eq!(plane, reference);

@@ -1,19 +1,18 @@
-//! How a blur is cut up: who runs it, which rows each worker owns, how many
-//! iterations one pass fuses and how wide a column strip is.
+//! How a blur is cut up: who runs it, which rows each worker owns, and how many
+//! iterations one pass fuses over which column strips.
 //!
 //! # The cost model
-//! One iteration costs ≈ 0.3–0.5 ns per point on one core (the row kernel's
-//! arithmetic), wherever its inputs come from as long as they are in L1 or L2.
-//! A pass of `k` fused iterations additionally streams the plane through memory
-//! once (read 4 B, write 4 B plus the write-allocate read: ≈ 0.6 ns per point on
-//! one core here), and recomputes a halo: a band of `b` rows needs
-//! `r·k(k − 1)` extra row-levels per band edge pair (≈ `r(k − 1)/b` relative), a
-//! strip of `s` columns `r·k(k − 1)` extra column-levels (≈ `r(k − 1)/s`).
-//! The rings of one strip (`(2r + 1)` rows per level) must stay in the core's
-//! private L2, which bounds `k·s`.
-//!
-//! So: as many levels as the rings allow (up to [`Tuning::max_fused`]) while the band
-//! halo stays a few per cent, and strips as wide as the cache budget allows.
+//! Core's [`BlockPlan::for_cache`] owns the cache model: column strips of about
+//! 1536 columns, and as many fused levels as keep one strip's row rings inside a
+//! core's private L2 (up to 32). What only the parallel driver knows is added
+//! here:
+//! * **the band halo.** A worker advancing its band of `b` rows by `k` levels
+//!   recomputes `r·k(k − 1)` row-levels at each inner band edge, ≈ `r(k − 1)/b`
+//!   of its work; `k` is capped to keep that under 5 % (it binds only for bands
+//!   under ≈ 1000 rows);
+//! * **the iteration count** (a pass never fuses more than is left), or a
+//!   level count the caller fixes ([`Tuning::levels`]);
+//! * **when not to fork at all** ([`Tuning::runs_inline`]).
 
 use std::ops::Range;
 
@@ -32,10 +31,10 @@ const HALO_BUDGET_DIV: usize = 20;
 /// use accel_kernels::blur::Tuning;
 ///
 /// let t = Tuning::default();
-/// assert_eq!(t.max_fused, Tuning::MAX_FUSED);
+/// assert_eq!(t.levels, 0); // chosen by the cache model
 /// // force the team path and one iteration per pass (a plain per-iteration sweep)
-/// let sweep = Tuning { inline_work: 0, max_fused: 1, ..Tuning::default() };
-/// assert_eq!(sweep.max_fused, 1);
+/// let sweep = Tuning { inline_work: 0, levels: 1, ..Tuning::default() };
+/// assert_eq!(sweep.levels, 1);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Tuning {
@@ -44,57 +43,35 @@ pub struct Tuning {
     /// pay for a barrier), the caller runs the blur alone instead of forking the
     /// pool.
     pub inline_work: usize,
-    /// The most iterations one pass fuses (0 counts as 1; values above core's
-    /// [`MAX_LEVELS`] count as that).
-    pub max_fused: usize,
-    /// Bytes of one core's private cache the row rings of one strip may use;
-    /// bounds the strip width (never below 64 columns).
+    /// Iterations fused per pass: 0 (the default) lets core's cache model
+    /// choose, capped so the band halo stays under 5 %; `n > 0` fuses exactly
+    /// `n` (at most core's [`MAX_LEVELS`], and never more than the iterations
+    /// asked for).
+    pub levels: usize,
+    /// Bytes of one core's private cache the row rings of one strip may use:
+    /// the budget given to core's [`BlockPlan::for_cache`].
     pub ring_bytes: usize,
+    /// Output columns per strip; 0 (the default) takes the cache model's choice.
+    /// The level count is still the cache model's for its own strip width.
+    pub strip_width: usize,
 }
 
 impl Tuning {
-    /// Default [`Tuning::max_fused`]: beyond this the memory traffic saved is a
-    /// few per cent while strips must get narrower (more column halo). Measured
-    /// on the seed run (7095×5322, 100 iterations, one thread, CPU time): 24 with
-    /// 1 MiB rings (6 passes of 16–17 levels) ≈ 5 % faster than 16 with 768 KiB
-    /// (8 passes); 8, 12 and 32 no better.
-    pub const MAX_FUSED: usize = 24;
-
-    /// Default [`Tuning::ring_bytes`]: about 80 % of this machine's 1.25 MiB L2,
-    /// leaving room for the source and destination streams.
-    pub const RING_BYTES: usize = 1024 * 1024;
+    /// Default [`Tuning::ring_bytes`]: core's default, 1 MiB of this machine's
+    /// 1.25 MiB L2 per core ([`BlockPlan::DEFAULT_CACHE_BYTES`]).
+    pub const RING_BYTES: usize = BlockPlan::DEFAULT_CACHE_BYTES;
 
     /// Default [`Tuning::inline_work`]: a team region (one fork, a barrier per
     /// pass, one join) costs a few microseconds, ≈ 10⁴ point-iterations.
     pub const INLINE_WORK: usize = 1 << 17;
-}
 
-impl Default for Tuning {
-    fn default() -> Self {
-        Self {
-            inline_work: Self::INLINE_WORK,
-            max_fused: Self::MAX_FUSED,
-            ring_bytes: Self::RING_BYTES,
-        }
-    }
-}
-
-impl Tuning {
     /// Whether a blur of `planes` planes of `points` points each, `iters`
     /// iterations, should run on the caller alone.
     pub(crate) fn runs_inline(&self, points: usize, iters: usize, planes: usize) -> bool {
         let work = points.saturating_mul(iters).saturating_mul(planes);
         work < self.inline_work || points < self.inline_work / 16
     }
-}
 
-/// The rows of a `height`-row plane that member `index` of `members` owns: a
-/// balanced split, the same every pass, so its data stays in its cache.
-pub(crate) fn band(height: usize, members: usize, index: usize) -> Range<usize> {
-    balanced_range(height, members, index)
-}
-
-impl Tuning {
     /// The blocking plan for a `width × height` plane, `iters` iterations, radius
     /// `r`, split into `members` bands.
     pub(crate) fn plan(
@@ -105,51 +82,44 @@ impl Tuning {
         r: usize,
         members: usize,
     ) -> BlockPlan {
-        let r = r.max(1);
+        let cache = BlockPlan::for_cache(r, width, self.ring_bytes);
         let band_rows = height.div_ceil(members.max(1));
         // Keep the band halo r(k − 1)/b within 1/HALO_BUDGET_DIV.
-        let by_halo = 1 + band_rows / (HALO_BUDGET_DIV * r);
-        let levels = iters
-            .min(self.max_fused.clamp(1, MAX_LEVELS))
-            .min(by_halo)
-            .max(1);
-        BlockPlan::new(levels, self.strip_width(width, levels, r))
+        let by_halo = 1 + band_rows / (HALO_BUDGET_DIV * r.max(1));
+        let levels = match self.levels {
+            0 => cache.levels.min(by_halo),
+            n => n.min(MAX_LEVELS),
+        };
+        let levels = levels.min(iters).max(1);
+        let strip = match self.strip_width {
+            0 => cache.strip_width,
+            s => s,
+        };
+        BlockPlan::new(levels, strip.max(1))
     }
+}
 
-    /// The widest strip whose rings fit [`Tuning::ring_bytes`], then evened out
-    /// so that all strips of a row have (nearly) the same width.
-    fn strip_width(&self, width: usize, levels: usize, r: usize) -> usize {
-        let side = 2 * r + 1;
-        // Rings of a strip s wide: side · (k·s + r·k(k + 1)) values.
-        let per_col = side * levels * std::mem::size_of::<f32>();
-        let fixed = r * (levels + 1);
-        let max = (self.ring_bytes / per_col).saturating_sub(fixed).max(64);
-        let strips = width.div_ceil(max).max(1);
-        width.div_ceil(strips).max(1)
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            inline_work: Self::INLINE_WORK,
+            levels: 0,
+            ring_bytes: Self::RING_BYTES,
+            strip_width: 0,
+        }
     }
+}
+
+/// The rows of a `height`-row plane that member `index` of `members` owns: a
+/// balanced split, the same every pass, so its data stays in its cache.
+pub(crate) fn band(height: usize, members: usize, index: usize) -> Range<usize> {
+    balanced_range(height, members, index)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strips_even_out_and_fit() {
-        let t = Tuning::default();
-        for width in [1, 5, 63, 64, 1000, 7095, 100_000] {
-            for levels in 1..=Tuning::MAX_FUSED {
-                let s = t.strip_width(width, levels, 2);
-                assert!(s >= 1 && s <= width.max(64));
-                let strips = width.div_ceil(s);
-                // every strip is s or s − 1 wide: balanced
-                assert!(strips * s - width < strips, "{width} {levels} {s}");
-                if s > 64 {
-                    let ring = 5 * (levels * s + 2 * levels * (levels + 1)) * 4;
-                    assert!(ring <= Tuning::RING_BYTES, "{width} {levels} {s} {ring}");
-                }
-            }
-        }
-    }
+    use accel_core::ir::stencil::Stencil;
 
     #[test]
     fn small_work_and_small_planes_run_inline() {
@@ -169,18 +139,49 @@ mod tests {
     }
 
     #[test]
-    fn levels_respect_iterations_and_halo() {
+    fn levels_respect_iterations_caps_and_halo() {
         let t = Tuning::default();
-        assert_eq!(t.plan(7095, 5322, 100, 2, 2).levels, Tuning::MAX_FUSED);
+        let seed = t.plan(7095, 5322, 100, 2, 2);
+        assert!(
+            seed.levels >= 16 && seed.levels <= BlockPlan::MODEL_MAX_LEVELS,
+            "{seed:?}"
+        );
         assert_eq!(t.plan(7095, 5322, 3, 2, 2).levels, 3);
         assert_eq!(t.plan(100, 10, 100, 2, 2).levels, 1);
         assert_eq!(t.plan(100, 10, 0, 2, 2).levels, 1);
-        let big = Tuning {
-            max_fused: 1000,
-            ..t
-        };
-        assert_eq!(big.plan(7095, 5322, 100, 2, 1).levels, MAX_LEVELS);
+        let fixed = Tuning { levels: 5, ..t };
+        assert_eq!(fixed.plan(7095, 5322, 100, 2, 1).levels, 5);
+        assert_eq!(fixed.plan(10, 10, 100, 2, 3).levels, 5, "no halo cap");
+        assert_eq!(fixed.plan(10, 10, 3, 2, 3).levels, 3);
+        let huge = Tuning { levels: 1000, ..t };
+        assert_eq!(huge.plan(10, 10, 100, 2, 3).levels, MAX_LEVELS);
         let p = t.plan(1024, 1024, 100, 2, 2);
         assert!(2 * (p.levels - 1) * HALO_BUDGET_DIV <= 512, "{p:?}");
+    }
+
+    #[test]
+    fn every_plan_has_valid_scratch() {
+        let stencil = Stencil::blur(Default::default(), 1);
+        for ring_bytes in [0, 1, 4096, Tuning::RING_BYTES, usize::MAX / 8] {
+            for levels in [0, 1, 7, 32, 1000] {
+                let t = Tuning {
+                    ring_bytes,
+                    levels,
+                    ..Tuning::default()
+                };
+                for (w, h) in [(1, 1), (5, 5), (97, 61), (7095, 5322)] {
+                    let narrow = Tuning {
+                        strip_width: 3,
+                        ..t
+                    }
+                    .plan(w, h, 9, 2, 2);
+                    assert_eq!(narrow.strip_width, 3);
+                    stencil.band_scratch_len(w, narrow).expect("valid plan");
+                    let p = t.plan(w, h, 100, 2, 3);
+                    assert!(p.levels >= 1 && p.levels <= MAX_LEVELS && p.strip_width >= 1);
+                    stencil.band_scratch_len(w, p).expect("valid plan");
+                }
+            }
+        }
     }
 }
