@@ -300,3 +300,28 @@ fn write_result(
     formats::write(raster, format, &mut writer).map_err(fail)?;
     writer.flush().map_err(|e| fail(describe_io(&e)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accuracy_check_scales_with_the_input_and_catches_nan() {
+        let mut errors = ErrorStats::default();
+        check_accuracy(&errors, 1.0).unwrap();
+        errors.max_abs = 2e-5;
+        let e = check_accuracy(&errors, 1.0).unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        assert!(e.to_string().contains("2.000e-5"), "{e}");
+        // A 0..255 image may differ by 255 times more.
+        check_accuracy(&errors, 255.0).unwrap();
+        errors.max_abs = 0.0;
+        errors.nan_mismatch = true;
+        assert!(
+            check_accuracy(&errors, 1.0)
+                .unwrap_err()
+                .to_string()
+                .contains("NaN")
+        );
+    }
+}

@@ -312,6 +312,11 @@ impl Npy {
         self.to_bytes_with(&self.descr, false)
     }
 
+    /// Writes the array to `path` as numpy would.
+    pub fn write(&self, path: &Path) {
+        fs::write(path, self.to_bytes()).expect("write .npy");
+    }
+
     /// Parses a `.npy` file (versions 1–3, little-endian float, C order only).
     pub fn parse(bytes: &[u8]) -> Self {
         assert_eq!(&bytes[..6], b"\x93NUMPY", "magic");
