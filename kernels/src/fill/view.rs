@@ -359,7 +359,10 @@ impl<'a, T> BlockViewMut<'a, T> {
             return;
         }
         let interior = self.place.interior_cols();
-        for j in (0..interior.start).chain(interior.end..self.cols()) {
+        for j in 0..interior.start {
+            self.col_mut(j).fill(value);
+        }
+        for j in interior.end..self.cols() {
             self.col_mut(j).fill(value);
         }
         if interior.is_empty() {
