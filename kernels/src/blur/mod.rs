@@ -150,10 +150,15 @@ pub fn blur_plane(
 /// Like [`blur_plane`], calling `progress(iterations_done)` after each fused pass
 /// (always from the calling thread, strictly increasing, ending with
 /// `opts.iters`; once with `opts.iters` when the plane needs no computing, and
-/// never for 0 iterations).
+/// never for 0 iterations). The other workers wait at the next barrier while it
+/// runs, so it should be quick.
 ///
 /// # Errors
 /// Those of [`blur_plane`].
+///
+/// # Panics
+/// A panic in `progress` reaches the caller after the team region has wound
+/// down; the plane then holds a mix of iterations.
 ///
 /// ```
 /// use std::sync::Mutex;
