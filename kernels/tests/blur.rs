@@ -557,3 +557,37 @@ fn progress_reports_each_pass() {
     assert_eq!(*calls.lock().unwrap(), 0);
     assert_eq!(plane, before);
 }
+
+/// A panicking progress callback reaches the caller as a panic, and the pool
+/// keeps working afterwards.
+#[test]
+fn panicking_progress_reaches_the_caller() {
+    let (w, h) = (300, 200);
+    for threads in [2, 3] {
+        let p = pool(threads);
+        let mut plane = random_plane(w * h, 11);
+        let opts = BlurOptions::new(30);
+        let tuning = Tuning {
+            levels: 3,
+            ..forced(0)
+        };
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            blur_planes_tuned(p, &mut [&mut plane], w, h, &opts, &tuning, &|done| {
+                if done >= 9 {
+                    panic!("stop at {done}");
+                }
+            })
+        }));
+        let payload = outcome.expect_err("the panic must propagate");
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .unwrap_or("");
+        assert_eq!(message, "stop at 9");
+        let input = random_plane(w * h, 12);
+        let want = serial(&input, w, h, &opts).unwrap();
+        let mut again = input.clone();
+        blur_plane(p, &mut again, w, h, &opts).unwrap();
+        assert_same_bits(&again, &want, "after a panic");
+    }
+}
