@@ -27,7 +27,6 @@
 use accel_core::ir::stencil::{BlockPlan, LinearTaps, Passes, Shape, Stencil};
 use accel_pool::SharedSlice;
 
-use super::isa;
 use super::schedule::{self, Tuning};
 
 /// One blur run over one or more planes of the same shape.
@@ -85,16 +84,9 @@ impl Run<'_> {
                     // the barrier).
                     let dst = unsafe { dst.slice_mut(mine.clone()) };
                     let pass = BlockPlan { levels, ..plan };
-                    isa::run_band(
-                        self.stencil,
-                        src,
-                        dst,
-                        self.shape,
-                        rows.clone(),
-                        pass,
-                        &mut scratch,
-                    )
-                    .expect("blur plane and band validated before the region");
+                    self.stencil
+                        .run_band(src, dst, self.shape, rows.clone(), pass, &mut scratch)
+                        .expect("blur plane and band validated before the region");
                 }
                 barrier();
                 done += levels;

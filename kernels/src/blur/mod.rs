@@ -42,7 +42,6 @@
 
 mod driver;
 mod error;
-mod isa;
 mod schedule;
 
 use accel_core::ir::stencil::{LinearTaps, Shape, Stencil};
