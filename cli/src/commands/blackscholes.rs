@@ -84,7 +84,7 @@ impl Accuracy {
         let rel = relative(self.checksum, self.serial_checksum);
         if !within(rel, CHECKSUM_REL_TOLERANCE) {
             return Err(fail(format!(
-                "checksum {:.17e} differs from the serial reference's {:.17e} by {rel:.3e} relative (allowed {CHECKSUM_REL_TOLERANCE:.0e})",
+                "checksum {:e} differs from the serial reference's {:e} by {rel:.3e} relative (allowed {CHECKSUM_REL_TOLERANCE:.0e})",
                 self.checksum, self.serial_checksum
             )));
         }
@@ -92,7 +92,7 @@ impl Accuracy {
             let rel = relative(self.checksum, seed);
             if !within(rel, CHECKSUM_REL_TOLERANCE) {
                 return Err(fail(format!(
-                    "checksum {:.17e} differs from the seed's {seed:.17e} by {rel:.3e} relative (allowed {CHECKSUM_REL_TOLERANCE:.0e})",
+                    "checksum {:e} differs from the seed's {seed:e} by {rel:.3e} relative (allowed {CHECKSUM_REL_TOLERANCE:.0e})",
                     self.checksum
                 )));
             }
@@ -176,7 +176,7 @@ pub fn run(args: &BlackScholesArgs) -> Result<(), Error> {
     }
     let plural = if engine.threads() == 1 { "" } else { "s" };
     let mut line = format!(
-        "blackscholes: {n} options, {} thread{plural} {}, SIMD {simd}: checksum {checksum:.10e}, kernel {} ({})",
+        "blackscholes: {n} options, {} thread{plural} {}, SIMD {simd}: checksum {checksum:e}, kernel {} ({})",
         engine.threads(),
         engine.pinning(),
         report::seconds(seconds),
@@ -184,13 +184,15 @@ pub fn run(args: &BlackScholesArgs) -> Result<(), Error> {
     );
     if let Some((comparison, accuracy, price_seconds)) = &compared {
         line.push_str(&format!(
-            "; priced into an array in {}; {}; serial checksum {:.10e}",
+            "; priced into an array in {}; {}; serial checksum {:e}",
             report::seconds(*price_seconds),
             comparison.summary(),
             accuracy.serial_checksum
         ));
-        if accuracy.seed_checksum.is_some() {
-            line.push_str(", seed checksum matches");
+        if let Some(seed) = accuracy.seed_checksum {
+            line.push_str(&format!(
+                "; matches the seed's checksum {seed:e} within {CHECKSUM_REL_TOLERANCE:.0e}"
+            ));
         }
     }
     report::emit(&line)
