@@ -9,7 +9,7 @@
 
 use accel_kernels::blur::{self, BlurOptions, Boundary};
 use accel_kernels::{blackscholes, fill};
-use accel_pool::{Pool, PoolConfig, PoolError};
+use accel_pool::{PinningStatus, Pool, PoolConfig, PoolError};
 
 pub use accel_kernels::blackscholes::{OptionBatch, SEED_CHECKSUM_10M, SEED_CHECKSUM_40M};
 pub use accel_kernels::fill::BandedBlockBandedMatrix;
@@ -57,6 +57,15 @@ impl Engine {
     /// ("pinned to 2 CPUs [0, 1] (…)", "unpinned (36 threads on 2 allowed CPUs)").
     pub fn pinning(&self) -> String {
         self.pool.pinning().to_string()
+    }
+
+    /// The team for a summary line: "2 threads, pinned to 2 CPUs [0, 1] (…)",
+    /// "36 threads, unpinned (36 threads on 2 allowed CPUs)", "1 thread (the caller)".
+    pub fn team(&self) -> String {
+        match self.pool.pinning() {
+            PinningStatus::SingleThread => "1 thread (the caller, nothing to pin)".to_string(),
+            status => format!("{} threads, {status}", self.threads()),
+        }
     }
 
     /// Blurs all `planes` (the channels of one image, each `width × height`) in
@@ -165,6 +174,23 @@ mod tests {
             assert_eq!(mode.to_string(), name);
             assert_eq!(arg.name(), name);
         }
+    }
+
+    #[test]
+    fn team_text_counts_threads_and_says_how_they_are_placed() {
+        let one = Engine::new(&PoolArgs {
+            threads: Some(1),
+            no_pin: false,
+        })
+        .unwrap();
+        assert_eq!(one.team(), "1 thread (the caller, nothing to pin)");
+        let three = Engine::new(&PoolArgs {
+            threads: Some(3),
+            no_pin: true,
+        })
+        .unwrap();
+        assert_eq!(three.team(), "3 threads, unpinned (pinning disabled)");
+        assert!(!three.pinned());
     }
 
     #[test]

@@ -174,11 +174,9 @@ pub fn run(args: &BlackScholesArgs) -> Result<(), Error> {
         }
         return report::emit_json(&json);
     }
-    let plural = if engine.threads() == 1 { "" } else { "s" };
     let mut line = format!(
-        "blackscholes: {n} options, {} thread{plural} {}, SIMD {simd}: checksum {checksum:e}, kernel {} ({})",
-        engine.threads(),
-        engine.pinning(),
+        "blackscholes: {n} options, {}, SIMD {simd}: checksum {checksum:e}, kernel {} ({})",
+        engine.team(),
         report::seconds(seconds),
         report::rate(rate, "options/s"),
     );

@@ -93,13 +93,11 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
         line.push_str("0 iterations (copied through unchanged)");
     } else {
         line.push_str(&format!(
-            "{} iteration{}, boundary {}, {} thread{} {}; kernel {}, {}",
+            "{} iteration{}, boundary {}, {}; kernel {}, {}",
             args.iters,
             plural(args.iters),
             args.boundary.name(),
-            engine.threads(),
-            plural(engine.threads()),
-            engine.pinning(),
+            engine.team(),
             report::seconds(blurred.seconds),
             report::rate(throughput, "pixel·iter/s"),
         ));

@@ -106,9 +106,8 @@ pub fn run(args: &FillArgs) -> Result<(), Error> {
         }
         return report::emit_json(&json);
     }
-    let plural = if engine.threads() == 1 { "" } else { "s" };
     let mut line = format!(
-        "fill: {}×{} blocks of {}×{}, bands {},{}, sub-bands {},{}: {entries} stored entries, {} thread{plural} {}; best of {}: {}, {:.2} GB/s",
+        "fill: {}×{} blocks of {}×{}, bands {},{}, sub-bands {},{}: {entries} stored entries, {}; best of {}: {}, {:.2} GB/s",
         args.block_rows,
         args.block_cols,
         args.block_size,
@@ -117,8 +116,7 @@ pub fn run(args: &FillArgs) -> Result<(), Error> {
         args.bands.1,
         args.sub_bands.0,
         args.sub_bands.1,
-        engine.threads(),
-        engine.pinning(),
+        engine.team(),
         args.repeat,
         report::seconds(seconds),
         gb_per_second,
