@@ -30,7 +30,7 @@
 use crossbeam_utils::CachePadded;
 
 use crate::sleep::{Backoff, SpinPolicy};
-use crate::sync::{AtomicBool, AtomicUsize, Ordering, park};
+use crate::sync::{AtomicBool, AtomicUsize, Ordering, dekker_fence, park};
 
 /// Why a barrier wait failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +76,7 @@ impl Barrier {
         if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.members {
             self.arrived.store(0, Ordering::Relaxed);
             self.generation.fetch_add(1, Ordering::SeqCst);
+            dekker_fence();
             if self.sleepers.load(Ordering::SeqCst) != 0 {
                 wake_all();
             }
@@ -90,10 +91,15 @@ impl Barrier {
                 continue;
             }
             self.sleepers.fetch_add(1, Ordering::SeqCst);
-            if self.check(generation).is_none() {
+            dekker_fence();
+            let outcome = self.check(generation);
+            if outcome.is_none() {
                 park();
             }
             self.sleepers.fetch_sub(1, Ordering::SeqCst);
+            if let Some(outcome) = outcome {
+                return outcome;
+            }
         }
     }
 
@@ -121,6 +127,7 @@ impl Barrier {
     /// Marks the barrier unusable after a member panicked, and wakes the waiters.
     pub fn poison(&self, wake_all: impl Fn()) {
         self.poisoned.swap(true, Ordering::SeqCst);
+        dekker_fence();
         if self.sleepers.load(Ordering::SeqCst) != 0 {
             wake_all();
         }
@@ -130,6 +137,7 @@ impl Barrier {
     /// a mismatched wait fails instead of hanging.
     pub fn depart(&self, wake_all: impl Fn()) {
         self.departed.fetch_add(1, Ordering::SeqCst);
+        dekker_fence();
         if self.sleepers.load(Ordering::SeqCst) != 0 {
             wake_all();
         }

@@ -96,6 +96,20 @@ pub mod loom_support {
     pub use crate::job::JobRef;
     pub use crate::latch::{CountLatch, Latch};
     pub use crate::region::{MAX_REGION_WORKERS, RegionSlot};
-    pub use crate::schedule::{Pieces, run_shares};
+    pub use crate::schedule::{Pieces, init_shares, run_shares};
     pub use crate::sleep::{Sleep, SpinPolicy};
+
+    /// A job that carries the number `n` (as its data pointer) and does nothing.
+    pub fn numbered_job(n: usize) -> JobRef {
+        /// Runs nothing.
+        unsafe fn noop(_: *const ()) {}
+        let execute: unsafe fn(*const ()) = noop;
+        // SAFETY: the function pointer comes from a function of the right type.
+        unsafe { JobRef::from_raw(n as *const (), execute as *mut ()) }
+    }
+
+    /// The number of a [`numbered_job`].
+    pub fn job_number(job: JobRef) -> usize {
+        job.into_raw().0 as usize
+    }
 }

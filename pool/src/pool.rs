@@ -20,8 +20,7 @@
 
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::thread::JoinHandle;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use accel_core::partition::balanced_range;
@@ -37,7 +36,9 @@ use crate::schedule::{
 };
 use crate::scope::Scope;
 use crate::sleep::SpinPolicy;
-use crate::sync::{AtomicBool, Ordering};
+use crate::sync::{
+    AtomicBool, Builder, Condvar, JoinHandle, Mutex, Ordering, current_thread, lock,
+};
 use crate::team::TeamCtx;
 use crate::unwind::PanicSlot;
 
@@ -133,7 +134,7 @@ impl Pool {
             let index = start.index;
             let cpu = plan.cpu_for(index);
             let startup = Arc::clone(&startup);
-            let spawned = std::thread::Builder::new()
+            let spawned = Builder::new()
                 .name(format!("accel-worker-{index}"))
                 .spawn(move || worker_thread(start, cpu, &startup));
             match spawned {
@@ -151,10 +152,7 @@ impl Pool {
             }
         }
         let pinned_ok = {
-            let mut state = startup
-                .state
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut state = lock(&startup.state);
             while state.0 < threads - 1 {
                 state = startup
                     .all_started
@@ -680,7 +678,9 @@ impl Pool {
 impl Drop for Pool {
     fn drop(&mut self) {
         self.registry.terminate();
-        let me = std::thread::current().id();
+        #[cfg(loom)]
+        self.registry.wait_for_exit();
+        let me = current_thread().id();
         for handle in self.workers.drain(..) {
             if handle.thread().id() != me {
                 let _ = handle.join();
@@ -695,12 +695,9 @@ fn worker_thread(start: WorkerStart, cpu: Option<usize>, startup: &Startup) {
     start
         .registry
         .sleep
-        .set_thread(start.index, crate::sync::current_thread());
+        .set_thread(start.index, current_thread());
     {
-        let mut state = startup
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = lock(&startup.state);
         state.1[start.index] = pinned;
         state.0 += 1;
         startup.all_started.notify_all();

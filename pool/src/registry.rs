@@ -41,15 +41,21 @@ use crate::job::JobRef;
 use crate::region::{RegionHeader, RegionJob, RegionSlot, run_region};
 use crate::sleep::{Sleep, SpinPolicy};
 use crate::sync::{
-    AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering, current_thread, lock, spin_loop,
+    AtomicBool, AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering, current_thread, lock,
+    spin_loop,
 };
 
 /// A `seen` entry for a deque that was empty at the last poll.
 const SEEN_EMPTY: usize = usize::MAX;
 
-/// An idle thread polls the other deques on every this-many-th poll (≈ 1 µs
-/// apart); its own deque and the region slot on every poll.
-const STEAL_EVERY: u32 = 4;
+/// Whether an idle thread polls the other deques on its `polls`-th fruitless
+/// poll: every fourth (≈ 1 µs apart); its own deque and the region slot are
+/// polled every time. (Under loom, where every wait sleeps after one poll, every
+/// poll steals and the stamp rule is off, so the models explore the stolen paths.)
+#[inline]
+fn steal_on_poll(polls: u32) -> bool {
+    cfg!(loom) || polls & 3 == 0
+}
 
 /// What a pool thread does while it acts for a pool.
 pub struct WorkerCtx {
@@ -134,10 +140,17 @@ impl WorkerCtx {
     }
 }
 
+#[cfg(not(loom))]
 thread_local! {
     /// The context this thread currently acts as, or null.
     static CURRENT: Cell<*const WorkerCtx> = const { Cell::new(std::ptr::null()) };
     /// A process-unique number for this thread (never reused, unlike addresses).
+    static TOKEN: u64 = next_token();
+}
+
+#[cfg(loom)]
+loom::thread_local! {
+    static CURRENT: Cell<*const WorkerCtx> = Cell::new(std::ptr::null());
     static TOKEN: u64 = next_token();
 }
 
@@ -181,6 +194,8 @@ pub struct Registry {
     /// Per-worker `[lo, hi)` shares of the current parallel loop (see `schedule`).
     pub(crate) shares: Box<[CachePadded<AtomicU64>]>,
     terminate: AtomicBool,
+    /// Workers that have left their main loop.
+    exited: AtomicUsize,
     policy: SpinPolicy,
 }
 
@@ -204,6 +219,7 @@ impl Registry {
                 .map(|_| CachePadded::new(AtomicU64::new(0)))
                 .collect(),
             terminate: AtomicBool::new(false),
+            exited: AtomicUsize::new(0),
             policy,
         });
         let starts = (1..threads)
@@ -260,6 +276,19 @@ impl Registry {
         let ctx = WorkerCtx::new(Arc::as_ptr(&registry), index, registry.threads);
         let _current = CurrentGuard::enter(&ctx);
         registry.wait_until(&ctx, || registry.terminate.load(Ordering::SeqCst), true);
+        registry.exited.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Under loom only: waits (yielding) until every worker has left
+    /// [`worker_main`](Self::worker_main). loom wakes a thread blocked in
+    /// `JoinHandle::join` when it receives an `unpark` — a stale one is allowed by
+    /// the wake protocol — and then fails an internal assertion; a plain `std`
+    /// join ignores unparks. Once all workers are out, no unpark can come.
+    #[cfg(loom)]
+    pub fn wait_for_exit(&self) {
+        while self.exited.load(Ordering::SeqCst) < self.threads - 1 {
+            crate::sync::yield_now();
+        }
     }
 
     /// Stops the workers: they finish their current wait and exit.
@@ -288,7 +317,7 @@ impl Registry {
         let job = RegionJob::new(body);
         let top = ctx.leave_top();
         self.region.open(job.header(), team);
-        self.sleep.wake_up_to(2);
+        self.sleep.wake_workers(2);
         job.run_here(0);
         if !team {
             self.region.close();
@@ -309,9 +338,9 @@ impl Registry {
                 return Some(Work::Region(header));
             }
         }
-        // Other deques only every STEAL_EVERY-th fruitless poll: reading a deque's
-        // indices costs its owner a cache miss on its next push or pop.
-        if polls % STEAL_EVERY == 0 {
+        // Other deques only on some polls: reading a deque's indices costs its
+        // owner a cache miss on its next push or pop.
+        if steal_on_poll(polls) {
             return self.steal(ctx).map(Work::Job);
         }
         None
@@ -334,7 +363,7 @@ impl Registry {
                 continue;
             }
             let stamp = deque.stamp();
-            if seen.replace(stamp) != stamp {
+            if seen.replace(stamp) != stamp && !cfg!(loom) {
                 continue;
             }
             loop {
@@ -360,7 +389,7 @@ impl Registry {
             Work::Region(header) => {
                 // Pass the fork on: each entering worker wakes up to two sleepers,
                 // so waking the team takes logarithmic time.
-                self.sleep.wake_up_to(2);
+                self.sleep.wake_workers(2);
                 // SAFETY: `header` comes from a successful `try_enter`, and the
                 // matching `leave` follows.
                 unsafe { run_region(header, ctx.index) };

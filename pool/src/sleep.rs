@@ -15,7 +15,9 @@
 //! in the low half, number of spinning searchers in the high half).
 //!
 //! A thread going to sleep ([`Sleep::sleep`]):
-//! 1. sets its flag and increments the sleeper count (a `SeqCst` read-modify-write),
+//! 1. increments the sleeper count (a `SeqCst` read-modify-write) and then sets
+//!    its flag — in that order, so that the count is never lower than the number
+//!    of set flags, even while a waker claims a flag that was just set,
 //! 2. re-checks, with `SeqCst` loads, everything that could wake it (its latch,
 //!    the region slot, the deques, the terminate flag); if anything is there it
 //!    takes its registration back and returns,
@@ -52,7 +54,7 @@ use std::time::{Duration, Instant};
 use crossbeam_utils::CachePadded;
 
 use crate::sync::{
-    AtomicBool, AtomicU64, Mutex, Ordering, Thread, lock, park, spin_loop, yield_now,
+    AtomicBool, AtomicU64, Mutex, Ordering, Thread, dekker_fence, lock, park, spin_loop, yield_now,
 };
 
 /// One sleeper in the low half of [`Sleep::counts`].
@@ -82,7 +84,8 @@ pub struct Backoff {
 /// Pauses per poll grow as 1, 2, 4, 8 and stay at 8 (≈ 0.4 µs on current x86):
 /// the poll interval bounds how fast a spinning worker notices a new region.
 const MAX_PAUSE_SHIFT: u32 = 3;
-/// The clock is read every this many polls (reading it costs ~20 ns).
+/// The clock is read every this many polls (a power of two; reading it costs
+/// ~20 ns).
 const CLOCK_EVERY: u32 = 16;
 
 impl Backoff {
@@ -120,7 +123,7 @@ impl Backoff {
             }
         }
         self.rounds = self.rounds.wrapping_add(1);
-        if self.rounds % CLOCK_EVERY == 0 {
+        if self.rounds & (CLOCK_EVERY - 1) == 0 {
             let now = Instant::now();
             match self.started {
                 None => self.started = Some(now),
@@ -198,10 +201,13 @@ impl Sleep {
     /// Registers `idx` as asleep, re-checks `should_wake`, and parks unless it
     /// returned true. Returns after one park (the caller loops on its condition).
     pub fn sleep(&self, idx: usize, should_wake: impl Fn() -> bool) {
-        self.flags[idx].store(true, Ordering::Relaxed);
-        // The registration: SeqCst, and a release that publishes the flag to any
-        // waker that reads the count.
+        // Count first, flag second: a waker that sees the flag and claims it
+        // decrements a count that already includes this registration, so the
+        // count never falls below the number of set flags (a waker skips the scan
+        // when it reads 0). loom found the reverse order losing a wake-up.
         self.counts.fetch_add(SLEEPER, Ordering::SeqCst);
+        self.flags[idx].store(true, Ordering::SeqCst);
+        dekker_fence();
         if !should_wake() {
             park();
         }
@@ -238,19 +244,33 @@ impl Sleep {
     /// wakes `idx` if it sleeps.
     #[inline]
     pub fn wake_specific(&self, idx: usize) {
+        dekker_fence();
         if self.counts.load(Ordering::SeqCst) & SLEEPER_MASK != 0 {
             self.claim(idx);
         }
     }
 
     /// After publishing an event with a `SeqCst` read-modify-write: wakes up to
-    /// `k` sleepers. Returns how many it woke.
+    /// `k` sleepers, any index. Returns how many it woke.
     pub fn wake_up_to(&self, k: usize) -> usize {
+        self.wake_from(0, k)
+    }
+
+    /// Like [`wake_up_to`](Self::wake_up_to), but only workers (indices ≥ 1):
+    /// a region's wake must not be spent on the caller seat, which sleeps while it
+    /// waits for the region and is no participant (a team region would hang
+    /// waiting for the member that wake was meant for).
+    pub fn wake_workers(&self, k: usize) -> usize {
+        self.wake_from(1, k)
+    }
+
+    fn wake_from(&self, first: usize, k: usize) -> usize {
         let mut woken = 0;
+        dekker_fence();
         if k == 0 || self.counts.load(Ordering::SeqCst) & SLEEPER_MASK == 0 {
             return 0;
         }
-        for idx in 0..self.flags.len() {
+        for idx in first..self.flags.len() {
             if self.claim(idx) {
                 woken += 1;
                 if woken == k {
