@@ -61,7 +61,10 @@ fn check_tree<T: Element>(t: &Tree, n: usize, cols: &[Vec<T>], chunk: Option<usi
     assert_same("map_formula", &y, &want);
     assert_same("map_formula square", &sq, &want_sq);
     let s = map_reduce_formula(ReduceOp::Sum, 0, x3, [&mut y, &mut sq], &f).unwrap();
-    assert!(same(s, want_sum), "map_reduce_formula {s:?} vs {want_sum:?}");
+    assert!(
+        same(s, want_sum),
+        "map_reduce_formula {s:?} vs {want_sum:?}"
+    );
     let s = reduce_formula::<T, K>(ReduceOp::Sum, x3, &f).unwrap();
     assert!(same(s, want_sum), "reduce_formula {s:?} vs {want_sum:?}");
     let mut y2 = vec![T::ZERO; n];

@@ -115,12 +115,12 @@ pub mod program;
 #[cfg(feature = "alloc")]
 pub mod reference;
 
+pub use lanes::{LaneMask, Lanes};
 pub use op::{BinOp, LANES, ReduceOp, UnOp, ValueKind};
 pub use real::{DType, Element, Real, abs, erf, exp, ln, log10, max, min, select, sqrt};
-pub use lanes::{LaneMask, Lanes};
 pub use slices::{
-    BLOCK_LANES, Formula, SliceError, SliceRole, map_formula, map_reduce_formula, map_reduce_slices,
-    map_slices, reduce_formula, reduce_slices,
+    BLOCK_LANES, Formula, SliceError, SliceRole, map_formula, map_reduce_formula,
+    map_reduce_slices, map_slices, reduce_formula, reduce_slices,
 };
 
 #[cfg(feature = "alloc")]

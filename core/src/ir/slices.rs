@@ -249,13 +249,17 @@ pub fn map_reduce_slices<T: Element, const K: usize, const M: usize>(
         }
         {
             let bi: [&[T; BLOCK]; K] = core::array::from_fn(|k| match full {
-                true => inputs[k][start..start + BLOCK].try_into().expect("BLOCK elements"),
+                true => inputs[k][start..start + BLOCK]
+                    .try_into()
+                    .expect("BLOCK elements"),
                 false => &tail_in[k],
             });
             let mut bo: [&mut [T; BLOCK]; M] = match full {
-                true => outs
-                    .each_mut()
-                    .map(|o| (&mut o[start..start + BLOCK]).try_into().expect("BLOCK elements")),
+                true => outs.each_mut().map(|o| {
+                    (&mut o[start..start + BLOCK])
+                        .try_into()
+                        .expect("BLOCK elements")
+                }),
                 false => tail_out.each_mut(),
             };
             for j in 0..BLOCK {
@@ -369,7 +373,10 @@ pub fn map_reduce_formula<T: Element, const K: usize, const M: usize>(
     f: &impl Formula<K, M>,
 ) -> Result<T, SliceError> {
     if reduce >= M {
-        return Err(SliceError::NoSuchResult { index: reduce, results: M });
+        return Err(SliceError::NoSuchResult {
+            index: reduce,
+            results: M,
+        });
     }
     let n = common_len(&inputs, &outputs)?;
     let mut outputs = outputs;

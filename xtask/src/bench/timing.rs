@@ -100,7 +100,11 @@ pub fn interleaved(contenders: &mut [&mut dyn FnMut()], budget: Budget) -> Vec<S
         // runs right after the same neighbour.
         let n = contenders.len();
         for k in 0..n {
-            let i = if round.is_multiple_of(2) { k } else { n - 1 - k };
+            let i = if round.is_multiple_of(2) {
+                k
+            } else {
+                n - 1 - k
+            };
             let t = Instant::now();
             (contenders[i])();
             samples[i].secs.push(t.elapsed().as_secs_f64());
