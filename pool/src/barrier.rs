@@ -82,7 +82,7 @@ impl Barrier {
             }
             return Ok(());
         }
-        let mut backoff = Backoff::new(self.policy);
+        let mut backoff = Backoff::eager(self.policy);
         loop {
             if let Some(outcome) = self.check(generation) {
                 return outcome;

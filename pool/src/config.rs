@@ -14,13 +14,28 @@ use std::time::Duration;
 use crate::region::MAX_REGION_WORKERS;
 
 /// The environment variable that overrides the default thread count.
+///
+/// ```
+/// assert_eq!(accel_pool::THREADS_ENV, "ACCEL_NUM_THREADS");
+/// ```
 pub const THREADS_ENV: &str = "ACCEL_NUM_THREADS";
 
-/// The largest thread count a pool supports.
+/// The largest thread count a pool supports (the region slot counts workers in
+/// 12 bits).
+///
+/// ```
+/// use accel_pool::{MAX_THREADS, Pool, PoolConfig, PoolError};
+/// let err = Pool::new(PoolConfig::new().threads(MAX_THREADS + 1)).unwrap_err();
+/// assert!(matches!(err, PoolError::TooManyThreads { .. }));
+/// ```
 pub const MAX_THREADS: usize = MAX_REGION_WORKERS + 1;
 
 /// The default spin window: how long an idle thread polls for work before it
 /// sleeps.
+///
+/// ```
+/// assert!(accel_pool::DEFAULT_SPIN <= std::time::Duration::from_micros(200));
+/// ```
 pub const DEFAULT_SPIN: Duration = Duration::from_micros(100);
 
 /// The CPUs this process may run on, ascending (empty if the affinity mask cannot
@@ -49,7 +64,16 @@ pub fn allowed_cpus() -> Vec<usize> {
     .clone()
 }
 
-/// Why [`default_threads`] chose its number.
+/// Why [`default_threads`] chose its number; `Display` says it in words.
+///
+/// ```
+/// use accel_pool::DefaultThreadsReason;
+/// let reason = DefaultThreadsReason::CappedByAvailableParallelism { cpus: 8, available: 4 };
+/// assert_eq!(
+///     reason.to_string(),
+///     "8 CPUs in the affinity mask, capped to available parallelism 4"
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DefaultThreadsReason {
     /// `ACCEL_NUM_THREADS` set it.
@@ -264,6 +288,13 @@ impl PoolConfig {
 }
 
 /// Why a pool could not be built.
+///
+/// ```
+/// use accel_pool::{Pool, PoolConfig, PoolError};
+/// let err = Pool::new(PoolConfig::new().threads(0)).unwrap_err();
+/// assert_eq!(err, PoolError::ZeroThreads);
+/// assert_eq!(err.to_string(), "a pool needs at least 1 thread, got 0");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PoolError {
     /// A thread count of 0 was requested.

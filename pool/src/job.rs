@@ -95,6 +95,7 @@ where
     R: Send,
 {
     /// A job that thread `owner` of the pool whose sleep state is `sleep` waits on.
+    #[inline]
     pub fn new(func: F, owner: usize, sleep: &'s Sleep) -> Self {
         StackJob {
             func: UnsafeCell::new(Some(func)),
@@ -109,6 +110,7 @@ where
     /// # Safety
     /// The job must stay alive (and unmoved) until it has been popped back or its
     /// latch is set.
+    #[inline]
     pub unsafe fn as_job_ref(&self) -> JobRef {
         JobRef {
             data: (self as *const Self).cast(),
@@ -123,12 +125,14 @@ where
     }
 
     /// Runs the closure on the owner after popping the job back.
+    #[inline]
     pub fn run_inline(self) -> Result<R, Panic> {
         let func = self.func.into_inner().expect("a join job runs once");
         catch_unwind(AssertUnwindSafe(func))
     }
 
     /// The result after [`is_done`](Self::is_done) returned true.
+    #[inline]
     pub fn into_result(self) -> Result<R, Panic> {
         match self.result.into_inner() {
             JobResult::Ok(value) => Ok(value),

@@ -46,6 +46,11 @@ use crate::unwind::PanicSlot;
 /// cost is at most this runs inline, and owners take work in runs of at least this
 /// cost. Costs are meant in "simple element operations" (≈ 0.3–1 ns each), so this
 /// is a few microseconds of work — the price of forking to spinning workers.
+///
+/// ```
+/// // 16 blocks of 8×8 entries cost 1024: below one grain, so they run inline.
+/// assert!(16 * 64 <= accel_pool::DEFAULT_COST_GRAIN);
+/// ```
 pub const DEFAULT_COST_GRAIN: u64 = 4096;
 
 /// A pool of worker threads that runs parallel loops, reductions, team regions,
@@ -314,7 +319,6 @@ impl Pool {
             let scope = Scope::new(&self.registry, owner);
             let top = ctx.map(WorkerCtx::leave_top);
             let result = catch_unwind(AssertUnwindSafe(|| body(&scope)));
-            scope.body_done();
             if let Some(ctx) = ctx {
                 self.registry.wait_until(ctx, || scope.is_done(), false);
                 ctx.restore_top(top.unwrap_or(false));

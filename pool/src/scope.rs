@@ -51,11 +51,12 @@ unsafe impl Sync for Scope<'_> {}
 unsafe impl Send for Scope<'_> {}
 
 impl<'scope> Scope<'scope> {
-    /// A scope owned by pool thread `owner` (its body counts as one pending part).
+    /// A scope owned by pool thread `owner`. Its latch counts pending spawns only:
+    /// the owner looks at it after the body has returned.
     pub(crate) fn new(registry: &Registry, owner: usize) -> Self {
         Scope {
             registry,
-            latch: CountLatch::new(1, owner),
+            latch: CountLatch::new(0, owner),
             panic: PanicSlot::new(),
             _invariant: PhantomData,
         }
@@ -109,14 +110,7 @@ impl<'scope> Scope<'scope> {
         }
     }
 
-    /// Marks the scope body done (the part `new` counted).
-    pub(crate) fn body_done(&self) {
-        // SAFETY: the latch lives in `self`, which outlives this call, and its
-        // count includes the body.
-        unsafe { CountLatch::decrement(&self.latch, &self.registry().sleep) };
-    }
-
-    /// Whether every spawned job has finished (after `body_done`).
+    /// Whether every spawned job has finished (once the body has returned).
     pub(crate) fn is_done(&self) -> bool {
         self.latch.probe()
     }

@@ -5,8 +5,12 @@
 //! it to a spinning one costs a cache-line transfer (~100 ns). So a thread that runs
 //! out of work first *spins* for a bounded window ([`SpinPolicy::window`], default
 //! 100 µs) polling for work, and only then *sleeps*, so that an idle pool burns no
-//! CPU. When a pool has more threads than CPUs, spinning would steal the CPU from
-//! the threads doing the work, so such pools yield instead of pausing.
+//! CPU. While spinning it yields its CPU every few polls: on a busy machine the
+//! caller (worker 0, not pinned) may share a CPU with a spinning worker, and a
+//! spinner that never yields halves the caller's speed. Barrier waits yield only
+//! after a few microseconds ([`Backoff::eager`]): yielding there right away
+//! invites the scheduler to put two team members on one CPU. When a pool has more
+//! threads than CPUs, every poll yields.
 //!
 //! # The sleep protocol
 //! Every pool thread has an index (`0` is the thread currently holding the pool's
@@ -77,6 +81,8 @@ pub struct SpinPolicy {
 /// The spin phase of one wait: exponential pauses up to a cap, then the clock.
 pub struct Backoff {
     policy: SpinPolicy,
+    /// The first poll that may yield.
+    yield_from: u32,
     rounds: u32,
     started: Option<Instant>,
 }
@@ -84,6 +90,10 @@ pub struct Backoff {
 /// Pauses per poll grow as 1, 2, 4, 8 and stay at 8 (≈ 0.4 µs on current x86):
 /// the poll interval bounds how fast a spinning worker notices a new region.
 const MAX_PAUSE_SHIFT: u32 = 3;
+/// A spinning thread yields its CPU on every this-many-th poll (a power of two).
+const YIELD_EVERY: u32 = 8;
+/// Polls before an [eager](Backoff::eager) spin phase starts yielding.
+const EAGER_POLLS: u32 = 48;
 /// The clock is read every this many polls (a power of two; reading it costs
 /// ~20 ns).
 const CLOCK_EVERY: u32 = 16;
@@ -94,8 +104,19 @@ impl Backoff {
     pub fn new(policy: SpinPolicy) -> Self {
         Backoff {
             policy,
+            yield_from: 0,
             rounds: 0,
             started: None,
+        }
+    }
+
+    /// A spin phase that only starts yielding after [`EAGER_POLLS`] polls (≈ 5 µs):
+    /// for barrier waits, which are short when the team is balanced. Yielding
+    /// early there invites the scheduler to put two members on one CPU.
+    pub fn eager(policy: SpinPolicy) -> Self {
+        Backoff {
+            yield_from: EAGER_POLLS,
+            ..Self::new(policy)
         }
     }
 
@@ -115,7 +136,13 @@ impl Backoff {
             yield_now();
             return false;
         }
-        if self.policy.yield_between_polls {
+        if self.policy.yield_between_polls
+            || (self.rounds >= self.yield_from
+                && self.rounds & (YIELD_EVERY - 1) == YIELD_EVERY - 1)
+        {
+            // Now and then, and always in oversubscribed pools, let any other
+            // runnable thread on this CPU — often the very caller we wait for —
+            // have it: an idle spinner must not halve its neighbour's speed.
             yield_now();
         } else {
             for _ in 0..(1u32 << self.rounds.min(MAX_PAUSE_SHIFT)) {

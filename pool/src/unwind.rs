@@ -11,6 +11,7 @@
 //! payload, so the caller sees the original panic.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::job::Panic;
 
@@ -18,18 +19,27 @@ use crate::job::Panic;
 pub(crate) struct BarrierPoisoned;
 
 /// The first (most informative) panic of a parallel operation.
-pub(crate) struct PanicSlot(Mutex<Option<Panic>>);
+///
+/// The flag lets the common, panic-free path check the slot with one load
+/// instead of a lock and an unlock.
+pub(crate) struct PanicSlot {
+    payload: Mutex<Option<Panic>>,
+    stored: AtomicBool,
+}
 
 impl PanicSlot {
     /// An empty slot.
     pub(crate) fn new() -> Self {
-        PanicSlot(Mutex::new(None))
+        PanicSlot {
+            payload: Mutex::new(None),
+            stored: AtomicBool::new(false),
+        }
     }
 
     /// Keeps `payload` unless a more informative one is already there.
     pub(crate) fn store(&self, payload: Panic) {
         let mut slot = self
-            .0
+            .payload
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let replace = match &*slot {
@@ -39,11 +49,16 @@ impl PanicSlot {
         if replace {
             *slot = Some(payload);
         }
+        self.stored.store(true, Ordering::Release);
     }
 
-    /// The kept payload, if any.
+    /// The kept payload, if any. Call it once the operation has wound down (its
+    /// completion orders every `store` before this).
     pub(crate) fn take(&self) -> Option<Panic> {
-        self.0
+        if !self.stored.load(Ordering::Acquire) {
+            return None;
+        }
+        self.payload
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take()
