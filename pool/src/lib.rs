@@ -48,9 +48,12 @@
 //! # Nesting and several callers
 //! Parallel calls from inside jobs, loop bodies and team bodies run on the same
 //! pool without deadlock (loops split with `join`, teams shrink to one member).
-//! Calls from several outside threads are serialised on the caller seat. One
-//! caveat follows from that: a thread inside a pool call must not block waiting
-//! for *another outside thread* that calls into the same pool.
+//! Calls from several outside threads are serialised on the caller seat. Pools
+//! may call each other: a thread that is already a pool's thread never waits for
+//! another pool's seat (if it is taken, the call runs inline on that thread), so
+//! pool A's job calling pool B whose job calls pool A cannot deadlock. One caveat
+//! remains: a thread inside a pool call must not block waiting for a *plain*
+//! outside thread (one that belongs to no pool) that calls into the same pool.
 //!
 //! # Benchmarks
 //! `cargo bench -p accel-pool` runs criterion benches (`benches/overhead.rs`:

@@ -254,8 +254,10 @@ impl Pool {
         self.enter(|_| f())
     }
 
-    /// Runs `f` with the pool context of the calling thread: `None` for a 1-thread
-    /// pool, else the thread's context (taking the caller seat if needed).
+    /// Runs `f` with the pool context of the calling thread (taking the caller
+    /// seat if needed), or `None` when the operation must run inline: a 1-thread
+    /// pool, or a thread of another pool that finds the seat taken (see
+    /// `Registry::with_seat`).
     #[inline]
     fn enter<R>(&self, f: impl FnOnce(Option<&WorkerCtx>) -> R) -> R {
         if self.registry.threads() == 1 {
@@ -263,7 +265,7 @@ impl Pool {
         }
         match self.registry.current() {
             Some(ctx) => f(Some(ctx)),
-            None => self.registry.with_seat(|ctx| f(Some(ctx))),
+            None => self.registry.with_seat(f),
         }
     }
 
@@ -644,13 +646,12 @@ impl Pool {
         share: impl Fn(usize, usize) -> Range<usize>,
         run: &(dyn Fn(usize, usize) + Sync),
     ) {
-        self.enter(|ctx| {
-            let ctx = ctx.expect("loops only reach run_loop with more than one thread");
-            if ctx.at_top() && units <= MAX_UNITS {
+        self.enter(|ctx| match ctx {
+            Some(ctx) if ctx.at_top() && units <= MAX_UNITS => {
                 self.loop_region(ctx, split, share, run);
-            } else {
-                split_nested(&self.registry, split, 0, units, run);
             }
+            Some(_) => split_nested(&self.registry, split, 0, units, run),
+            None => run(0, units),
         });
     }
 

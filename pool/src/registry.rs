@@ -72,6 +72,9 @@ pub struct WorkerCtx {
     next_victim: Cell<usize>,
     /// The thread token of the seat's current holder (seat context only).
     holder: Cell<u64>,
+    /// The context this thread acted as before this one (contexts of several
+    /// pools nest when a job of one pool calls into another).
+    outer: Cell<*const WorkerCtx>,
     /// Per victim: the deque stamp seen at the last poll (see `deque`).
     seen: Box<[Cell<usize>]>,
 }
@@ -90,6 +93,7 @@ impl WorkerCtx {
             last_region: Cell::new(0),
             next_victim: Cell::new(index + 1),
             holder: Cell::new(0),
+            outer: Cell::new(std::ptr::null()),
             seen: (0..threads).map(|_| Cell::new(SEEN_EMPTY)).collect(),
         }
     }
@@ -166,8 +170,12 @@ fn next_token() -> u64 {
 struct CurrentGuard(*const WorkerCtx);
 
 impl CurrentGuard {
-    fn enter(ctx: *const WorkerCtx) -> Self {
-        CurrentGuard(CURRENT.with(|current| current.replace(ctx)))
+    /// Makes `ctx` the thread's current context, remembering the previous one in
+    /// `ctx.outer` (and in the guard, to restore it).
+    fn enter(ctx: &WorkerCtx) -> Self {
+        let outer = CURRENT.with(|current| current.replace(ctx));
+        ctx.outer.set(outer);
+        CurrentGuard(outer)
     }
 }
 
@@ -247,19 +255,45 @@ impl Registry {
     }
 
     /// The context the calling thread acts as for this pool, if any.
+    ///
+    /// Walks the chain of nested contexts: a worker of this pool that runs a job
+    /// which calls into another pool is still this pool's worker, and must not try
+    /// to take this pool's caller seat (its holder may be waiting for that job).
     #[inline]
     pub fn current(&self) -> Option<&WorkerCtx> {
-        let ctx = CURRENT.with(Cell::get);
-        // SAFETY: a non-null CURRENT points to a context that outlives the guard
-        // that installed it, which is further up this thread's stack.
-        let ctx = unsafe { ctx.as_ref()? };
-        std::ptr::eq(ctx.registry, self).then_some(ctx)
+        let mut ctx = CURRENT.with(Cell::get);
+        // SAFETY: a non-null CURRENT, and every `outer` link, points to a context
+        // that outlives the guard that installed it, which is further up this
+        // thread's stack.
+        while let Some(found) = unsafe { ctx.as_ref() } {
+            if std::ptr::eq(found.registry, self) {
+                return Some(found);
+            }
+            ctx = found.outer.get();
+        }
+        None
     }
 
-    /// Runs `f` as the seat holder (worker 0, at top level), taking the seat;
-    /// blocks while another outside thread holds it.
-    pub fn with_seat<R>(&self, f: impl FnOnce(&WorkerCtx) -> R) -> R {
-        let guard: MutexGuard<'_, WorkerCtx> = lock(&self.seat);
+    /// Runs `f` as the seat holder (worker 0, at top level), taking the seat.
+    ///
+    /// A thread outside every pool blocks while another thread holds the seat
+    /// (outside callers are served one at a time). A thread that is already some
+    /// pool's thread — a worker of another pool running a job, or the caller of
+    /// another pool — does not wait: if the seat is taken it gets `None` and runs
+    /// the operation inline. Its own caller may be the very seat holder, waiting
+    /// for it (pool A's call runs pool B's region, whose job calls pool A), so
+    /// waiting could deadlock.
+    pub fn with_seat<R>(&self, f: impl FnOnce(Option<&WorkerCtx>) -> R) -> R {
+        let in_some_pool = !CURRENT.with(Cell::get).is_null();
+        let guard: MutexGuard<'_, WorkerCtx> = if in_some_pool {
+            match self.seat.try_lock() {
+                Ok(guard) => guard,
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return f(None),
+            }
+        } else {
+            lock(&self.seat)
+        };
         let ctx: &WorkerCtx = &guard;
         let token = TOKEN.with(|t| *t);
         if ctx.holder.get() != token {
@@ -268,7 +302,7 @@ impl Registry {
         }
         ctx.at_top.set(true);
         let _current = CurrentGuard::enter(ctx);
-        let result = f(ctx);
+        let result = f(Some(ctx));
         ctx.at_top.set(false);
         result
     }

@@ -212,3 +212,39 @@ fn many_pools_come_and_go() {
         assert_eq!(sum, 4950);
     }
 }
+
+#[test]
+fn pools_nest_inside_each_other() {
+    let a = pool(2);
+    let b = pool(3);
+    let total = AtomicU64::new(0);
+    for _ in 0..20 {
+        a.for_range(0..8, 1, |outer| {
+            // A job of pool `a` calls into pool `b`, whose jobs call `a` again:
+            // each thread must find its own context of `a`, never wait for `a`'s
+            // caller seat that its own caller holds.
+            b.install(|| {
+                b.for_range(0..6, 1, |inner| {
+                    // Inline fallbacks hand out whole ranges: visit every pair.
+                    for o in outer.clone() {
+                        for i in inner.clone() {
+                            let (x, y) = a.join(|| o as u64, || i as u64);
+                            let s = a.reduce(
+                                0..50,
+                                5,
+                                || 0u64,
+                                |r| r.map(|i| i as u64).sum(),
+                                |p, q| p + q,
+                            );
+                            total.fetch_add(x * 100 + y + s, Ordering::Relaxed);
+                        }
+                    }
+                });
+            });
+        });
+    }
+    let per_round: u64 = (0..8u64)
+        .flat_map(|o| (0..6u64).map(move |i| o * 100 + i + 1225))
+        .sum();
+    assert_eq!(total.into_inner(), 20 * per_round);
+}
