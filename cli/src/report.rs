@@ -9,16 +9,19 @@ use std::io::Write;
 use crate::error::Error;
 
 /// Prints one line (or JSON document) to stdout.
+///
+/// A reader that stopped reading (`accel info | head -3`) is not an error: the
+/// work is done and the output file, if any, is already in place, so a broken
+/// pipe ends the command quietly, as it does for other Unix tools.
 pub fn emit(text: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")
-        .and_then(|()| out.flush())
-        .map_err(|e| {
-            Error::output(
-                std::path::Path::new("<stdout>"),
-                crate::error::describe_io(&e),
-            )
-        })
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::output(
+            std::path::Path::new("<stdout>"),
+            crate::error::describe_io(&e),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Prints a JSON value on one line.
