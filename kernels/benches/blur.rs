@@ -15,9 +15,9 @@
 //!   temporal blocking saves;
 //! - `serial`: [`blur_plane_serial`], the one-iteration-at-a-time reference;
 //! - `rayon/2t`: a plain per-iteration loop, `par_chunks_mut` over output rows on
-//!   a 2-thread rayon pool inside one `install`, each row accumulated tap by tap
-//!   (25 multiply-adds per pixel, vectorised by the compiler for the baseline
-//!   target, as a peer would write it).
+//!   a 2-thread rayon pool inside one `install`, each pixel the sum of its 25
+//!   weighted neighbours in registers (vectorised across pixels by the compiler
+//!   for the baseline target, as a peer would write it).
 //!
 //! Every sample first copies the input image into the plane (≈ 8 B per pixel,
 //! the same for all variants). Throughput is in pixel-iterations. The per-iteration memory floor is 8 B per
@@ -55,14 +55,20 @@ fn rayon_blur(pool: &rayon::ThreadPool, plane: &mut [f32], w: usize, h: usize, i
                 .take(h - 4)
                 .for_each(|(y, row)| {
                     let out = &mut row[2..w - 2];
-                    out.fill(0.0);
-                    for (dy, weights) in WEIGHTS.iter().enumerate() {
+                    let n = out.len();
+                    // taps[dy][dx][x] is the neighbour (dy − 2, dx − 2) of output x.
+                    let taps: [[&[f32]; 5]; 5] = std::array::from_fn(|dy| {
                         let line = &input[(y + dy - 2) * w..(y + dy - 1) * w];
-                        for (dx, &wt) in weights.iter().enumerate() {
-                            for (o, &v) in out.iter_mut().zip(&line[dx..dx + w - 4]) {
-                                *o += wt * v;
+                        std::array::from_fn(|dx| &line[dx..dx + n])
+                    });
+                    for (x, o) in out.iter_mut().enumerate() {
+                        let mut sum = 0.0f32;
+                        for (weights, taps) in WEIGHTS.iter().zip(&taps) {
+                            for (&wt, tap) in weights.iter().zip(taps) {
+                                sum += wt * tap[x];
                             }
                         }
+                        *o = sum;
                     }
                 });
             std::mem::swap(&mut src, &mut dst);
