@@ -1,8 +1,9 @@
 //! Small and medium kernels, accel vs rayon vs serial in the same run: the tiny
 //! fill (16 blocks of 8×8), 1,000 blocks of 8×8, a 16 K-element map, and a
 //! 5-point stencil over 256×256 for 100 iterations (accel: one team region with a
-//! barrier per iteration, each member keeping its rows; rayon: `par_chunks_mut`
-//! per iteration).
+//! barrier per iteration, each member keeping its rows; accel_team_loop: one team
+//! region with a worksharing loop per iteration, static shares first and stealing
+//! if a member is late; rayon: `par_chunks_mut` per iteration).
 //!
 //! `cargo bench -p accel-pool --bench kernels`
 
@@ -175,6 +176,29 @@ fn stencil(c: &mut Criterion) {
                     };
                     stencil_rows(src, out, rows.clone());
                     t.barrier();
+                }
+            });
+            black_box(&a);
+        });
+    });
+    group.bench_function("accel_team_loop", |b| {
+        b.iter(|| {
+            a.copy_from_slice(&init);
+            let (sa, sb) = (SharedSlice::new(&mut a), SharedSlice::new(&mut b_buf));
+            pool.team(|t| {
+                for it in 0..ITERS {
+                    let (src, dst) = if it % 2 == 0 { (&sa, &sb) } else { (&sb, &sa) };
+                    t.for_range(0..H, 16, |rows| {
+                        // SAFETY: pieces are disjoint row ranges of `dst`; `src` is
+                        // only read during this loop.
+                        let (src, out) = unsafe {
+                            (
+                                src.slice(0..W * H),
+                                dst.slice_mut(rows.start * W..rows.end * W),
+                            )
+                        };
+                        stencil_rows(src, out, rows);
+                    });
                 }
             });
             black_box(&a);

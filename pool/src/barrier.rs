@@ -133,6 +133,12 @@ impl Barrier {
         }
     }
 
+    /// Whether a member poisoned the barrier (a `SeqCst` load: part of the
+    /// re-check before sleeping in a team loop).
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned.load(Ordering::SeqCst)
+    }
+
     /// Records that a member returned from the body, and wakes the waiters so that
     /// a mismatched wait fails instead of hanging.
     pub fn depart(&self, wake_all: impl Fn()) {

@@ -86,6 +86,7 @@ mod shared;
 mod sleep;
 mod sync;
 mod team;
+mod team_loop;
 mod unwind;
 
 pub use config::{
@@ -109,6 +110,7 @@ pub mod loom_support {
     pub use crate::region::{MAX_REGION_WORKERS, RegionSlot};
     pub use crate::schedule::{Pieces, init_shares, run_shares};
     pub use crate::sleep::{Sleep, SpinPolicy};
+    pub use crate::team_loop::TeamLoops;
 
     /// A job that carries the number `n` (as its data pointer) and does nothing.
     pub fn numbered_job(n: usize) -> JobRef {

@@ -25,7 +25,6 @@ use std::time::Duration;
 
 use accel_core::partition::balanced_range;
 
-use crate::barrier::Barrier;
 use crate::config::{MAX_THREADS, PoolConfig, PoolError, allowed_cpus, default_threads};
 use crate::job::StackJob;
 use crate::pinning::{PinPlan, PinningStatus};
@@ -39,7 +38,7 @@ use crate::sleep::SpinPolicy;
 use crate::sync::{
     AtomicBool, Builder, Condvar, JoinHandle, Mutex, Ordering, current_thread, lock,
 };
-use crate::team::TeamCtx;
+use crate::team::{TeamCtx, TeamShared};
 use crate::unwind::PanicSlot;
 
 /// The default cost grain of [`Pool::for_weighted`]: a weighted loop whose total
@@ -620,16 +619,18 @@ impl Pool {
     {
         let registry = &*self.registry;
         let size = registry.threads();
-        let barrier = Barrier::new(size, registry.policy());
+        let shared = TeamShared::new(size, &registry.sleep, registry.policy());
         let panic = PanicSlot::new();
-        let wake_all = || registry.sleep.unpark_all();
         registry.run_region(ctx, true, |worker| {
-            let member = TeamCtx::member(worker, size, &barrier, &registry.sleep);
+            let member = TeamCtx::member(worker, size, &shared);
             match catch_unwind(AssertUnwindSafe(|| body(&member))) {
-                Ok(()) => barrier.depart(wake_all),
+                Ok(()) => shared.barrier.depart(|| shared.wake_all()),
                 Err(payload) => {
-                    barrier.poison(wake_all);
                     panic.store(payload);
+                    shared.barrier.poison(|| shared.wake_all());
+                    // Members waiting for a team loop count on no barrier
+                    // sleepers: wake everyone (the poison flag is set).
+                    shared.wake_all();
                 }
             }
         });

@@ -448,3 +448,100 @@ fn shared_slice_bounds_are_checked() {
     }));
     assert!(out_of_bounds.is_err());
 }
+
+#[test]
+fn team_loop_stencil_equals_serial() {
+    let (w, h, iters) = (41, 37, 30);
+    let init: Vec<f64> = (0..w * h).map(|i| (value(i) % 100) as f64).collect();
+    let mut serial = init.clone();
+    let mut tmp = vec![0.0; w * h];
+    for _ in 0..iters {
+        stencil_step(&serial, &mut tmp, w, 0..h);
+        std::mem::swap(&mut serial, &mut tmp);
+    }
+    for pool in pools() {
+        for grain in [1, 3, 100] {
+            let mut a = init.clone();
+            let mut b = vec![0.0; w * h];
+            {
+                let (sa, sb) = (SharedSlice::new(&mut a), SharedSlice::new(&mut b));
+                pool.team(|t| {
+                    for it in 0..iters {
+                        let (src, dst) = if it % 2 == 0 { (&sa, &sb) } else { (&sb, &sa) };
+                        t.for_range(0..h, grain, |rows| {
+                            // SAFETY: pieces are disjoint row ranges of `dst`;
+                            // `src` is only read during this loop.
+                            let (src, out) = unsafe {
+                                (
+                                    src.slice(0..w * h),
+                                    dst.slice_mut(rows.start * w..rows.end * w),
+                                )
+                            };
+                            let mut full = vec![0.0; w * h];
+                            stencil_step(src, &mut full, w, rows.clone());
+                            out.copy_from_slice(&full[rows.start * w..rows.end * w]);
+                        });
+                    }
+                });
+            }
+            let result = if iters % 2 == 0 { a } else { b };
+            assert_eq!(
+                result,
+                serial,
+                "threads = {}, grain = {grain}",
+                pool.num_threads()
+            );
+        }
+    }
+}
+
+#[test]
+fn team_loops_cover_each_index_once() {
+    for pool in pools() {
+        for &n in &SIZES {
+            let hits: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
+            pool.team(|t| {
+                for _ in 0..5 {
+                    t.for_range(0..n, 2, |r| {
+                        for i in r {
+                            hits[i].fetch_add(1, Ordering::Relaxed);
+                        }
+                    });
+                }
+            });
+            assert!(
+                hits.iter().all(|h| h.load(Ordering::Relaxed) == 5),
+                "n = {n}"
+            );
+        }
+    }
+}
+
+#[test]
+fn team_loops_do_not_wait_for_a_late_member() {
+    let pool = Pool::new(PoolConfig::new().threads(3)).unwrap();
+    let loops = 20;
+    let completed = AtomicUsize::new(0);
+    let seen_when_late_member_arrived = AtomicUsize::new(usize::MAX);
+    let hits: Vec<AtomicUsize> = (0..300).map(|_| AtomicUsize::new(0)).collect();
+    pool.team(|t| {
+        if t.index() == 2 {
+            // A member the OS "preempts" for a long time before its first loop.
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            seen_when_late_member_arrived.store(completed.load(Ordering::SeqCst), Ordering::SeqCst);
+        }
+        for _ in 0..loops {
+            t.for_range(0..300, 10, |r| {
+                for i in r {
+                    hits[i].fetch_add(1, Ordering::Relaxed);
+                }
+            });
+            if t.index() == 0 {
+                completed.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == loops));
+    // With arrival barriers this would be 0: nobody could pass loop 1 without it.
+    assert!(seen_when_late_member_arrived.into_inner() >= 1);
+}

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use accel_pool::loom_support::{
     Barrier, BarrierError, CountLatch, JobDeque, Latch, Pieces, RegionSlot, Sleep, SpinPolicy,
-    Steal, init_shares, job_number, numbered_job, run_shares,
+    Steal, TeamLoops, init_shares, job_number, numbered_job, run_shares,
 };
 use accel_pool::{Pool, PoolConfig};
 use crossbeam_utils::CachePadded;
@@ -45,6 +45,52 @@ fn pool_team_barrier_and_drop() {
             assert_eq!(arrived.load(Ordering::Relaxed), 2);
         });
         drop(pool);
+    });
+}
+
+/// Team loops: two members run two worksharing loops of two pieces (epoch-tagged
+/// shares, completion counted in pieces, a member sleeping until its loop is done
+/// and woken by the one that completes it). Every piece runs once per loop.
+#[test]
+fn team_loops_complete_and_cover() {
+    loom::model(|| {
+        let sleep = Arc::new(Sleep::new(2));
+        let barrier = Arc::new(Barrier::new(2, POLICY));
+        let loops = Arc::new(TeamLoops::new(2));
+        let hits: Arc<[AtomicUsize]> = (0..4).map(|_| AtomicUsize::new(0)).collect();
+        let member = |me: usize| {
+            let (sleep, barrier, loops, hits) =
+                (sleep.clone(), barrier.clone(), loops.clone(), hits.clone());
+            move || {
+                sleep.set_thread(me, thread::current());
+                for epoch in 1..=2u32 {
+                    let mut run = |lo: usize, hi: usize| {
+                        for piece in lo..hi {
+                            hits[(epoch as usize - 1) * 2 + piece].fetch_add(1, Ordering::Relaxed);
+                        }
+                    };
+                    loops
+                        .run(
+                            me,
+                            epoch,
+                            2,
+                            2 * u64::from(epoch),
+                            &mut run,
+                            &barrier,
+                            &sleep,
+                            POLICY,
+                        )
+                        .unwrap();
+                    // Completion orders the whole loop before what follows.
+                    let base = (epoch as usize - 1) * 2;
+                    assert_eq!(hits[base].load(Ordering::Relaxed), 1);
+                    assert_eq!(hits[base + 1].load(Ordering::Relaxed), 1);
+                }
+            }
+        };
+        let other = thread::spawn(member(1));
+        member(0)();
+        other.join().unwrap();
     });
 }
 

@@ -224,6 +224,36 @@ fn team_panics_do_not_hang_barriers() {
 }
 
 #[test]
+fn team_loop_panics_do_not_hang() {
+    for pool in pools() {
+        for round in 0..5 {
+            expect_panic("boom team loop", || {
+                pool.team(|t| {
+                    for it in 0..4 {
+                        t.for_range(0..100, 1, |r| {
+                            assert!(!(it == round % 4 && r.contains(&50)), "boom team loop");
+                        });
+                    }
+                });
+            });
+            assert_usable(&pool);
+        }
+        // A member panics outside the loop while the others wait inside it.
+        expect_panic("boom outside loop", || {
+            pool.team(|t| {
+                assert!(
+                    t.index() + 1 != t.size() || t.size() == 1,
+                    "boom outside loop"
+                );
+                t.for_range(0..100, 1, |_| {});
+                assert!(t.size() != 1, "boom outside loop");
+            });
+        });
+        assert_usable(&pool);
+    }
+}
+
+#[test]
 fn mismatched_barriers_panic_instead_of_hanging() {
     for pool in pools().into_iter().filter(|p| p.num_threads() > 1) {
         expect_panic("team barrier", || {
