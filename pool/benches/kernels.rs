@@ -3,7 +3,9 @@
 //! 5-point stencil over 256×256 for 100 iterations (accel: one team region with a
 //! barrier per iteration, each member keeping its rows; accel_team_loop: one team
 //! region with a worksharing loop per iteration, static shares first and stealing
-//! if a member is late; rayon: `par_chunks_mut` per iteration).
+//! if a member is late; rayon: `par_chunks_mut` per iteration, called from outside
+//! the pool like every other call here; rayon_inside: the same with all iterations
+//! inside one `install`).
 //!
 //! `cargo bench -p accel-pool --bench kernels`
 
@@ -204,7 +206,28 @@ fn stencil(c: &mut Criterion) {
             black_box(&a);
         });
     });
+    // Idiomatic rayon: each iteration's `par_chunks_mut` is called from outside
+    // the pool, like every other parallel call in these benches.
     group.bench_function("rayon", |b| {
+        b.iter(|| {
+            a.copy_from_slice(&init);
+            for it in 0..ITERS {
+                let (src, dst) = if it % 2 == 0 {
+                    (&a, &mut b_buf)
+                } else {
+                    (&b_buf, &mut a)
+                };
+                rayon.install(|| {
+                    dst.par_chunks_mut(W)
+                        .enumerate()
+                        .for_each(|(y, row)| stencil_rows(src, row, y..y + 1));
+                });
+            }
+            black_box(&a);
+        });
+    });
+    // Rayon at its best: all iterations inside one `install`.
+    group.bench_function("rayon_inside", |b| {
         b.iter(|| {
             a.copy_from_slice(&init);
             rayon.install(|| {

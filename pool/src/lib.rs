@@ -38,7 +38,11 @@
 //!   100 µs), then park; the wake protocol (`sleep` module) cannot lose the
 //!   wake-ups that matter, which loom checks.
 //! - **Stable teams.** [`Pool::team`] runs a body on every worker at once with a
-//!   barrier; member `i` is always worker `i`, pinned to the same CPU.
+//!   barrier; member `i` is always worker `i`, pinned to the same CPU. Inside it,
+//!   [`TeamCtx::for_range`] shares a loop among the members: each starts on its
+//!   static share (the same tiles every iteration), a late member's share is
+//!   stolen, and completion is counted in pieces, so a member the OS preempts
+//!   does not stall the team.
 //! - **Deterministic reductions.** [`Pool::reduce`] folds fixed pieces in a fixed
 //!   order: the same bits for any thread count.
 //! - **Panics propagate.** A panic anywhere reaches the caller after the operation
