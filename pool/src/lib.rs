@@ -33,7 +33,11 @@
 //! - **One fork, static shares, then stealing.** A parallel loop publishes one
 //!   region that every worker joins; each starts on its static share and steals
 //!   the back half of the largest remaining share when it runs dry (see the
-//!   `schedule` module). `join`/`scope` jobs travel through crossbeam deques.
+//!   `schedule` module). `join`/`scope` jobs travel through per-worker Chase–Lev deques (the
+//!   `deque` module: bounded, its own rather than crossbeam-deque's, whose
+//!   last-element pop costs a `SeqCst` fence and a CAS ≈ 26 ns, more than
+//!   `join`'s 10 ns budget; loom checks it). crossbeam-utils gives the padding
+//!   and backoff.
 //! - **Spin, then sleep.** Idle workers poll for a bounded window (default
 //!   100 µs), then park; the wake protocol (`sleep` module) cannot lose the
 //!   wake-ups that matter, which loom checks.
@@ -43,6 +47,11 @@
 //!   static share (the same tiles every iteration), a late member's share is
 //!   stolen, and completion is counted in pieces, so a member the OS preempts
 //!   does not stall the team.
+//! - **It runs core's IR.** [`Pool::run_plan`] runs a compiled program (fused
+//!   maps, reductions, comprehensions) stage by stage over fixed pieces;
+//!   [`Pool::run_stencil`] runs an iterated stencil in one team region, each
+//!   member keeping its band of rows for every iteration, with buffer rotation
+//!   and a barrier per (fused) pass.
 //! - **Deterministic reductions.** [`Pool::reduce`] folds fixed pieces in a fixed
 //!   order: the same bits for any thread count.
 //! - **Panics propagate.** A panic anywhere reaches the caller after the operation
@@ -78,6 +87,8 @@
 mod barrier;
 mod config;
 mod deque;
+mod ir_plan;
+mod ir_stencil;
 mod job;
 mod latch;
 mod pinning;
@@ -97,6 +108,8 @@ pub use config::{
     DEFAULT_SPIN, DefaultThreadsReason, MAX_THREADS, PoolConfig, PoolError, THREADS_ENV,
     allowed_cpus, default_threads,
 };
+pub use ir_plan::{PLAN_PIECE_COST, stage_grain};
+pub use ir_stencil::{StencilRunError, StencilSchedule};
 pub use pinning::PinningStatus;
 pub use pool::{DEFAULT_COST_GRAIN, Pool};
 pub use scope::Scope;

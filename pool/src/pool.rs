@@ -27,7 +27,7 @@ use accel_core::partition::balanced_range;
 
 use crate::config::{MAX_THREADS, PoolConfig, PoolError, allowed_cpus, default_threads};
 use crate::job::StackJob;
-use crate::pinning::{PinPlan, PinningStatus};
+use crate::pinning::{CallerPin, PinPlan, PinningStatus};
 use crate::registry::{Registry, WorkerCtx, WorkerStart};
 use crate::schedule::{
     MAX_UNITS, Pieces, Split, Weighted, init_shares, prefix_sums, run_shares, total_cost,
@@ -571,7 +571,12 @@ impl Pool {
     /// Runs `body` once on every worker at the same time — one fork, one join —
     /// with [`TeamCtx`] giving each member its index, the team size and a barrier.
     /// For iterated stencils: member `i` is always worker `i`, the same pinned
-    /// thread, so a tile it owns stays in its cache across iterations.
+    /// thread, so a tile it owns stays in its cache across iterations. Member 0
+    /// is the calling thread; in a pinned pool it is pinned to the first CPU
+    /// (see [`PinningStatus::caller_cpu`]) for the length of the region and gets
+    /// its own affinity mask back afterwards, so the OS cannot stack it on a
+    /// worker's CPU and run the team one member at a time. Core's iterated
+    /// stencils run this way through [`run_stencil`](Self::run_stencil).
     ///
     /// The team has [`num_threads`](Self::num_threads) members when called from
     /// outside the pool or directly inside [`install`](Self::install); called
@@ -619,6 +624,9 @@ impl Pool {
     {
         let registry = &*self.registry;
         let size = registry.threads();
+        // Member 0 is this thread: give it its own CPU for the region, or the OS
+        // may stack it on a worker's CPU and the team runs one member at a time.
+        let _pin = self.pinning.caller_cpu().map(CallerPin::to);
         let shared = TeamShared::new(size, &registry.sleep, registry.policy());
         let panic = PanicSlot::new();
         registry.run_region(ctx, true, |worker| {

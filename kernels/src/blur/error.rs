@@ -8,6 +8,7 @@
 use std::fmt;
 
 use accel_core::ir::stencil::StencilError;
+use accel_pool::StencilRunError;
 
 /// A blur that cannot be run.
 ///
@@ -59,6 +60,16 @@ impl std::error::Error for BlurError {
         match self {
             Self::Stencil(e) | Self::Plane { source: e, .. } => Some(e),
             Self::OutOfMemory { .. } => None,
+        }
+    }
+}
+
+impl From<StencilRunError> for BlurError {
+    fn from(e: StencilRunError) -> Self {
+        match e {
+            StencilRunError::Stencil(e) => Self::Stencil(e),
+            StencilRunError::Plane { index, source } => Self::Plane { index, source },
+            StencilRunError::OutOfMemory { bytes } => Self::OutOfMemory { bytes },
         }
     }
 }

@@ -11,7 +11,8 @@
 //! are independent planes: [`blur_planes`] runs them all in one team region.
 //!
 //! # How it runs
-//! One pool team region for the whole call. Each worker owns a fixed band of
+//! The blur is a core [`Stencil`] handed to the pool's
+//! [`Pool::run_stencil_planes`]: one team region for the whole call. Each worker owns a fixed band of
 //! rows (the same every pass, so it stays in that core's cache) and advances it
 //! by as many iterations per pass as core's cache model fits in L2 (25–26 for
 //! the 7095-wide seed image) with core's band executor ([`Stencil::run_band`]),
@@ -40,18 +41,25 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod driver;
 mod error;
-mod schedule;
 
 use accel_core::ir::stencil::{LinearTaps, Shape, Stencil};
-use accel_pool::{Pool, SharedSlice};
+use accel_pool::Pool;
 
 pub use accel_core::ir::stencil::Boundary;
 pub use error::BlurError;
-pub use schedule::Tuning;
 
-use driver::Run;
+/// The knobs of the blur's schedule: the pool's [`StencilSchedule`](accel_pool::StencilSchedule)
+/// (inline threshold, fused levels, ring budget, strip width). They change only
+/// the speed, never the result.
+///
+/// ```
+/// use accel_kernels::blur::Tuning;
+/// // force the team path and one iteration per pass (a plain per-iteration sweep)
+/// let sweep = Tuning { inline_work: 0, levels: 1, ..Tuning::default() };
+/// assert_eq!(sweep.levels, 1);
+/// ```
+pub type Tuning = accel_pool::StencilSchedule;
 
 /// What to blur how: the iteration count and the boundary mode.
 ///
@@ -292,39 +300,13 @@ pub fn blur_planes_tuned(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<(), BlurError> {
     let stencil = opts.stencil();
-    let shape = Shape::new(width, height);
-    let n = shape.area()?;
-    for (index, plane) in planes.iter().enumerate() {
-        stencil
-            .check_plane(shape, plane.len())
-            .map_err(|source| BlurError::Plane { index, source })?;
-    }
-    if planes.is_empty() || opts.iters == 0 {
-        return Ok(());
-    }
-    if stencil.leaves_unchanged(shape) {
-        // Nothing to compute (an empty plane, or `skip` on one under 5×5): the
-        // result is already in place, so all the iterations are done.
-        progress(opts.iters.saturating_mul(planes.len()));
-        return Ok(());
-    }
-    let mut other = zeroed_plane(n)?;
-    let other = SharedSlice::new(&mut other);
-    let planes: Vec<SharedSlice<'_, f32>> =
-        planes.iter_mut().map(|p| SharedSlice::new(p)).collect();
-    let run = Run {
-        stencil: &stencil,
-        shape,
-        planes: &planes,
-        other: &other,
-        progress,
+    pool.run_stencil_planes(
+        &stencil,
+        planes,
+        Shape::new(width, height),
         tuning,
-    };
-    if pool.num_threads() == 1 || tuning.runs_inline(n, opts.iters, planes.len()) {
-        run.member(0, 1, &|| {});
-    } else {
-        pool.team(|t| run.member(t.index(), t.size(), &|| t.barrier()));
-    }
+        progress,
+    )?;
     Ok(())
 }
 
@@ -353,23 +335,4 @@ pub fn blur_plane_serial(
     opts.stencil()
         .apply_reference(plane, Shape::new(width, height))
         .map_err(BlurError::Stencil)
-}
-
-/// A zero-filled plane of `n` values, without touching its pages: they are
-/// first written by the worker that owns them, during the first pass.
-fn zeroed_plane(n: usize) -> Result<Vec<f32>, BlurError> {
-    let bytes = n.saturating_mul(std::mem::size_of::<f32>());
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    let layout =
-        std::alloc::Layout::array::<f32>(n).map_err(|_| BlurError::OutOfMemory { bytes })?;
-    // SAFETY: `layout` has a non-zero size (n > 0).
-    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<f32>();
-    if ptr.is_null() {
-        return Err(BlurError::OutOfMemory { bytes });
-    }
-    // SAFETY: `ptr` was allocated by the global allocator with the layout of
-    // `[f32; n]`, and all-zero bytes are a valid `f32` (0.0) for every element.
-    Ok(unsafe { Vec::from_raw_parts(ptr, n, n) })
 }

@@ -1,0 +1,419 @@
+//! The pool running core's IR: compiled plans ([`Pool::run_plan`]) and iterated
+//! stencils ([`Pool::run_stencil_planes`]) against core's serial executors, on
+//! random inputs, edge sizes, and 1, 2, 3 and 16 threads (more than this
+//! machine's cores).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use accel_core::ir::stencil::{
+    Boundary, ExprKernel, MAX_LEVELS, Shape, Stencil, StencilError, Window,
+};
+use accel_core::ir::{Builder, DType, IrError, Plan, Program, ReduceOp, exp};
+use accel_pool::{Pool, PoolConfig, StencilRunError, StencilSchedule, stage_grain};
+use proptest::prelude::*;
+
+const THREADS: [usize; 4] = [1, 2, 3, 16];
+
+fn pool(threads: usize) -> Pool {
+    Pool::new(PoolConfig::new().threads(threads)).expect("pool")
+}
+
+/// Two loops: `t = exp(-x²) + y/2` with `Σ t`, then a neighbour average of `t`
+/// (the `t[i ± 1]` reads keep it out of the first loop) with `max u` and `min u`.
+fn two_stage(n: usize) -> Program {
+    let b = Builder::new(DType::F64);
+    let x = b.input("x", n).unwrap();
+    let y = b.input("y", n).unwrap();
+    let t = b.output("t", exp(-(x * x)) + y * 0.5).unwrap();
+    b.sum("s", t).unwrap();
+    let u = b
+        .comprehension("u", 1..n - 1, (t.at(-1) + t.at(1)) * 0.5 - t)
+        .unwrap();
+    b.keep(u).unwrap();
+    b.reduce_over("m", ReduceOp::Max, 0..n - 2, u).unwrap();
+    b.reduce_over("lo", ReduceOp::Min, 0..n - 2, u).unwrap();
+    let mut p = b.finish().unwrap();
+    p.optimize();
+    p
+}
+
+/// One fused loop: `y = 3x − 1` and `Σ y`.
+fn one_stage(n: usize) -> Plan<f64> {
+    let b = Builder::new(DType::F64);
+    let x = b.input("x", n).unwrap();
+    let y = b.output("y", x * 3.0 - 1.0).unwrap();
+    b.sum("s", y).unwrap();
+    let mut p = b.finish().unwrap();
+    p.optimize();
+    Plan::compile(&p).unwrap()
+}
+
+fn data(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
+        })
+        .collect()
+}
+
+fn bits(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// Runs the two-stage plan on every pool size: the arrays equal core's serial run
+/// bit for bit, the reductions are the same bits on every pool size, the sum is
+/// within rounding of the serial sum and max/min are exact.
+fn check_two_stage(n: usize, seed: u64) {
+    let plan = Plan::<f64>::compile(&two_stage(n)).unwrap();
+    let (x, y) = (data(n, seed), data(n, seed ^ 0x9e37_79b9));
+    let (mut t0, mut u0) = (vec![0.0; n], vec![0.0; n - 2]);
+    let serial = plan.run(&[&x, &y], &mut [&mut t0, &mut u0]).unwrap();
+    let mut first: Option<Vec<u64>> = None;
+    for threads in THREADS {
+        let (mut t, mut u) = (vec![f64::NAN; n], vec![f64::NAN; n - 2]);
+        let red = pool(threads)
+            .run_plan(&plan, &[&x, &y], &mut [&mut t, &mut u])
+            .unwrap();
+        assert_eq!(bits(&t), bits(&t0), "t, n {n}, {threads} threads");
+        assert_eq!(bits(&u), bits(&u0), "u, n {n}, {threads} threads");
+        let rel = (red[0] - serial[0]).abs() / serial[0].abs().max(1.0);
+        assert!(rel < 1e-12, "sum {} vs {}", red[0], serial[0]);
+        assert_eq!(red[1], serial[1], "max, n {n}");
+        assert_eq!(red[2], serial[2], "min, n {n}");
+        match &first {
+            None => first = Some(bits(&red)),
+            Some(b) => assert_eq!(&bits(&red), b, "n {n}, {threads} threads"),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn plans_match_the_serial_executor(n in 3usize..20_000, seed: u64) {
+        check_two_stage(n, seed);
+    }
+}
+
+#[test]
+fn plans_on_edge_sizes() {
+    let grain = stage_grain(&one_stage(1 << 16).stages()[0]);
+    for n in [
+        3,
+        4,
+        5,
+        7,
+        13,
+        97,
+        grain - 1,
+        grain,
+        grain + 1,
+        3 * grain + 17,
+    ] {
+        check_two_stage(n, n as u64);
+    }
+    for n in [0, 1, 2, 5, 31, grain + 1, 5 * grain - 3] {
+        let plan = one_stage(n);
+        let x = data(n, 7);
+        let mut want = vec![0.0; n];
+        let serial = plan.run(&[&x], &mut [&mut want]).unwrap();
+        let mut sums = Vec::new();
+        for threads in THREADS {
+            let mut y = vec![f64::NAN; n];
+            let s = pool(threads).run_plan(&plan, &[&x], &mut [&mut y]).unwrap();
+            assert_eq!(bits(&y), bits(&want), "n {n}, {threads} threads");
+            sums.push(s[0].to_bits());
+        }
+        assert!(sums.windows(2).all(|w| w[0] == w[1]), "n {n}: {sums:?}");
+        if n <= grain {
+            // One piece: the same fold as the serial executor.
+            assert_eq!(sums[0], serial[0].to_bits(), "n {n}");
+        }
+    }
+}
+
+#[test]
+fn plan_argument_errors_write_nothing() {
+    let n = 10_000;
+    let plan = one_stage(n);
+    let p = pool(3);
+    let x = data(n - 1, 1);
+    let mut y = vec![5.0; n];
+    let err = p.run_plan(&plan, &[&x], &mut [&mut y]).unwrap_err();
+    assert!(
+        matches!(err, IrError::ArgumentLength { what: "input", expected, found, .. } if expected == n && found == n - 1),
+        "{err:?}"
+    );
+    assert!(y.iter().all(|&v| v == 5.0));
+    let x = data(n, 1);
+    let mut short = vec![5.0; n - 3];
+    let err = p.run_plan(&plan, &[&x], &mut [&mut short]).unwrap_err();
+    assert!(
+        matches!(err, IrError::ArgumentLength { what: "output", .. }),
+        "{err:?}"
+    );
+    let err = p.run_plan(&plan, &[], &mut [&mut y]).unwrap_err();
+    assert!(matches!(err, IrError::ArgumentCount { .. }), "{err:?}");
+    assert!(y.iter().all(|&v| v == 5.0));
+    // A stage run directly with wrong slices: core names the problem.
+    let stage = &plan.stages()[0];
+    let mut red = [0.0];
+    let err = p
+        .run_stage(stage, &[&x], &mut [&mut short], &mut red)
+        .unwrap_err();
+    assert!(
+        matches!(err, IrError::ArgumentLength { what: "output", .. }),
+        "{err:?}"
+    );
+    let err = p
+        .run_stage(stage, &[&x], &mut [&mut y], &mut [])
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            IrError::ArgumentCount {
+                what: "reductions",
+                expected: 1,
+                found: 0
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(y.iter().all(|&v| v == 5.0));
+}
+
+#[test]
+fn plans_nest_inside_parallel_work_and_run_from_many_threads() {
+    let n = 50_000;
+    let plan = one_stage(n);
+    let x = data(n, 3);
+    let mut want = vec![0.0; n];
+    pool(1).run_plan(&plan, &[&x], &mut [&mut want]).unwrap();
+    let p = pool(3);
+    let hits = AtomicUsize::new(0);
+    p.for_range(0..4, 1, |r| {
+        for _ in r {
+            let mut y = vec![0.0; n];
+            p.run_plan(&plan, &[&x], &mut [&mut y]).unwrap();
+            assert_eq!(bits(&y), bits(&want));
+            hits.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let mut y = vec![0.0; n];
+                p.run_plan(&plan, &[&x], &mut [&mut y]).unwrap();
+                assert_eq!(bits(&y), bits(&want));
+                hits.fetch_add(1, Ordering::Relaxed);
+            });
+        }
+    });
+    assert_eq!(hits.load(Ordering::Relaxed), 8);
+}
+
+fn plane(w: usize, h: usize, seed: u64) -> Vec<f32> {
+    data(w * h, seed)
+        .iter()
+        .map(|&v| (v * 0.25 + 0.5) as f32)
+        .collect()
+}
+
+/// Forces the team path with `levels` fused iterations per pass.
+fn forced(levels: usize) -> StencilSchedule {
+    StencilSchedule {
+        inline_work: 0,
+        levels,
+        ..StencilSchedule::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn stencils_match_the_reference(
+        w in 1usize..48,
+        h in 1usize..48,
+        iters in 0usize..8,
+        boundary in prop::sample::select(Boundary::ALL.to_vec()),
+        levels in prop::sample::select(vec![0usize, 1, 2, 3, MAX_LEVELS]),
+        planes in 1usize..4,
+        seed: u64,
+    ) {
+        let shape = Shape::new(w, h);
+        let stencil = Stencil::blur(boundary, iters);
+        let inputs: Vec<Vec<f32>> = (0..planes).map(|k| plane(w, h, seed + k as u64)).collect();
+        let mut want = inputs.clone();
+        let reference = want.iter_mut().map(|p| stencil.apply_reference(p, shape)).collect::<Result<Vec<()>, _>>();
+        for threads in THREADS {
+            let mut got = inputs.clone();
+            let mut views: Vec<&mut [f32]> = got.iter_mut().map(Vec::as_mut_slice).collect();
+            let ran = pool(threads).run_stencil_planes(&stencil, &mut views, shape, &forced(levels), &|_| {});
+            match &reference {
+                Ok(_) => {
+                    prop_assert!(ran.is_ok(), "{ran:?}");
+                    prop_assert_eq!(&got, &want, "{}×{} {} iters {} levels {} threads", w, h, iters, levels, threads);
+                }
+                Err(e) => {
+                    prop_assert_eq!(ran, Err(StencilRunError::Plane { index: 0, source: *e }));
+                    prop_assert_eq!(&got, &inputs);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn stencils_on_edge_sizes_and_the_default_schedule() {
+    for (w, h) in [
+        (0, 0),
+        (1, 1),
+        (4, 4),
+        (5, 5),
+        (2, 97),
+        (97, 2),
+        (13, 7),
+        (300, 211),
+    ] {
+        for boundary in Boundary::ALL {
+            for iters in [1, 2, 5] {
+                let stencil = Stencil::blur(boundary, iters);
+                let shape = Shape::new(w, h);
+                let mut want = plane(w, h, 11);
+                let reference = stencil.apply_reference(&mut want, shape);
+                for threads in THREADS {
+                    let mut got = plane(w, h, 11);
+                    let ran = pool(threads).run_stencil(&stencil, &mut got, shape);
+                    assert_eq!(ran.is_ok(), reference.is_ok(), "{w}×{h} {boundary}");
+                    assert_eq!(
+                        got, want,
+                        "{w}×{h} {boundary} {iters} iters {threads} threads"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn any_row_kernel_runs_on_the_pool() {
+    // A non-linear kernel (the maximum of the 3×3 neighbourhood) through the
+    // generic path: still the reference's bits.
+    let kernel = ExprKernel::new(1, |win: &Window<'_>| {
+        let mut m = f32::MIN;
+        for dy in -1..=1 {
+            for dx in -1..=1 {
+                m = m.max(win.at(dy, dx));
+            }
+        }
+        m
+    });
+    let stencil = Stencil::new(kernel, Boundary::Clamp, 6).unwrap();
+    let shape = Shape::new(61, 53);
+    let mut want = plane(61, 53, 5);
+    stencil.apply_reference(&mut want, shape).unwrap();
+    for threads in THREADS {
+        for levels in [1, 2, 4] {
+            let mut got = plane(61, 53, 5);
+            pool(threads)
+                .run_stencil_planes(&stencil, &mut [&mut got], shape, &forced(levels), &|_| {})
+                .unwrap();
+            assert_eq!(got, want, "{threads} threads, {levels} levels");
+        }
+    }
+}
+
+#[test]
+fn stencil_errors_name_the_plane_and_touch_nothing() {
+    let p = pool(2);
+    let stencil = Stencil::blur(Boundary::Skip, 4);
+    let shape = Shape::new(20, 10);
+    let (mut good, mut bad) = (plane(20, 10, 1), vec![0.5f32; 199]);
+    let before = good.clone();
+    let err = p
+        .run_stencil_planes(
+            &stencil,
+            &mut [&mut good, &mut bad],
+            shape,
+            &forced(0),
+            &|_| {},
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StencilRunError::Plane {
+            index: 1,
+            source: StencilError::PlaneLength {
+                len: 199,
+                width: 20,
+                height: 10
+            }
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "plane 1: buffer holds 199 values but the plane is 20×10"
+    );
+    assert_eq!(good, before);
+    let err = p.run_stencil(&stencil, &mut bad, shape).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StencilRunError::Stencil(StencilError::PlaneLength { .. })
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn progress_counts_every_plane_iteration() {
+    for threads in THREADS {
+        for levels in [1, 3] {
+            let stencil = Stencil::blur(Boundary::Wrap, 7);
+            let shape = Shape::new(40, 30);
+            let (mut a, mut b) = (plane(40, 30, 1), plane(40, 30, 2));
+            let seen = std::sync::Mutex::new(Vec::new());
+            pool(threads)
+                .run_stencil_planes(
+                    &stencil,
+                    &mut [&mut a, &mut b],
+                    shape,
+                    &forced(levels),
+                    &|n| seen.lock().unwrap().push(n),
+                )
+                .unwrap();
+            let seen = seen.into_inner().unwrap();
+            assert_eq!(
+                seen.last(),
+                Some(&14),
+                "{threads} threads {levels} levels: {seen:?}"
+            );
+            assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+        }
+    }
+}
+
+#[test]
+fn a_panicking_progress_reaches_the_caller_and_the_pool_survives() {
+    let p = pool(3);
+    let stencil = Stencil::blur(Boundary::Skip, 6);
+    let shape = Shape::new(64, 64);
+    let mut a = plane(64, 64, 3);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        p.run_stencil_planes(&stencil, &mut [&mut a], shape, &forced(1), &|n| {
+            assert!(n < 3, "progress gave up at {n}");
+        })
+    }));
+    assert!(caught.is_err());
+    let mut want = plane(64, 64, 4);
+    let mut got = want.clone();
+    stencil.apply_reference(&mut want, shape).unwrap();
+    p.run_stencil(&stencil, &mut got, shape).unwrap();
+    assert_eq!(got, want);
+}
