@@ -26,6 +26,10 @@ use crate::shared::SharedSlice;
 /// The cost (in [`Stage::cost_per_element`] units, ≈ 0.3–1 ns each) of one piece of
 /// a stage: four grains, so the per-piece costs (a scratch lookup, the partials'
 /// vector) stay under a few per cent.
+///
+/// ```
+/// assert_eq!(accel_pool::PLAN_PIECE_COST, 4 * accel_pool::DEFAULT_COST_GRAIN);
+/// ```
 pub const PLAN_PIECE_COST: u64 = 4 * DEFAULT_COST_GRAIN;
 
 /// The elements per piece [`Pool::run_plan`] cuts `stage`'s domain into: a multiple

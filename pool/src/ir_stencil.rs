@@ -86,11 +86,22 @@ pub struct StencilSchedule {
 impl StencilSchedule {
     /// Default [`StencilSchedule::ring_bytes`]: core's default
     /// ([`BlockPlan::DEFAULT_CACHE_BYTES`]).
+    ///
+    /// ```
+    /// use accel_pool::StencilSchedule;
+    /// assert_eq!(StencilSchedule::default().ring_bytes, StencilSchedule::RING_BYTES);
+    /// ```
     pub const RING_BYTES: usize = BlockPlan::DEFAULT_CACHE_BYTES;
 
     /// Default [`StencilSchedule::inline_work`]: a team region (one fork, a
     /// barrier per pass, one join) costs a few microseconds, ≈ 10⁴
     /// point-iterations.
+    ///
+    /// ```
+    /// use accel_pool::StencilSchedule;
+    /// let s = StencilSchedule::default();
+    /// assert!(s.runs_inline(64 * 64, StencilSchedule::INLINE_WORK / (64 * 64) - 1, 1));
+    /// ```
     pub const INLINE_WORK: usize = 1 << 17;
 
     /// Whether `planes` planes of `points` points each, `iters` iterations,

@@ -545,3 +545,36 @@ fn team_loops_do_not_wait_for_a_late_member() {
     // With arrival barriers this would be 0: nobody could pass loop 1 without it.
     assert!(seen_when_late_member_arrived.into_inner() >= 1);
 }
+
+#[test]
+fn the_caller_is_pinned_during_team_regions_only() {
+    let pool = Pool::new(PoolConfig::new().threads(2)).unwrap();
+    let Some(cpu) = pool.pinning().caller_cpu() else {
+        // Pinning is unavailable here (one allowed CPU, or no CPU set): the
+        // status says so and there is nothing to check.
+        assert!(!pool.pinning().is_pinned(), "{}", pool.pinning());
+        return;
+    };
+    let before = core_affinity::get_core_ids().expect("affinity readable when pinned");
+    let inside = std::sync::Mutex::new(None);
+    pool.team(|t| {
+        if t.index() == 0 {
+            *inside.lock().unwrap() = core_affinity::get_core_ids();
+        }
+        t.barrier();
+    });
+    let inside = inside.into_inner().unwrap().expect("member 0 ran");
+    assert_eq!(inside.iter().map(|c| c.id).collect::<Vec<_>>(), [cpu]);
+    let after = core_affinity::get_core_ids().unwrap();
+    assert_eq!(
+        after.iter().map(|c| c.id).collect::<Vec<_>>(),
+        before.iter().map(|c| c.id).collect::<Vec<_>>(),
+        "the caller's mask is restored"
+    );
+    // Also after a panicking region.
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pool.team(|t| assert!(t.index() != 0, "member 0 fails"));
+    }));
+    assert!(caught.is_err());
+    assert_eq!(core_affinity::get_core_ids().unwrap().len(), before.len());
+}
