@@ -5,7 +5,10 @@
 //! region with a worksharing loop per iteration, static shares first and stealing
 //! if a member is late; rayon: `par_chunks_mut` per iteration, called from outside
 //! the pool like every other call here; rayon_inside: the same with all iterations
-//! inside one `install`).
+//! inside one `install`); and core's IR run by the pool: a compiled plan
+//! (`y = exp(-x²)·0.5 + x`, `Σ y`, one fused loop over 256 K elements) through
+//! `Pool::run_plan`, rayon running the same stage over the same pieces, and core's
+//! serial `Plan::run`.
 //!
 //! `cargo bench -p accel-pool --bench kernels`
 
@@ -262,9 +265,62 @@ fn stencil(c: &mut Criterion) {
     group.finish();
 }
 
+fn plan_256k(c: &mut Criterion) {
+    use accel_core::ir::{Builder, DType, Plan, Scratch, exp};
+    let (pool, rayon) = common::pools();
+    let p = pool.num_threads();
+    let n = 256 * 1024;
+    let b = Builder::new(DType::F64);
+    let x = b.input("x", n).expect("input");
+    let y = b.output("y", exp(-(x * x)) * 0.5 + x).expect("output");
+    b.sum("s", y).expect("sum");
+    let mut program = b.finish().expect("program");
+    program.optimize();
+    let plan = Plan::<f64>::compile(&program).expect("plan");
+    let stage = &plan.stages()[0];
+    let grain = accel_pool::stage_grain(stage);
+    let input: Vec<f64> = (0..n).map(|i| (i % 1000) as f64 * 0.003).collect();
+    let mut output = vec![0.0f64; n];
+    let mut group = c.benchmark_group(format!("plan_256k/{p}_threads"));
+    group.bench_function("accel", |b| {
+        b.iter(|| {
+            let s = pool
+                .run_plan(&plan, &[&input], &mut [&mut output])
+                .expect("run");
+            black_box(s);
+        });
+    });
+    group.bench_function("rayon", |b| {
+        b.iter(|| {
+            let s: f64 = rayon.install(|| {
+                output
+                    .par_chunks_mut(grain)
+                    .enumerate()
+                    .map_init(Scratch::new, |scratch, (k, out)| {
+                        let lo = k * grain;
+                        stage
+                            .run_range(lo..lo + out.len(), &[&input], &mut [out], scratch)
+                            .expect("run")[0]
+                    })
+                    .collect::<Vec<f64>>()
+                    .into_iter()
+                    .sum()
+            });
+            black_box(s);
+        });
+    });
+    group.bench_function("serial", |b| {
+        b.iter(|| {
+            let s = plan.run(&[&input], &mut [&mut output]).expect("run");
+            black_box(s);
+        });
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = kernels;
     config = common::config();
-    targets = fills, map_16k, stencil
+    targets = fills, map_16k, stencil, plan_256k
 }
 criterion_main!(kernels);
