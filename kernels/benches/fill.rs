@@ -1,21 +1,28 @@
 //! fill (DESIGN.md §5.1): accel's parallel `simplefill` against the serial
-//! reference and a rayon loop, same run.
+//! reference, a rayon loop and the memset floor, same run.
 //!
 //! Cases: the notebook's tiny matrix (N=8, n=3, M=6, m=3, (l,u)=(1,2),
 //! (λ,μ)=(0,1); 105 stored entries) and the large family n=m=500,
 //! (l,u)=(1,2), (λ,μ)=(2,1) with N=M ∈ {10, 100, 500}. Variants:
 //!
-//! - `accel/1t`, `accel/2t`: [`simplefill`] on an accel pool of 1 / 2 threads
-//!   (one pass per block column);
-//! - `populate/2t`: [`populate`] with a closure filling each block
-//!   ([`BlockViewMut::fill`](accel_kernels::fill::BlockViewMut::fill)), the
-//!   notebook's formulation: one pass per block;
+//! - `memset`, `memset/2t`: `storage.fill(1.0)` over the whole storage (padding
+//!   included), on the calling thread / as two halves on the 2-thread accel pool:
+//!   the floor every fill is measured against (DESIGN.md §6: every stored entry
+//!   written once);
+//! - `accel/1t`, `accel/2t`: [`simplefill`] on an accel pool of 1 / 2 threads;
+//! - `populate/1t`, `populate/2t`: [`populate`] with a closure filling each
+//!   block ([`BlockViewMut::fill`](accel_kernels::fill::BlockViewMut::fill)),
+//!   the notebook's formulation: one pass per block;
 //! - `serial`: [`simplefill_serial`], the plain loop over stored column segments;
 //! - `rayon/2t`: the block columns as disjoint `&mut` slabs, `par_iter` over them
 //!   on a 2-thread rayon pool, each slab filled with the same plain loop.
 //!
-//! Throughput is in stored entries; the floor is stored entries × 8 B at the
-//! machine's write bandwidth (DESIGN.md §6).
+//! Every variant writes into the same matrix, allocated (and its pages touched)
+//! once before timing: "fill" is writing the entries of an existing matrix, so no
+//! contender pays page faults in the timed loop. After each variant the bench
+//! checks what it wrote and zeroes the storage (outside the timing).
+//!
+//! Throughput is in stored entries.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -53,8 +60,23 @@ fn rayon_fill(pool: &rayon::ThreadPool, m: &mut BandedBlockBandedMatrix<f64>) {
     });
 }
 
+/// The memset floor on `pool`: the storage in `pool.num_threads()` equal
+/// contiguous parts, one per worker.
+fn memset_split(pool: &Pool, data: &mut [f64]) {
+    let part = data.len().div_ceil(pool.num_threads()).max(1);
+    pool.for_each_chunk_mut(data, part, |_, chunk| chunk.fill(1.0));
+}
+
 /// A bench case: name, row block sizes, column block sizes, `[l, u, λ, μ]`.
 type Case = (String, Vec<usize>, Vec<usize>, [isize; 4]);
+
+/// How a variant's result is checked: a fill writes exactly the stored entries,
+/// a memset the whole storage.
+#[derive(Clone, Copy)]
+enum Writes {
+    Stored,
+    Everything,
+}
 
 fn bench(c: &mut Criterion) {
     let pools: Vec<Pool> = [1, 2]
@@ -78,32 +100,54 @@ fn bench(c: &mut Criterion) {
 
     for (name, rows, cols, [l, u, lam, mu]) in cases {
         let mut m = BandedBlockBandedMatrix::<f64>::new(&rows, &cols, l, u, lam, mu).unwrap();
+        // Touch every page before timing (`new` may hand back untouched zero pages).
+        m.storage_mut().fill(0.0);
         let entries = m.sizes().stored_entries();
+        let storage_len = m.storage().len();
         let mut g = c.benchmark_group(format!("fill/{name}"));
         g.throughput(Throughput::Elements(entries as u64));
         if entries > 1_000_000 {
-            g.sample_size(30).measurement_time(Duration::from_secs(3));
+            g.sample_size(40).measurement_time(Duration::from_secs(2));
         }
+        let mut run = |function: &str, threads: &str, writes: Writes, f: &mut dyn FnMut(&mut _)| {
+            let mut ran = false;
+            g.bench_function(BenchmarkId::new(function, threads), |b| {
+                ran = true;
+                b.iter(|| f(black_box(&mut m)))
+            });
+            if ran {
+                let ones = m.storage().iter().filter(|&&x| x == 1.0).count();
+                let want = match writes {
+                    Writes::Stored => entries,
+                    Writes::Everything => storage_len,
+                };
+                assert_eq!(
+                    ones, want,
+                    "{name} {function}/{threads} wrote the wrong entries"
+                );
+                m.storage_mut().fill(0.0);
+            }
+        };
+        run("memset", "1t", Writes::Everything, &mut |m| {
+            m.storage_mut().fill(1.0)
+        });
+        run("memset", "2t", Writes::Everything, &mut |m| {
+            memset_split(&pools[1], m.storage_mut())
+        });
+        run("serial", "1t", Writes::Stored, &mut |m| {
+            simplefill_serial(m)
+        });
         for pool in &pools {
-            let id = BenchmarkId::new("accel", format!("{}t", pool.num_threads()));
-            g.bench_function(id, |b| b.iter(|| simplefill(pool, black_box(&mut m))));
+            let t = format!("{}t", pool.num_threads());
+            run("accel", &t, Writes::Stored, &mut |m| simplefill(pool, m));
+            run("populate", &t, Writes::Stored, &mut |m| {
+                populate(pool, m, |mut blk, _, _| blk.fill(1.0))
+            });
         }
-        g.bench_function("populate/2t", |b| {
-            b.iter(|| populate(&pools[1], black_box(&mut m), |mut blk, _, _| blk.fill(1.0)))
-        });
-        g.bench_function("serial", |b| {
-            b.iter(|| simplefill_serial(black_box(&mut m)))
-        });
-        g.bench_function("rayon/2t", |b| {
-            b.iter(|| rayon_fill(&rayon2, black_box(&mut m)))
+        run("rayon", "2t", Writes::Stored, &mut |m| {
+            rayon_fill(&rayon2, m)
         });
         g.finish();
-        // Every variant wrote exactly the stored entries.
-        assert_eq!(
-            m.storage().iter().filter(|&&x| x == 1.0).count(),
-            entries,
-            "{name}"
-        );
     }
 }
 
