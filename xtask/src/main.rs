@@ -1,10 +1,13 @@
 //! `cargo xtask`: accel's project automation, in plain Rust rather than shell.
 //!
 //! - `cargo xtask bench`: the benchmark suite (the project's main job);
+//! - `cargo xtask criterion-table`: the medians of the last `cargo bench` run as a
+//!   Markdown table, accel, rayon and serial side by side;
 //! - `cargo xtask embedded`: builds `accel-core` for a bare-metal Cortex-M target,
 //!   with and without `alloc`, to prove the core stays `no_std`.
 
 mod bench;
+mod criterion_table;
 mod embedded;
 
 use std::process::ExitCode;
@@ -13,8 +16,9 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  bench      run accel's benchmark suite
-  embedded   build accel-core for thumbv7em-none-eabihf (no_std, with and without alloc)
+  bench            run accel's benchmark suite
+  criterion-table  print the last `cargo bench` run's medians as a Markdown table
+  embedded         build accel-core for thumbv7em-none-eabihf (no_std, with and without alloc)
 ";
 
 fn main() -> ExitCode {
@@ -22,6 +26,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("embedded") => embedded::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("criterion-table") => criterion_table::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
