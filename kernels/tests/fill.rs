@@ -419,3 +419,29 @@ fn edge_sizes() {
         }
     }
 }
+
+/// Matrices larger than the streaming threshold (8 MiB): `simplefill` writes
+/// long runs with streaming stores, on several workers, and must still write
+/// exactly what the serial loop writes (uneven block sizes, a partial block
+/// band at both ends, a negative sub-band), with 1, 2, 3 and 16 threads.
+#[test]
+fn simplefill_of_a_matrix_larger_than_the_cache_equals_serial() {
+    let uneven: Vec<usize> = (0..160).map(|i| 430 + (i * 37) % 60).collect();
+    let shapes: [(&[usize], [isize; 4]); 2] =
+        [(&uneven, [1, 2, 2, 1]), (&[997; 181], [0, 1, 3, -1])];
+    for (sizes, [l, u, lam, mu]) in shapes {
+        let new = || BandedBlockBandedMatrix::<f64>::new(sizes, sizes, l, u, lam, mu).unwrap();
+        let mut serial = new();
+        assert!(size_of_val(serial.storage()) > 8 << 20);
+        simplefill_serial(&mut serial);
+        for pool in pools() {
+            let mut p = new();
+            simplefill(pool, &mut p);
+            assert!(
+                p == serial,
+                "{l} {u} {lam} {mu}, {} threads",
+                pool.num_threads()
+            );
+        }
+    }
+}

