@@ -8,11 +8,16 @@
 //! - `memset`, `memset/2t`: `storage.fill(1.0)` over the whole storage (padding
 //!   included), on the calling thread / as two halves on the 2-thread accel pool:
 //!   the floor every fill is measured against (DESIGN.md §6: every stored entry
-//!   written once);
+//!   written once); `memset-stream/1t`, `/2t` do the same with streaming
+//!   (non-temporal) 64-byte stores where the CPU has AVX-512F: the write-bandwidth
+//!   floor for matrices larger than the cache, where plain stores first read
+//!   every line;
 //! - `accel/1t`, `accel/2t`: [`simplefill`] on an accel pool of 1 / 2 threads;
 //! - `populate/1t`, `populate/2t`: [`populate`] with a closure filling each
 //!   block ([`BlockViewMut::fill`](accel_kernels::fill::BlockViewMut::fill)),
-//!   the notebook's formulation: one pass per block;
+//!   the notebook's formulation: one pass per block; `populate/serial` is
+//!   [`populate_serial`] with the same closure, the reference for the cost of
+//!   the parallel API;
 //! - `serial`: [`simplefill_serial`], the plain loop over stored column segments;
 //! - `rayon/2t`: the block columns as disjoint `&mut` slabs, `par_iter` over them
 //!   on a 2-thread rayon pool, each slab filled with the same plain loop.
@@ -27,7 +32,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use accel_kernels::fill::{BandedBlockBandedMatrix, populate, simplefill, simplefill_serial};
+use accel_kernels::fill::{
+    BandedBlockBandedMatrix, populate, populate_serial, simplefill, simplefill_serial,
+};
 use accel_pool::{Pool, PoolConfig};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
@@ -65,6 +72,38 @@ fn rayon_fill(pool: &rayon::ThreadPool, m: &mut BandedBlockBandedMatrix<f64>) {
 fn memset_split(pool: &Pool, data: &mut [f64]) {
     let part = data.len().div_ceil(pool.num_threads()).max(1);
     pool.for_each_chunk_mut(data, part, |_, chunk| chunk.fill(1.0));
+}
+
+/// The write-bandwidth floor: `value` to every entry with streaming 64-byte
+/// stores (`None` without AVX-512F), as a memset of a buffer larger than the
+/// cache does; plain stores read each line first.
+fn stream_memset(data: &mut [f64]) -> Option<()> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: AVX-512F was detected just above.
+        unsafe { stream_memset_avx512(data) };
+        return Some(());
+    }
+    let _ = data;
+    None
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn stream_memset_avx512(data: &mut [f64]) {
+    use std::arch::x86_64::{_mm_sfence, _mm512_set1_pd, _mm512_stream_pd};
+    let head = data.as_ptr().align_offset(64).min(data.len());
+    let (head, rest) = data.split_at_mut(head);
+    head.fill(1.0);
+    let lines = rest.len() / 8;
+    let (middle, tail) = rest.split_at_mut(lines * 8);
+    tail.fill(1.0);
+    let v = _mm512_set1_pd(1.0);
+    for line in middle.chunks_exact_mut(8) {
+        // SAFETY: `middle` starts on a 64-byte boundary and holds whole lines.
+        unsafe { _mm512_stream_pd(line.as_mut_ptr(), v) };
+    }
+    _mm_sfence();
 }
 
 /// A bench case: name, row block sizes, column block sizes, `[l, u, λ, μ]`.
@@ -134,8 +173,23 @@ fn bench(c: &mut Criterion) {
         run("memset", "2t", Writes::Everything, &mut |m| {
             memset_split(&pools[1], m.storage_mut())
         });
+        if stream_memset(&mut []).is_some() {
+            run("memset-stream", "1t", Writes::Everything, &mut |m| {
+                stream_memset(m.storage_mut());
+            });
+            run("memset-stream", "2t", Writes::Everything, &mut |m| {
+                let d = m.storage_mut();
+                let part = d.len().div_ceil(2).max(1);
+                pools[1].for_each_chunk_mut(d, part, |_, c| {
+                    stream_memset(c);
+                });
+            });
+        }
         run("serial", "1t", Writes::Stored, &mut |m| {
             simplefill_serial(m)
+        });
+        run("populate", "serial", Writes::Stored, &mut |m| {
+            populate_serial(m, |mut blk, _, _| blk.fill(1.0))
         });
         for pool in &pools {
             let t = format!("{}t", pool.num_threads());

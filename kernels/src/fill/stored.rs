@@ -14,7 +14,7 @@
 
 use core::ops::Range;
 
-use accel_core::banded::BandedBlockBandedSizes;
+use accel_core::banded::{BandedBlockBandedSizes, BlockLayout};
 use accel_pool::Pool;
 
 use super::matrix::BandedBlockBandedMatrix;
@@ -109,33 +109,47 @@ fn fill_block_columns<T: Copy>(
         if support.is_empty() || ncols == 0 {
             continue;
         }
+        let first = sizes
+            .block_layout(support.start, block_col)
+            .expect("block_col_support lists stored blocks");
         // Columns where every block of the column stores its full band.
-        let min_rows = support
+        let (min_rows, max_rows) = support
             .clone()
             .map(|k| sizes.block_rows(k))
-            .min()
-            .unwrap_or(0);
+            .fold((usize::MAX, 0), |(lo, hi), r| (lo.min(r), hi.max(r)));
         let interior = full_band_cols(ncols, min_rows, lambda, mu);
-        // The edge columns, block by block, segment by segment.
-        let mut first = None;
-        for block_row in support.clone() {
-            let layout = sizes
-                .block_layout(block_row, block_col)
-                .expect("block_col_support lists stored blocks");
-            first.get_or_insert(layout);
-            for j in 0..interior.start {
-                let seg = layout.col_storage(j);
-                region[seg.start - base..seg.end - base].fill(value);
-            }
-            for j in interior.end..ncols {
-                let seg = layout.col_storage(j);
-                region[seg.start - base..seg.end - base].fill(value);
+        if min_rows == max_rows {
+            // Every block has the same rows, so the same segment in each column:
+            // one pass per edge column over all the blocks.
+            fill_edge_cols(
+                region,
+                base,
+                &first,
+                support.len(),
+                0..interior.start,
+                value,
+            );
+            fill_edge_cols(
+                region,
+                base,
+                &first,
+                support.len(),
+                interior.end..ncols,
+                value,
+            );
+        } else {
+            // The edge columns, block by block, segment by segment.
+            for block_row in support.clone() {
+                let layout = sizes
+                    .block_layout(block_row, block_col)
+                    .expect("block_col_support lists stored blocks");
+                fill_block_cols(region, base, &layout, 0..interior.start, value);
+                fill_block_cols(region, base, &layout, interior.end..ncols, value);
             }
         }
         if interior.is_empty() {
             continue;
         }
-        let first = first.expect("the support is not empty");
         let ld = first.leading_dim();
         let run = support.len() * d;
         let start = first.col_base() + interior.start * ld + first.slab_row() - base;
@@ -164,6 +178,92 @@ pub(crate) fn full_band_cols(
     let lo = mu.clamp(0, cols);
     let hi = (min_rows as isize).saturating_sub(lambda).clamp(lo, cols);
     lo as usize..hi as usize
+}
+
+/// Writes `value` to the stored entries of the local columns `js` (within
+/// `0..cols`) of the block with `layout`, whose storage is `region` from
+/// storage index `base` on: for the edge columns of a block, whose segments are
+/// shorter than the band.
+///
+/// Local column `j` stores the band rows `max(μ − j, 0) .. min(rows + μ − j, d)`
+/// of its slab column (the rows `col_rows(j)` shifted by `μ − j`), computed
+/// here directly rather than through `col_storage`, which the tiny fill would
+/// pay for once per edge column.
+#[inline]
+pub(crate) fn fill_block_cols<T: Copy>(
+    region: &mut [T],
+    base: usize,
+    layout: &BlockLayout,
+    js: Range<usize>,
+    value: T,
+) {
+    // λ + μ + 1 fits isize (checked when the sizes were built); ≤ 0 stores nothing.
+    let d = layout
+        .lambda()
+        .saturating_add(layout.mu())
+        .saturating_add(1)
+        .max(0);
+    if d == 0 || js.is_empty() {
+        return;
+    }
+    let ld = layout.leading_dim();
+    let rows = layout.rows() as isize;
+    let mu = layout.mu();
+    // Storage index (in `region`) of band row 0 of local column 0.
+    let first = layout.col_base() + layout.slab_row() - base;
+    for j in js {
+        // Sizes are below isize::MAX; saturation only where the clamp cuts.
+        let shift = mu.saturating_sub(j as isize);
+        let a = shift.clamp(0, d) as usize;
+        let b = shift.saturating_add(rows).clamp(0, d) as usize;
+        if a < b {
+            let at = first + j * ld;
+            region[at + a..at + b].fill(value);
+        }
+    }
+}
+
+/// Writes `value` to the stored entries of the local columns `js` of `blocks`
+/// consecutive blocks of one block column that all have the rows of the first,
+/// whose layout is `first`: in such a column the blocks' segments sit at the
+/// same band rows of consecutive slabs, `d = λ + μ + 1` apart.
+#[inline]
+fn fill_edge_cols<T: Copy>(
+    region: &mut [T],
+    base: usize,
+    first: &BlockLayout,
+    blocks: usize,
+    js: Range<usize>,
+    value: T,
+) {
+    if blocks == 1 {
+        fill_block_cols(region, base, first, js, value);
+        return;
+    }
+    // λ + μ + 1 fits isize (checked when the sizes were built); ≤ 0 stores nothing.
+    let d = first
+        .lambda()
+        .saturating_add(first.mu())
+        .saturating_add(1)
+        .max(0);
+    if d == 0 || js.is_empty() {
+        return;
+    }
+    let ld = first.leading_dim();
+    let rows = first.rows() as isize;
+    let mu = first.mu();
+    let top = first.col_base() + first.slab_row() - base;
+    for j in js {
+        // Sizes are below isize::MAX; saturation only where the clamp cuts.
+        let shift = mu.saturating_sub(j as isize);
+        let a = shift.clamp(0, d) as usize;
+        let b = shift.saturating_add(rows).clamp(0, d) as usize;
+        if a < b {
+            let at = top + j * ld + a;
+            let span = (blocks - 1) * d as usize + (b - a);
+            fill_runs(&mut region[at..at + span], d as usize, b - a, value);
+        }
+    }
 }
 
 /// Writes `value` to the first `run` entries of every `ld`-long chunk of

@@ -18,7 +18,7 @@ use core::ops::Range;
 use accel_core::banded::BlockLayout;
 
 use super::error::BandError;
-use super::stored::{fill_runs, full_band_cols};
+use super::stored::{fill_block_cols, fill_runs, full_band_cols};
 
 /// Where a block sits: its block indices, its first global row and column, and
 /// its storage layout. Shared by the read and write views.
@@ -359,16 +359,18 @@ impl<'a, T> BlockViewMut<'a, T> {
             return;
         }
         let interior = self.place.interior_cols();
-        for j in 0..interior.start {
-            self.col_mut(j).fill(value);
-        }
-        for j in interior.end..self.cols() {
-            self.col_mut(j).fill(value);
-        }
+        let layout = self.place.layout;
+        fill_block_cols(self.data, self.base, &layout, 0..interior.start, value);
+        fill_block_cols(
+            self.data,
+            self.base,
+            &layout,
+            interior.end..layout.cols(),
+            value,
+        );
         if interior.is_empty() {
             return;
         }
-        let layout = self.place.layout;
         let ld = layout.leading_dim();
         // Interior column j's segment starts at band row 0 of the slab.
         let start = layout.col_base() + interior.start * ld + layout.slab_row() - self.base;
