@@ -34,6 +34,9 @@
 //! x86_64 baseline (SSE2) LLVM keeps loops over `ln`/`log10` scalar, where they are
 //! no faster than `libm`: dispatch to AVX2 or AVX-512 at run time.
 //!
+//! [`fast`] has faster variants for kernels whose error budget is absolute or looser
+//! than 1 ulp (Black-Scholes' normal CDF), each with its stated, tested bound.
+//!
 //! The polynomial coefficients come from `gen_coefficients.py` (a Remez exchange in
 //! mpmath), which writes `coefficients.rs`.
 
@@ -41,6 +44,7 @@ mod arith;
 mod coefficients;
 mod erf;
 mod exp;
+pub mod fast;
 #[cfg(target_arch = "x86_64")]
 pub mod fma;
 mod ln;

@@ -6,20 +6,25 @@
 //! fuses them). `accel_core::math::fma` has the same functions built on fused
 //! multiply-adds: about half the arithmetic and half the latency per polynomial
 //! step, within the same ulp bounds. [`FmaLanes`] is a block of `N` values whose
-//! elementary functions are those, so [`put`](super::put) runs on it unchanged;
+//! elementary functions are those (or, on AVX-512, faster ones: the
+//! [`LaneMath`] parameter `I`), so [`put`](super::put) runs on it unchanged;
 //! [`map_blocks`] and [`sum_blocks`] run it over slices in blocks of [`BLOCK`].
 //!
 //! # Safety protocol
-//! The `math::fma` functions need a CPU with FMA. [`FmaLanes`] is private to this
-//! module and only the two executors below create values of it; they are
-//! `unsafe fn`s whose callers promise FMA support (the dispatch calls them from
-//! `#[target_feature(enable = "…fma")]` wrappers after `is_supported`). So every
-//! `FmaLanes` in existence lives inside such a call.
+//! The functions of `I` need its CPU features (FMA, and AVX-512F for
+//! [`Avx512Math`](super::lane_math::Avx512Math)). [`FmaLanes`] is private to
+//! this module and only the two executors below create values of it; they are
+//! `unsafe fn`s whose callers promise those features (the dispatch calls them from
+//! `#[target_feature]` wrappers after `is_supported`). So every `FmaLanes` in
+//! existence lives inside such a call.
 
+use core::marker::PhantomData;
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
 
 use accel_core::ir::{Formula, LANES, Real, ReduceOp};
 use accel_core::math;
+
+use super::lane_math::LaneMath;
 
 /// Options per block: two to four AVX-512 vectors per operation keep the FP
 /// units busy across the formula's long dependency chains (32 measured fastest
@@ -28,10 +33,17 @@ use accel_core::math;
 pub(crate) const BLOCK: usize = 32;
 const _: () = assert!(BLOCK.is_multiple_of(LANES));
 
-/// `N` values whose `exp`/`ln`/`log10`/`erf` use fused multiply-adds (see the
+/// `N` values whose `exp`/`ln`/`log10`/`erf` are those of `I` (see the
 /// module's safety protocol).
 #[derive(Clone, Copy)]
-struct FmaLanes<const N: usize>([f64; N]);
+struct FmaLanes<const N: usize, I>([f64; N], PhantomData<I>);
+
+impl<const N: usize, I> FmaLanes<N, I> {
+    #[inline(always)]
+    fn new(x: [f64; N]) -> Self {
+        FmaLanes(x, PhantomData)
+    }
+}
 
 /// `N` comparison results.
 #[derive(Clone, Copy)]
@@ -50,11 +62,11 @@ macro_rules! lanewise {
 
 macro_rules! binop {
     ($tr:ident, $m:ident, $op:tt) => {
-        impl<const N: usize> $tr for FmaLanes<N> {
+        impl<const N: usize, I> $tr for FmaLanes<N, I> {
             type Output = Self;
             #[inline(always)]
             fn $m(self, rhs: Self) -> Self {
-                FmaLanes(lanewise!(self.0, rhs.0, |x, y| x $op y))
+                FmaLanes::new(lanewise!(self.0, rhs.0, |x, y| x $op y))
             }
         }
     };
@@ -64,7 +76,7 @@ binop!(Sub, sub, -);
 binop!(Mul, mul, *);
 binop!(Div, div, /);
 
-impl<const N: usize> Neg for FmaLanes<N> {
+impl<const N: usize, I> Neg for FmaLanes<N, I> {
     type Output = Self;
     #[inline(always)]
     fn neg(self) -> Self {
@@ -72,7 +84,7 @@ impl<const N: usize> Neg for FmaLanes<N> {
         for x in r.iter_mut() {
             *x = -*x;
         }
-        FmaLanes(r)
+        FmaLanes::new(r)
     }
 }
 
@@ -102,18 +114,12 @@ impl<const N: usize> Not for Mask<N> {
     }
 }
 
-/// Applies an FMA function lane by lane.
+/// Applies a function of `I` to the block.
 macro_rules! fma_fn {
     ($name:ident) => {
         #[inline(always)]
         fn $name(self) -> Self {
-            let mut r = self.0;
-            for x in r.iter_mut() {
-                // SAFETY: values of this private type exist only inside the
-                // executors below, whose callers guarantee FMA (module docs).
-                *x = unsafe { math::fma::$name(*x) };
-            }
-            FmaLanes(r)
+            FmaLanes::new(I::$name(self.0))
         }
     };
 }
@@ -132,12 +138,12 @@ macro_rules! cmp_fn {
     };
 }
 
-impl<const N: usize> Real for FmaLanes<N> {
+impl<const N: usize, I: LaneMath> Real for FmaLanes<N, I> {
     type Mask = Mask<N>;
 
     #[inline(always)]
     fn lit(x: f64) -> Self {
-        FmaLanes([x; N])
+        FmaLanes::new([x; N])
     }
     #[inline(always)]
     fn abs(self) -> Self {
@@ -145,7 +151,7 @@ impl<const N: usize> Real for FmaLanes<N> {
         for x in r.iter_mut() {
             *x = Real::abs(*x);
         }
-        FmaLanes(r)
+        FmaLanes::new(r)
     }
     #[inline(always)]
     fn sqrt(self) -> Self {
@@ -153,7 +159,7 @@ impl<const N: usize> Real for FmaLanes<N> {
         for x in r.iter_mut() {
             *x = math::sqrt(*x);
         }
-        FmaLanes(r)
+        FmaLanes::new(r)
     }
     fma_fn!(exp);
     fma_fn!(ln);
@@ -161,11 +167,11 @@ impl<const N: usize> Real for FmaLanes<N> {
     fma_fn!(erf);
     #[inline(always)]
     fn min(self, other: Self) -> Self {
-        FmaLanes(lanewise!(self.0, other.0, |x, y| Real::min(x, y)))
+        FmaLanes::new(lanewise!(self.0, other.0, |x, y| Real::min(x, y)))
     }
     #[inline(always)]
     fn max(self, other: Self) -> Self {
-        FmaLanes(lanewise!(self.0, other.0, |x, y| Real::max(x, y)))
+        FmaLanes::new(lanewise!(self.0, other.0, |x, y| Real::max(x, y)))
     }
     cmp_fn!(lt, <);
     cmp_fn!(le, <=);
@@ -179,22 +185,22 @@ impl<const N: usize> Real for FmaLanes<N> {
         for ((x, &t), &m) in r.iter_mut().zip(&if_true.0).zip(&mask.0) {
             *x = if m { t } else { *x };
         }
-        FmaLanes(r)
+        FmaLanes::new(r)
     }
 }
 
 /// Runs `f` on the full block of `K` inputs starting at `start`.
 #[inline(always)]
-fn eval_block<F: Formula<K, 1>, const K: usize>(
+fn eval_block<I: LaneMath, F: Formula<K, 1>, const K: usize>(
     f: &F,
     inputs: &[&[f64]; K],
     start: usize,
 ) -> [f64; BLOCK] {
-    let x: [FmaLanes<BLOCK>; K] = core::array::from_fn(|k| {
+    let x: [FmaLanes<BLOCK, I>; K] = core::array::from_fn(|k| {
         let block: &[f64; BLOCK] = inputs[k][start..start + BLOCK]
             .try_into()
             .expect("BLOCK elements");
-        FmaLanes(*block)
+        FmaLanes::new(*block)
     });
     let [y] = f.eval(x);
     y.0
@@ -206,31 +212,31 @@ const TAIL: usize = LANES;
 
 /// Runs `f` on the `len` options starting at `start` (`1 ≤ len ≤ TAIL`), padded with the first one (computed and dropped).
 #[inline(always)]
-fn eval_tail<F: Formula<K, 1>, const K: usize>(
+fn eval_tail<I: LaneMath, F: Formula<K, 1>, const K: usize>(
     f: &F,
     inputs: &[&[f64]; K],
     start: usize,
     len: usize,
 ) -> [f64; TAIL] {
-    let x: [FmaLanes<TAIL>; K] = core::array::from_fn(|k| {
+    let x: [FmaLanes<TAIL, I>; K] = core::array::from_fn(|k| {
         let s = &inputs[k][start..start + len];
         let mut l = [s[0]; TAIL];
         l[..len].copy_from_slice(s);
-        FmaLanes(l)
+        FmaLanes::new(l)
     });
     let [y] = f.eval(x);
     y.0
 }
 
-/// `out[i] = f(inputs…[i])` in blocks of [`BLOCK`] with FMA math.
+/// `out[i] = f(inputs…[i])` in blocks of [`BLOCK`] with the math of `I`.
 ///
 /// # Safety
-/// The CPU must support FMA (see the module's safety protocol).
+/// The CPU must support `I`'s features (see the module's safety protocol).
 ///
 /// # Panics
 /// If an input is shorter than `out`.
 #[inline(always)]
-pub(crate) unsafe fn map_blocks<F: Formula<K, 1>, const K: usize>(
+pub(crate) unsafe fn map_blocks<I: LaneMath, F: Formula<K, 1>, const K: usize>(
     f: &F,
     inputs: [&[f64]; K],
     out: &mut [f64],
@@ -242,25 +248,25 @@ pub(crate) unsafe fn map_blocks<F: Formula<K, 1>, const K: usize>(
         let block: &mut [f64; BLOCK] = (&mut out[start..start + BLOCK])
             .try_into()
             .expect("BLOCK elements");
-        *block = eval_block(f, &inputs, start);
+        *block = eval_block::<I, F, K>(f, &inputs, start);
     }
     for start in (full..n).step_by(TAIL) {
         let len = TAIL.min(n - start);
-        let y = eval_tail(f, &inputs, start, len);
+        let y = eval_tail::<I, F, K>(f, &inputs, start, len);
         out[start..start + len].copy_from_slice(&y[..len]);
     }
 }
 
-/// `sum(f(inputs…))` in blocks of [`BLOCK`] with FMA math, in the fixed lane
-/// order of [`ReduceOp::Sum`].
+/// `sum(f(inputs…))` in blocks of [`BLOCK`] with the math of `I`, in the fixed
+/// lane order of [`ReduceOp::Sum`].
 ///
 /// # Safety
-/// The CPU must support FMA (see the module's safety protocol).
+/// The CPU must support `I`'s features (see the module's safety protocol).
 ///
 /// # Panics
 /// If the inputs differ in length.
 #[inline(always)]
-pub(crate) unsafe fn sum_blocks<F: Formula<K, 1>, const K: usize>(
+pub(crate) unsafe fn sum_blocks<I: LaneMath, F: Formula<K, 1>, const K: usize>(
     f: &F,
     inputs: [&[f64]; K],
 ) -> f64 {
@@ -270,11 +276,14 @@ pub(crate) unsafe fn sum_blocks<F: Formula<K, 1>, const K: usize>(
     let mut lanes = op.new_lanes::<f64>();
     let full = n - n % BLOCK;
     for start in (0..full).step_by(BLOCK) {
-        op.fold_lanes(&mut lanes, &eval_block(f, &inputs, start));
+        op.fold_lanes(&mut lanes, &eval_block::<I, F, K>(f, &inputs, start));
     }
     for start in (full..n).step_by(TAIL) {
         let len = TAIL.min(n - start);
-        op.fold_lanes(&mut lanes, &eval_tail(f, &inputs, start, len)[..len]);
+        op.fold_lanes(
+            &mut lanes,
+            &eval_tail::<I, F, K>(f, &inputs, start, len)[..len],
+        );
     }
     op.finish_lanes(lanes)
 }

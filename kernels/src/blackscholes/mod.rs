@@ -18,8 +18,11 @@
 //! time) and [`price_naive`] (array-at-a-time with a temporary per operation).
 //!
 //! # Accuracy
-//! `accel_core::math` is within 2 ulp of libm for each function; through the
-//! formula every put stays within 1e-13 relative of [`price_serial`] on the seed
+//! `accel_core::math` is within 2 ulp of libm for each function; the AVX-512
+//! path takes `erf` from `accel_core::math::fast` instead (2.3e-16 absolute: the
+//! normal CDF needs absolute, not relative, accuracy — a put moves by at most
+//! `(spt + fv) · δ/2` when erf is off by δ). Through the formula every put stays
+//! within 1e-13 relative of [`price_serial`] on the seed
 //! inputs (and, in general, within 1e-13 of the larger of the put and the spot
 //! price: the put is computed as `call − fv + spt`, whose rounding scales with
 //! `spt` however small the put is). The checksums of the seed sizes match
@@ -30,7 +33,8 @@
 //! core's executor with the plain `accel_core::math` functions and matches the
 //! IR interpreter bit for bit; the AVX paths use the fused-multiply-add flavours
 //! of the same functions (`accel_core::math::fma`: half the arithmetic, the same
-//! ulp bounds), so they may differ from it in the last bits. [`checksum`] sums
+//! ulp bounds) and AVX-512 the table erf, so they differ from it in the last
+//! bits (about 1e-15 relative at most). [`checksum`] sums
 //! fixed chunks of [`CHUNK`] options in a fixed lane order and adds the chunk
 //! sums left to right: the same bits for any thread count.
 //!
@@ -51,6 +55,7 @@
 mod error;
 mod formula;
 mod fused;
+mod lane_math;
 mod reference;
 mod simd;
 

@@ -12,7 +12,9 @@
 //!   IR interpreter;
 //! - AVX-512 and AVX2+FMA: this crate's block executor with the FMA flavours of
 //!   the math (the `fused` module): the same formula, half the polynomial
-//!   arithmetic, last bits possibly different.
+//!   arithmetic, last bits possibly different; AVX-512 also swaps in
+//!   `accel_core::math::fast`'s table erf, whose per-lane pieces are picked with
+//!   `vpermt2pd` (the `lane_math` module).
 //!
 //! Checked on the release build's machine code (objdump): the AVX-512 wrapper's
 //! block loop is zmm code throughout (`vfmadd…pd`, `vmulpd`, `vdivpd`,
@@ -28,6 +30,9 @@ use accel_core::ir::{ReduceOp, map_formula, reduce_formula};
 use super::error::BlackScholesError;
 use super::formula::BlackScholes;
 use super::fused;
+use super::lane_math::LaneMath;
+#[cfg(target_arch = "x86_64")]
+use super::lane_math::{Avx2Math, Avx512Math};
 
 /// A code path of the fused kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -134,42 +139,44 @@ fn sum_loop(ins: Inputs<'_>) -> f64 {
     reduce_formula(ReduceOp::Sum, ins, &BlackScholes).expect("chunks are cut to equal lengths")
 }
 
-/// [`price_loop`] with FMA math.
+/// [`price_loop`] with the math of `I`.
 ///
 /// # Safety
-/// The CPU must support FMA.
+/// The CPU must support `I`'s features (FMA; AVX-512F for [`Avx512Math`]).
 #[inline(always)]
-unsafe fn price_fused(ins: Inputs<'_>, out: &mut [f64]) {
-    // SAFETY: FMA is the caller's promise.
-    unsafe { fused::map_blocks(&BlackScholes, ins, out) }
+unsafe fn price_fused<I: LaneMath>(ins: Inputs<'_>, out: &mut [f64]) {
+    // SAFETY: the features are the caller's promise.
+    unsafe { fused::map_blocks::<I, _, 5>(&BlackScholes, ins, out) }
 }
 
-/// [`sum_loop`] with FMA math.
+/// [`sum_loop`] with the math of `I`.
 ///
 /// # Safety
-/// The CPU must support FMA.
+/// The CPU must support `I`'s features (FMA; AVX-512F for [`Avx512Math`]).
 #[inline(always)]
-unsafe fn sum_fused(ins: Inputs<'_>) -> f64 {
-    // SAFETY: FMA is the caller's promise.
-    unsafe { fused::sum_blocks(&BlackScholes, ins) }
+unsafe fn sum_fused<I: LaneMath>(ins: Inputs<'_>) -> f64 {
+    // SAFETY: the features are the caller's promise.
+    unsafe { fused::sum_blocks::<I, _, 5>(&BlackScholes, ins) }
 }
 
-/// The AVX builds of a chunk function: `$fused` (FMA math) compiled inside
-/// `#[target_feature]` wrappers; `$plain` (core's executor, plain math) for the
-/// portable path. Each wrapper is `unsafe`: its caller guarantees the features.
+/// The AVX builds of a chunk function: `$fused` (FMA math; on AVX-512 with
+/// [`Avx512Math`], on AVX2 with [`Avx2Math`]) compiled inside `#[target_feature]`
+/// wrappers; `$plain` (core's executor, plain math) for the portable path. Each
+/// wrapper is `unsafe`: its caller guarantees the features.
 macro_rules! dispatch {
-    ($path:expr, $plain:expr, $fused:expr, ($($arg:ident: $ty:ty),*) -> $ret:ty) => {{
+    ($path:expr, $plain:expr, $fused:ident, ($($arg:ident: $ty:ty),*) -> $ret:ty) => {{
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
         unsafe fn avx512($($arg: $ty),*) -> $ret {
-            // SAFETY: compiled with FMA and only called when the CPU has it.
-            unsafe { $fused($($arg),*) }
+            // SAFETY: compiled with AVX-512F and FMA and only called when the CPU
+            // has them.
+            unsafe { $fused::<Avx512Math>($($arg),*) }
         }
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         unsafe fn avx2($($arg: $ty),*) -> $ret {
             // SAFETY: compiled with FMA and only called when the CPU has it.
-            unsafe { $fused($($arg),*) }
+            unsafe { $fused::<Avx2Math>($($arg),*) }
         }
         match $path {
             #[cfg(target_arch = "x86_64")]

@@ -1,0 +1,27 @@
+//! Faster elementary functions for kernels whose error budget is looser than 1 ulp.
+//!
+//! The functions of [`crate::math`] are within 1 ulp everywhere, which costs long
+//! polynomials and, for `erf`, two branches evaluated side by side in every vector
+//! lane. A kernel such as Black-Scholes only needs the normal CDF to about 1e-15
+//! *absolute* (its put price is compared to 1e-13 of the larger of the put and the
+//! spot price): the functions here spend just that. Each states its error bound,
+//! measured against the `libm` crate by `core/tests/math_fast.rs` (≥ 10^7 points)
+//! and asserted there.
+//!
+//! | function | error against libm |
+//! |---|---|
+//! | [`erf`] | ≤ 2.3e-16 absolute |
+//!
+//! Each comes in a portable scalar flavour, an FMA flavour for x86_64 kernels
+//! compiled with FMA, and where it pays an AVX-512 flavour on whole vectors; the
+//! FMA and AVX-512 flavours give the same bits.
+//!
+//! The tables come from `gen_fast_coefficients.py` (mpmath), which writes
+//! `fast/coefficients.rs`.
+
+mod coefficients;
+mod erf;
+
+pub use erf::erf;
+#[cfg(target_arch = "x86_64")]
+pub use erf::{erf_avx512, erf_fma};

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Regenerate the tables of accel_core::math::fast (`fast/coefficients.rs`).
+
+The fast functions trade the last ulp for speed where their callers' error budget
+is absolute or looser than 1 ulp (Black-Scholes needs the normal CDF to about 1e-15
+absolute). Each table is a set of per-piece minimax polynomials, stored
+coefficient-major (`TABLE[j][piece]`) so that an AVX-512 kernel keeps one
+coefficient of all 16 pieces in two registers and picks each lane's piece with a
+permute instead of a gather.
+
+Run `python3 core/src/math/gen_fast_coefficients.py > core/src/math/fast/coefficients.rs`
+(needs mpmath; about a minute). It reuses the Remez exchange of gen_coefficients.py.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mpmath as mp  # noqa: E402
+from gen_coefficients import remez, weighted_error  # noqa: E402
+
+mp.mp.dps = 40
+
+PIECES = 16
+ERF_DEGREE = 12
+# erf(a) rounds to 1 (within 2e-17) past a = 5.93: 16 pieces of 0.375 cover [0, 6).
+ERF_SCALE = float(mp.mpf(PIECES) / 6)  # t = a * ERF_SCALE, piece = floor(t)
+
+
+def fit_piece(f, w, n, fixed=()):
+    """Minimax fit of f(u) on [0, 1] with weight w and the given leading
+    coefficients, the others rounded to f64 one at a time for the first three
+    (refitting the rest), then directly."""
+    rounded = [mp.mpf(float(c)) for c in fixed]
+    coef, _ = remez(f, w, 0, 1, n, fixed=rounded, grid=400, iters=25)
+    for k in range(len(fixed), 3):
+        if k > len(fixed):
+            coef, _ = remez(f, w, 0, 1, n, fixed=rounded, start=coef, grid=400, iters=25)
+        rounded.append(mp.mpf(float(coef[k])))
+    rounded += [mp.mpf(float(c)) for c in coef[3:]]
+    grid = [mp.mpf(k) / 2000 for k in range(2001)]
+    err = max(abs(weighted_error(f, w, rounded, t)) for t in grid)
+    return [float(c) for c in rounded], err
+
+
+def main():
+    print('''//! Generated tables for `math::fast`: per-piece minimax polynomials.
+//!
+//! Do not edit by hand: regenerate with
+//! `python3 core/src/math/gen_fast_coefficients.py > core/src/math/fast/coefficients.rs`
+//! (needs mpmath). Stored coefficient-major, `TABLE[j][piece]`, so that a vector
+//! kernel holds coefficient `j` of every piece in registers and permutes it per lane.
+''')
+    scale = mp.mpf(ERF_SCALE)
+    table, worst = [], 0
+    for k in range(PIECES):
+        if k == 0:
+            # Piece 0 is u Q(u) with no constant term, so erf(±0) = ±0 and tiny
+            # arguments keep their relative accuracy; Q's error counts times u.
+            # Q(0) is the slope at 0, rounded, so erf(x) ~ 2x/sqrt(pi) to an ulp.
+            slope = 2 / mp.sqrt(mp.pi) / scale
+            q = lambda u: mp.erf(u / scale) / u if u > 0 else slope
+            coef, err = fit_piece(q, lambda u: max(u, mp.mpf("1e-9")), ERF_DEGREE - 1,
+                                  fixed=(slope,))
+            coef = [0.0] + coef
+        else:
+            f = lambda u, k=k: mp.erf((u + k) / scale)
+            coef, err = fit_piece(f, lambda u: mp.mpf(1), ERF_DEGREE)
+        table.append(coef)
+        worst = max(worst, err)
+    print(f"/// `t = |x| * ERF_SCALE` (= 16/6 rounded): piece `floor(t)` covers "
+          f"`t` in `[piece, piece + 1)`.")
+    print(f"pub(crate) const ERF_SCALE: f64 = {ERF_SCALE!r};")
+    print(f"/// erf((u + piece) / ERF_SCALE) = sum_j ERF_PIECES[j][piece] u^j on 0 <= u < 1;")
+    print(f"/// minimax absolute error {mp.nstr(worst, 3)} with the f64 coefficients.")
+    print(f"pub(crate) const ERF_PIECES: [[f64; {PIECES}]; {ERF_DEGREE + 1}] = [")
+    for j in range(ERF_DEGREE + 1):
+        print("    [")
+        for k in range(PIECES):
+            print(f"        {table[k][j]!r},")
+        print("    ],")
+    print("];")
+
+
+if __name__ == "__main__":
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        main()
+    sys.stdout.write(buffer.getvalue().rstrip() + "\n")

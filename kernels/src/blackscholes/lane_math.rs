@@ -1,0 +1,93 @@
+//! The elementary functions each AVX path's lane blocks use.
+//!
+//! [`FmaLanes`](super::fused) applies `exp`, `ln`, `log10` and `erf` to a whole
+//! block of `N` options at once through a [`LaneMath`]: the AVX2+FMA path uses
+//! `accel_core::math::fma` lane by lane (vectorised by LLVM); the AVX-512 path
+//! swaps in `accel_core::math::fast`'s table `erf`, which picks each lane's
+//! polynomial piece with a register permute — half the work of the 1-ulp erf,
+//! within 2.3e-16 absolute, which is all the normal CDF needs (module docs of
+//! [`super`]).
+//!
+//! # Safety protocol
+//! Every function here runs instructions of its path's instruction set. The
+//! types are private to the crate and only used as the `I` parameter of the
+//! `fused` executors, `unsafe fn`s whose callers promise the set
+//! ([`LaneMath`]'s doc says which).
+
+use accel_core::math;
+
+/// A set of elementary functions on blocks of `N` values.
+///
+/// # Safety
+/// Implementations may require CPU features (each type's doc says which); the
+/// methods may only run where those are present.
+pub(crate) trait LaneMath: Copy {
+    /// e^x on each lane.
+    fn exp<const N: usize>(x: [f64; N]) -> [f64; N];
+    /// ln x on each lane.
+    fn ln<const N: usize>(x: [f64; N]) -> [f64; N];
+    /// log10 x on each lane.
+    fn log10<const N: usize>(x: [f64; N]) -> [f64; N];
+    /// erf x on each lane.
+    fn erf<const N: usize>(x: [f64; N]) -> [f64; N];
+}
+
+/// Applies an `unsafe` scalar function lane by lane (a macro, not a closure,
+/// so that the function inlines into the loop and LLVM vectorises it).
+macro_rules! lanewise {
+    ($x:expr, $f:path) => {{
+        let mut x = $x;
+        for v in x.iter_mut() {
+            // SAFETY: the types of this module are only used inside executors
+            // whose callers guarantee the features (module safety protocol).
+            *v = unsafe { $f(*v) };
+        }
+        x
+    }};
+}
+
+/// `accel_core::math::fma` lane by lane: needs FMA (and AVX2 to be worth it).
+#[derive(Clone, Copy)]
+pub(crate) struct Avx2Math;
+
+/// One `LaneMath` method per FMA function, lane by lane.
+macro_rules! fma_lanes {
+    ($($name:ident),*) => {$(
+        #[inline(always)]
+        fn $name<const N: usize>(x: [f64; N]) -> [f64; N] {
+            lanewise!(x, math::fma::$name)
+        }
+    )*};
+}
+
+impl LaneMath for Avx2Math {
+    fma_lanes!(exp, ln, log10, erf);
+}
+
+/// As [`Avx2Math`], with `math::fast`'s AVX-512 erf: needs AVX-512F and FMA.
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512Math;
+
+impl LaneMath for Avx512Math {
+    fma_lanes!(exp, ln, log10);
+
+    #[inline(always)]
+    fn erf<const N: usize>(x: [f64; N]) -> [f64; N] {
+        #[cfg(target_arch = "x86_64")]
+        if N.is_multiple_of(8) {
+            use core::arch::x86_64::{_mm512_loadu_pd, _mm512_storeu_pd};
+            let mut out = x;
+            for chunk in out.chunks_exact_mut(8) {
+                // SAFETY: AVX-512F is guaranteed by the executors' callers (module
+                // safety protocol); the load and store touch the 8 lanes of `chunk`.
+                unsafe {
+                    let v = math::fast::erf_avx512(_mm512_loadu_pd(chunk.as_ptr()));
+                    _mm512_storeu_pd(chunk.as_mut_ptr(), v);
+                }
+            }
+            return out;
+        }
+        // Other block sizes: the FMA flavour, which gives the same bits.
+        lanewise!(x, math::fast::erf_fma)
+    }
+}
