@@ -393,6 +393,39 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// Equal block heights (the common case, which the one-value fill writes a
+    /// block column's edge columns in one pass for), with a differently sized
+    /// last block row and column: `fill_stored` and `simplefill` write what a
+    /// per-block fill and the serial loop write, with 1, 2, 3 and 16 threads.
+    #[test]
+    fn fill_stored_on_equal_blocks_equals_a_fill_per_block(
+        (n, r, last_r) in (1usize..12, 0usize..30, 0usize..30),
+        (m, c, last_c) in (1usize..12, 0usize..30, 0usize..30),
+        bands in (-1isize..5, -1isize..5, -3isize..10, -3isize..10),
+    ) {
+        let (l, u, lam, mu) = bands;
+        let rows: Vec<usize> = std::iter::repeat_n(r, n).chain([last_r]).collect();
+        let cols: Vec<usize> = std::iter::repeat_n(c, m).chain([last_c]).collect();
+        let new = || BandedBlockBandedMatrix::<f64>::new(&rows, &cols, l, u, lam, mu).unwrap();
+        let mut per_block = new();
+        populate_serial(&mut per_block, |mut b, _, _| b.fill(1.0));
+        let mut serial = new();
+        simplefill_serial(&mut serial);
+        prop_assert_eq!(&serial, &per_block);
+        for pool in pools() {
+            let mut one_pass = new();
+            fill_stored(pool, &mut one_pass, 1.0);
+            prop_assert_eq!(&one_pass, &per_block, "fill_stored, {} threads", pool.num_threads());
+            let mut simple = new();
+            simplefill(pool, &mut simple);
+            prop_assert_eq!(&simple, &per_block, "simplefill, {} threads", pool.num_threads());
+        }
+    }
+}
+
 #[test]
 fn edge_sizes() {
     // No blocks at all; one block; zero-size blocks only; fewer block columns
