@@ -3,7 +3,8 @@
 //!
 //! Cases: the notebook's tiny matrix (N=8, n=3, M=6, m=3, (l,u)=(1,2),
 //! (λ,μ)=(0,1); 105 stored entries) and the large family n=m=500,
-//! (l,u)=(1,2), (λ,μ)=(2,1) with N=M ∈ {10, 100, 500}. Variants:
+//! (l,u)=(1,2), (λ,μ)=(2,1) with N=M ∈ {10, 50, 100, 150, 200, 300, 500}
+//! (DESIGN.md's seed sizes; filter with e.g. `-- 'fill/(tiny|N=500)/'`). Variants:
 //!
 //! - `memset`, `memset/2t`: `storage.fill(1.0)` over the whole storage (padding
 //!   included), on the calling thread / as two halves on the 2-thread accel pool:
@@ -131,7 +132,7 @@ fn bench(c: &mut Criterion) {
     let cases: Vec<Case> =
         std::iter::once(("tiny".to_string(), vec![3; 8], vec![3; 6], [1, 2, 0, 1]))
             .chain(
-                [10usize, 100, 500]
+                [10usize, 50, 100, 150, 200, 300, 500]
                     .into_iter()
                     .map(|n| (format!("N={n}"), vec![500; n], vec![500; n], [1, 2, 2, 1])),
             )
