@@ -32,7 +32,10 @@
 //! entry in one sweep: within a storage column the segments of consecutive
 //! blocks are adjacent, so where every block of a block column stores its full
 //! band the block column's stored entries are one run per storage column — or,
-//! with all `l + u + 1` blocks present, one contiguous range.
+//! with all `l + u + 1` blocks present, one contiguous range. For a matrix over
+//! 8 MiB, [`simplefill`] writes those ranges with streaming (non-temporal)
+//! stores where the CPU has them: the fill is then bound by the write bandwidth,
+//! and streaming stores skip reading each line before writing it.
 //!
 //! ```
 //! use accel_kernels::fill::{simplefill, BandedBlockBandedMatrix};

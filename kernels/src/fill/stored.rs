@@ -10,7 +10,15 @@
 //! `blocks · (λ + μ + 1)` entries — and when the block column has all
 //! `l + u + 1` blocks that run is the whole storage column, so the block
 //! column's interior is a single contiguous fill. The few edge columns (block
-//! shape and band ends) are written segment by segment. Padding is never written.
+//! shape and band ends) are written segment by segment: where the blocks of a
+//! block column share their height (the usual case) each edge column holds the
+//! same segment in every block, `λ + μ + 1` apart, and is written in one pass
+//! over the blocks. Padding is never written.
+//!
+//! [`simplefill`](super::simplefill) writes the long runs of a matrix larger
+//! than [`stream::MIN_BYTES`] with streaming stores (see [`super::stream`]): such
+//! a fill is bound by the write bandwidth, and plain stores would first read
+//! every line.
 
 use core::ops::Range;
 
