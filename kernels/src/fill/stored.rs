@@ -47,7 +47,14 @@ pub fn fill_stored<T>(pool: &Pool, m: &mut BandedBlockBandedMatrix<T>, value: T)
 where
     T: Copy + Send + Sync,
 {
-    fill_stored_by(pool, m, value, &|run: &mut [T]| run.fill(value), &|| {});
+    fill_stored_by(
+        pool,
+        m,
+        value,
+        DEFAULT_NS_PER_ENTRY,
+        &|run: &mut [T]| run.fill(value),
+        &|| {},
+    );
 }
 
 /// [`fill_stored`] for `f64`, writing the long runs of a matrix larger than
@@ -62,6 +69,7 @@ pub(crate) fn fill_stored_f64(pool: &Pool, m: &mut BandedBlockBandedMatrix<f64>,
         pool,
         m,
         value,
+        DEFAULT_NS_PER_ENTRY,
         &|run: &mut [f64]| streamer.fill(run, value),
         &|| streamer.fence(),
     );
@@ -69,11 +77,12 @@ pub(crate) fn fill_stored_f64(pool: &Pool, m: &mut BandedBlockBandedMatrix<f64>,
 
 /// [`fill_stored`] with the long contiguous runs written by `long` (which must
 /// write `value` to every entry of its slice), and `done` called by each
-/// worker after its last write.
+/// worker after its last write; the split assumes `ns_per_entry` per entry.
 fn fill_stored_by<T, L, D>(
     pool: &Pool,
     m: &mut BandedBlockBandedMatrix<T>,
     value: T,
+    ns_per_entry: f64,
     long: &L,
     done: &D,
 ) where
@@ -82,16 +91,10 @@ fn fill_stored_by<T, L, D>(
     D: Fn() + Sync,
 {
     let (sizes, data) = m.parts_mut();
-    for_block_column_runs(
-        pool,
-        sizes,
-        data,
-        DEFAULT_NS_PER_ENTRY,
-        |region, base, cols| {
-            fill_block_columns(sizes, region, base, cols, value, long);
-            done();
-        },
-    );
+    for_block_column_runs(pool, sizes, data, ns_per_entry, |region, base, cols| {
+        fill_block_columns(sizes, region, base, cols, value, long);
+        done();
+    });
 }
 
 /// Fills the stored entries of the block columns `cols`, whose storage is
@@ -300,50 +303,64 @@ pub(crate) fn fill_runs<T: Copy>(region: &mut [T], ld: usize, run: usize, value:
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use accel_pool::PoolConfig;
+    use std::sync::OnceLock;
 
-    /// The streaming writer, forced on small matrices (below `MIN_BYTES`), writes
-    /// exactly what the plain one-value fill writes, with 1, 2, 3 and 5 threads;
-    /// shapes with full and partial block bands, negative bands, zero-size and
-    /// uneven blocks, interior runs shorter and longer than `MIN_RUN`.
-    #[test]
-    fn streaming_writer_equals_plain_fill() {
-        let shapes: [(&[usize], &[usize], [isize; 4]); 8] = [
-            (&[40; 7], &[40; 7], [1, 2, 2, 1]),
-            (&[13; 11], &[17; 11], [1, 1, 3, 2]),
-            (&[9, 30, 0, 31, 7], &[30, 0, 29, 31, 5], [2, 1, 1, 4]),
-            (&[23; 5], &[23; 5], [-1, 2, 1, -1]),
-            (&[50, 50], &[50, 50], [0, 0, 7, 7]),
-            (&[3; 8], &[3; 6], [1, 2, 0, 1]),
-            (&[37], &[41], [0, 0, 40, 40]),
-            (&[], &[], [1, 1, 1, 1]),
-        ];
-        let streamer = Streamer::detect();
-        for threads in [1, 2, 3, 5] {
-            let pool = Pool::new(PoolConfig::new().threads(threads).pin(false)).unwrap();
-            for (rows, cols, [l, u, lam, mu]) in shapes {
-                let new =
-                    || BandedBlockBandedMatrix::<f64>::new(rows, cols, l, u, lam, mu).unwrap();
-                let mut plain = new();
-                fill_stored(&pool, &mut plain, 1.5);
+    use accel_pool::PoolConfig;
+    use proptest::prelude::*;
+
+    use super::super::populate::populate_serial;
+    use super::*;
+
+    /// Pools of 1, 2, 3 and 5 threads (more than the machine's cores), built once.
+    fn pools() -> &'static [Pool] {
+        static POOLS: OnceLock<Vec<Pool>> = OnceLock::new();
+        POOLS.get_or_init(|| {
+            [1, 2, 3, 5]
+                .into_iter()
+                .map(|n| Pool::new(PoolConfig::new().threads(n).pin(false)).unwrap())
+                .collect()
+        })
+    }
+
+    /// Block sizes: random heights, or equal ones with an odd last block (the
+    /// one-pass edge path), 0 to 40 entries, up to 13 blocks.
+    fn block_sizes() -> impl Strategy<Value = Vec<usize>> {
+        prop_oneof![
+            prop::collection::vec(0usize..40, 0..13),
+            (1usize..12, 0usize..40, 0usize..40)
+                .prop_map(|(n, r, last)| std::iter::repeat_n(r, n).chain([last]).collect()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The streaming writer, forced on small matrices (below `MIN_BYTES`) and
+        /// split among the workers whatever the size, writes exactly what a
+        /// per-block fill writes (an independent path), with 1, 2, 3 and 5
+        /// threads; negative bands, zero-size blocks, runs shorter and longer
+        /// than `MIN_RUN` included.
+        #[test]
+        fn streaming_parallel_fill_equals_a_fill_per_block(
+            rows in block_sizes(),
+            cols in block_sizes(),
+            (l, u, lam, mu) in (-1isize..5, -1isize..5, -3isize..12, -3isize..12),
+        ) {
+            let new = || BandedBlockBandedMatrix::<f64>::new(&rows, &cols, l, u, lam, mu).unwrap();
+            let mut per_block = new();
+            populate_serial(&mut per_block, |mut b, _, _| b.fill(1.5));
+            let streamer = Streamer::detect();
+            for pool in pools() {
                 let mut streamed = new();
                 fill_stored_by(
-                    &pool,
+                    pool,
                     &mut streamed,
                     1.5,
+                    1e9,
                     &|run: &mut [f64]| streamer.fill(run, 1.5),
                     &|| streamer.fence(),
                 );
-                assert_eq!(
-                    streamed, plain,
-                    "{rows:?} {cols:?} {l} {u} {lam} {mu}, {threads} threads"
-                );
-                let stored = plain.sizes().stored_entries();
-                assert_eq!(
-                    plain.storage().iter().filter(|&&x| x == 1.5).count(),
-                    stored
-                );
+                prop_assert_eq!(&streamed, &per_block, "{} threads", pool.num_threads());
             }
         }
     }
