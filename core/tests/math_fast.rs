@@ -14,6 +14,8 @@ const POINTS: usize = 12_000_000;
 
 /// Stated bound of `fast::erf` (keep in sync with its doc).
 const ERF_ABS: f64 = 2.3e-16;
+/// Stated bound of `fast::log10`, in ulps (keep in sync with its doc).
+const LOG10_ULP: u64 = 3;
 
 /// SplitMix64: small and seedable, so that failures reproduce.
 struct Rng(u64);
@@ -30,6 +32,10 @@ impl Rng {
     fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
         let unit = (self.next_u64() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0);
         lo + (hi - lo) * unit
+    }
+    /// A positive finite f64 with uniformly random bits (subnormals included).
+    fn positive_bits(&mut self) -> f64 {
+        f64::from_bits(1 + self.next_u64() % 0x7fef_ffff_ffff_ffff)
     }
     /// Random sign, binary exponent uniform in [min_exp, max_exp] (normal range).
     fn log_uniform(&mut self, min_exp: i32, max_exp: i32) -> f64 {
@@ -184,6 +190,141 @@ fn erf_avx512_matches_erf_fma_bit_for_bit() {
             // SAFETY: FMA checked just above.
             let want = unsafe { fast::erf_fma(x) };
             assert_eq!(y.to_bits(), want.to_bits(), "at {x:e}: {y:e} vs {want:e}");
+        }
+    }
+}
+
+/// Distance in representable f64 values (0 for equal values and NaN pairs).
+fn ulp_distance(a: f64, b: f64) -> u64 {
+    if a.is_nan() || b.is_nan() {
+        return if a.is_nan() && b.is_nan() {
+            0
+        } else {
+            u64::MAX
+        };
+    }
+    let ordered = |x: f64| {
+        let bits = x.to_bits() as i64;
+        if bits < 0 { -(bits & i64::MAX) } else { bits }
+    };
+    ordered(a).abs_diff(ordered(b))
+}
+
+fn log10_inputs(rng: &mut Rng, i: usize) -> f64 {
+    match i % 6 {
+        0 => rng.positive_bits(),
+        1 => rng.uniform(0.5, 2.0),
+        2 => 1.0 + rng.uniform(-1e-3, 1e-3),
+        3 => f64::from_bits(1 + rng.next_u64() % ((1 << 52) - 1)), // subnormal
+        4 => {
+            // Near a piece boundary or the fold, in a random binade.
+            let k = (rng.next_u64() % 33) as f64;
+            let m = 1.0 + k / 32.0 + rng.uniform(-1e-9, 1e-9);
+            m * f64::from_bits((rng.next_u64() % 200 + 923) << 52)
+        }
+        _ => rng.log_uniform(-1022, 1023).abs(),
+    }
+}
+
+/// Largest ulp error of `f` against `reference` over the inputs and edges.
+fn worst_ulp(
+    inputs: &mut dyn FnMut(&mut Rng, usize) -> f64,
+    f: &dyn Fn(f64) -> f64,
+    reference: &dyn Fn(f64) -> f64,
+) -> (u64, f64) {
+    let mut rng = Rng(0x10_910);
+    let mut worst = (0, 0.0);
+    let points = (0..POINTS).map(|i| inputs(&mut rng, i));
+    for x in edges().into_iter().chain(points) {
+        let err = ulp_distance(f(x), reference(x));
+        if err > worst.0 {
+            worst = (err, x);
+        }
+    }
+    worst
+}
+
+#[test]
+fn log10_within_its_ulp_bound() {
+    let (err, at) = worst_ulp(&mut log10_inputs, &fast::log10, &libm::log10);
+    println!("fast::log10: max error {err} ulp at {at:e}");
+    assert!(err <= LOG10_ULP, "fast::log10: {err} ulp at {at:e}");
+    assert!(
+        err >= LOG10_ULP - 1,
+        "fast::log10: only {err} ulp; tighten the doc"
+    );
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has FMA (checked just above).
+        let fused = |x| unsafe { fast::log10_fma(x) };
+        let (err, at) = worst_ulp(&mut log10_inputs, &fused, &libm::log10);
+        println!("fast::log10_fma: max error {err} ulp at {at:e}");
+        assert!(err <= LOG10_ULP, "fast::log10_fma: {err} ulp at {at:e}");
+    }
+}
+
+#[test]
+fn log10_special_values() {
+    for f in [fast::log10 as fn(f64) -> f64] {
+        assert_eq!(f(1.0).to_bits(), 0.0f64.to_bits());
+        assert_eq!(f(0.0), f64::NEG_INFINITY);
+        assert_eq!(f(-0.0), f64::NEG_INFINITY);
+        assert_eq!(f(f64::INFINITY), f64::INFINITY);
+        for x in [
+            -1.0,
+            -1e-300,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -f64::from_bits(1),
+        ] {
+            assert!(f(x).is_nan(), "{x:e}");
+        }
+        assert_eq!(f(1e10), 10.0);
+        assert_eq!(f(1e-5), -5.0);
+        assert_eq!(f(f64::from_bits(1)), libm::log10(f64::from_bits(1)));
+    }
+}
+
+/// The AVX-512 flavour of `log10`, lane for lane, gives the bits of the FMA one
+/// (any NaN for NaN), special values included.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn log10_avx512_matches_log10_fma_bit_for_bit() {
+    use std::arch::x86_64::{_mm512_loadu_pd, _mm512_storeu_pd};
+
+    #[target_feature(enable = "avx512f,fma")]
+    fn eight(xs: &[f64; 8]) -> [f64; 8] {
+        let mut out = [0.0; 8];
+        // SAFETY: this function is compiled for AVX-512F and only called on CPUs
+        // that have it; the loads and stores touch exactly the two 8-element arrays.
+        unsafe {
+            let v = fast::log10_avx512(_mm512_loadu_pd(xs.as_ptr()));
+            _mm512_storeu_pd(out.as_mut_ptr(), v);
+        }
+        out
+    }
+
+    if !(std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("fma"))
+    {
+        return;
+    }
+    let mut rng = Rng(13);
+    let mut xs: Vec<f64> = edges();
+    xs.extend([f64::NAN, -2.5, -f64::from_bits(3), f64::from_bits(12345)]);
+    xs.extend((0..1_000_000).map(|i| log10_inputs(&mut rng, i)));
+    for chunk in xs.chunks(8) {
+        let mut lanes = [2.0; 8];
+        lanes[..chunk.len()].copy_from_slice(chunk);
+        // SAFETY: AVX-512F and FMA were detected above.
+        let got = unsafe { eight(&lanes) };
+        for (&x, &y) in lanes.iter().zip(&got) {
+            // SAFETY: as above.
+            let want = unsafe { fast::log10_fma(x) };
+            assert!(
+                y.to_bits() == want.to_bits() || (y.is_nan() && want.is_nan()),
+                "at {x:e}: {y:e} vs {want:e}"
+            );
         }
     }
 }

@@ -42,6 +42,42 @@ def fit_piece(f, w, n, fixed=()):
     return [float(c) for c in rounded], err
 
 
+LOG_DEGREE = 7
+# log10: m in [1, 2), folded to m/2 in [0.75, 1) from 1.5 up (exponent + 1). The
+# top 4 mantissa bits of v = m + 1/32 give the piece: k = 0..8 for v in [1, 1.53)
+# (m centred on 1 + k/16, width 1/16; c_0 = 1 exactly), k = 9..15 for v in
+# [0.78, 1) (m centred on (1 + k/16)/2 - 1/64, width 1/32). r = m c_k - 1.
+LOG_R = mp.mpf("0.0320")  # |r| <= 1/32, plus margin for the index rounding
+
+
+def log_centre(k):
+    if k <= 8:
+        return 1 + mp.mpf(k) / 16
+    return (1 + mp.mpf(k) / 16) / 2 - mp.mpf(1) / 64
+
+
+def log_tables():
+    centre = [float(log_centre(k)) for k in range(PIECES)]  # exact
+    recip = [float(1 / log_centre(k)) for k in range(PIECES)]
+    log = [float(mp.log10(log_centre(k))) for k in range(PIECES)]
+
+    def p(r):
+        if abs(r) < mp.mpf("1e-30"):
+            return -mp.mpf(1) / 2 + r / 3
+        return (mp.log(1 + r) - r) / r**2
+
+    def w(r):
+        if abs(r) < mp.mpf("1e-25"):
+            return abs(r) + mp.mpf("1e-30")
+        return r * r / abs(mp.log(1 + r))
+
+    coef, _ = remez(p, w, -LOG_R, LOG_R, LOG_DEGREE, grid=600, iters=25)
+    rounded = [mp.mpf(float(c)) for c in coef]
+    grid = [-LOG_R + 2 * LOG_R * k / 4000 for k in range(4001)]
+    err = max(abs(weighted_error(p, w, rounded, t)) for t in grid)
+    return centre, recip, log, [float(c) for c in rounded], err
+
+
 def main():
     print('''//! Generated tables for `math::fast`: per-piece minimax polynomials.
 //!
@@ -78,6 +114,25 @@ def main():
         for k in range(PIECES):
             print(f"        {table[k][j]!r},")
         print("    ],")
+    print("];")
+
+    centre, recip, log, p, err = log_tables()
+    print()
+    for name, doc, values in [
+        ("LOG_CENTRE", "log10 pieces: the centre of each (exact; 1 for k = 0).", centre),
+        ("LOG_RECIP", "1 / [`LOG_CENTRE`], rounded (exactly 1 for k = 0).", recip),
+        ("LOG_LOG10", "log10 of [`LOG_CENTRE`], rounded (exactly 0 for k = 0).", log),
+    ]:
+        print(f"/// {doc}")
+        print(f"pub(crate) const {name}: [f64; {PIECES}] = [")
+        for c in values:
+            print(f"    {c!r},")
+        print("];")
+    print(f"/// (ln(1+r) - r) / r^2 on |r| <= {mp.nstr(LOG_R, 3)}; minimax error relative to ln(1+r)")
+    print(f"/// {mp.nstr(err, 3)} with the f64 coefficients.")
+    print(f"pub(crate) const LOG_P: [f64; {LOG_DEGREE + 1}] = [")
+    for c in p:
+        print(f"    {c!r},")
     print("];")
 
 

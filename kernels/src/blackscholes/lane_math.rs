@@ -3,10 +3,10 @@
 //! [`FmaLanes`](super::fused) applies `exp`, `ln`, `log10` and `erf` to a whole
 //! block of `N` options at once through a [`LaneMath`]: the AVX2+FMA path uses
 //! `accel_core::math::fma` lane by lane (vectorised by LLVM); the AVX-512 path
-//! swaps in `accel_core::math::fast`'s table `erf`, which picks each lane's
-//! polynomial piece with a register permute — half the work of the 1-ulp erf,
-//! within 2.3e-16 absolute, which is all the normal CDF needs (module docs of
-//! [`super`]).
+//! swaps in `accel_core::math::fast`'s table `erf` and `log10`, which pick each
+//! lane's polynomial piece with a register permute — half the work of the 1-ulp
+//! functions: erf within 2.3e-16 absolute, which is all the normal CDF needs,
+//! and log10 within 3 ulp (module docs of [`super`]).
 //!
 //! # Safety protocol
 //! Every function here runs instructions of its path's instruction set. The
@@ -64,30 +64,43 @@ impl LaneMath for Avx2Math {
     fma_lanes!(exp, ln, log10, erf);
 }
 
-/// As [`Avx2Math`], with `math::fast`'s AVX-512 erf: needs AVX-512F and FMA.
-#[derive(Clone, Copy)]
-pub(crate) struct Avx512Math;
-
-impl LaneMath for Avx512Math {
-    fma_lanes!(exp, ln, log10);
-
-    #[inline(always)]
-    fn erf<const N: usize>(x: [f64; N]) -> [f64; N] {
+/// Applies an AVX-512 function of `math::fast` to a block, 8 lanes at a time,
+/// or its FMA flavour (the same bits) lane by lane when `N` is not a multiple of 8.
+macro_rules! avx512_lanes {
+    ($x:expr, $vector:path, $scalar:path) => {{
+        let mut out = $x;
         #[cfg(target_arch = "x86_64")]
-        if N.is_multiple_of(8) {
+        if out.len().is_multiple_of(8) {
             use core::arch::x86_64::{_mm512_loadu_pd, _mm512_storeu_pd};
-            let mut out = x;
             for chunk in out.chunks_exact_mut(8) {
                 // SAFETY: AVX-512F is guaranteed by the executors' callers (module
                 // safety protocol); the load and store touch the 8 lanes of `chunk`.
                 unsafe {
-                    let v = math::fast::erf_avx512(_mm512_loadu_pd(chunk.as_ptr()));
+                    let v = $vector(_mm512_loadu_pd(chunk.as_ptr()));
                     _mm512_storeu_pd(chunk.as_mut_ptr(), v);
                 }
             }
             return out;
         }
-        // Other block sizes: the FMA flavour, which gives the same bits.
-        lanewise!(x, math::fast::erf_fma)
+        lanewise!(out, $scalar)
+    }};
+}
+
+/// As [`Avx2Math`], with `math::fast`'s AVX-512 `erf` and `log10`: needs AVX-512F
+/// and FMA.
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512Math;
+
+impl LaneMath for Avx512Math {
+    fma_lanes!(exp, ln);
+
+    #[inline(always)]
+    fn log10<const N: usize>(x: [f64; N]) -> [f64; N] {
+        avx512_lanes!(x, math::fast::log10_avx512, math::fast::log10_fma)
+    }
+
+    #[inline(always)]
+    fn erf<const N: usize>(x: [f64; N]) -> [f64; N] {
+        avx512_lanes!(x, math::fast::erf_avx512, math::fast::erf_fma)
     }
 }

@@ -11,6 +11,7 @@
 //! | function | error against libm |
 //! |---|---|
 //! | [`erf`] | ≤ 2.3e-16 absolute |
+//! | [`log10`] | ≤ 3 ulp |
 //!
 //! Each comes in a portable scalar flavour, an FMA flavour for x86_64 kernels
 //! compiled with FMA, and where it pays an AVX-512 flavour on whole vectors; the
@@ -21,7 +22,11 @@
 
 mod coefficients;
 mod erf;
+mod log10;
 
 pub use erf::erf;
 #[cfg(target_arch = "x86_64")]
 pub use erf::{erf_avx512, erf_fma};
+pub use log10::log10;
+#[cfg(target_arch = "x86_64")]
+pub use log10::{log10_avx512, log10_fma};
