@@ -360,8 +360,8 @@ impl<'a, T> BlockViewMut<'a, T> {
         }
         let interior = self.place.interior_cols();
         let layout = self.place.layout;
-        fill_block_cols(self.data, self.base, &layout, 0..interior.start, value);
-        fill_block_cols(
+        fill_block_cols::<T, false>(self.data, self.base, &layout, 0..interior.start, value);
+        fill_block_cols::<T, false>(
             self.data,
             self.base,
             &layout,
