@@ -14,6 +14,8 @@ const POINTS: usize = 12_000_000;
 
 /// Stated bound of `fast::erf` (keep in sync with its doc).
 const ERF_ABS: f64 = 2.3e-16;
+/// Stated bound of `fast::exp`, in ulps (keep in sync with its doc).
+const EXP_ULP: u64 = 1;
 /// Stated bound of `fast::log10`, in ulps (keep in sync with its doc).
 const LOG10_ULP: u64 = 3;
 
@@ -321,6 +323,86 @@ fn log10_avx512_matches_log10_fma_bit_for_bit() {
         for (&x, &y) in lanes.iter().zip(&got) {
             // SAFETY: as above.
             let want = unsafe { fast::log10_fma(x) };
+            assert!(
+                y.to_bits() == want.to_bits() || (y.is_nan() && want.is_nan()),
+                "at {x:e}: {y:e} vs {want:e}"
+            );
+        }
+    }
+}
+
+fn exp_inputs(rng: &mut Rng, i: usize) -> f64 {
+    match i % 5 {
+        0 | 1 => rng.uniform(-5.0, 5.0),
+        2 => rng.uniform(-745.2, 709.8),
+        3 => rng.uniform(-745.2, -707.0), // subnormal results
+        _ => rng.log_uniform(-1022, 9),
+    }
+}
+
+#[test]
+fn exp_within_its_ulp_bound() {
+    let (err, at) = worst_ulp(&mut exp_inputs, &fast::exp, &libm::exp);
+    println!("fast::exp: max error {err} ulp at {at:e}");
+    assert!(err <= EXP_ULP, "fast::exp: {err} ulp at {at:e}");
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has FMA (checked just above).
+        let fused = |x| unsafe { fast::exp_fma(x) };
+        let (err, at) = worst_ulp(&mut exp_inputs, &fused, &libm::exp);
+        println!("fast::exp_fma: max error {err} ulp at {at:e}");
+        assert!(err <= EXP_ULP, "fast::exp_fma: {err} ulp at {at:e}");
+    }
+}
+
+#[test]
+fn exp_special_values() {
+    assert_eq!(fast::exp(0.0), 1.0);
+    assert_eq!(fast::exp(-0.0), 1.0);
+    assert_eq!(fast::exp(f64::INFINITY), f64::INFINITY);
+    assert_eq!(fast::exp(f64::NEG_INFINITY), 0.0);
+    assert_eq!(fast::exp(709.8), f64::INFINITY);
+    assert_eq!(fast::exp(-745.2), 0.0);
+    assert_eq!(fast::exp(-745.0), f64::from_bits(1));
+    assert!(fast::exp(f64::NAN).is_nan());
+    assert_eq!(fast::exp(-708.5), libm::exp(-708.5));
+}
+
+/// The AVX-512 flavour of `exp`, lane for lane, gives the bits of the FMA one.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn exp_avx512_matches_exp_fma_bit_for_bit() {
+    use std::arch::x86_64::{_mm512_loadu_pd, _mm512_storeu_pd};
+
+    #[target_feature(enable = "avx512f,fma")]
+    fn eight(xs: &[f64; 8]) -> [f64; 8] {
+        let mut out = [0.0; 8];
+        // SAFETY: this function is compiled for AVX-512F and only called on CPUs
+        // that have it; the loads and stores touch exactly the two 8-element arrays.
+        unsafe {
+            let v = fast::exp_avx512(_mm512_loadu_pd(xs.as_ptr()));
+            _mm512_storeu_pd(out.as_mut_ptr(), v);
+        }
+        out
+    }
+
+    if !(std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("fma"))
+    {
+        return;
+    }
+    let mut rng = Rng(17);
+    let mut xs: Vec<f64> = edges();
+    xs.extend([f64::NAN, 709.78, -745.13, -708.4, 1e-300]);
+    xs.extend((0..1_000_000).map(|i| exp_inputs(&mut rng, i)));
+    for chunk in xs.chunks(8) {
+        let mut lanes = [0.5; 8];
+        lanes[..chunk.len()].copy_from_slice(chunk);
+        // SAFETY: AVX-512F and FMA were detected above.
+        let got = unsafe { eight(&lanes) };
+        for (&x, &y) in lanes.iter().zip(&got) {
+            // SAFETY: as above.
+            let want = unsafe { fast::exp_fma(x) };
             assert!(
                 y.to_bits() == want.to_bits() || (y.is_nan() && want.is_nan()),
                 "at {x:e}: {y:e} vs {want:e}"

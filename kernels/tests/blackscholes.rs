@@ -305,8 +305,60 @@ fn options() -> impl Strategy<Value = OptionBatch> {
     })
 }
 
+/// Option parameters over wide ranges, each log-uniform: spot 0.01 to 10^4,
+/// strike 1/100 to 100 times the spot (deep in and out of the money), rate -5 % to
+/// 100 %, volatility 1 % to 300 %, time 1/1000 to 30 years.
+fn wide_options() -> impl Strategy<Value = OptionBatch> {
+    prop::collection::vec(
+        (
+            -2.0f64..4.0,
+            -2.0f64..2.0,
+            -0.05f64..1.0,
+            -2.0f64..0.5,
+            -3.0f64..1.5,
+        ),
+        0..100,
+    )
+    .prop_map(|rows| {
+        let mut b = OptionBatch::default();
+        for (spt, moneyness, rate, vol, time) in rows {
+            let spt = 10f64.powf(spt);
+            b.spt.push(spt);
+            b.strike.push(spt * 10f64.powf(moneyness));
+            b.rate.push(rate);
+            b.vol.push(10f64.powf(vol));
+            b.time.push(10f64.powf(time));
+        }
+        b
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Wide, arbitrary inputs (deep in and out of the money, tiny and huge
+    /// volatilities and times): every path within the bound of the strict
+    /// reference, the same puts for 1 and 3 threads.
+    #[test]
+    fn wide_random_options_match_the_strict_reference(batch in wide_options()) {
+        let n = batch.len();
+        let mut strict = vec![0.0; n];
+        price_serial(&batch, &mut strict).unwrap();
+        for path in paths() {
+            let mut puts = Vec::new();
+            for pool in [&pools()[0], &pools()[2]] {
+                let mut put = vec![f64::NAN; n];
+                price_on(pool, &batch, &mut put, path).unwrap();
+                for i in 0..n {
+                    prop_assert!(within_bound(put[i], strict[i], batch.spt[i]),
+                        "{} option {}: {:e} vs {:e} ({:?})", path, i, put[i], strict[i],
+                        (batch.spt[i], batch.strike[i], batch.rate[i], batch.vol[i], batch.time[i]));
+                }
+                puts.push(put);
+            }
+            prop_assert_eq!(&puts[0], &puts[1]);
+        }
+    }
 
     /// Random inputs: every path within the bound of the strict reference, the
     /// same puts for every thread count, and a checksum that does not depend on it.

@@ -78,6 +78,28 @@ def log_tables():
     return centre, recip, log, [float(c) for c in rounded], err
 
 
+EXP_DEGREE = 4
+# exp: x = (16 k + j) ln2/16 + r, |r| <= ln2/32; e^x = 2^k 2^(j/16) (1 + r + r^2 Q(r)).
+EXP_R = mp.log(2) / 32 * (1 + mp.mpf(2) ** -20)
+
+
+def exp_tables():
+    powers = [float(mp.mpf(2) ** (mp.mpf(j) / 16)) for j in range(PIECES)]
+
+    def q(r):
+        if abs(r) < mp.mpf("1e-30"):
+            return mp.mpf(1) / 2 + r / 6
+        return (mp.exp(r) - 1 - r) / r**2
+
+    w = lambda r: max(r * r, mp.mpf("1e-40")) / mp.exp(r)
+    with mp.workdps(80):  # the small interval makes the Remez system ill-conditioned
+        coef, _ = remez(q, w, -EXP_R, EXP_R, EXP_DEGREE, grid=600, iters=25)
+    rounded = [mp.mpf(float(c)) for c in coef]
+    grid = [-EXP_R + 2 * EXP_R * k / 4000 for k in range(4001)]
+    err = max(abs(weighted_error(q, w, rounded, t)) for t in grid)
+    return powers, [float(c) for c in rounded], err
+
+
 def main():
     print('''//! Generated tables for `math::fast`: per-piece minimax polynomials.
 //!
@@ -85,6 +107,10 @@ def main():
 //! `python3 core/src/math/gen_fast_coefficients.py > core/src/math/fast/coefficients.rs`
 //! (needs mpmath). Stored coefficient-major, `TABLE[j][piece]`, so that a vector
 //! kernel holds coefficient `j` of every piece in registers and permutes it per lane.
+
+// Table entries such as 2^(8/16) are the values they approximate, not stand-ins for
+// std's constants.
+#![allow(clippy::approx_constant)]
 ''')
     scale = mp.mpf(ERF_SCALE)
     table, worst = [], 0
@@ -114,6 +140,20 @@ def main():
         for k in range(PIECES):
             print(f"        {table[k][j]!r},")
         print("    ],")
+    print("];")
+
+    powers, q, err = exp_tables()
+    print()
+    print("/// exp pieces: 2^(j/16), rounded.")
+    print(f"pub(crate) const EXP_POW2: [f64; {PIECES}] = [")
+    for c in powers:
+        print(f"    {c!r},")
+    print("];")
+    print(f"/// (e^r - 1 - r) / r^2 on |r| <= ln2/32; minimax error relative to e^r")
+    print(f"/// {mp.nstr(err, 3)} with the f64 coefficients.")
+    print(f"pub(crate) const EXP_Q: [f64; {EXP_DEGREE + 1}] = [")
+    for c in q:
+        print(f"    {c!r},")
     print("];")
 
     centre, recip, log, p, err = log_tables()

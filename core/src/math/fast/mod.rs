@@ -10,6 +10,7 @@
 //!
 //! | function | error against libm |
 //! |---|---|
+//! | [`exp`] | ≤ 1 ulp |
 //! | [`erf`] | ≤ 2.3e-16 absolute |
 //! | [`log10`] | ≤ 3 ulp |
 //!
@@ -22,11 +23,15 @@
 
 mod coefficients;
 mod erf;
+mod exp;
 mod log10;
 
 pub use erf::erf;
 #[cfg(target_arch = "x86_64")]
 pub use erf::{erf_avx512, erf_fma};
+pub use exp::exp;
+#[cfg(target_arch = "x86_64")]
+pub use exp::{exp_avx512, exp_fma};
 pub use log10::log10;
 #[cfg(target_arch = "x86_64")]
 pub use log10::{log10_avx512, log10_fma};
