@@ -30,6 +30,28 @@
 //! stack round trips between per-function lane loops). So ≈ 0.16–0.19 s at
 //! 40 M on an idle 2-core machine: compute bound, about 2× the target; the
 //! rest would have to come from cheaper elementary functions.
+//!
+//! Second round (the `accel_core::math::fast` functions on the AVX-512 path),
+//! measured per function alone in a loop (thread CPU time per element): the
+//! 1-ulp erf 1.9 ns, of which about half is the exp inside it and the other
+//! half two polynomials evaluated side by side in every lane; the 16-piece
+//! table erf (one degree-12 polynomial, coefficients permuted per lane from
+//! registers) 1.05 ns; log10 1.9 → 0.72 ns; exp 1.1 → 0.48 ns; a division
+//! 0.59 ns and a square root 0.89 ns, on the divider beside the FMA ports.
+//! Predicted from that: 2 · 1.05 + 0.72 + 0.48 + ≈ 0.3 of plain arithmetic
+//! ≈ 3.6 ns per option with the divider's 2.1 ns overlapped; measured 4.4 ns
+//! per option per thread with the inputs in cache (the rest: stack round trips
+//! between the per-function lane loops; one table kept in registers by LLVM had
+//! cost 40 % through spills, which the volatile table loads in `math::fast`
+//! prevent). Streaming 40 M options from memory it is 5.9–6.2 ns per option
+//! per thread (2 threads scale 1.95×): 48 B per 6 ns is ≈ 8 GB/s per core, near
+//! what one core of this Xeon sustains while it also computes (a bare
+//! 5-in/1-out stream gets ≈ 15 GB/s per core; software prefetching 4–16 KB
+//! ahead measured no better). So at 40 M on 2 threads, machine otherwise idle:
+//! ≈ 0.12 s, against a memory floor of 0.062 s (30.8 GB/s) and an in-cache
+//! compute floor of ≈ 0.088 s; the 0.08 s target is not reached, and the op
+//! counts left (two erfs ≈ half of the time) no longer hold it without giving
+//! up accuracy.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
