@@ -377,6 +377,32 @@ fn barrier_two_rounds() {
     });
 }
 
+/// The barrier publishes plain (non-atomic) writes: each member writes its own
+/// cell before a round and reads the other's after it, twice; loom reports any
+/// read not ordered after the write it must see as a data race.
+#[test]
+fn barrier_publishes_plain_writes() {
+    use loom::cell::UnsafeCell;
+    struct Cells([UnsafeCell<usize>; 2]);
+    // SAFETY: the barrier orders every access (that is what the model checks).
+    unsafe impl Sync for Cells {}
+    loom::model(|| {
+        let cells = Arc::new(Cells([UnsafeCell::new(0), UnsafeCell::new(0)]));
+        barrier_team(2, move |i, barrier, wake| {
+            for round in 1..=2 {
+                // SAFETY: only member `i` writes cell `i`, and only between barriers.
+                cells.0[i].with_mut(|c| unsafe { *c = round });
+                barrier.wait(wake).unwrap();
+                // SAFETY: the other member wrote its cell before this round's
+                // barrier and writes it again only after the next one.
+                let other = cells.0[1 - i].with(|c| unsafe { *c });
+                assert_eq!(other, round);
+                barrier.wait(wake).unwrap();
+            }
+        });
+    });
+}
+
 /// The barrier: a poisoning member releases the waiters with an error.
 #[test]
 fn barrier_poison_releases_waiters() {
