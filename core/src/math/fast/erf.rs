@@ -28,10 +28,12 @@ const T_MAX: f64 = 16.0 - 1.0 / 1024.0;
 const TERMS: usize = ERF_PIECES.len();
 
 /// [`ERF_PIECES`] aligned for whole-vector loads of each half row.
+#[cfg(target_arch = "x86_64")]
 #[repr(C, align(64))]
 struct AlignedPieces([[f64; 16]; TERMS]);
 
 /// The table [`erf_avx512`] reads.
+#[cfg(target_arch = "x86_64")]
 static PIECES: AlignedPieces = AlignedPieces(ERF_PIECES);
 
 /// [`erf`] for either multiply-add flavour.

@@ -33,10 +33,12 @@ const LN2_16_HI: f64 = LN2_HI / 16.0;
 const LN2_16_LO: f64 = LN2_LO / 16.0;
 
 /// `2^(j/16)`, aligned for whole-vector loads of each half.
+#[cfg(target_arch = "x86_64")]
 #[repr(C, align(64))]
 struct AlignedPow2([f64; 16]);
 
 /// [`EXP_POW2`], read by [`exp_avx512`].
+#[cfg(target_arch = "x86_64")]
 static POW2: AlignedPow2 = AlignedPow2(EXP_POW2);
 
 /// `2^(j/16) · (1 + r + r^2 Q(r))` for a table entry `t = 2^(j/16)`.

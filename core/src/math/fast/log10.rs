@@ -32,10 +32,12 @@ const ROUND: f64 = 1.0 / 32.0;
 const INV_LN10: f64 = 1.0 / LN_10;
 
 /// The three tables, aligned for whole-vector loads of each half.
+#[cfg(target_arch = "x86_64")]
 #[repr(C, align(64))]
 struct AlignedTables([[f64; 16]; 3]);
 
 /// `[LOG_CENTRE, LOG_RECIP, LOG_LOG10]`, read by [`log10_avx512`].
+#[cfg(target_arch = "x86_64")]
 static TABLES: AlignedTables = AlignedTables([LOG_CENTRE, LOG_RECIP, LOG_LOG10]);
 
 /// `e log10(2) + log10(c) + ln(1 + r)/ln 10` from `(e, m)`: the part shared by
