@@ -61,6 +61,13 @@ fn empty_loop(c: &mut Criterion) {
             });
         });
     });
+    group.bench_function("serial", |b| {
+        b.iter(|| {
+            for i in 0..p {
+                black_box(i);
+            }
+        });
+    });
     group.finish();
 }
 
