@@ -155,16 +155,8 @@ impl Pool {
                 found: reductions.len(),
             });
         }
-        // Wrong output slices would make the sub-slicing below go out of bounds:
-        // let core name the problem (it checks before writing anything; should it
-        // accept the call after all, it runs the stage serially, which is correct).
-        if outputs.len() != stage.outputs().len() || outputs.iter().any(|o| o.len() != domain.len())
-        {
-            let mut scratch = Scratch::new();
-            let partials = stage.run_range(domain, inputs, outputs, &mut scratch)?;
-            reductions.copy_from_slice(partials);
-            return Ok(());
-        }
+        // Checked once here: the sub-slicing below relies on the output lengths.
+        stage.check_arguments(inputs, outputs)?;
         let shared: Vec<SharedSlice<'_, T>> =
             outputs.iter_mut().map(|o| SharedSlice::new(o)).collect();
         let scratches: Vec<Mutex<Scratch<T>>> = (0..self.num_threads())

@@ -197,6 +197,31 @@ dispatch!(
 );
 
 impl<T: Element> Stage<T> {
+    /// Checks the arguments of a run over the whole [`Stage::domain`]: `inputs` are
+    /// the whole arrays of [`Stage::inputs`], `outputs` hold `domain().len()`
+    /// elements each. A parallel runtime calls this once before it cuts the
+    /// outputs into sub-slices for [`Stage::run_range`].
+    ///
+    /// ```
+    /// use accel_core::ir::{Builder, DType, IrError, Plan};
+    /// let b = Builder::new(DType::F64);
+    /// let x = b.input("x", 4)?;
+    /// b.output("y", x + 1.0)?;
+    /// let plan = Plan::<f64>::compile(&b.finish()?)?;
+    /// let stage = &plan.stages()[0];
+    /// let mut short = [0.0; 3];
+    /// let err = stage.check_arguments(&[&[1.0; 4]], &[&mut short]).unwrap_err();
+    /// assert!(matches!(err, IrError::ArgumentLength { what: "output", expected: 4, found: 3, .. }));
+    /// # Ok::<(), IrError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`IrError::ArgumentCount`] or [`IrError::ArgumentLength`], as
+    /// [`Stage::run_range`] would return them.
+    pub fn check_arguments(&self, inputs: &[&[T]], outputs: &[&mut [T]]) -> Result<(), IrError> {
+        self.check(&self.domain, inputs, outputs)
+    }
+
     fn check(
         &self,
         range: &Range<usize>,
