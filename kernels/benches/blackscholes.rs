@@ -57,25 +57,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use accel_kernels::blackscholes::{
-    OptionBatch, SEED_CHECKSUM_40M, checksum, ir_dump, price, price_naive, price_serial, simd_path,
+    OptionBatch, SEED_CHECKSUM_40M, checksum, ir_dump, price, price_naive, price_serial,
+    put_strict, simd_path,
 };
 use accel_pool::{Pool, PoolConfig};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
-
-/// The strict formula with libm, one option: the closure a rayon user writes.
-#[allow(clippy::approx_constant)] // the benchmark's own constant
-fn put_libm(spt: f64, strike: f64, rate: f64, vol: f64, time: f64) -> f64 {
-    let cndf2 = |x: f64| 0.5 + 0.5 * libm::erf(0.707106781 * x);
-    let logterm = libm::log10(spt / strike);
-    let powterm = 0.5 * vol * vol;
-    let den = vol * libm::sqrt(time);
-    let d1 = ((rate + powterm) * time + logterm) / den;
-    let d2 = d1 - den;
-    let fv = strike * libm::exp(-rate * time);
-    let call = spt * cndf2(d1) - fv * cndf2(d2);
-    call - fv + spt
-}
 
 fn rayon_price(pool: &rayon::ThreadPool, b: &OptionBatch, put: &mut [f64]) {
     pool.install(|| {
@@ -83,7 +70,7 @@ fn rayon_price(pool: &rayon::ThreadPool, b: &OptionBatch, put: &mut [f64]) {
             let base = c * 4096;
             for (j, p) in out.iter_mut().enumerate() {
                 let i = base + j;
-                *p = put_libm(b.spt[i], b.strike[i], b.rate[i], b.vol[i], b.time[i]);
+                *p = put_strict(b.spt[i], b.strike[i], b.rate[i], b.vol[i], b.time[i]);
             }
         });
     });

@@ -69,7 +69,7 @@ use accel_pool::Pool;
 
 pub use error::BlackScholesError;
 pub use formula::{BlackScholes, INPUT_NAMES, cndf2, ir_dump, program, put, unoptimized_program};
-pub use reference::{price_naive, price_serial};
+pub use reference::{price_naive, price_serial, put_strict};
 pub use simd::SimdPath;
 
 /// `sum(put)` for `OptionBatch::seed(10_000_000)`, from the original benchmark.
