@@ -113,6 +113,16 @@ pub fn interleaved(contenders: &mut [&mut dyn FnMut()], budget: Budget) -> Vec<S
     samples
 }
 
+/// [`interleaved`] for contenders kept as boxed closures (the workloads build
+/// their list at run time, one entry per pool).
+pub fn interleaved_boxed(contenders: &mut [Box<dyn FnMut() + '_>], budget: Budget) -> Vec<Samples> {
+    let mut refs: Vec<&mut dyn FnMut()> = contenders
+        .iter_mut()
+        .map(|r| &mut **r as &mut dyn FnMut())
+        .collect();
+    interleaved(&mut refs, budget)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! check every contender's result must pass before its time counts.
 
 use super::results::{Bandwidth, Measurement};
-use super::timing::{Budget, interleaved};
+use super::timing::{Budget, interleaved_boxed};
 use super::{Mode, Options, peers};
 use accel_kernels::{blackscholes, blur, fill};
 use accel_pool::{Pool, PoolConfig};
@@ -182,11 +182,7 @@ fn run_fill(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
             ctx.rayon
                 .install(|| peers::simplefill(&sizes, &mut rayon_store))
         }));
-        let mut refs: Vec<&mut dyn FnMut()> = runs
-            .iter_mut()
-            .map(|r| &mut **r as &mut dyn FnMut())
-            .collect();
-        let samples = interleaved(&mut refs, ctx.budget);
+        let samples = interleaved_boxed(&mut runs, ctx.budget);
         let floor = entries as f64 * 8.0 / (ctx.bw.write * 1e9);
         out.extend(measurements(
             "fill",
@@ -273,11 +269,7 @@ fn run_blackscholes(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
         runs.push(Box::new(|| rayon_run(&mut rayon_put)));
         names.push(("naive", 1));
         runs.push(Box::new(|| drop(blackscholes::price_naive(&batch))));
-        let mut refs: Vec<&mut dyn FnMut()> = runs
-            .iter_mut()
-            .map(|r| &mut **r as &mut dyn FnMut())
-            .collect();
-        let samples = interleaved(&mut refs, ctx.budget);
+        let samples = interleaved_boxed(&mut runs, ctx.budget);
         // 5 input streams + 1 output stream of f64 per option (DESIGN.md §6).
         let floor = 48.0 * n as f64 / (ctx.bw.triad * 1e9);
         out.extend(measurements(
@@ -372,11 +364,7 @@ fn run_blur(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
             ctx.rayon
                 .install(|| peers::blur(&mut rayon_img, w, h, iters, &weights));
         }));
-        let mut refs: Vec<&mut dyn FnMut()> = runs
-            .iter_mut()
-            .map(|r| &mut **r as &mut dyn FnMut())
-            .collect();
-        let samples = interleaved(&mut refs, ctx.budget);
+        let samples = interleaved_boxed(&mut runs, ctx.budget);
         // One read and one write of 4 B per pixel per iteration.
         let floor = 8.0 * (w * h * iters) as f64 / (ctx.bw.copy * 1e9);
         out.extend(measurements(
