@@ -7,7 +7,10 @@
 //! included), dense around every piece boundary of the tables, plus the special
 //! values.
 
+mod math_common;
+
 use accel_core::math::fast;
+use math_common::{Rng, ulp_distance};
 
 /// Points per function (the docs say 1.2e7).
 const POINTS: usize = 12_000_000;
@@ -18,37 +21,6 @@ const ERF_ABS: f64 = 2.3e-16;
 const EXP_ULP: u64 = 1;
 /// Stated bound of `fast::log10`, in ulps (keep in sync with its doc).
 const LOG10_ULP: u64 = 3;
-
-/// SplitMix64: small and seedable, so that failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [lo, hi).
-    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        let unit = (self.next_u64() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0);
-        lo + (hi - lo) * unit
-    }
-    /// A positive finite f64 with uniformly random bits (subnormals included).
-    fn positive_bits(&mut self) -> f64 {
-        f64::from_bits(1 + self.next_u64() % 0x7fef_ffff_ffff_ffff)
-    }
-    /// Random sign, binary exponent uniform in [min_exp, max_exp] (normal range).
-    fn log_uniform(&mut self, min_exp: i32, max_exp: i32) -> f64 {
-        let bits = self.next_u64();
-        let span = (max_exp - min_exp + 1) as u64;
-        let e = min_exp + ((bits >> 53) % span) as i32;
-        let mantissa = bits & ((1 << 52) - 1);
-        let x = f64::from_bits(((e + 1023) as u64) << 52 | mantissa);
-        if bits & (1 << 52) != 0 { -x } else { x }
-    }
-}
 
 /// Special and boundary arguments every function is checked at.
 fn edges() -> Vec<f64> {
@@ -194,22 +166,6 @@ fn erf_avx512_matches_erf_fma_bit_for_bit() {
             assert_eq!(y.to_bits(), want.to_bits(), "at {x:e}: {y:e} vs {want:e}");
         }
     }
-}
-
-/// Distance in representable f64 values (0 for equal values and NaN pairs).
-fn ulp_distance(a: f64, b: f64) -> u64 {
-    if a.is_nan() || b.is_nan() {
-        return if a.is_nan() && b.is_nan() {
-            0
-        } else {
-            u64::MAX
-        };
-    }
-    let ordered = |x: f64| {
-        let bits = x.to_bits() as i64;
-        if bits < 0 { -(bits & i64::MAX) } else { bits }
-    };
-    ordered(a).abs_diff(ordered(b))
 }
 
 fn log10_inputs(rng: &mut Rng, i: usize) -> f64 {

@@ -12,7 +12,10 @@
 //! f32 scale, as a fractional f32 ulp error. On CPUs with FMA the `math::fma`
 //! flavours are held to the same bounds.
 
+mod math_common;
+
 use accel_core::math;
+use math_common::{Rng, pow2, ulp_distance};
 
 /// Points per function (the docs say 1.2e7).
 const POINTS: usize = 12_000_000;
@@ -25,66 +28,6 @@ const LN_ULP: u64 = 1;
 const LOG10_ULP: u64 = 1;
 const ERF_ULP: u64 = 1;
 const F32_ULP: f64 = 0.51;
-
-/// SplitMix64: a small, seedable generator, so that failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [lo, hi).
-    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        let unit = (self.next_u64() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0);
-        lo + (hi - lo) * unit
-    }
-    /// Random sign and mantissa, binary exponent uniform in [min_exp, max_exp].
-    fn log_uniform(&mut self, min_exp: i32, max_exp: i32) -> f64 {
-        let bits = self.next_u64();
-        let span = (max_exp - min_exp + 1) as u64;
-        let e = min_exp + ((bits >> 53) % span) as i32;
-        let m = 1.0 + (bits & ((1 << 52) - 1)) as f64 / 4_503_599_627_370_496.0;
-        let sign = if bits & (1 << 52) != 0 { -1.0 } else { 1.0 };
-        sign * m * pow2(e)
-    }
-    /// A positive finite f64 with uniformly random bits (subnormals included).
-    fn positive_bits(&mut self) -> f64 {
-        f64::from_bits(1 + self.next_u64() % 0x7fef_ffff_ffff_ffff)
-    }
-    /// A positive subnormal f64.
-    fn subnormal(&mut self) -> f64 {
-        f64::from_bits(1 + self.next_u64() % ((1 << 52) - 1))
-    }
-}
-
-/// 2^e for any e in the f64 range, subnormal included (exact).
-fn pow2(e: i32) -> f64 {
-    if e >= -1022 {
-        f64::from_bits(((e + 1023) as u64) << 52)
-    } else {
-        f64::from_bits(1u64 << (e + 1074))
-    }
-}
-
-/// Distance in representable f64 values (0 for equal values, ±0 and NaN pairs).
-fn ulp_distance(a: f64, b: f64) -> u64 {
-    if a.is_nan() || b.is_nan() {
-        return if a.is_nan() && b.is_nan() {
-            0
-        } else {
-            u64::MAX
-        };
-    }
-    let ordered = |x: f64| {
-        let bits = x.to_bits() as i64;
-        if bits < 0 { -(bits & i64::MAX) } else { bits }
-    };
-    ordered(a).abs_diff(ordered(b))
-}
 
 /// Error of an f32 result against an exact(ish) f64 value, in f32 ulps of the value.
 fn f32_error(got: f32, want: f64) -> f64 {
