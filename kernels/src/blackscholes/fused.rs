@@ -1,4 +1,5 @@
-//! Blocks of options computed with fused multiply-adds: the AVX paths' executor.
+//! Blocks of options computed with fused multiply-adds: the AVX2+FMA path's
+//! executor.
 //!
 //! Core's staged executors run a formula on [`Lanes`](accel_core::ir::Lanes) of
 //! values with the plain functions of `accel_core::math` — the same bits as the
@@ -6,42 +7,41 @@
 //! fuses them). `accel_core::math::fma` has the same functions built on fused
 //! multiply-adds: about half the arithmetic and half the latency per polynomial
 //! step, within the same ulp bounds. [`FmaLanes`] is a block of `N` values whose
-//! elementary functions are those (or, on AVX-512, faster ones: the
-//! [`LaneMath`] parameter `I`), so [`put`](super::put) runs on it unchanged;
-//! [`map_blocks`] and [`sum_blocks`] run it over slices in blocks of [`BLOCK`].
+//! elementary functions are those, applied lane by lane (LLVM vectorises the lane
+//! loops for AVX2), so [`put`](super::put) runs on it unchanged; [`map_blocks`]
+//! and [`sum_blocks`] run it over slices in blocks of [`BLOCK`].
+//!
+//! AVX-512 has its own executor ([`zmm`](super::zmm)): whole registers, and
+//! `math::fast`'s table functions, which need AVX-512's two-register permute.
 //!
 //! # Safety protocol
-//! The functions of `I` need its CPU features (FMA, and AVX-512F for
-//! [`Avx512Math`](super::lane_math::Avx512Math)). [`FmaLanes`] is private to
+//! The functions of `accel_core::math::fma` need FMA. [`FmaLanes`] is private to
 //! this module and only the two executors below create values of it; they are
-//! `unsafe fn`s whose callers promise those features (the dispatch calls them from
+//! `unsafe fn`s whose callers promise FMA (the dispatch calls them from
 //! `#[target_feature]` wrappers after `is_supported`). So every `FmaLanes` in
 //! existence lives inside such a call.
 
-use core::marker::PhantomData;
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
 
 use accel_core::ir::{Formula, LANES, Real, ReduceOp};
 use accel_core::math;
 
-use super::lane_math::LaneMath;
-
-/// Options per block: two to four AVX-512 vectors per operation keep the FP
-/// units busy across the formula's long dependency chains (32 measured fastest
-/// for Black-Scholes on AVX-512 and AVX2); a multiple of [`LANES`], so the
-/// reduction's lane order is the sequential one.
+/// Options per block: eight AVX2 vectors per operation keep the FP units busy
+/// across the formula's long dependency chains (32 measured fastest for
+/// Black-Scholes); a multiple of [`LANES`], so the reduction's lane order is the
+/// sequential one.
 pub(crate) const BLOCK: usize = 32;
 const _: () = assert!(BLOCK.is_multiple_of(LANES));
 
-/// `N` values whose `exp`/`ln`/`log10`/`erf` are those of `I` (see the
-/// module's safety protocol).
+/// `N` values whose `exp`/`ln`/`log10`/`erf` are those of `accel_core::math::fma`
+/// (see the module's safety protocol).
 #[derive(Clone, Copy)]
-struct FmaLanes<const N: usize, I>([f64; N], PhantomData<I>);
+struct FmaLanes<const N: usize>([f64; N]);
 
-impl<const N: usize, I> FmaLanes<N, I> {
+impl<const N: usize> FmaLanes<N> {
     #[inline(always)]
     fn new(x: [f64; N]) -> Self {
-        FmaLanes(x, PhantomData)
+        FmaLanes(x)
     }
 }
 
@@ -62,7 +62,7 @@ macro_rules! lanewise {
 
 macro_rules! binop {
     ($tr:ident, $m:ident, $op:tt) => {
-        impl<const N: usize, I> $tr for FmaLanes<N, I> {
+        impl<const N: usize> $tr for FmaLanes<N> {
             type Output = Self;
             #[inline(always)]
             fn $m(self, rhs: Self) -> Self {
@@ -76,7 +76,7 @@ binop!(Sub, sub, -);
 binop!(Mul, mul, *);
 binop!(Div, div, /);
 
-impl<const N: usize, I> Neg for FmaLanes<N, I> {
+impl<const N: usize> Neg for FmaLanes<N> {
     type Output = Self;
     #[inline(always)]
     fn neg(self) -> Self {
@@ -114,12 +114,19 @@ impl<const N: usize> Not for Mask<N> {
     }
 }
 
-/// Applies a function of `I` to the block.
+/// Applies a function of `accel_core::math::fma` lane by lane (a macro, not a
+/// closure, so that the function inlines into the loop and LLVM vectorises it).
 macro_rules! fma_fn {
     ($name:ident) => {
         #[inline(always)]
         fn $name(self) -> Self {
-            FmaLanes::new(I::$name(self.0))
+            let mut r = self.0;
+            for x in r.iter_mut() {
+                // SAFETY: module protocol: an `FmaLanes` only exists inside a
+                // call whose caller guaranteed FMA.
+                *x = unsafe { math::fma::$name(*x) };
+            }
+            FmaLanes::new(r)
         }
     };
 }
@@ -138,7 +145,7 @@ macro_rules! cmp_fn {
     };
 }
 
-impl<const N: usize, I: LaneMath> Real for FmaLanes<N, I> {
+impl<const N: usize> Real for FmaLanes<N> {
     type Mask = Mask<N>;
 
     #[inline(always)]
@@ -191,12 +198,12 @@ impl<const N: usize, I: LaneMath> Real for FmaLanes<N, I> {
 
 /// Runs `f` on the full block of `K` inputs starting at `start`.
 #[inline(always)]
-fn eval_block<I: LaneMath, F: Formula<K, 1>, const K: usize>(
+fn eval_block<F: Formula<K, 1>, const K: usize>(
     f: &F,
     inputs: &[&[f64]; K],
     start: usize,
 ) -> [f64; BLOCK] {
-    let x: [FmaLanes<BLOCK, I>; K] = core::array::from_fn(|k| {
+    let x: [FmaLanes<BLOCK>; K] = core::array::from_fn(|k| {
         let block: &[f64; BLOCK] = inputs[k][start..start + BLOCK]
             .try_into()
             .expect("BLOCK elements");
@@ -212,13 +219,13 @@ const TAIL: usize = LANES;
 
 /// Runs `f` on the `len` options starting at `start` (`1 ≤ len ≤ TAIL`), padded with the first one (computed and dropped).
 #[inline(always)]
-fn eval_tail<I: LaneMath, F: Formula<K, 1>, const K: usize>(
+fn eval_tail<F: Formula<K, 1>, const K: usize>(
     f: &F,
     inputs: &[&[f64]; K],
     start: usize,
     len: usize,
 ) -> [f64; TAIL] {
-    let x: [FmaLanes<TAIL, I>; K] = core::array::from_fn(|k| {
+    let x: [FmaLanes<TAIL>; K] = core::array::from_fn(|k| {
         let s = &inputs[k][start..start + len];
         let mut l = [s[0]; TAIL];
         l[..len].copy_from_slice(s);
@@ -228,15 +235,15 @@ fn eval_tail<I: LaneMath, F: Formula<K, 1>, const K: usize>(
     y.0
 }
 
-/// `out[i] = f(inputs…[i])` in blocks of [`BLOCK`] with the math of `I`.
+/// `out[i] = f(inputs…[i])` in blocks of [`BLOCK`] with the FMA math.
 ///
 /// # Safety
-/// The CPU must support `I`'s features (see the module's safety protocol).
+/// The CPU must support FMA (see the module's safety protocol).
 ///
 /// # Panics
 /// If an input is shorter than `out`.
 #[inline(always)]
-pub(crate) unsafe fn map_blocks<I: LaneMath, F: Formula<K, 1>, const K: usize>(
+pub(crate) unsafe fn map_blocks<F: Formula<K, 1>, const K: usize>(
     f: &F,
     inputs: [&[f64]; K],
     out: &mut [f64],
@@ -248,25 +255,25 @@ pub(crate) unsafe fn map_blocks<I: LaneMath, F: Formula<K, 1>, const K: usize>(
         let block: &mut [f64; BLOCK] = (&mut out[start..start + BLOCK])
             .try_into()
             .expect("BLOCK elements");
-        *block = eval_block::<I, F, K>(f, &inputs, start);
+        *block = eval_block::<F, K>(f, &inputs, start);
     }
     for start in (full..n).step_by(TAIL) {
         let len = TAIL.min(n - start);
-        let y = eval_tail::<I, F, K>(f, &inputs, start, len);
+        let y = eval_tail::<F, K>(f, &inputs, start, len);
         out[start..start + len].copy_from_slice(&y[..len]);
     }
 }
 
-/// `sum(f(inputs…))` in blocks of [`BLOCK`] with the math of `I`, in the fixed
+/// `sum(f(inputs…))` in blocks of [`BLOCK`] with the FMA math, in the fixed
 /// lane order of [`ReduceOp::Sum`].
 ///
 /// # Safety
-/// The CPU must support `I`'s features (see the module's safety protocol).
+/// The CPU must support FMA (see the module's safety protocol).
 ///
 /// # Panics
 /// If the inputs differ in length.
 #[inline(always)]
-pub(crate) unsafe fn sum_blocks<I: LaneMath, F: Formula<K, 1>, const K: usize>(
+pub(crate) unsafe fn sum_blocks<F: Formula<K, 1>, const K: usize>(
     f: &F,
     inputs: [&[f64]; K],
 ) -> f64 {
@@ -276,13 +283,13 @@ pub(crate) unsafe fn sum_blocks<I: LaneMath, F: Formula<K, 1>, const K: usize>(
     let mut lanes = op.new_lanes::<f64>();
     let full = n - n % BLOCK;
     for start in (0..full).step_by(BLOCK) {
-        op.fold_lanes(&mut lanes, &eval_block::<I, F, K>(f, &inputs, start));
+        op.fold_lanes(&mut lanes, &eval_block::<F, K>(f, &inputs, start));
     }
     for start in (full..n).step_by(TAIL) {
         let len = TAIL.min(n - start);
         op.fold_lanes(
             &mut lanes,
-            &eval_tail::<I, F, K>(f, &inputs, start, len)[..len],
+            &eval_tail::<F, K>(f, &inputs, start, len)[..len],
         );
     }
     op.finish_lanes(lanes)

@@ -59,9 +59,9 @@
 mod error;
 mod formula;
 mod fused;
-mod lane_math;
 mod reference;
 mod simd;
+mod zmm;
 
 use core::ops::Range;
 

@@ -10,20 +10,22 @@
 //! - portable: core's staged executors (`map_formula` / `reduce_formula` on
 //!   [`Lanes`](accel_core::ir::Lanes)) with the plain math: bit-identical to the
 //!   IR interpreter;
-//! - AVX-512 and AVX2+FMA: this crate's block executor with the FMA flavours of
-//!   the math (the `fused` module): the same formula, half the polynomial
-//!   arithmetic, last bits possibly different; AVX-512 also swaps in
-//!   `accel_core::math::fast`'s table erf, whose per-lane pieces are picked with
-//!   `vpermt2pd` (the `lane_math` module).
+//! - AVX2+FMA: this crate's block executor with the FMA flavours of the math (the
+//!   `fused` module): the same formula, half the polynomial arithmetic, last bits
+//!   possibly different;
+//! - AVX-512: the formula on whole zmm registers, three at a time (the `zmm`
+//!   module), with `accel_core::math::fast`'s table `exp`, `log10` and `erf`,
+//!   whose per-lane pieces are picked with `vpermt2pd`.
 //!
 //! Checked on the release build's machine code (objdump): the AVX-512 wrapper's
-//! block loop is zmm code throughout (`vfmadd…pd`, `vpermt2pd`, `vmulpd`,
-//! `vdivpd`, `vsqrtpd`, `vgetmantpd`, `vscalefpd` on zmm registers) with no calls
-//! and no gathers; the only calls are the `memcpy` of the padded last block and
-//! the panic paths. Measured in thread CPU time on the 2-core Xeon, 64 K options
-//! (in cache), the same on the seed and on random inputs: 4.4 ns per option
-//! (AVX-512; 8.1 with the 1-ulp functions), 15 (AVX2+FMA), 42 (portable),
-//! against 105 for the strict libm loop.
+//! loop is zmm code throughout (`vfmadd…pd`, `vpermt2pd`, `vmulpd`, `vdivpd`,
+//! `vsqrtpd`, `vgetmantpd`, `vscalefpd` on zmm registers) with no calls and no
+//! gathers; the only calls are the `memcpy` of the padded last register and the
+//! panic paths. Measured on the 2-core Xeon, 64 K options (in cache): 4.4 ns per
+//! option in thread CPU time with the 32-lane block executor on AVX-512 (8.1 with
+//! the 1-ulp functions), 15 (AVX2+FMA), 42 (portable), against 105 for the
+//! strict libm loop; the `zmm` executor then took 0.63–0.82 of the block
+//! executor's time, side by side in one process (its module docs).
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
@@ -32,9 +34,8 @@ use accel_core::ir::{ReduceOp, map_formula, reduce_formula};
 use super::error::BlackScholesError;
 use super::formula::BlackScholes;
 use super::fused;
-use super::lane_math::LaneMath;
 #[cfg(target_arch = "x86_64")]
-use super::lane_math::{Avx2Math, Avx512Math};
+use super::zmm;
 
 /// A code path of the fused kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -141,44 +142,24 @@ fn sum_loop(ins: Inputs<'_>) -> f64 {
     reduce_formula(ReduceOp::Sum, ins, &BlackScholes).expect("chunks are cut to equal lengths")
 }
 
-/// [`price_loop`] with the math of `I`.
-///
-/// # Safety
-/// The CPU must support `I`'s features (FMA; AVX-512F for [`Avx512Math`]).
-#[inline(always)]
-unsafe fn price_fused<I: LaneMath>(ins: Inputs<'_>, out: &mut [f64]) {
-    // SAFETY: the features are the caller's promise.
-    unsafe { fused::map_blocks::<I, _, 5>(&BlackScholes, ins, out) }
-}
-
-/// [`sum_loop`] with the math of `I`.
-///
-/// # Safety
-/// The CPU must support `I`'s features (FMA; AVX-512F for [`Avx512Math`]).
-#[inline(always)]
-unsafe fn sum_fused<I: LaneMath>(ins: Inputs<'_>) -> f64 {
-    // SAFETY: the features are the caller's promise.
-    unsafe { fused::sum_blocks::<I, _, 5>(&BlackScholes, ins) }
-}
-
-/// The AVX builds of a chunk function: `$fused` (FMA math; on AVX-512 with
-/// [`Avx512Math`], on AVX2 with [`Avx2Math`]) compiled inside `#[target_feature]`
-/// wrappers; `$plain` (core's executor, plain math) for the portable path. Each
-/// wrapper is `unsafe`: its caller guarantees the features.
+/// The AVX builds of a chunk function: `$zmm` (the `zmm` executor) compiled
+/// for AVX-512 and `$fma` (the `fused` executor) for AVX2+FMA inside
+/// `#[target_feature]` wrappers; `$plain` (core's executor, plain math) for the
+/// portable path. Each wrapper is `unsafe`: its caller guarantees the features.
 macro_rules! dispatch {
-    ($path:expr, $plain:expr, $fused:ident, ($($arg:ident: $ty:ty),*) -> $ret:ty) => {{
+    ($path:expr, $plain:expr, $zmm:path, $fma:path, ($($arg:ident: $ty:ty),*) -> $ret:ty) => {{
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
         unsafe fn avx512($($arg: $ty),*) -> $ret {
-            // SAFETY: compiled with AVX-512F and FMA and only called when the CPU
-            // has them.
-            unsafe { $fused::<Avx512Math>($($arg),*) }
+            // SAFETY: compiled with AVX-512F, DQ and FMA and only called when the
+            // CPU has them.
+            unsafe { $zmm(&BlackScholes, $($arg),*) }
         }
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         unsafe fn avx2($($arg: $ty),*) -> $ret {
             // SAFETY: compiled with FMA and only called when the CPU has it.
-            unsafe { $fused::<Avx2Math>($($arg),*) }
+            unsafe { $fma(&BlackScholes, $($arg),*) }
         }
         match $path {
             #[cfg(target_arch = "x86_64")]
@@ -201,7 +182,7 @@ macro_rules! dispatch {
 /// rests on, and costs one cached load).
 pub(crate) fn price_chunk(path: SimdPath, ins: Inputs<'_>, out: &mut [f64]) {
     assert!(path.is_supported(), "{path} is not supported here");
-    dispatch!(path, price_loop, price_fused, (ins: Inputs<'_>, out: &mut [f64]) -> ())
+    dispatch!(path, price_loop, zmm::map_vectors, fused::map_blocks, (ins: Inputs<'_>, out: &mut [f64]) -> ())
 }
 
 /// The sum of the put prices of one chunk on `path`.
@@ -210,5 +191,5 @@ pub(crate) fn price_chunk(path: SimdPath, ins: Inputs<'_>, out: &mut [f64]) {
 /// If the CPU does not support `path` (as [`price_chunk`]).
 pub(crate) fn sum_chunk(path: SimdPath, ins: Inputs<'_>) -> f64 {
     assert!(path.is_supported(), "{path} is not supported here");
-    dispatch!(path, sum_loop, sum_fused, (ins: Inputs<'_>) -> f64)
+    dispatch!(path, sum_loop, zmm::sum_vectors, fused::sum_blocks, (ins: Inputs<'_>) -> f64)
 }

@@ -1,0 +1,501 @@
+//! Whole AVX-512 registers as [`Real`] values: the AVX-512 path's executor.
+//!
+//! [`fused`](super::fused)'s `FmaLanes` holds a block as `[f64; N]` and leaves it
+//! to LLVM to turn each lane loop into vector instructions. That works, but the
+//! block lives in memory between operations and the compiler schedules the
+//! formula one 32-lane array at a time. [`Zmm`] holds `V` AVX-512 registers
+//! instead and implements every operation with one intrinsic per register, so
+//! [`put`](super::put) — the same generic source — compiles to straight-line
+//! register code with `V` independent chains. Measured side by side in one
+//! process (runs of each variant interleaved, 64 K random options in cache, 2-core
+//! Xeon, medians of 400): `Zmm<3>` took 0.63–0.82 of the time of the 32-lane
+//! `FmaLanes` block with the same math (4.5 against 5.5–7.2 ns per option; the
+//! block executor's time also moved more from build to build); against `Zmm<2>`,
+//! `Zmm<3>` took 0.92–0.94, `Zmm<4>` 1.02–1.10; `Zmm<1>` leaves the formula's
+//! latency exposed (1.0–1.1 of the block executor). Hence [`VECTORS`].
+//!
+//! The arithmetic is the same as `FmaLanes` with `math::fast` on AVX-512: separate
+//! multiplies and adds in the formula, `math::fast::{exp,log10,erf}_avx512`,
+//! `vsqrtpd` and `vdivpd` (both correctly rounded), and the sum folds lane `r % 8`
+//! in order: the same bits.
+//!
+//! # Safety protocol
+//! Every method runs AVX-512F instructions. [`Zmm`] is private to this module and
+//! only [`map_vectors`] and [`sum_vectors`] create values of it; they are
+//! `unsafe fn`s whose callers promise AVX-512F, DQ and FMA (the dispatch calls
+//! them from `#[target_feature]` wrappers after `is_supported`). So every `Zmm` in
+//! existence lives inside such a call, and each `unsafe` block below relies on it.
+
+#![cfg(target_arch = "x86_64")]
+
+use core::arch::x86_64::{
+    __m512d, __mmask8, _CMP_EQ_OQ, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LE_OQ, _CMP_LT_OQ, _CMP_NEQ_UQ,
+    _mm512_add_pd, _mm512_andnot_pd, _mm512_cmp_pd_mask, _mm512_div_pd, _mm512_loadu_pd,
+    _mm512_mask_blend_pd, _mm512_max_pd, _mm512_min_pd, _mm512_mul_pd, _mm512_set1_pd,
+    _mm512_setzero_pd, _mm512_sqrt_pd, _mm512_storeu_pd, _mm512_sub_pd, _mm512_xor_pd,
+};
+use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
+
+use accel_core::ir::{Formula, LANES, Real, ReduceOp};
+use accel_core::math;
+
+/// AVX-512 registers per step: three, measured fastest for Black-Scholes (module
+/// docs). Each step prices `8 · VECTORS` options.
+pub(crate) const VECTORS: usize = 3;
+
+/// f64 lanes per register.
+const WIDTH: usize = 8;
+const _: () = assert!(WIDTH == LANES, "the sum's lane order is one register");
+
+/// `V` AVX-512 registers of eight f64 each (see the module's safety protocol).
+#[derive(Clone, Copy)]
+struct Zmm<const V: usize>([__m512d; V]);
+
+/// One comparison result bit per lane, eight per register.
+#[derive(Clone, Copy)]
+struct Mask<const V: usize>([__mmask8; V]);
+
+/// Applies `$e` (an AVX-512 expression in register index `$i`) to each register.
+///
+/// A plain loop, not `array::from_fn`: a closure is a function of its own, compiled
+/// without AVX-512, into which the intrinsics do not inline (measured: 20× slower).
+macro_rules! each {
+    (|$i:ident| $e:expr) => {{
+        // SAFETY: module protocol: a `Zmm` only exists inside a call whose caller
+        // guaranteed AVX-512F.
+        let mut r = [unsafe { _mm512_setzero_pd() }; V];
+        #[allow(clippy::reversed_empty_ranges)]
+        for $i in 0..V {
+            // SAFETY: as above.
+            r[$i] = unsafe { $e };
+        }
+        Zmm(r)
+    }};
+}
+
+macro_rules! binop {
+    ($tr:ident, $m:ident, $intr:ident) => {
+        impl<const V: usize> $tr for Zmm<V> {
+            type Output = Self;
+            #[inline(always)]
+            fn $m(self, rhs: Self) -> Self {
+                each!(|i| $intr(self.0[i], rhs.0[i]))
+            }
+        }
+    };
+}
+binop!(Add, add, _mm512_add_pd);
+binop!(Sub, sub, _mm512_sub_pd);
+binop!(Mul, mul, _mm512_mul_pd);
+binop!(Div, div, _mm512_div_pd);
+
+impl<const V: usize> Neg for Zmm<V> {
+    type Output = Self;
+    /// Flips the sign bit, as `-x` on an f64 does.
+    #[inline(always)]
+    fn neg(self) -> Self {
+        each!(|i| _mm512_xor_pd(self.0[i], _mm512_set1_pd(-0.0)))
+    }
+}
+
+macro_rules! maskop {
+    ($tr:ident, $m:ident, $op:tt) => {
+        impl<const V: usize> $tr for Mask<V> {
+            type Output = Self;
+            #[inline(always)]
+            fn $m(self, rhs: Self) -> Self {
+                Mask(core::array::from_fn(|i| self.0[i] $op rhs.0[i]))
+            }
+        }
+    };
+}
+maskop!(BitAnd, bitand, &);
+maskop!(BitOr, bitor, |);
+
+impl<const V: usize> Not for Mask<V> {
+    type Output = Self;
+    #[inline(always)]
+    fn not(self) -> Self {
+        Mask(self.0.map(|m| !m))
+    }
+}
+
+/// Compares register by register. The predicates are those of Rust's operators:
+/// ordered (false on NaN) except `ne`, which is unordered (true on NaN).
+macro_rules! cmp_fn {
+    ($name:ident, $pred:ident) => {
+        #[inline(always)]
+        fn $name(self, other: Self) -> Mask<V> {
+            let mut m = [0; V];
+            for (i, m) in m.iter_mut().enumerate() {
+                // SAFETY: module protocol (AVX-512F is guaranteed).
+                *m = unsafe { _mm512_cmp_pd_mask::<$pred>(self.0[i], other.0[i]) };
+            }
+            Mask(m)
+        }
+    };
+}
+
+impl<const V: usize> Zmm<V> {
+    /// Applies a scalar function of `accel_core::math::fma` lane by lane (for the
+    /// one function Black-Scholes does not use, `ln`; LLVM vectorises the loop).
+    #[inline(always)]
+    fn lanewise(self, f: impl Fn(f64) -> f64) -> Self {
+        let mut lanes = [[0.0; WIDTH]; V];
+        for (l, &r) in lanes.iter_mut().zip(&self.0) {
+            // SAFETY: module protocol; the store writes the 8 lanes of `l`.
+            unsafe { _mm512_storeu_pd(l.as_mut_ptr(), r) };
+            for x in l.iter_mut() {
+                *x = f(*x);
+            }
+        }
+        each!(|i| _mm512_loadu_pd(lanes[i].as_ptr()))
+    }
+}
+
+impl<const V: usize> Real for Zmm<V> {
+    type Mask = Mask<V>;
+
+    #[inline(always)]
+    fn lit(x: f64) -> Self {
+        each!(|_i| _mm512_set1_pd(x))
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        each!(|i| _mm512_andnot_pd(_mm512_set1_pd(-0.0), self.0[i]))
+    }
+    /// `vsqrtpd`: correctly rounded, as `math::sqrt`.
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        each!(|i| _mm512_sqrt_pd(self.0[i]))
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        each!(|i| math::fast::exp_avx512(self.0[i]))
+    }
+    #[inline(always)]
+    fn ln(self) -> Self {
+        // SAFETY: module protocol: FMA is guaranteed with AVX-512F.
+        self.lanewise(|x| unsafe { math::fma::ln(x) })
+    }
+    #[inline(always)]
+    fn log10(self) -> Self {
+        each!(|i| math::fast::log10_avx512(self.0[i]))
+    }
+    #[inline(always)]
+    fn erf(self) -> Self {
+        each!(|i| math::fast::erf_avx512(self.0[i]))
+    }
+    /// `vminpd(a, b)`: `if a < b { a } else { b }`, as [`Real::min`] specifies.
+    #[inline(always)]
+    fn min(self, other: Self) -> Self {
+        each!(|i| _mm512_min_pd(self.0[i], other.0[i]))
+    }
+    /// `vmaxpd(a, b)`: `if a > b { a } else { b }`, as [`Real::max`] specifies.
+    #[inline(always)]
+    fn max(self, other: Self) -> Self {
+        each!(|i| _mm512_max_pd(self.0[i], other.0[i]))
+    }
+    cmp_fn!(lt, _CMP_LT_OQ);
+    cmp_fn!(le, _CMP_LE_OQ);
+    cmp_fn!(gt, _CMP_GT_OQ);
+    cmp_fn!(ge, _CMP_GE_OQ);
+    cmp_fn!(eq, _CMP_EQ_OQ);
+    cmp_fn!(ne, _CMP_NEQ_UQ);
+    #[inline(always)]
+    fn select(mask: Mask<V>, if_true: Self, if_false: Self) -> Self {
+        each!(|i| _mm512_mask_blend_pd(mask.0[i], if_false.0[i], if_true.0[i]))
+    }
+}
+
+/// Options per step.
+const STEP: usize = WIDTH * VECTORS;
+
+/// Loads `V` registers of each input at `start`.
+///
+/// # Safety
+/// AVX-512F (module protocol), and every input holds `start + 8·V` elements.
+#[inline(always)]
+unsafe fn load<const K: usize, const V: usize>(inputs: &[&[f64]; K], start: usize) -> [Zmm<V>; K] {
+    // SAFETY: the features are the caller's promise.
+    let mut x = [Zmm([unsafe { _mm512_setzero_pd() }; V]); K];
+    for (k, x) in x.iter_mut().enumerate() {
+        for (i, r) in x.0.iter_mut().enumerate() {
+            // SAFETY: the caller's promises: the features, and `8·V` elements
+            // from `start` in every input.
+            *r = unsafe { _mm512_loadu_pd(inputs[k].as_ptr().add(start + WIDTH * i)) };
+        }
+    }
+    x
+}
+
+/// `f` on the `len < 8` options from `start`, padded with the first one (computed
+/// and dropped): one register.
+///
+/// # Safety
+/// AVX-512F (module protocol); `1 <= len`, `start + len` within every input.
+#[inline(always)]
+unsafe fn eval_tail<F: Formula<K, 1>, const K: usize>(
+    f: &F,
+    inputs: &[&[f64]; K],
+    start: usize,
+    len: usize,
+) -> [f64; WIDTH] {
+    let x: [Zmm<1>; K] = core::array::from_fn(|k| {
+        let s = &inputs[k][start..start + len];
+        let mut l = [s[0]; WIDTH];
+        l[..len].copy_from_slice(s);
+        // SAFETY: module protocol; the load reads the 8 lanes of `l`.
+        Zmm([unsafe { _mm512_loadu_pd(l.as_ptr()) }])
+    });
+    let [y] = f.eval(x);
+    let mut out = [0.0; WIDTH];
+    // SAFETY: module protocol; the store writes the 8 lanes of `out`.
+    unsafe { _mm512_storeu_pd(out.as_mut_ptr(), y.0[0]) };
+    out
+}
+
+/// How far ahead of the step being computed its inputs are prefetched, in options
+/// (512 B per input). The hardware prefetchers alone leave the loop waiting on
+/// memory now and then once the inputs stream from DRAM; prefetching each cache
+/// line of the five inputs this far ahead took 3–5 % off the 40 M-option checksum
+/// on 2 threads (medians of 15 interleaved runs, 0.105 → 0.100 s and
+/// 0.119 → 0.112 s); 32 and 128 were no better, prefetching one line in three no
+/// better than none. In cache it costs nothing measurable.
+const PREFETCH_AHEAD: usize = 64;
+
+/// Prefetches, into L1, the cache lines of every input that the step
+/// [`PREFETCH_AHEAD`] options after `start` will load.
+#[inline(always)]
+fn prefetch<const K: usize>(inputs: &[&[f64]; K], start: usize) {
+    use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+    for x in inputs {
+        for line in (0..STEP).step_by(8) {
+            // `wrapping_add`: near the end the address lies past the slice; a
+            // prefetch never faults and reads nothing into the program.
+            let p = x.as_ptr().wrapping_add(start + PREFETCH_AHEAD + line);
+            // SAFETY: a prefetch is a hint: it does not dereference `p` in the
+            // program's semantics and cannot fault; SSE is in the x86_64 baseline.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
+        }
+    }
+}
+
+/// `out[i] = f(inputs…[i])`, [`STEP`] options at a time in registers, then whole
+/// registers, then one padded register.
+///
+/// # Safety
+/// The CPU must support AVX-512F, DQ and FMA (module protocol).
+///
+/// # Panics
+/// If an input is shorter than `out`.
+#[inline(always)]
+pub(crate) unsafe fn map_vectors<F: Formula<K, 1>, const K: usize>(
+    f: &F,
+    inputs: [&[f64]; K],
+    out: &mut [f64],
+) {
+    let n = out.len();
+    let inputs = inputs.map(|x| &x[..n]);
+    let mut start = 0;
+    while start + STEP <= n {
+        prefetch(&inputs, start);
+        // SAFETY: the features are the caller's promise; `start + STEP <= n`.
+        let [y] = f.eval(unsafe { load::<K, VECTORS>(&inputs, start) });
+        for (i, &r) in y.0.iter().enumerate() {
+            let o = &mut out[start + WIDTH * i..start + WIDTH * (i + 1)];
+            // SAFETY: module protocol; `o` holds the 8 lanes the store writes.
+            unsafe { _mm512_storeu_pd(o.as_mut_ptr(), r) };
+        }
+        start += STEP;
+    }
+    while start < n {
+        let len = WIDTH.min(n - start);
+        // SAFETY: the features are the caller's promise; `start + len <= n`.
+        let y = unsafe { eval_tail(f, &inputs, start, len) };
+        out[start..start + len].copy_from_slice(&y[..len]);
+        start += len;
+    }
+}
+
+/// `sum(f(inputs…))` in the fixed lane order of [`ReduceOp::Sum`] (option `r`
+/// into lane `r % 8`, each lane in order, then the lanes combined as
+/// [`ReduceOp::finish_lanes`] does).
+///
+/// # Safety
+/// The CPU must support AVX-512F, DQ and FMA (module protocol).
+///
+/// # Panics
+/// If the inputs differ in length.
+#[inline(always)]
+pub(crate) unsafe fn sum_vectors<F: Formula<K, 1>, const K: usize>(
+    f: &F,
+    inputs: [&[f64]; K],
+) -> f64 {
+    let op = ReduceOp::Sum;
+    let n = inputs.first().map_or(0, |x| x.len());
+    let inputs = inputs.map(|x| &x[..n]);
+    // SAFETY: the features are the caller's promise.
+    let mut acc = unsafe { _mm512_set1_pd(0.0) };
+    let mut start = 0;
+    while start + STEP <= n {
+        prefetch(&inputs, start);
+        // SAFETY: the features are the caller's promise; `start + STEP <= n`.
+        let [y] = f.eval(unsafe { load::<K, VECTORS>(&inputs, start) });
+        for r in y.0 {
+            // SAFETY: module protocol.
+            acc = unsafe { _mm512_add_pd(acc, r) };
+        }
+        start += STEP;
+    }
+    let mut lanes = op.new_lanes::<f64>();
+    // SAFETY: module protocol; the store writes the 8 lanes of `lanes`.
+    unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), acc) };
+    while start < n {
+        let len = WIDTH.min(n - start);
+        // SAFETY: the features are the caller's promise; `start + len <= n`.
+        let y = unsafe { eval_tail(f, &inputs, start, len) };
+        op.fold_lanes(&mut lanes, &y[..len]);
+        start += len;
+    }
+    op.finish_lanes(lanes)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every [`Real`] method of [`Zmm`] against its scalar meaning, lane by lane,
+    //! on values that stress the edges (signed zeros, infinities, NaN,
+    //! subnormals, ties). Black-Scholes itself only uses some of the methods; the
+    //! others must still mean what the trait says.
+
+    use super::*;
+
+    /// The methods' results for one pair of arguments, in a fixed order.
+    const RESULTS: usize = 17;
+
+    /// Evaluates every method on `(a, b)` with `R`'s implementation.
+    #[inline(always)]
+    fn all_methods<R: Real>(a: R, b: R) -> [R; RESULTS] {
+        let one = R::lit(1.0);
+        let pick = |m: R::Mask| R::select(m, one, R::lit(0.0));
+        [
+            a + b,
+            a - b,
+            a * b,
+            a / b,
+            -a,
+            a.abs(),
+            a.sqrt(),
+            a.min(b),
+            a.max(b),
+            pick(a.lt(b)),
+            pick(a.le(b)),
+            pick(a.gt(b)),
+            pick(a.ge(b)),
+            pick(a.eq(b)),
+            pick(a.ne(b)),
+            pick((a.lt(b) | a.gt(b)) & !a.eq(b)),
+            R::select(a.ge(b), a, b),
+        ]
+    }
+
+    /// [`all_methods`] plus the elementary functions, on `Zmm<2>` (16 pairs).
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F, DQ and FMA.
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+    unsafe fn on_registers(a: &[f64; 16], b: &[f64; 16]) -> Vec<[f64; 16]> {
+        let load = |x: &[f64; 16]| {
+            let mut r = [[0.0; 8]; 2];
+            r[0].copy_from_slice(&x[..8]);
+            r[1].copy_from_slice(&x[8..]);
+            // SAFETY: AVX-512F is this function's feature; each load reads 8 lanes.
+            Zmm(r.map(|l| unsafe { _mm512_loadu_pd(l.as_ptr()) }))
+        };
+        let (za, zb) = (load(a), load(b));
+        let mut outs: Vec<Zmm<2>> = all_methods(za, zb).to_vec();
+        outs.extend([za.exp(), za.ln(), za.log10(), za.erf()]);
+        outs.iter()
+            .map(|z| {
+                let mut o = [0.0; 16];
+                // SAFETY: as above; each store writes 8 lanes of `o`.
+                unsafe {
+                    _mm512_storeu_pd(o.as_mut_ptr(), z.0[0]);
+                    _mm512_storeu_pd(o.as_mut_ptr().add(8), z.0[1]);
+                }
+                o
+            })
+            .collect()
+    }
+
+    fn same(x: f64, y: f64) -> bool {
+        x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+    }
+
+    #[test]
+    fn every_method_means_what_the_scalar_one_means() {
+        if !(is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("fma"))
+        {
+            return; // nothing to run on this CPU: the path is never chosen here
+        }
+        let edges = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            2.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MIN_POSITIVE / 4.0,
+            -f64::MIN_POSITIVE,
+            1e300,
+            -3.75,
+            700.0,
+            1e-300,
+            42.0,
+        ];
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            edges[(rng % edges.len() as u64) as usize]
+        };
+        for _ in 0..400 {
+            let a: [f64; 16] = core::array::from_fn(|_| next());
+            let b: [f64; 16] = core::array::from_fn(|_| next());
+            // SAFETY: the features were detected above.
+            let got = unsafe { on_registers(&a, &b) };
+            for lane in 0..16 {
+                let want = all_methods(a[lane], b[lane]);
+                for (k, w) in want.iter().enumerate() {
+                    assert!(
+                        same(got[k][lane], *w),
+                        "result {k} for ({:e}, {:e}): {:e} vs {w:e}",
+                        a[lane],
+                        b[lane],
+                        got[k][lane]
+                    );
+                }
+                // SAFETY: FMA was detected above.
+                let funcs = unsafe {
+                    [
+                        math::fast::exp_fma(a[lane]),
+                        math::fma::ln(a[lane]),
+                        math::fast::log10_fma(a[lane]),
+                        math::fast::erf_fma(a[lane]),
+                    ]
+                };
+                for (k, w) in funcs.iter().enumerate() {
+                    let g = got[RESULTS + k][lane];
+                    assert!(same(g, *w), "function {k} of {:e}: {g:e} vs {w:e}", a[lane]);
+                }
+            }
+        }
+    }
+}
