@@ -52,6 +52,26 @@
 //! compute floor of ≈ 0.088 s; the 0.08 s target is not reached, and the op
 //! counts left (two erfs ≈ half of the time) no longer hold it without giving
 //! up accuracy.
+//!
+//! Third round (the AVX-512 path on whole registers, `blackscholes/zmm.rs`).
+//! Counted in the release build's loop: ≈ 136 port-0/5 micro-ops per 8 options
+//! (30 permutes, 43 FMAs, 19 multiplies, …), ≈ 68 cycles at two per cycle, so
+//! ≈ 2.8 ns per option at the 3.0 GHz a zmm FMA loop measures here. The
+//! 32-lane block executor ran at 4.4–7 ns (noisy machine), partly because
+//! its blocks went through the stack between operations. Predicted: whole
+//! registers, a few chains at a time, ≈ 3.5 ns. Measured side by side in one
+//! process (interleaved, 64 K options in cache): three registers 4.0–4.5 ns,
+//! 0.63–0.82 of the block executor's time; two 1.07× and four 1.1–1.2× slower
+//! than three. The miss against the prediction: removing the two divisions and
+//! the square root took 15–20 % off (the divider's ≈ 50 cycles per 8 options do
+//! not fully overlap), but Newton-Raphson replacements on the FMA ports won back
+//! only 2–4 %, and an Estrin erf (a third of Horner's latency) nothing.
+//! The price path had been 1.6× slower than the checksum: bounds-checked
+//! sub-slice stores made LLVM spill the formula (fixed with raw stores). With a
+//! 64-option prefetch and loops aligned to cache lines, 40 M options on 2
+//! threads: price ≈ 0.095–0.11 s, checksum ≈ 0.095–0.105 s on a noisy machine
+//! (in-cache compute ≈ 4.2 ns per option per thread, i.e. ≈ 0.084 s even with
+//! the memory fully hidden).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -8,11 +8,13 @@
 //!   temporaries, as plain Julia would run it), the passes fuse it into one loop
 //!   that reads the five inputs and writes `put` (and `checksum = sum(put)`);
 //! - the **fused kernels** ([`price`], [`checksum`]): the pool splits the options
-//!   into chunks, and each chunk runs [`put`] monomorphised at `f64` in one plain
-//!   pass, compiled for AVX-512, AVX2+FMA and the baseline and dispatched at run
-//!   time ([`SimdPath`], [`simd_path`]). No temporaries, no bounds checks in the
-//!   loop, `accel_core::math`'s branch-free functions vectorised, on blocks of
-//!   options at once so that independent vectors hide the formula's latency.
+//!   into chunks, and each chunk runs [`put`] in one plain pass, compiled for
+//!   AVX-512, AVX2+FMA and the baseline and dispatched at run time ([`SimdPath`],
+//!   [`simd_path`]). No temporaries, no bounds checks in the loop,
+//!   `accel_core::math`'s branch-free functions vectorised, several vectors of
+//!   options at once so that independent chains hide the formula's latency: on
+//!   AVX-512 `put` is monomorphised at a type of three zmm registers, elsewhere
+//!   at blocks of `f64` lanes.
 //!
 //! The references: [`price_serial`] (strict: libm functions, one option at a
 //! time) and [`price_naive`] (array-at-a-time with a temporary per operation).
