@@ -1,23 +1,24 @@
 //! Whole AVX-512 registers as [`Real`] values: the AVX-512 path's executor.
 //!
-//! [`fused`](super::fused)'s `FmaLanes` holds a block as `[f64; N]` and leaves it
-//! to LLVM to turn each lane loop into vector instructions. That works, but the
-//! block lives in memory between operations and the compiler schedules the
-//! formula one 32-lane array at a time. [`Zmm`] holds `V` AVX-512 registers
-//! instead and implements every operation with one intrinsic per register, so
-//! [`put`](super::put) — the same generic source — compiles to straight-line
-//! register code with `V` independent chains. Measured side by side in one
-//! process (runs of each variant interleaved, 64 K random options in cache, 2-core
-//! Xeon, medians of 400): `Zmm<3>` took 0.63–0.82 of the time of the 32-lane
-//! `FmaLanes` block with the same math (4.5 against 5.5–7.2 ns per option; the
-//! block executor's time also moved more from build to build); against `Zmm<2>`,
-//! `Zmm<3>` took 0.92–0.94, `Zmm<4>` 1.02–1.10; `Zmm<1>` leaves the formula's
-//! latency exposed (1.0–1.1 of the block executor). Hence [`VECTORS`].
+//! The AVX-512 path used to run [`fused`](super::fused)'s `FmaLanes` (as AVX2
+//! still does), which holds a block as `[f64; 32]` and leaves it to LLVM to turn
+//! each lane loop into vector instructions. That works, but the block goes
+//! through the stack between operations and the formula is scheduled one 32-lane
+//! array at a time. [`Zmm`] holds `V` AVX-512 registers instead and implements
+//! every operation with one intrinsic per register, so [`put`](super::put) — the
+//! same generic source — compiles to straight-line register code with `V`
+//! independent chains. Measured side by side in one process (runs of each
+//! variant interleaved, 64 K random options in cache, 2-core Xeon, medians of
+//! 400): `Zmm<3>` took 0.63–0.82 of the time of the 32-lane block with the same
+//! math (4.5 against 5.5–7.2 ns per option; the block executor's time also moved
+//! more from build to build); against `Zmm<2>`, `Zmm<3>` took 0.92–0.94 and
+//! `Zmm<4>` 1.02–1.10; `Zmm<1>` leaves the formula's latency exposed (1.0–1.1 of
+//! the block executor). Hence [`VECTORS`].
 //!
-//! The arithmetic is the same as `FmaLanes` with `math::fast` on AVX-512: separate
-//! multiplies and adds in the formula, `math::fast::{exp,log10,erf}_avx512`,
-//! `vsqrtpd` and `vdivpd` (both correctly rounded), and the sum folds lane `r % 8`
-//! in order: the same bits.
+//! The arithmetic is that of the block executor it replaced: separate multiplies
+//! and adds in the formula, `math::fast::{exp,log10,erf}_avx512`, `vsqrtpd` and
+//! `vdivpd` (both correctly rounded), and the sum folds option `r` into lane
+//! `r % 8` in order: the same bits (the 40 M checksum did not move).
 //!
 //! # Safety protocol
 //! Every method runs AVX-512F instructions. [`Zmm`] is private to this module and
