@@ -137,21 +137,24 @@ macro_rules! cmp_fn {
     };
 }
 
-impl<const V: usize> Zmm<V> {
-    /// Applies a scalar function of `accel_core::math::fma` lane by lane (for the
-    /// one function Black-Scholes does not use, `ln`; LLVM vectorises the loop).
-    #[inline(always)]
-    fn lanewise(self, f: impl Fn(f64) -> f64) -> Self {
+/// Applies a scalar function of `accel_core::math::fma` lane by lane (for the
+/// one function Black-Scholes does not use, `ln`). A macro, not a method taking
+/// a closure: the closure would be compiled without FMA, so `mul_add` would
+/// become a call to libm's `fma` and nothing would vectorise.
+macro_rules! lanewise {
+    ($z:expr, $f:path) => {{
+        let z: Zmm<V> = $z;
         let mut lanes = [[0.0; WIDTH]; V];
-        for (l, &r) in lanes.iter_mut().zip(&self.0) {
+        for (l, &r) in lanes.iter_mut().zip(&z.0) {
             // SAFETY: module protocol; the store writes the 8 lanes of `l`.
             unsafe { _mm512_storeu_pd(l.as_mut_ptr(), r) };
             for x in l.iter_mut() {
-                *x = f(*x);
+                // SAFETY: module protocol: FMA is guaranteed with AVX-512F.
+                *x = unsafe { $f(*x) };
             }
         }
         each!(|i| _mm512_loadu_pd(lanes[i].as_ptr()))
-    }
+    }};
 }
 
 impl<const V: usize> Real for Zmm<V> {
@@ -176,8 +179,7 @@ impl<const V: usize> Real for Zmm<V> {
     }
     #[inline(always)]
     fn ln(self) -> Self {
-        // SAFETY: module protocol: FMA is guaranteed with AVX-512F.
-        self.lanewise(|x| unsafe { math::fma::ln(x) })
+        lanewise!(self, math::fma::ln)
     }
     #[inline(always)]
     fn log10(self) -> Self {
