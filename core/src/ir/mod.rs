@@ -120,7 +120,7 @@ pub use op::{BinOp, LANES, ReduceOp, UnOp, ValueKind};
 pub use real::{DType, Element, Real, abs, erf, exp, ln, log10, max, min, select, sqrt};
 pub use slices::{
     BLOCK_LANES, Formula, SliceError, SliceRole, map_formula, map_reduce_formula,
-    map_reduce_slices, map_slices, reduce_formula, reduce_slices,
+    map_reduce_slices, map_slices, padded_block, reduce_formula, reduce_slices,
 };
 
 #[cfg(feature = "alloc")]

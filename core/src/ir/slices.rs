@@ -281,6 +281,37 @@ pub fn map_reduce_slices<T: Element, const K: usize, const M: usize>(
     Ok(op.finish_lanes(lanes))
 }
 
+/// The `len` elements from `start` of each input, padded to `N` lanes with the
+/// first of them: how a block executor runs a last, partial block, so that it
+/// takes the same fixed-length code as the others (the padding lanes are computed
+/// and dropped, never stored or reduced). Padding with a real input, not with
+/// zero, keeps the padding lanes in the formula's domain (no spurious NaN or
+/// division by zero to slow them down).
+///
+/// ```
+/// use accel_core::ir::padded_block;
+/// let (a, b) = ([1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]);
+/// let block: [[f64; 4]; 2] = padded_block(&[&a, &b], 2, 2);
+/// assert_eq!(block, [[3.0, 4.0, 3.0, 3.0], [7.0, 8.0, 7.0, 7.0]]);
+/// ```
+///
+/// # Panics
+/// If `len` is 0 or above `N`, or an input holds fewer than `start + len`
+/// elements.
+#[inline(always)]
+pub fn padded_block<T: Copy, const K: usize, const N: usize>(
+    inputs: &[&[T]; K],
+    start: usize,
+    len: usize,
+) -> [[T; N]; K] {
+    core::array::from_fn(|k| {
+        let s = &inputs[k][start..start + len];
+        let mut l = [s[0]; N];
+        l[..len].copy_from_slice(s);
+        l
+    })
+}
+
 /// Runs `f` on blocks of `N` lanes over `0..n`, storing the first `outputs.len()`
 /// results and folding result `reduce.1` into the lanes `reduce.2`. Full blocks are
 /// moved with fixed-size copies; a last partial block is padded with its first
@@ -312,12 +343,7 @@ fn formula_blocks<T: Element, F: Formula<K, M>, const K: usize, const M: usize, 
     }
     if start < n {
         let len = n - start;
-        let x: [Lanes<T, N>; K] = core::array::from_fn(|k| {
-            let s = &inputs[k][start..n];
-            let mut l = [s[0]; N];
-            l[..len].copy_from_slice(s);
-            Lanes(l)
-        });
+        let x: [Lanes<T, N>; K] = padded_block(inputs, start, len).map(Lanes);
         let y = f.eval(x);
         for (o, y) in outputs.iter_mut().zip(&y) {
             o[start..n].copy_from_slice(&y.0[..len]);

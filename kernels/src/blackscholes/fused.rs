@@ -23,7 +23,7 @@
 
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
 
-use accel_core::ir::{Formula, LANES, Real, ReduceOp};
+use accel_core::ir::{Formula, LANES, Real, ReduceOp, padded_block};
 use accel_core::math;
 
 /// Options per block: eight AVX2 vectors per operation keep the FP units busy
@@ -217,7 +217,8 @@ fn eval_block<F: Formula<K, 1>, const K: usize>(
 /// so that a handful of options costs a handful of lanes, not a whole [`BLOCK`].
 const TAIL: usize = LANES;
 
-/// Runs `f` on the `len` options starting at `start` (`1 ≤ len ≤ TAIL`), padded with the first one (computed and dropped).
+/// Runs `f` on the `len` options starting at `start` (`1 ≤ len ≤ TAIL`), padded
+/// as core's [`padded_block`] pads a partial block.
 #[inline(always)]
 fn eval_tail<F: Formula<K, 1>, const K: usize>(
     f: &F,
@@ -225,12 +226,7 @@ fn eval_tail<F: Formula<K, 1>, const K: usize>(
     start: usize,
     len: usize,
 ) -> [f64; TAIL] {
-    let x: [FmaLanes<TAIL>; K] = core::array::from_fn(|k| {
-        let s = &inputs[k][start..start + len];
-        let mut l = [s[0]; TAIL];
-        l[..len].copy_from_slice(s);
-        FmaLanes::new(l)
-    });
+    let x: [FmaLanes<TAIL>; K] = padded_block(inputs, start, len).map(FmaLanes::new);
     let [y] = f.eval(x);
     y.0
 }

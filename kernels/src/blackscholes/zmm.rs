@@ -37,7 +37,7 @@ use core::arch::x86_64::{
 };
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
 
-use accel_core::ir::{Formula, LANES, Real, ReduceOp};
+use accel_core::ir::{Formula, LANES, Real, ReduceOp, padded_block};
 use accel_core::math;
 
 /// AVX-512 registers per step: three, measured fastest for Black-Scholes (module
@@ -232,11 +232,11 @@ unsafe fn load<const K: usize, const V: usize>(inputs: &[&[f64]; K], start: usiz
     x
 }
 
-/// `f` on the `len < 8` options from `start`, padded with the first one (computed
-/// and dropped): one register.
+/// `f` on the `len` options from `start` (`1 ≤ len ≤ 8`) in one register,
+/// padded as core's [`padded_block`] pads a partial block.
 ///
 /// # Safety
-/// AVX-512F (module protocol); `1 <= len`, `start + len` within every input.
+/// AVX-512F (module protocol); `start + len` within every input.
 #[inline(always)]
 unsafe fn eval_tail<F: Formula<K, 1>, const K: usize>(
     f: &F,
@@ -244,13 +244,13 @@ unsafe fn eval_tail<F: Formula<K, 1>, const K: usize>(
     start: usize,
     len: usize,
 ) -> [f64; WIDTH] {
-    let x: [Zmm<1>; K] = core::array::from_fn(|k| {
-        let s = &inputs[k][start..start + len];
-        let mut l = [s[0]; WIDTH];
-        l[..len].copy_from_slice(s);
+    let lanes: [[f64; WIDTH]; K] = padded_block(inputs, start, len);
+    // SAFETY: module protocol (AVX-512F is guaranteed).
+    let mut x = [Zmm([unsafe { _mm512_setzero_pd() }]); K];
+    for (x, l) in x.iter_mut().zip(&lanes) {
         // SAFETY: module protocol; the load reads the 8 lanes of `l`.
-        Zmm([unsafe { _mm512_loadu_pd(l.as_ptr()) }])
-    });
+        x.0[0] = unsafe { _mm512_loadu_pd(l.as_ptr()) };
+    }
     let [y] = f.eval(x);
     let mut out = [0.0; WIDTH];
     // SAFETY: module protocol; the store writes the 8 lanes of `out`.
