@@ -54,6 +54,55 @@ fn edges() -> Vec<f64> {
     v
 }
 
+/// Checks that an AVX-512 flavour gives, lane for lane, the bits of the FMA one
+/// on `edges()`, the `extra` arguments and 10^6 generated ones; a last partial
+/// vector is padded with `pad`. With `any_nan`, any NaN answers a NaN (the
+/// flavours may differ in the payload); otherwise every bit must match.
+#[cfg(target_arch = "x86_64")]
+macro_rules! avx512_matches_fma {
+    ($vector:path, $scalar:path, seed: $seed:expr, extra: $extra:expr, inputs: $inputs:path,
+     pad: $pad:expr, any_nan: $any_nan:expr) => {{
+        use std::arch::x86_64::{_mm512_loadu_pd, _mm512_storeu_pd};
+
+        #[target_feature(enable = "avx512f,fma")]
+        fn eight(xs: &[f64; 8]) -> [f64; 8] {
+            let mut out = [0.0; 8];
+            // SAFETY: this function is compiled for AVX-512F and only called on
+            // CPUs that have it; the loads and stores touch exactly the two
+            // 8-element arrays.
+            unsafe {
+                let v = $vector(_mm512_loadu_pd(xs.as_ptr()));
+                _mm512_storeu_pd(out.as_mut_ptr(), v);
+            }
+            out
+        }
+
+        if !(std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("fma"))
+        {
+            return;
+        }
+        let mut rng = Rng($seed);
+        let mut xs: Vec<f64> = edges();
+        xs.extend($extra);
+        xs.extend((0..1_000_000).map(|i| $inputs(&mut rng, i)));
+        for chunk in xs.chunks(8) {
+            let mut lanes = [$pad; 8];
+            lanes[..chunk.len()].copy_from_slice(chunk);
+            // SAFETY: AVX-512F and FMA were detected above.
+            let got = unsafe { eight(&lanes) };
+            for (&x, &y) in lanes.iter().zip(&got) {
+                // SAFETY: as above.
+                let want = unsafe { $scalar(x) };
+                assert!(
+                    y.to_bits() == want.to_bits() || ($any_nan && y.is_nan() && want.is_nan()),
+                    "at {x:e}: {y:e} vs {want:e}"
+                );
+            }
+        }
+    }};
+}
+
 fn erf_inputs(rng: &mut Rng, i: usize) -> f64 {
     match i % 4 {
         0 | 1 => rng.uniform(-6.5, 6.5),
@@ -129,43 +178,12 @@ fn erf_special_values_and_symmetry() {
     }
 }
 
-/// The AVX-512 flavour, lane for lane, gives the bits of the FMA flavour.
+/// The AVX-512 flavour of `erf`, lane for lane, gives the bits of the FMA one.
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn erf_avx512_matches_erf_fma_bit_for_bit() {
-    use std::arch::x86_64::{_mm512_loadu_pd, _mm512_storeu_pd};
-
-    #[target_feature(enable = "avx512f,fma")]
-    fn eight(xs: &[f64; 8]) -> [f64; 8] {
-        let mut out = [0.0; 8];
-        // SAFETY: this function is compiled for AVX-512F and only called on CPUs
-        // that have it; the loads and stores touch exactly the two 8-element arrays.
-        unsafe {
-            let v = fast::erf_avx512(_mm512_loadu_pd(xs.as_ptr()));
-            _mm512_storeu_pd(out.as_mut_ptr(), v);
-        }
-        out
-    }
-
-    if !std::arch::is_x86_feature_detected!("avx512f") {
-        return;
-    }
-    let mut rng = Rng(11);
-    let mut xs: Vec<f64> = edges();
-    xs.push(f64::NAN);
-    xs.extend((0..1_000_000).map(|i| erf_inputs(&mut rng, i)));
-    for chunk in xs.chunks(8) {
-        let mut lanes = [0.5; 8];
-        lanes[..chunk.len()].copy_from_slice(chunk);
-        // SAFETY: AVX-512F was detected above (and it implies FMA here, checked next).
-        let got = unsafe { eight(&lanes) };
-        assert!(std::arch::is_x86_feature_detected!("fma"));
-        for (&x, &y) in lanes.iter().zip(&got) {
-            // SAFETY: FMA checked just above.
-            let want = unsafe { fast::erf_fma(x) };
-            assert_eq!(y.to_bits(), want.to_bits(), "at {x:e}: {y:e} vs {want:e}");
-        }
-    }
+    avx512_matches_fma!(fast::erf_avx512, fast::erf_fma, seed: 11, extra: [f64::NAN],
+        inputs: erf_inputs, pad: 0.5, any_nan: false);
 }
 
 fn log10_inputs(rng: &mut Rng, i: usize) -> f64 {
@@ -248,43 +266,9 @@ fn log10_special_values() {
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn log10_avx512_matches_log10_fma_bit_for_bit() {
-    use std::arch::x86_64::{_mm512_loadu_pd, _mm512_storeu_pd};
-
-    #[target_feature(enable = "avx512f,fma")]
-    fn eight(xs: &[f64; 8]) -> [f64; 8] {
-        let mut out = [0.0; 8];
-        // SAFETY: this function is compiled for AVX-512F and only called on CPUs
-        // that have it; the loads and stores touch exactly the two 8-element arrays.
-        unsafe {
-            let v = fast::log10_avx512(_mm512_loadu_pd(xs.as_ptr()));
-            _mm512_storeu_pd(out.as_mut_ptr(), v);
-        }
-        out
-    }
-
-    if !(std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("fma"))
-    {
-        return;
-    }
-    let mut rng = Rng(13);
-    let mut xs: Vec<f64> = edges();
-    xs.extend([f64::NAN, -2.5, -f64::from_bits(3), f64::from_bits(12345)]);
-    xs.extend((0..1_000_000).map(|i| log10_inputs(&mut rng, i)));
-    for chunk in xs.chunks(8) {
-        let mut lanes = [2.0; 8];
-        lanes[..chunk.len()].copy_from_slice(chunk);
-        // SAFETY: AVX-512F and FMA were detected above.
-        let got = unsafe { eight(&lanes) };
-        for (&x, &y) in lanes.iter().zip(&got) {
-            // SAFETY: as above.
-            let want = unsafe { fast::log10_fma(x) };
-            assert!(
-                y.to_bits() == want.to_bits() || (y.is_nan() && want.is_nan()),
-                "at {x:e}: {y:e} vs {want:e}"
-            );
-        }
-    }
+    avx512_matches_fma!(fast::log10_avx512, fast::log10_fma, seed: 13,
+        extra: [f64::NAN, -2.5, -f64::from_bits(3), f64::from_bits(12345)],
+        inputs: log10_inputs, pad: 2.0, any_nan: true);
 }
 
 fn exp_inputs(rng: &mut Rng, i: usize) -> f64 {
@@ -328,41 +312,7 @@ fn exp_special_values() {
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn exp_avx512_matches_exp_fma_bit_for_bit() {
-    use std::arch::x86_64::{_mm512_loadu_pd, _mm512_storeu_pd};
-
-    #[target_feature(enable = "avx512f,fma")]
-    fn eight(xs: &[f64; 8]) -> [f64; 8] {
-        let mut out = [0.0; 8];
-        // SAFETY: this function is compiled for AVX-512F and only called on CPUs
-        // that have it; the loads and stores touch exactly the two 8-element arrays.
-        unsafe {
-            let v = fast::exp_avx512(_mm512_loadu_pd(xs.as_ptr()));
-            _mm512_storeu_pd(out.as_mut_ptr(), v);
-        }
-        out
-    }
-
-    if !(std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("fma"))
-    {
-        return;
-    }
-    let mut rng = Rng(17);
-    let mut xs: Vec<f64> = edges();
-    xs.extend([f64::NAN, 709.78, -745.13, -708.4, 1e-300]);
-    xs.extend((0..1_000_000).map(|i| exp_inputs(&mut rng, i)));
-    for chunk in xs.chunks(8) {
-        let mut lanes = [0.5; 8];
-        lanes[..chunk.len()].copy_from_slice(chunk);
-        // SAFETY: AVX-512F and FMA were detected above.
-        let got = unsafe { eight(&lanes) };
-        for (&x, &y) in lanes.iter().zip(&got) {
-            // SAFETY: as above.
-            let want = unsafe { fast::exp_fma(x) };
-            assert!(
-                y.to_bits() == want.to_bits() || (y.is_nan() && want.is_nan()),
-                "at {x:e}: {y:e} vs {want:e}"
-            );
-        }
-    }
+    avx512_matches_fma!(fast::exp_avx512, fast::exp_fma, seed: 17,
+        extra: [f64::NAN, 709.78, -745.13, -708.4, 1e-300],
+        inputs: exp_inputs, pad: 0.5, any_nan: true);
 }
