@@ -268,13 +268,14 @@ fn team_runs_each_member_once_with_working_barriers() {
     }
 }
 
-/// The serial 5-point stencil (interior only, borders copied) used as reference.
-fn stencil_step(src: &[f64], dst: &mut [f64], w: usize, rows: Range<usize>) {
+/// One step of the 5-point stencil (interior only, borders copied) on the rows
+/// `rows` of `src`, written to `out`, which holds exactly those rows.
+fn stencil_rows(src: &[f64], out: &mut [f64], w: usize, rows: Range<usize>) {
     let h = src.len() / w;
-    for y in rows {
-        for x in 0..w {
+    for (y, out_row) in rows.zip(out.chunks_exact_mut(w)) {
+        for (x, o) in out_row.iter_mut().enumerate() {
             let i = y * w + x;
-            dst[i] = if x == 0 || y == 0 || x == w - 1 || y == h - 1 {
+            *o = if x == 0 || y == 0 || x == w - 1 || y == h - 1 {
                 src[i]
             } else {
                 0.2 * (src[i] + src[i - 1] + src[i + 1] + src[i - w] + src[i + w])
@@ -283,16 +284,23 @@ fn stencil_step(src: &[f64], dst: &mut [f64], w: usize, rows: Range<usize>) {
     }
 }
 
+/// `iters` serial steps of the stencil from `init`: the team tests' reference.
+fn stencil_serial(init: &[f64], w: usize, iters: usize) -> Vec<f64> {
+    let h = init.len() / w;
+    let mut serial = init.to_vec();
+    let mut tmp = vec![0.0; w * h];
+    for _ in 0..iters {
+        stencil_rows(&serial, &mut tmp, w, 0..h);
+        std::mem::swap(&mut serial, &mut tmp);
+    }
+    serial
+}
+
 #[test]
 fn team_stencil_equals_serial() {
     let (w, h, iters) = (37, 29, 25);
     let init: Vec<f64> = (0..w * h).map(|i| (value(i) % 100) as f64).collect();
-    let mut serial = init.clone();
-    let mut tmp = vec![0.0; w * h];
-    for _ in 0..iters {
-        stencil_step(&serial, &mut tmp, w, 0..h);
-        std::mem::swap(&mut serial, &mut tmp);
-    }
+    let serial = stencil_serial(&init, w, iters);
     for pool in pools() {
         let mut a = init.clone();
         let mut b = vec![0.0; w * h];
@@ -310,9 +318,7 @@ fn team_stencil_equals_serial() {
                             dst.slice_mut(rows.start * w..rows.end * w),
                         )
                     };
-                    let mut full = vec![0.0; w * h];
-                    stencil_step(src, &mut full, w, rows.clone());
-                    dst_rows.copy_from_slice(&full[rows.start * w..rows.end * w]);
+                    stencil_rows(src, dst_rows, w, rows.clone());
                     t.barrier();
                 }
             });
@@ -453,12 +459,7 @@ fn shared_slice_bounds_are_checked() {
 fn team_loop_stencil_equals_serial() {
     let (w, h, iters) = (41, 37, 30);
     let init: Vec<f64> = (0..w * h).map(|i| (value(i) % 100) as f64).collect();
-    let mut serial = init.clone();
-    let mut tmp = vec![0.0; w * h];
-    for _ in 0..iters {
-        stencil_step(&serial, &mut tmp, w, 0..h);
-        std::mem::swap(&mut serial, &mut tmp);
-    }
+    let serial = stencil_serial(&init, w, iters);
     for pool in pools() {
         for grain in [1, 3, 100] {
             let mut a = init.clone();
@@ -477,9 +478,7 @@ fn team_loop_stencil_equals_serial() {
                                     dst.slice_mut(rows.start * w..rows.end * w),
                                 )
                             };
-                            let mut full = vec![0.0; w * h];
-                            stencil_step(src, &mut full, w, rows.clone());
-                            out.copy_from_slice(&full[rows.start * w..rows.end * w]);
+                            stencil_rows(src, out, w, rows);
                         });
                     }
                 });
