@@ -333,6 +333,37 @@ fn wide_options() -> impl Strategy<Value = OptionBatch> {
     })
 }
 
+/// The puts of `batch` on `pool` and `path`, each checked against the strict
+/// reference `strict` with [`within_bound`] (the failure names the option and
+/// its parameters).
+fn priced_within_bound(
+    pool: &Pool,
+    batch: &OptionBatch,
+    strict: &[f64],
+    path: SimdPath,
+) -> Result<Vec<f64>, TestCaseError> {
+    let mut put = vec![f64::NAN; batch.len()];
+    price_on(pool, batch, &mut put, path).unwrap();
+    for i in 0..batch.len() {
+        prop_assert!(
+            within_bound(put[i], strict[i], batch.spt[i]),
+            "{} option {}: {:e} vs {:e} ({:?})",
+            path,
+            i,
+            put[i],
+            strict[i],
+            (
+                batch.spt[i],
+                batch.strike[i],
+                batch.rate[i],
+                batch.vol[i],
+                batch.time[i]
+            )
+        );
+    }
+    Ok(put)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -347,14 +378,7 @@ proptest! {
         for path in paths() {
             let mut puts = Vec::new();
             for pool in [&pools()[0], &pools()[2]] {
-                let mut put = vec![f64::NAN; n];
-                price_on(pool, &batch, &mut put, path).unwrap();
-                for i in 0..n {
-                    prop_assert!(within_bound(put[i], strict[i], batch.spt[i]),
-                        "{} option {}: {:e} vs {:e} ({:?})", path, i, put[i], strict[i],
-                        (batch.spt[i], batch.strike[i], batch.rate[i], batch.vol[i], batch.time[i]));
-                }
-                puts.push(put);
+                puts.push(priced_within_bound(pool, &batch, &strict, path)?);
             }
             prop_assert_eq!(&puts[0], &puts[1]);
         }
@@ -370,13 +394,7 @@ proptest! {
         for path in paths() {
             let mut first: Option<Vec<f64>> = None;
             for pool in pools() {
-                let mut put = vec![f64::NAN; n];
-                price_on(pool, &batch, &mut put, path).unwrap();
-                for i in 0..n {
-                    prop_assert!(within_bound(put[i], strict[i], batch.spt[i]),
-                        "{} option {}: {:e} vs {:e} ({:?})", path, i, put[i], strict[i],
-                        (batch.spt[i], batch.strike[i], batch.rate[i], batch.vol[i], batch.time[i]));
-                }
+                let put = priced_within_bound(pool, &batch, &strict, path)?;
                 match &first {
                     None => first = Some(put),
                     Some(f) => prop_assert_eq!(f, &put),
