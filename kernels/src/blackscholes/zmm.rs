@@ -409,6 +409,7 @@ mod tests {
     //! others must still mean what the trait says.
 
     use super::*;
+    use crate::blackscholes::SimdPath;
 
     /// The methods' results for one pair of arguments, in a fixed order.
     const RESULTS: usize = 17;
@@ -474,11 +475,7 @@ mod tests {
 
     #[test]
     fn every_method_means_what_the_scalar_one_means() {
-        if !(is_x86_feature_detected!("avx512f")
-            && is_x86_feature_detected!("avx512dq")
-            && is_x86_feature_detected!("avx512vl")
-            && is_x86_feature_detected!("fma"))
-        {
+        if !SimdPath::Avx512.is_supported() {
             return; // nothing to run on this CPU: the path is never chosen here
         }
         let edges = [
@@ -546,11 +543,7 @@ mod tests {
     /// order of `ReduceOp::Sum`, bit for bit.
     #[test]
     fn any_alignment_gives_the_same_prices_and_the_lane_order_sum() {
-        if !(is_x86_feature_detected!("avx512f")
-            && is_x86_feature_detected!("avx512dq")
-            && is_x86_feature_detected!("avx512vl")
-            && is_x86_feature_detected!("fma"))
-        {
+        if !SimdPath::Avx512.is_supported() {
             return; // nothing to run on this CPU: the path is never chosen here
         }
         #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
