@@ -13,6 +13,7 @@ mod engine;
 mod error;
 mod formats;
 mod image_file;
+mod interrupt;
 mod memory;
 mod npy;
 mod output;
@@ -33,6 +34,7 @@ use crate::error::{EXIT_FAILURE, Error, one_line};
 
 fn main() -> ExitCode {
     install_panic_hook();
+    interrupt::install();
     // Unwinding (rather than exiting from the hook) lets destructors run, so a
     // half-written temporary output file is removed even after a bug.
     let status = panic::catch_unwind(AssertUnwindSafe(run)).unwrap_or(EXIT_FAILURE);

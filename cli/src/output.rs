@@ -7,7 +7,10 @@
 //! one step. If anything fails before the rename — or the process unwinds from a
 //! panic — the temporary file is deleted on drop, no output appears and a file that
 //! was already at the path is left untouched. Writing over the input works because
-//! the input is fully read before the rename.
+//! the input is fully read before the rename. An interrupt (Ctrl-C, `kill`) deletes
+//! the temporary file too (see [`crate::interrupt`]). An output path that is a
+//! symbolic link is written through: the result replaces the link's target, and the
+//! link stays a link, as a shell's `>` would do.
 
 use std::fs::{self, File, Permissions};
 use std::path::{Path, PathBuf};
@@ -15,6 +18,7 @@ use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
 use crate::error::{Error, describe_io};
+use crate::interrupt::Registration;
 
 /// An output file being written: a temporary file waiting to be renamed into place.
 #[derive(Debug)]
@@ -22,12 +26,16 @@ pub struct PendingOutput {
     path: PathBuf,
     temp: NamedTempFile,
     keep_permissions: Option<Permissions>,
+    /// Deletes `temp` if the process is interrupted before the rename.
+    _interrupt: Registration,
 }
 
 impl PendingOutput {
     /// Checks `path` can be written and opens the temporary file next to it.
     pub fn prepare(path: &Path) -> Result<Self, Error> {
         let fail = |reason: String| Error::output(path, reason);
+        let resolved = follow_symlinks(path).map_err(|e| fail(describe_io(&e)))?;
+        let path = resolved.as_path();
         let existing = match fs::metadata(path) {
             Ok(meta) if meta.is_dir() => return Err(fail("is a directory".to_string())),
             Ok(meta) => Some(meta.permissions()),
@@ -63,10 +71,12 @@ impl PendingOutput {
                 describe_io(&e)
             ))
         })?;
+        let interrupt = Registration::new(temp.path().to_path_buf());
         Ok(PendingOutput {
             path: path.to_path_buf(),
             temp,
             keep_permissions: existing,
+            _interrupt: interrupt,
         })
     }
 
@@ -96,6 +106,29 @@ impl PendingOutput {
     }
 }
 
+/// The path that writing to `path` should replace: `path` itself, or the final
+/// target of the chain of symbolic links it starts (which need not exist yet).
+fn follow_symlinks(path: &Path) -> std::io::Result<PathBuf> {
+    /// Linux's own limit on links followed in one lookup.
+    const MAX_LINKS: usize = 40;
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "more than {MAX_LINKS} symbolic links in a chain"
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +155,41 @@ mod tests {
         pending.commit().unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"new");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn writes_through_symbolic_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("keep.txt");
+        fs::write(&target, b"old").unwrap();
+        let link = dir.path().join("link.txt");
+        std::os::unix::fs::symlink("keep.txt", &link).unwrap();
+        let mut pending = PendingOutput::prepare(&link).unwrap();
+        pending.file().write_all(b"new").unwrap();
+        pending.commit().unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+
+        // A dangling link creates its target.
+        let dangling = dir.path().join("dangling.txt");
+        std::os::unix::fs::symlink("made.txt", &dangling).unwrap();
+        let mut pending = PendingOutput::prepare(&dangling).unwrap();
+        pending.file().write_all(b"made").unwrap();
+        pending.commit().unwrap();
+        assert_eq!(fs::read(dir.path().join("made.txt")).unwrap(), b"made");
+
+        // A loop is an error, not a hang.
+        let a = dir.path().join("a");
+        std::os::unix::fs::symlink("b", &a).unwrap();
+        std::os::unix::fs::symlink("a", dir.path().join("b")).unwrap();
+        let e = PendingOutput::prepare(&a).unwrap_err();
+        assert!(e.to_string().contains("symbolic links"), "{e}");
     }
 
     #[test]

@@ -349,3 +349,46 @@ fn failing_in_place_leaves_the_input_untouched() {
     assert_eq!(fs::read(d.join("pic.jpg")).unwrap(), before);
     assert_eq!(entries(d), vec!["pic.jpg", "pic.png"]);
 }
+
+/// An interrupt (Ctrl-C, `kill`, a closed terminal) in the middle of a blur ends the
+/// process by that signal and leaves no temporary file next to the output.
+#[cfg(unix)]
+#[test]
+fn interrupted_runs_leave_no_temporary_file() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    for (name, number) in [("INT", 2), ("TERM", 15), ("HUP", 1)] {
+        let dir = temp_dir();
+        let d = dir.path();
+        good_png(d, "in.png");
+        // Long enough (tens of seconds) that it is still running when killed.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_accel"))
+            .args(["blur", "in.png", "out.png", "--iters", "100000000"])
+            .args(["--threads", "1", "--quiet"])
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the accel binary runs");
+        // Wait until the temporary output exists: the blur has started.
+        let start = Instant::now();
+        while !entries(d).iter().any(|e| e.starts_with(".accel-")) {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no temporary file appeared: {:?}",
+                entries(d)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let killed = Command::new("kill")
+            .args(["-s", name, &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let status = child.wait().expect("the child ends");
+        assert_eq!(status.signal(), Some(number), "SIG{name}: {status:?}");
+        assert_eq!(entries(d), ["in.png"], "SIG{name} left files behind");
+    }
+}
