@@ -8,6 +8,7 @@
 //! [`condense_clap_error`] turns clap's multi-line usage errors into the single line
 //! the user contract asks for.
 
+use std::num::IntErrorKind;
 use std::path::PathBuf;
 
 use clap::error::ErrorKind;
@@ -32,7 +33,10 @@ Examples:
 
 Formats: PNG, JPEG, TIFF, BMP, WebP and .npy (float32/float64, H×W or H×W×C,
 little-endian, C order), chosen by the output's extension. The colour type and bit
-depth of the input are kept; --iters 0 copies the image through unchanged.";
+depth of the input are kept (except that palette images come out as RGB or RGBA,
+and gray of fewer than 8 bits as 8-bit gray); --iters 0 copies the pixels through
+unchanged. The blur computes in float32: float64 arrays are blurred through float32
+copies and written back as float64.";
 
 const BLACKSCHOLES_EXAMPLES: &str = "\
 Examples:
@@ -230,7 +234,14 @@ pub fn parse_count(text: &str) -> Result<usize, String> {
             .parse::<usize>()
             .map_err(|_| format!("too large (the largest allowed is {})", usize::MAX));
     }
-    if trimmed.parse::<f64>().is_ok() {
+    if let Ok(x) = trimmed.parse::<f64>() {
+        // 1e6 or 40.0: a whole number, but not in the digits a count is written in.
+        if x.fract() == 0.0 && (0.0..1e19).contains(&x) {
+            return Err(format!(
+                "must be a whole number written in digits, like {}",
+                x as u64
+            ));
+        }
         return Err("must be a whole number".to_string());
     }
     Err("not a number (expected a non-negative integer)".to_string())
@@ -251,7 +262,15 @@ pub fn parse_pair(text: &str) -> Result<(isize, isize), String> {
     let (Some(a), Some(b), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err(explain.to_string());
     };
-    let int = |s: &str| s.trim().parse::<isize>().map_err(|_| explain.to_string());
+    let int = |s: &str| {
+        let s = s.trim();
+        s.parse::<isize>().map_err(|e| match e.kind() {
+            IntErrorKind::PosOverflow | IntErrorKind::NegOverflow => {
+                format!("{s} is out of range ({} to {})", isize::MIN, isize::MAX)
+            }
+            _ => explain.to_string(),
+        })
+    };
     Ok((int(a)?, int(b)?))
 }
 
@@ -327,6 +346,12 @@ mod tests {
         assert_eq!(parse_count("-1").unwrap_err(), "must not be negative");
         assert!(parse_count("abc").unwrap_err().contains("not a number"));
         assert!(parse_count("2.5").unwrap_err().contains("whole number"));
+        assert!(parse_count("1e6").unwrap_err().contains("like 1000000"));
+        assert!(
+            parse_pair("99999999999999999999,1")
+                .unwrap_err()
+                .contains("99999999999999999999 is out of range")
+        );
         assert!(
             parse_count("99999999999999999999999")
                 .unwrap_err()

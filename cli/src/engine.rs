@@ -9,7 +9,10 @@
 
 use accel_kernels::blur::{self, BlurOptions, Boundary};
 use accel_kernels::{blackscholes, fill};
-use accel_pool::{PinningStatus, Pool, PoolConfig, PoolError};
+use accel_pool::{
+    DefaultThreadsReason, MAX_THREADS, PinningStatus, Pool, PoolConfig, PoolError, THREADS_ENV,
+    default_threads,
+};
 
 pub use accel_kernels::blackscholes::{OptionBatch, SEED_CHECKSUM_10M, SEED_CHECKSUM_40M};
 pub use accel_kernels::fill::BandedBlockBandedMatrix;
@@ -30,6 +33,15 @@ impl Engine {
         let mut config = PoolConfig::new().pin(!args.no_pin);
         if let Some(n) = args.threads {
             config = config.threads(n);
+        } else if let (_, DefaultThreadsReason::InvalidEnv { value, .. }) = default_threads() {
+            // The library falls back to the machine default (as OpenMP does with a
+            // bad OMP_NUM_THREADS); a command that was asked for a count it cannot
+            // honour says so instead of quietly running on another one.
+            return Err(Error::usage(
+                THREADS_ENV,
+                value,
+                format!("not a thread count (an integer in 1..={MAX_THREADS})"),
+            ));
         }
         let pool = Pool::new(config).map_err(|e| match e {
             PoolError::ZeroThreads | PoolError::TooManyThreads { .. } => Error::usage(

@@ -4,7 +4,9 @@
 //! header. Allocating that would abort the process (or wake the OOM killer), so every
 //! command first multiplies out what it will need, with overflow checks, and compares
 //! it with the memory the kernel says is available (`MemAvailable` in
-//! `/proc/meminfo`, lowered by a cgroup v2 `memory.max` when one is set).
+//! `/proc/meminfo`, lowered by a cgroup v2 `memory.max` when one is set, and by the
+//! room left under the process's own limits, `ulimit -v` and `ulimit -d`, which
+//! refuse an allocation however much memory is free).
 
 use std::fs;
 
@@ -15,13 +17,48 @@ pub fn available_bytes() -> Option<u64> {
     if let Some(limit) = cgroup_headroom() {
         available = available.min(limit);
     }
+    if let (Ok(limits), Ok(status)) = (
+        fs::read_to_string("/proc/self/limits"),
+        fs::read_to_string("/proc/self/status"),
+    ) && let Some(room) = rlimit_headroom(&limits, &status)
+    {
+        available = available.min(room);
+    }
     Some(available)
+}
+
+/// The room left under the soft address-space and data limits (`ulimit -v`,
+/// `ulimit -d`): each limit less what the process already uses of it (`VmSize`,
+/// `VmData` in `/proc/self/status`). `None` when neither limit is set.
+pub fn rlimit_headroom(limits: &str, status: &str) -> Option<u64> {
+    let limit = |name: &str| -> Option<u64> {
+        let line = limits.lines().find(|l| l.starts_with(name))?;
+        // "Max address space   <soft>   <hard>   bytes": the soft limit applies.
+        line[name.len()..].split_whitespace().next()?.parse().ok()
+    };
+    let used = |name: &str| -> u64 {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| parse_meminfo_value(&l[name.len()..]))
+            .unwrap_or(0)
+    };
+    let rooms = [
+        limit("Max address space").map(|l| l.saturating_sub(used("VmSize:"))),
+        limit("Max data size").map(|l| l.saturating_sub(used("VmData:"))),
+    ];
+    rooms.into_iter().flatten().min()
 }
 
 /// Extracts `MemAvailable` (in bytes) from the text of `/proc/meminfo`.
 pub fn parse_meminfo_available(text: &str) -> Option<u64> {
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let mut fields = line.split_whitespace().skip(1);
+    parse_meminfo_value(&line["MemAvailable:".len()..])
+}
+
+/// A `/proc` size field after its name, `"   24144020 kB"`, in bytes.
+fn parse_meminfo_value(field: &str) -> Option<u64> {
+    let mut fields = field.split_whitespace();
     let value: u64 = fields.next()?.parse().ok()?;
     let scale = match fields.next() {
         Some("kB") | Some("KB") => 1024,
@@ -102,6 +139,35 @@ mod tests {
         assert_eq!(parse_meminfo_available(text), Some(24144020 * 1024));
         assert_eq!(parse_meminfo_available("MemTotal: 5 kB\n"), None);
         assert_eq!(parse_meminfo_available("MemAvailable: x kB\n"), None);
+    }
+
+    #[test]
+    fn rlimits_lower_the_headroom() {
+        let limits = |address: &str, data: &str| {
+            format!(
+                "Limit                     Soft Limit           Hard Limit           Units     \n\
+                 Max data size             {data:<20} unlimited            bytes     \n\
+                 Max address space         {address:<20} unlimited            bytes     \n"
+            )
+        };
+        let status = "Name:\taccel\nVmSize:\t    3896 kB\nVmData:\t     428 kB\n";
+        assert_eq!(
+            rlimit_headroom(&limits("unlimited", "unlimited"), status),
+            None
+        );
+        assert_eq!(
+            rlimit_headroom(&limits("1536000000", "unlimited"), status),
+            Some(1_536_000_000 - 3896 * 1024)
+        );
+        assert_eq!(
+            rlimit_headroom(&limits("1536000000", "1000000"), status),
+            Some(1_000_000 - 428 * 1024)
+        );
+        // Already above a limit: no room at all.
+        assert_eq!(
+            rlimit_headroom(&limits("1000", "unlimited"), status),
+            Some(0)
+        );
     }
 
     #[test]

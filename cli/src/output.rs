@@ -66,7 +66,7 @@ impl PendingOutput {
         }
         let temp = builder.tempfile_in(dir).map_err(|e| {
             fail(format!(
-                "directory '{}' is not writable: {}",
+                "cannot create a file in directory '{}': {}",
                 dir.display(),
                 describe_io(&e)
             ))

@@ -8,28 +8,46 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// A progress bar counting iterations over all planes, or nothing.
+/// A progress bar over the iterations of all planes, or nothing. The planes are
+/// blurred one after another, so the bar counts plane-iterations but shows them as
+/// a percentage of "`iters` iterations × `channels` channels": a count like
+/// 16/18000 for a 6000-iteration RGB blur would read as the wrong iteration count.
 #[derive(Debug)]
 pub struct IterationProgress {
     bar: Option<ProgressBar>,
 }
 
 impl IterationProgress {
-    /// A bar for `total` steps, shown only if `wanted` and stderr is a terminal.
-    pub fn new(total: u64, wanted: bool) -> Self {
+    /// A bar for `iters` iterations of each of `channels` planes, shown only if
+    /// `wanted` and stderr is a terminal.
+    pub fn new(iters: usize, channels: usize, wanted: bool) -> Self {
+        let total = (iters as u64).saturating_mul(channels as u64);
         if !wanted || total == 0 || !std::io::stderr().is_terminal() {
             return IterationProgress { bar: None };
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} iterations ({eta} left)",
+            "{spinner} [{elapsed_precise}] {bar:40} {percent:>3}% of {msg} ({eta} left)",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
+        bar.set_message(Self::work(iters, channels));
         IterationProgress { bar: Some(bar) }
     }
 
-    /// Sets the number of steps done so far.
+    /// What the bar counts, in words: "100 iterations × 3 channels".
+    fn work(iters: usize, channels: usize) -> String {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let iterations = plural(iters, "iteration", "iterations");
+        if channels == 1 {
+            iterations
+        } else {
+            format!("{iterations} × {}", plural(channels, "channel", "channels"))
+        }
+    }
+
+    /// Sets the number of plane-iterations done so far.
     pub fn set(&self, done: u64) {
         if let Some(bar) = &self.bar {
             bar.set_position(done);
@@ -50,10 +68,20 @@ mod tests {
 
     #[test]
     fn hidden_when_not_wanted() {
-        let p = IterationProgress::new(10, false);
+        let p = IterationProgress::new(10, 3, false);
         assert!(p.bar.is_none());
         p.set(3);
         p.finish();
-        assert!(IterationProgress::new(0, true).bar.is_none());
+        assert!(IterationProgress::new(0, 3, true).bar.is_none());
+    }
+
+    #[test]
+    fn names_the_iterations_and_channels_apart() {
+        assert_eq!(
+            IterationProgress::work(6000, 3),
+            "6000 iterations × 3 channels"
+        );
+        assert_eq!(IterationProgress::work(1, 1), "1 iteration");
+        assert_eq!(IterationProgress::work(5, 1), "5 iterations");
     }
 }

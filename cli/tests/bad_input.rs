@@ -196,6 +196,32 @@ fn bad_npy_files_say_what_is_wrong() {
     }
 }
 
+/// float64 values that float32 (the blur's precision) cannot hold are refused with
+/// their place, instead of turning into infinities; --iters 0 still copies them.
+#[test]
+fn float64_values_beyond_float32_are_refused() {
+    let dir = temp_dir();
+    let d = dir.path();
+    let mut values = vec![0.5; 4 * 5 * 2];
+    values[2 * (5 + 3) + 1] = -1e40; // row 1, column 3, channel 1
+    Npy::f64(&[4, 5, 2], &values).write(&d.join("wide.npy"));
+    let mut args = ["blur", "wide.npy", "out.npy", "--iters", "1"];
+    let before = entries(d);
+    accel(d, &args).assert_error(
+        1,
+        &[
+            "'wide.npy'",
+            "-1e40",
+            "row 1, column 3, channel 1",
+            "float32",
+        ],
+    );
+    assert_eq!(entries(d), before);
+    args[4] = "0";
+    accel(d, &args).assert_ok();
+    assert_eq!(Npy::read(&d.join("out.npy")).values(), values);
+}
+
 #[test]
 fn unsupported_output_formats() {
     let dir = temp_dir();
@@ -316,7 +342,7 @@ fn output_directory_missing_or_not_writable() {
         "locked/out.png".to_string()
     };
     accel(d, &["blur", "in.png", &target])
-        .assert_error(1, &[&format!("'{target}'"), "not writable"]);
+        .assert_error(1, &[&format!("'{target}'"), "cannot create a file"]);
     assert!(!Path::new("/sys/accel-out.png").exists());
     assert!(entries(&locked).is_empty());
 }

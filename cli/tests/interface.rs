@@ -112,6 +112,43 @@ fn default_threads_follow_the_environment() {
     drop(dir);
 }
 
+/// A workload refuses an ACCEL_NUM_THREADS it cannot honour (exit 2, naming the
+/// value) unless --threads overrides it; `info` reports it as ignored.
+#[test]
+fn a_bad_thread_count_in_the_environment_is_refused() {
+    let dir = temp_dir();
+    let run_with = |value: &str, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_accel"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("ACCEL_NUM_THREADS", value)
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    let price = ["blackscholes", "--options", "100"];
+    for value in ["abc", "0", "-2", "99999", ""] {
+        run_with(value, &price).assert_error(2, &["ACCEL_NUM_THREADS", &format!("'{value}'")]);
+        run_with(value, &["fill"]).assert_error(2, &["ACCEL_NUM_THREADS"]);
+    }
+    run_with(
+        "abc",
+        &["blackscholes", "--options", "100", "--threads", "2"],
+    )
+    .assert_ok();
+    run_with("3", &price).assert_ok();
+    let info = run_with("abc", &["info"]);
+    info.assert_ok();
+    assert!(
+        info.stdout.contains("ignored ACCEL_NUM_THREADS"),
+        "{info:#?}"
+    );
+}
+
 #[test]
 fn blur_json_has_its_fields() {
     let dir = temp_dir();

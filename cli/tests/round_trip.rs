@@ -224,6 +224,25 @@ fn npy_round_trip_is_bit_exact() {
     }
 }
 
+/// An array without pixels (any zero dimension) has nothing to blur: every shape is
+/// written back as it came, with any iteration count, and the summary says so.
+#[test]
+fn empty_arrays_are_copied_through_at_any_iteration_count() {
+    let dir = temp_dir();
+    let d = dir.path();
+    for shape in [&[0, 5][..], &[5, 0], &[0, 0], &[4, 4, 0], &[0, 3, 2]] {
+        let case = Npy::f32(shape, &[]);
+        fs::write(pb(d, "in.npy"), case.to_bytes()).unwrap();
+        let run = accel(d, &["blur", "in.npy", "out.npy", "--iters", "3"]);
+        run.assert_ok();
+        assert!(
+            run.stdout.contains("nothing to blur"),
+            "{shape:?}: {run:#?}"
+        );
+        assert_eq!(Npy::read(&pb(d, "out.npy")), case, "shape {shape:?}");
+    }
+}
+
 #[test]
 fn output_may_be_the_input() {
     let dir = temp_dir();

@@ -8,6 +8,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::path::Path;
 use std::time::Instant;
 
 use crate::args::BlurArgs;
@@ -91,6 +92,8 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
     );
     if args.iters == 0 {
         line.push_str("0 iterations (copied through unchanged)");
+    } else if raster.width == 0 || raster.height == 0 || channels == 0 {
+        line.push_str("no pixels: nothing to blur (copied through unchanged)");
     } else {
         line.push_str(&format!(
             "{} iteration{}, boundary {}, {}; kernel {}, {}",
@@ -107,6 +110,38 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
         line.push_str(&c.summary());
     }
     report::emit(&line)
+}
+
+/// The f32 copies that a float64 array is blurred through, refusing a finite value
+/// that float32 cannot hold: it would silently become infinite (and spread through
+/// its neighbours). Smaller values just lose the digits f32 does not keep, which
+/// is the blur's stated precision (it accumulates in f32).
+fn narrow_to_f32(planes: &[Vec<f64>], width: usize, input: &Path) -> Result<Vec<Vec<f32>>, Error> {
+    let channels = planes.len();
+    let mut copies = Vec::with_capacity(channels);
+    for (channel, plane) in planes.iter().enumerate() {
+        let mut copy = Vec::with_capacity(plane.len());
+        for (i, &v) in plane.iter().enumerate() {
+            let narrow = v as f32;
+            if narrow.is_infinite() && v.is_finite() {
+                let place = if channels > 1 {
+                    format!("row {}, column {}, channel {channel}", i / width, i % width)
+                } else {
+                    format!("row {}, column {}", i / width, i % width)
+                };
+                return Err(Error::input(
+                    input,
+                    format!(
+                        "value {v:e} at {place} is outside float32's range (±{:e}), in which the blur computes",
+                        f32::MAX
+                    ),
+                ));
+            }
+            copy.push(narrow);
+        }
+        copies.push(copy);
+    }
+    Ok(copies)
 }
 
 /// What the blur step did.
@@ -129,7 +164,7 @@ fn blur_planes(raster: &mut Raster, args: &BlurArgs, engine: &Engine) -> Result<
     } else {
         raster.planes.len()
     };
-    if args.iters == 0 || count == 0 {
+    if args.iters == 0 || count == 0 || width == 0 || height == 0 {
         return Ok(Blurred {
             planes: count,
             seconds: 0.0,
@@ -152,12 +187,8 @@ fn blur_planes(raster: &mut Raster, args: &BlurArgs, engine: &Engine) -> Result<
     let mut planes: Vec<&mut [f32]> = match &mut raster.planes {
         Planes::F32(planes) => planes[..count].iter_mut().map(Vec::as_mut_slice).collect(),
         Planes::F64(planes) => {
-            let copies: &mut Vec<Vec<f32>> = wide.insert(
-                planes[..count]
-                    .iter()
-                    .map(|p| p.iter().map(|&v| v as f32).collect())
-                    .collect(),
-            );
+            let copies: &mut Vec<Vec<f32>> =
+                wide.insert(narrow_to_f32(&planes[..count], width, &args.input)?);
             copies.iter_mut().map(Vec::as_mut_slice).collect()
         }
     };
@@ -168,10 +199,7 @@ fn blur_planes(raster: &mut Raster, args: &BlurArgs, engine: &Engine) -> Result<
         None
     };
 
-    let progress = IterationProgress::new(
-        (count * args.iters) as u64,
-        !args.quiet && !args.report.json,
-    );
+    let progress = IterationProgress::new(args.iters, count, !args.quiet && !args.report.json);
     let report_progress = |done: usize| progress.set(done as u64);
     let start = Instant::now();
     engine.blur_planes(

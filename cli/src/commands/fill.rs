@@ -21,7 +21,7 @@ pub fn sizes(args: &FillArgs) -> Result<BandedBlockBandedSizes, Error> {
         Error::workload(
             "fill",
             format!(
-                "--block-rows {} --block-cols {}: the block size lists {e}",
+                "--block-rows {} --block-cols {}: the list of block sizes {e}",
                 args.block_rows, args.block_cols
             ),
         )

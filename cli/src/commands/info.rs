@@ -15,8 +15,10 @@ use crate::system;
 pub fn run(args: &InfoArgs) -> Result<(), Error> {
     let cpus = accel_pool::allowed_cpus();
     let (threads, reason) = accel_pool::default_threads();
+    // The default team, given its count explicitly: `info` reports a bad
+    // ACCEL_NUM_THREADS (in `reason`) where the workloads refuse it.
     let team = Engine::new(&PoolArgs {
-        threads: None,
+        threads: Some(threads),
         no_pin: false,
     })?;
     let simd = system::simd_features();
