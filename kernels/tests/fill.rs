@@ -478,3 +478,41 @@ fn simplefill_of_a_matrix_larger_than_the_cache_equals_serial() {
         }
     }
 }
+
+/// Matrices larger than the prefetch threshold (8 MiB): `populate` prefetches each
+/// next block column, and must still visit every block once and write what the
+/// serial visit writes (uneven block sizes, partial block bands at both ends, a
+/// negative sub-band, empty block rows and columns), with 1, 2, 3 and 16 threads.
+#[test]
+fn populate_of_a_matrix_larger_than_the_cache_equals_serial() {
+    let uneven: Vec<usize> = (0..160)
+        .map(|i| if i % 41 == 7 { 0 } else { 430 + (i * 37) % 60 })
+        .collect();
+    let shapes: [(&[usize], [isize; 4]); 2] =
+        [(&uneven, [1, 2, 2, 1]), (&[997; 181], [0, 1, 3, -1])];
+    for (sizes, [l, u, lam, mu]) in shapes {
+        let new = || BandedBlockBandedMatrix::<f64>::new(sizes, sizes, l, u, lam, mu).unwrap();
+        let mut serial = new();
+        assert!(size_of_val(serial.storage()) > 8 << 20);
+        populate_serial(&mut serial, |b, _, _| fill_globally(b));
+        for pool in pools() {
+            let mut p = new();
+            let visits = AtomicUsize::new(0);
+            populate_with_cost(pool, &mut p, FORCE_PARALLEL, |b, _, _| {
+                visits.fetch_add(1, Ordering::Relaxed);
+                fill_globally(b);
+            });
+            assert_eq!(
+                visits.into_inner(),
+                p.sizes().nonzero_block_count(),
+                "{} threads",
+                pool.num_threads()
+            );
+            assert!(
+                p == serial,
+                "{l} {u} {lam} {mu}, {} threads",
+                pool.num_threads()
+            );
+        }
+    }
+}

@@ -53,6 +53,7 @@
 mod error;
 mod matrix;
 mod populate;
+mod prefetch;
 mod stored;
 mod stream;
 mod view;

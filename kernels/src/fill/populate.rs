@@ -25,6 +25,7 @@ use accel_core::partition::worthwhile_parts;
 use accel_pool::{Pool, SharedSlice};
 
 use super::matrix::BandedBlockBandedMatrix;
+use super::prefetch::{self, ColumnPrefetch};
 use super::view::{BlockViewMut, Place};
 
 /// Nanoseconds to visit one block besides its entries (compute its layout, build
@@ -187,7 +188,9 @@ where
 }
 
 /// Visits the stored blocks of the block columns `cols`, whose storage is
-/// `region` (starting at storage index `base`), in storage order.
+/// `region` (starting at storage index `base`), in storage order, prefetching
+/// each next block column on the way when the matrix is larger than the cache
+/// (see [`super::prefetch`]).
 #[inline]
 fn visit_block_columns<T, F>(
     sizes: &BandedBlockBandedSizes,
@@ -198,9 +201,13 @@ fn visit_block_columns<T, F>(
 ) where
     F: FnMut(BlockViewMut<'_, T>, usize, usize),
 {
+    let prefetch = sizes.storage_len().saturating_mul(size_of::<T>()) >= prefetch::MIN_BYTES;
+    let end = cols.end;
     for block_col in cols {
         let first_col = sizes.col_offset(block_col);
+        let mut next = ColumnPrefetch::after::<T>(sizes, base, block_col, end, prefetch);
         for block_row in sizes.block_col_support(block_col) {
+            next.step(region.as_ptr());
             // `block_layout`, not `block`: the entry count is not needed here,
             // and computing it per block dominated the tiny fill.
             let layout = sizes
