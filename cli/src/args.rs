@@ -144,7 +144,7 @@ pub enum BoundaryArg {
     Skip,
     /// Reads outside the image are zero.
     ZeroSrc,
-    /// Reads outside wrap around (periodic image).
+    /// Reads outside wrap around (periodic image; needs at least 2×2 pixels).
     Wrap,
     /// Reads outside take the nearest edge pixel.
     Clamp,

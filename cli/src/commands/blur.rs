@@ -11,7 +11,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
-use crate::args::BlurArgs;
+use crate::args::{BlurArgs, BoundaryArg};
 use crate::engine::Engine;
 use crate::error::{Error, describe_io};
 use crate::formats::{self, FileFormat};
@@ -36,6 +36,7 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
     let mut pending = PendingOutput::prepare(&args.output)?;
     let (mut raster, in_format) = formats::read(&args.input)?;
     formats::check_writable(&raster, out_format, &args.output)?;
+    check_wrap_size(&raster, args)?;
 
     let blurred = blur_planes(&mut raster, args, &engine)?;
 
@@ -142,6 +143,27 @@ fn narrow_to_f32(planes: &[Vec<f64>], width: usize, input: &Path) -> Result<Vec<
         copies.push(copy);
     }
     Ok(copies)
+}
+
+/// The 5×5 stencil's reach: pixels read on each side of the one written.
+const BLUR_RADIUS: usize = 2;
+
+/// Refuses, before any work, an image too thin for the wrap boundary: the stencil
+/// reads 2 pixels on each side, and the kernels wrap an image at most once (a
+/// library restriction, `StencilError::WrapRadiusExceedsPlane`). Said in the
+/// user's terms, naming the file and the modes that do work.
+fn check_wrap_size(raster: &Raster, args: &BlurArgs) -> Result<(), Error> {
+    let (w, h) = (raster.width, raster.height);
+    let empty = w == 0 || h == 0;
+    if args.boundary == BoundaryArg::Wrap && args.iters > 0 && !empty && w.min(h) < BLUR_RADIUS {
+        return Err(Error::input(
+            &args.input,
+            format!(
+                "the wrap boundary needs an image at least {BLUR_RADIUS}×{BLUR_RADIUS} pixels, this one is {w}×{h} (the other boundaries work at any size)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// What the blur step did.
