@@ -197,7 +197,11 @@ fn describe_image_error(err: &ImageError, kind: ImageKind) -> String {
             format!("{} file is truncated", kind.name())
         }
         ImageError::IoError(e) => crate::error::describe_io(e),
-        ImageError::Decoding(e) => format!("corrupt or truncated {} file ({e})", kind.name()),
+        ImageError::Decoding(e) => format!(
+            "corrupt or truncated {} file ({})",
+            kind.name(),
+            plain_chunk_names(&e.to_string())
+        ),
         ImageError::Unsupported(e) => format!("unsupported {} variant ({e})", kind.name()),
         ImageError::Limits(_) => format!(
             "{} image is too large for the available memory",
@@ -205,6 +209,28 @@ fn describe_image_error(err: &ImageError, kind: ImageKind) -> String {
         ),
         other => format!("cannot decode {} file ({other})", kind.name()),
     }
+}
+
+/// The png decoder names a chunk by its Rust debug form, `ChunkType { type: IDAT,
+/// critical: true, … }`; a user needs only `IDAT`.
+fn plain_chunk_names(message: &str) -> String {
+    const OPEN: &str = "ChunkType { type: ";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(OPEN) {
+        let after = &rest[start + OPEN.len()..];
+        let (Some(comma), Some(close)) = (after.find(','), after.find('}')) else {
+            break;
+        };
+        if comma > close {
+            break;
+        }
+        out.push_str(&rest[..start]);
+        out.push_str(after[..comma].trim());
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Splits a decoded image into planes, keeping its colour type.
@@ -324,6 +350,20 @@ pub fn write<W: Write + Seek>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn chunk_types_are_named_plainly() {
+        let m = "CRC error: expected 0x47 have 0x96 while decoding ChunkType { type: IDAT, critical: true, private: false, reserved: false, safecopy: false } chunk.";
+        assert_eq!(
+            super::plain_chunk_names(m),
+            "CRC error: expected 0x47 have 0x96 while decoding IDAT chunk."
+        );
+        assert_eq!(super::plain_chunk_names("no chunk here"), "no chunk here");
+        assert_eq!(
+            super::plain_chunk_names("ChunkType { type: X"),
+            "ChunkType { type: X"
+        );
+    }
+
     use super::*;
     use std::io::Cursor;
 
