@@ -453,19 +453,31 @@ fn edge_sizes() {
     }
 }
 
+/// Block sizes (rows and columns alike) and `[l, u, λ, μ]` of two matrices above the
+/// 8 MiB threshold of streaming stores and prefetching: uneven block sizes with a
+/// few empty blocks and partial block bands at both ends, then equal blocks with a
+/// negative sub-band.
+fn larger_than_the_cache() -> [(Vec<usize>, [isize; 4]); 2] {
+    let uneven = (0..160)
+        .map(|i| if i % 41 == 7 { 0 } else { 430 + (i * 37) % 60 })
+        .collect();
+    let shapes = [(uneven, [1, 2, 2, 1]), (vec![997; 181], [0, 1, 3, -1])];
+    for (sizes, [l, u, lam, mu]) in &shapes {
+        let s = BandedBlockBandedSizes::new(sizes, sizes, *l, *u, *lam, *mu).unwrap();
+        assert!(s.storage_len() * size_of::<f64>() > 8 << 20);
+    }
+    shapes
+}
+
 /// Matrices larger than the streaming threshold (8 MiB): `simplefill` writes
 /// long runs with streaming stores, on several workers, and must still write
-/// exactly what the serial loop writes (uneven block sizes, a partial block
-/// band at both ends, a negative sub-band), with 1, 2, 3 and 16 threads.
+/// exactly what the serial loop writes ([`larger_than_the_cache`]), with 1, 2, 3
+/// and 16 threads.
 #[test]
 fn simplefill_of_a_matrix_larger_than_the_cache_equals_serial() {
-    let uneven: Vec<usize> = (0..160).map(|i| 430 + (i * 37) % 60).collect();
-    let shapes: [(&[usize], [isize; 4]); 2] =
-        [(&uneven, [1, 2, 2, 1]), (&[997; 181], [0, 1, 3, -1])];
-    for (sizes, [l, u, lam, mu]) in shapes {
-        let new = || BandedBlockBandedMatrix::<f64>::new(sizes, sizes, l, u, lam, mu).unwrap();
+    for (sizes, [l, u, lam, mu]) in larger_than_the_cache() {
+        let new = || BandedBlockBandedMatrix::<f64>::new(&sizes, &sizes, l, u, lam, mu).unwrap();
         let mut serial = new();
-        assert!(size_of_val(serial.storage()) > 8 << 20);
         simplefill_serial(&mut serial);
         for pool in pools() {
             let mut p = new();
@@ -481,19 +493,12 @@ fn simplefill_of_a_matrix_larger_than_the_cache_equals_serial() {
 
 /// Matrices larger than the prefetch threshold (8 MiB): `populate` prefetches each
 /// next block column, and must still visit every block once and write what the
-/// serial visit writes (uneven block sizes, partial block bands at both ends, a
-/// negative sub-band, empty block rows and columns), with 1, 2, 3 and 16 threads.
+/// serial visit writes ([`larger_than_the_cache`]), with 1, 2, 3 and 16 threads.
 #[test]
 fn populate_of_a_matrix_larger_than_the_cache_equals_serial() {
-    let uneven: Vec<usize> = (0..160)
-        .map(|i| if i % 41 == 7 { 0 } else { 430 + (i * 37) % 60 })
-        .collect();
-    let shapes: [(&[usize], [isize; 4]); 2] =
-        [(&uneven, [1, 2, 2, 1]), (&[997; 181], [0, 1, 3, -1])];
-    for (sizes, [l, u, lam, mu]) in shapes {
-        let new = || BandedBlockBandedMatrix::<f64>::new(sizes, sizes, l, u, lam, mu).unwrap();
+    for (sizes, [l, u, lam, mu]) in larger_than_the_cache() {
+        let new = || BandedBlockBandedMatrix::<f64>::new(&sizes, &sizes, l, u, lam, mu).unwrap();
         let mut serial = new();
-        assert!(size_of_val(serial.storage()) > 8 << 20);
         populate_serial(&mut serial, |b, _, _| fill_globally(b));
         for pool in pools() {
             let mut p = new();
