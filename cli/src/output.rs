@@ -23,25 +23,27 @@ use crate::interrupt::Registration;
 /// An output file being written: a temporary file waiting to be renamed into place.
 #[derive(Debug)]
 pub struct PendingOutput {
+    /// The output path as the user gave it, for messages.
     path: PathBuf,
+    /// Where the result goes: `path`, or the target of the symbolic link it is.
+    target: PathBuf,
     temp: NamedTempFile,
     keep_permissions: Option<Permissions>,
     /// Deletes `temp` if the process is interrupted before the rename.
-    _interrupt: Registration,
+    interrupt: Registration,
 }
 
 impl PendingOutput {
     /// Checks `path` can be written and opens the temporary file next to it.
     pub fn prepare(path: &Path) -> Result<Self, Error> {
         let fail = |reason: String| Error::output(path, reason);
-        let resolved = follow_symlinks(path).map_err(|e| fail(describe_io(&e)))?;
-        let path = resolved.as_path();
-        let existing = match fs::metadata(path) {
+        let target = follow_symlinks(path).map_err(|e| fail(describe_io(&e)))?;
+        let existing = match fs::metadata(&target) {
             Ok(meta) if meta.is_dir() => return Err(fail("is a directory".to_string())),
             Ok(meta) => Some(meta.permissions()),
             Err(_) => None,
         };
-        let dir = match path.parent() {
+        let dir = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
@@ -64,19 +66,23 @@ impl PendingOutput {
             // Like any newly created file: 0666 less the umask.
             builder.permissions(Permissions::from_mode(0o666));
         }
-        let temp = builder.tempfile_in(dir).map_err(|e| {
+        let (temp, interrupt) = Registration::create(
+            || builder.tempfile_in(dir),
+            |temp| temp.path().to_path_buf(),
+        )
+        .map_err(|e| {
             fail(format!(
                 "cannot create a file in directory '{}': {}",
                 dir.display(),
                 describe_io(&e)
             ))
         })?;
-        let interrupt = Registration::new(temp.path().to_path_buf());
         Ok(PendingOutput {
             path: path.to_path_buf(),
+            target,
             temp,
             keep_permissions: existing,
-            _interrupt: interrupt,
+            interrupt,
         })
     }
 
@@ -87,16 +93,22 @@ impl PendingOutput {
 
     /// Flushes the temporary file to disk and renames it over the output path.
     pub fn commit(self) -> Result<(), Error> {
-        let path = self.path;
+        let PendingOutput {
+            path,
+            target,
+            temp,
+            keep_permissions,
+            interrupt,
+        } = self;
         let fail = |reason: String| Error::output(&path, reason);
-        let file = self.temp.as_file();
-        if let Some(perms) = self.keep_permissions {
+        let file = temp.as_file();
+        if let Some(perms) = keep_permissions {
             file.set_permissions(perms)
                 .map_err(|e| fail(describe_io(&e)))?;
         }
         file.sync_all()
             .map_err(|e| fail(format!("cannot flush to disk: {}", describe_io(&e))))?;
-        self.temp.persist(&path).map_err(|e| {
+        interrupt.commit(|| temp.persist(&target)).map_err(|e| {
             fail(format!(
                 "cannot move the result into place: {}",
                 describe_io(&e.error)
@@ -108,6 +120,11 @@ impl PendingOutput {
 
 /// The path that writing to `path` should replace: `path` itself, or the final
 /// target of the chain of symbolic links it starts (which need not exist yet).
+///
+/// Following links ourselves bypasses the kernel's `protected_symlinks` check, so
+/// it is repeated here: a link in a sticky, world-writable directory (`/tmp`) is
+/// followed only if we or the directory's owner own it. Otherwise another user
+/// could plant `/tmp/out.png → /etc/passwd` for a root run to overwrite.
 fn follow_symlinks(path: &Path) -> std::io::Result<PathBuf> {
     /// Linux's own limit on links followed in one lookup.
     const MAX_LINKS: usize = 40;
@@ -115,18 +132,50 @@ fn follow_symlinks(path: &Path) -> std::io::Result<PathBuf> {
     for _ in 0..MAX_LINKS {
         match fs::symlink_metadata(&current) {
             Ok(meta) if meta.file_type().is_symlink() => {
+                let dir = match current.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                    _ => PathBuf::from("."),
+                };
+                check_link_is_trusted(&current, &meta, &dir)?;
                 let target = fs::read_link(&current)?;
-                current = match current.parent() {
-                    Some(dir) if target.is_relative() => dir.join(target),
-                    _ => target,
+                current = if target.is_relative() {
+                    dir.join(target)
+                } else {
+                    target
                 };
             }
             _ => return Ok(current),
         }
     }
-    Err(std::io::Error::other(format!(
-        "more than {MAX_LINKS} symbolic links in a chain"
-    )))
+    #[cfg(unix)]
+    return Err(std::io::Error::from_raw_os_error(libc::ELOOP));
+    #[cfg(not(unix))]
+    Err(std::io::Error::other("too many levels of symbolic links"))
+}
+
+/// The kernel's `protected_symlinks` rule for the link `link` (metadata `meta`)
+/// in `dir`.
+#[cfg(unix)]
+fn check_link_is_trusted(link: &Path, meta: &fs::Metadata, dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    /// Sticky and writable by others, as `/tmp`.
+    const SHARED: u32 = 0o1002;
+    let dir_meta = fs::metadata(dir)?;
+    // SAFETY: `geteuid` has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if dir_meta.mode() & SHARED == SHARED && meta.uid() != me && meta.uid() != dir_meta.uid() {
+        return Err(std::io::Error::other(format!(
+            "not following the symbolic link '{}': it belongs to another user in a shared directory",
+            link.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Nothing to check where there are no such directories.
+#[cfg(not(unix))]
+fn check_link_is_trusted(_: &Path, _: &fs::Metadata, _: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]
@@ -190,6 +239,41 @@ mod tests {
         std::os::unix::fs::symlink("a", dir.path().join("b")).unwrap();
         let e = PendingOutput::prepare(&a).unwrap_err();
         assert!(e.to_string().contains("symbolic links"), "{e}");
+        assert!(
+            e.to_string().contains("'a'") || e.to_string().contains("/a'"),
+            "{e}"
+        );
+    }
+
+    /// As the kernel's `protected_symlinks`: in a sticky, world-writable directory
+    /// a link is followed only if we or the directory's owner own it.
+    #[cfg(unix)]
+    #[test]
+    fn links_of_other_users_in_shared_directories_are_not_followed() {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("shared");
+        fs::create_dir(&shared).unwrap();
+        fs::set_permissions(&shared, Permissions::from_mode(0o1777)).unwrap();
+        let victim = dir.path().join("victim.txt");
+        fs::write(&victim, b"keep").unwrap();
+        let link = shared.join("out.txt");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+
+        // Our own link is followed.
+        let pending = PendingOutput::prepare(&link).unwrap();
+        assert_eq!(pending.target, victim);
+        drop(pending);
+
+        // Someone else's is not (only root can give a link away; skip otherwise).
+        let c = std::ffi::CString::new(link.as_os_str().as_bytes()).unwrap();
+        // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
+        if unsafe { libc::lchown(c.as_ptr(), 65534, 65534) } == 0 {
+            let e = PendingOutput::prepare(&link).unwrap_err();
+            assert!(e.to_string().contains("another user"), "{e}");
+            assert_eq!(fs::read(&victim).unwrap(), b"keep");
+        }
     }
 
     #[test]

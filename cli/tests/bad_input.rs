@@ -263,6 +263,21 @@ fn images_too_thin_to_wrap_are_refused_up_front() {
         )
         .assert_ok();
     }
+    // Nothing to blur at all: no refusal.
+    Npy::f32(&[9, 1, 0], &[]).write(&d.join("none.npy"));
+    accel(
+        d,
+        &[
+            "blur",
+            "none.npy",
+            "ok.npy",
+            "--boundary",
+            "wrap",
+            "--iters",
+            "2",
+        ],
+    )
+    .assert_ok();
     Npy::f32(&[2, 2], &[0.5; 4]).write(&d.join("two.npy"));
     accel(
         d,
@@ -433,45 +448,108 @@ fn failing_in_place_leaves_the_input_untouched() {
     assert_eq!(entries(d), vec!["pic.jpg", "pic.png"]);
 }
 
+/// A long blur of `in.png` in `dir`, its signal dispositions set to default (or
+/// SIGHUP to ignored, as `nohup` does), killed when dropped.
+#[cfg(unix)]
+struct LongBlur(std::process::Child);
+
+#[cfg(unix)]
+impl LongBlur {
+    fn start(dir: &Path, ignore_hangups: bool) -> Self {
+        use std::os::unix::process::CommandExt;
+        use std::process::{Command, Stdio};
+        use std::time::{Duration, Instant};
+        let mut command = Command::new(env!("CARGO_BIN_EXE_accel"));
+        // Long enough (minutes) that it is still running when signalled.
+        command
+            .args(["blur", "in.png", "out.png", "--iters", "100000000"])
+            .args(["--threads", "1", "--quiet"])
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // SAFETY: between fork and exec the closure only calls `signal`, which is
+        // async-signal-safe, and allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                // The test harness may itself run with signals ignored (`nohup`,
+                // a background job); the child must start from the defaults.
+                for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                    libc::signal(s, libc::SIG_DFL);
+                }
+                if ignore_hangups {
+                    libc::signal(libc::SIGHUP, libc::SIG_IGN);
+                }
+                Ok(())
+            });
+        }
+        let blur = LongBlur(command.spawn().expect("the accel binary runs"));
+        // Wait until the temporary output exists: the blur has started.
+        let start = Instant::now();
+        while !entries(dir).iter().any(|e| e.starts_with(".accel-")) {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no temporary file appeared: {:?}",
+                entries(dir)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        blur
+    }
+
+    fn signal(&self, signal: i32) {
+        let pid = libc::pid_t::try_from(self.0.id()).unwrap();
+        // SAFETY: sends a signal to our own child, which has not been waited for
+        // (so the pid is still its).
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    }
+
+    fn wait(&mut self) -> std::process::ExitStatus {
+        self.0.wait().expect("the child ends")
+    }
+}
+
+#[cfg(unix)]
+impl Drop for LongBlur {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// An interrupt (Ctrl-C, `kill`, a closed terminal) in the middle of a blur ends the
 /// process by that signal and leaves no temporary file next to the output.
 #[cfg(unix)]
 #[test]
 fn interrupted_runs_leave_no_temporary_file() {
     use std::os::unix::process::ExitStatusExt;
-    use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
-
-    for (name, number) in [("INT", 2), ("TERM", 15), ("HUP", 1)] {
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
         let dir = temp_dir();
         let d = dir.path();
         good_png(d, "in.png");
-        // Long enough (tens of seconds) that it is still running when killed.
-        let mut child = Command::new(env!("CARGO_BIN_EXE_accel"))
-            .args(["blur", "in.png", "out.png", "--iters", "100000000"])
-            .args(["--threads", "1", "--quiet"])
-            .current_dir(d)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the accel binary runs");
-        // Wait until the temporary output exists: the blur has started.
-        let start = Instant::now();
-        while !entries(d).iter().any(|e| e.starts_with(".accel-")) {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "no temporary file appeared: {:?}",
-                entries(d)
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let killed = Command::new("kill")
-            .args(["-s", name, &child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(killed.success());
-        let status = child.wait().expect("the child ends");
-        assert_eq!(status.signal(), Some(number), "SIG{name}: {status:?}");
-        assert_eq!(entries(d), ["in.png"], "SIG{name} left files behind");
+        let mut blur = LongBlur::start(d, false);
+        blur.signal(signal);
+        let status = blur.wait();
+        assert_eq!(status.signal(), Some(signal), "signal {signal}: {status:?}");
+        assert_eq!(entries(d), ["in.png"], "signal {signal} left files behind");
     }
+}
+
+/// A hang-up the run inherited as ignored (`nohup accel …`) stays ignored.
+#[cfg(unix)]
+#[test]
+fn an_ignored_hangup_stays_ignored() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = temp_dir();
+    let d = dir.path();
+    good_png(d, "in.png");
+    let mut blur = LongBlur::start(d, true);
+    blur.signal(libc::SIGHUP);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        blur.0.try_wait().unwrap().is_none(),
+        "the blur died of an ignored SIGHUP"
+    );
+    blur.signal(libc::SIGTERM);
+    assert_eq!(blur.wait().signal(), Some(libc::SIGTERM));
+    assert_eq!(entries(d), ["in.png"]);
 }

@@ -94,7 +94,7 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
     if args.iters == 0 {
         line.push_str("0 iterations (copied through unchanged)");
     } else if raster.width == 0 || raster.height == 0 || channels == 0 {
-        line.push_str("no pixels: nothing to blur (copied through unchanged)");
+        line.push_str("empty: nothing to blur (copied through unchanged)");
     } else {
         line.push_str(&format!(
             "{} iteration{}, boundary {}, {}; kernel {}, {}",
@@ -154,7 +154,7 @@ const BLUR_RADIUS: usize = 2;
 /// user's terms, naming the file and the modes that do work.
 fn check_wrap_size(raster: &Raster, args: &BlurArgs) -> Result<(), Error> {
     let (w, h) = (raster.width, raster.height);
-    let empty = w == 0 || h == 0;
+    let empty = w == 0 || h == 0 || raster.layout.channels == 0;
     if args.boundary == BoundaryArg::Wrap && args.iters > 0 && !empty && w.min(h) < BLUR_RADIUS {
         return Err(Error::input(
             &args.input,

@@ -67,17 +67,35 @@ impl ColumnPrefetch {
         ColumnPrefetch { next, share }
     }
 
-    /// Requests the next share of lines of the region starting at `region`.
-    #[inline]
-    pub(crate) fn step<T>(&mut self, region: *const T) {
+    /// The byte offsets (within the region) of the next share: at most `share`
+    /// bytes, from where the last share ended.
+    fn take_share(&mut self) -> Range<usize> {
         let stop = self
             .next
             .end
             .min(self.next.start.saturating_add(self.share));
-        let region = region.cast::<i8>();
-        while self.next.start < stop {
-            prefetch_line(region.wrapping_add(self.next.start));
-            self.next.start += LINE;
+        let share = self.next.start..stop;
+        self.next.start = stop;
+        share
+    }
+
+    /// Requests the next share of lines of the region starting at `region`: every
+    /// cache line that holds a byte of the share, so a share that starts or ends
+    /// inside a line still covers it.
+    #[inline]
+    pub(crate) fn step<T>(&mut self, region: *const T) {
+        let share = self.take_share();
+        if share.is_empty() {
+            return;
+        }
+        let first = region.cast::<i8>().wrapping_add(share.start);
+        let end = first.wrapping_add(share.len());
+        // Back to the start of the line holding the first byte (at most 63 bytes
+        // before the share: a prefetch there is harmless).
+        let mut line = first.wrapping_sub(first as usize % LINE);
+        while (line as usize) < end as usize {
+            prefetch_line(line);
+            line = line.wrapping_add(LINE);
         }
     }
 }
@@ -93,4 +111,46 @@ fn prefetch_line(p: *const i8) {
     };
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// For every worker run of block columns, the shares requested while visiting
+    /// a block column are exactly the next block column's bytes, in order, inside
+    /// the run's region.
+    #[test]
+    fn the_shares_cover_the_next_block_column_inside_the_region() {
+        let rows = [3, 0, 5, 4, 7, 2, 6];
+        let cols = [4, 6, 0, 3, 5, 1, 8];
+        let sizes = BandedBlockBandedSizes::new(&rows, &cols, 1, 2, 1, 0).unwrap();
+        let n = sizes.col_blocks();
+        for start in 0..n {
+            for end in start + 1..=n {
+                let region = sizes.block_columns_range(start..end);
+                let base = region.start;
+                let region_bytes = region.len() * size_of::<f64>();
+                for block_col in start..end {
+                    let mut p = ColumnPrefetch::after::<f64>(&sizes, base, block_col, end, true);
+                    let blocks = sizes.block_col_support(block_col).len();
+                    let mut covered = Vec::new();
+                    for _ in 0..blocks {
+                        let share = p.take_share();
+                        assert!(share.end <= region_bytes, "{share:?} past {region_bytes}");
+                        covered.extend(share);
+                    }
+                    let want: Vec<usize> = if block_col + 1 < end && blocks > 0 {
+                        let next = sizes.block_columns_range(block_col + 1..block_col + 2);
+                        ((next.start - base) * 8..(next.end - base) * 8).collect()
+                    } else {
+                        Vec::new()
+                    };
+                    assert_eq!(covered, want, "run {start}..{end}, column {block_col}");
+                    let off = ColumnPrefetch::after::<f64>(&sizes, base, block_col, end, false);
+                    assert!(off.next.is_empty());
+                }
+            }
+        }
+    }
 }
