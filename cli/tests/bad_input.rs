@@ -228,70 +228,37 @@ fn float64_values_beyond_float32_are_refused() {
 fn images_too_thin_to_wrap_are_refused_up_front() {
     let dir = temp_dir();
     let d = dir.path();
+    let blur = |input: &str, output: &str, boundary: &str| {
+        accel(
+            d,
+            &[
+                "blur",
+                input,
+                output,
+                "--boundary",
+                boundary,
+                "--iters",
+                "2",
+            ],
+        )
+    };
     for (shape, name) in [
         ([9, 1], "tall.npy"),
         ([1, 9], "wide.npy"),
         ([1, 1], "dot.npy"),
     ] {
-        Npy::f32(&shape, &vec![0.5; 9.min(shape[0] * shape[1])]).write(&d.join(name));
+        Npy::f32(&shape, &vec![0.5; shape[0] * shape[1]]).write(&d.join(name));
         let before = entries(d);
-        accel(
-            d,
-            &[
-                "blur",
-                name,
-                "out.npy",
-                "--boundary",
-                "wrap",
-                "--iters",
-                "2",
-            ],
-        )
-        .assert_error(1, &[&format!("'{name}'"), "at least 2×2", "wrap"]);
+        blur(name, "out.npy", "wrap")
+            .assert_error(1, &[&format!("'{name}'"), "at least 2×2", "wrap"]);
         assert_eq!(entries(d), before);
-        accel(
-            d,
-            &[
-                "blur",
-                name,
-                "ok.npy",
-                "--boundary",
-                "clamp",
-                "--iters",
-                "2",
-            ],
-        )
-        .assert_ok();
+        blur(name, "ok.npy", "clamp").assert_ok();
     }
     // Nothing to blur at all: no refusal.
     Npy::f32(&[9, 1, 0], &[]).write(&d.join("none.npy"));
-    accel(
-        d,
-        &[
-            "blur",
-            "none.npy",
-            "ok.npy",
-            "--boundary",
-            "wrap",
-            "--iters",
-            "2",
-        ],
-    )
-    .assert_ok();
+    blur("none.npy", "ok.npy", "wrap").assert_ok();
     Npy::f32(&[2, 2], &[0.5; 4]).write(&d.join("two.npy"));
-    accel(
-        d,
-        &[
-            "blur",
-            "two.npy",
-            "ok.npy",
-            "--boundary",
-            "wrap",
-            "--iters",
-            "2",
-        ],
-    )
-    .assert_ok();
+    blur("two.npy", "ok.npy", "wrap").assert_ok();
 }
 
 #[test]
