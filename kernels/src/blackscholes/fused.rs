@@ -1,14 +1,14 @@
 //! Blocks of options computed with fused multiply-adds: the AVX2+FMA path's
 //! executor.
 //!
-//! Core's staged executors run a formula on [`Lanes`](accel_core::ir::Lanes) of
-//! values with the plain functions of `accel_core::math` — the same bits as the
+//! Core's staged executors run a formula on [`Lanes`] of values with the plain
+//! functions of `accel_core::math` — the same bits as the
 //! interpreter, but every polynomial step a separate multiply and add (Rust never
 //! fuses them). `accel_core::math::fma` has the same functions built on fused
 //! multiply-adds: about half the arithmetic and half the latency per polynomial
-//! step, within the same ulp bounds. [`FmaLanes`] is a block of `N` values whose
-//! elementary functions are those, applied lane by lane (LLVM vectorises the lane
-//! loops for AVX2), so [`put`](super::put) runs on it unchanged; [`map_blocks`]
+//! step, within the same ulp bounds. [`FmaLanes`] is core's `Lanes` with those
+//! four elementary functions swapped in, applied lane by lane (LLVM vectorises the
+//! lane loops for AVX2), so [`put`](super::put) runs on it unchanged; [`map_blocks`]
 //! and [`sum_blocks`] run it over slices in blocks of [`BLOCK`].
 //!
 //! AVX-512 has its own executor ([`zmm`](super::zmm)): whole registers, and
@@ -21,9 +21,9 @@
 //! `#[target_feature]` wrappers after `is_supported`). So every `FmaLanes` in
 //! existence lives inside such a call.
 
-use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
+use core::ops::{Add, Div, Mul, Neg, Sub};
 
-use accel_core::ir::{Formula, LANES, Real, ReduceOp, padded_block};
+use accel_core::ir::{Formula, LANES, LaneMask, Lanes, Real, ReduceOp, padded_block};
 use accel_core::math;
 
 /// Options per block: eight AVX2 vectors per operation keep the FP units busy
@@ -33,84 +33,40 @@ use accel_core::math;
 pub(crate) const BLOCK: usize = 32;
 const _: () = assert!(BLOCK.is_multiple_of(LANES));
 
-/// `N` values whose `exp`/`ln`/`log10`/`erf` are those of `accel_core::math::fma`
-/// (see the module's safety protocol).
+/// Core's [`Lanes`] with `exp`/`ln`/`log10`/`erf` taken from
+/// `accel_core::math::fma` (see the module's safety protocol). Everything else —
+/// arithmetic, comparisons, `select`, `sqrt` — is `Lanes`' own.
 #[derive(Clone, Copy)]
-struct FmaLanes<const N: usize>([f64; N]);
+struct FmaLanes<const N: usize>(Lanes<f64, N>);
 
 impl<const N: usize> FmaLanes<N> {
     #[inline(always)]
     fn new(x: [f64; N]) -> Self {
-        FmaLanes(x)
+        FmaLanes(Lanes(x))
     }
 }
 
-/// `N` comparison results.
-#[derive(Clone, Copy)]
-struct Mask<const N: usize>([bool; N]);
-
-macro_rules! lanewise {
-    ($a:expr, $b:expr, |$x:ident, $y:ident| $e:expr) => {{
-        let mut r = $a;
-        for (x, &y) in r.iter_mut().zip(&$b) {
-            let ($x, $y) = (*x, y);
-            *x = $e;
-        }
-        r
-    }};
-}
-
 macro_rules! binop {
-    ($tr:ident, $m:ident, $op:tt) => {
+    ($tr:ident, $m:ident) => {
         impl<const N: usize> $tr for FmaLanes<N> {
             type Output = Self;
             #[inline(always)]
             fn $m(self, rhs: Self) -> Self {
-                FmaLanes::new(lanewise!(self.0, rhs.0, |x, y| x $op y))
+                FmaLanes(self.0.$m(rhs.0))
             }
         }
     };
 }
-binop!(Add, add, +);
-binop!(Sub, sub, -);
-binop!(Mul, mul, *);
-binop!(Div, div, /);
+binop!(Add, add);
+binop!(Sub, sub);
+binop!(Mul, mul);
+binop!(Div, div);
 
 impl<const N: usize> Neg for FmaLanes<N> {
     type Output = Self;
     #[inline(always)]
     fn neg(self) -> Self {
-        let mut r = self.0;
-        for x in r.iter_mut() {
-            *x = -*x;
-        }
-        FmaLanes::new(r)
-    }
-}
-
-macro_rules! maskop {
-    ($tr:ident, $m:ident, $op:tt) => {
-        impl<const N: usize> $tr for Mask<N> {
-            type Output = Self;
-            #[inline(always)]
-            fn $m(self, rhs: Self) -> Self {
-                Mask(lanewise!(self.0, rhs.0, |x, y| x $op y))
-            }
-        }
-    };
-}
-maskop!(BitAnd, bitand, &);
-maskop!(BitOr, bitor, |);
-
-impl<const N: usize> Not for Mask<N> {
-    type Output = Self;
-    #[inline(always)]
-    fn not(self) -> Self {
-        let mut r = self.0;
-        for x in r.iter_mut() {
-            *x = !*x;
-        }
-        Mask(r)
+        FmaLanes(-self.0)
     }
 }
 
@@ -120,7 +76,7 @@ macro_rules! fma_fn {
     ($name:ident) => {
         #[inline(always)]
         fn $name(self) -> Self {
-            let mut r = self.0;
+            let mut r = self.0.0;
             for x in r.iter_mut() {
                 // SAFETY: module protocol: an `FmaLanes` only exists inside a
                 // call whose caller guaranteed FMA.
@@ -131,42 +87,30 @@ macro_rules! fma_fn {
     };
 }
 
-/// Compares lane by lane.
-macro_rules! cmp_fn {
-    ($name:ident, $op:tt) => {
+/// Methods taken from [`Lanes`] unchanged.
+macro_rules! from_lanes {
+    ($($name:ident),*) => {$(
         #[inline(always)]
-        fn $name(self, other: Self) -> Mask<N> {
-            let mut r = [false; N];
-            for ((m, &x), &y) in r.iter_mut().zip(&self.0).zip(&other.0) {
-                *m = x $op y;
-            }
-            Mask(r)
+        fn $name(self, other: Self) -> LaneMask<N> {
+            self.0.$name(other.0)
         }
-    };
+    )*};
 }
 
 impl<const N: usize> Real for FmaLanes<N> {
-    type Mask = Mask<N>;
+    type Mask = LaneMask<N>;
 
     #[inline(always)]
     fn lit(x: f64) -> Self {
-        FmaLanes::new([x; N])
+        FmaLanes(Lanes::lit(x))
     }
     #[inline(always)]
     fn abs(self) -> Self {
-        let mut r = self.0;
-        for x in r.iter_mut() {
-            *x = Real::abs(*x);
-        }
-        FmaLanes::new(r)
+        FmaLanes(self.0.abs())
     }
     #[inline(always)]
     fn sqrt(self) -> Self {
-        let mut r = self.0;
-        for x in r.iter_mut() {
-            *x = math::sqrt(*x);
-        }
-        FmaLanes::new(r)
+        FmaLanes(self.0.sqrt())
     }
     fma_fn!(exp);
     fma_fn!(ln);
@@ -174,25 +118,16 @@ impl<const N: usize> Real for FmaLanes<N> {
     fma_fn!(erf);
     #[inline(always)]
     fn min(self, other: Self) -> Self {
-        FmaLanes::new(lanewise!(self.0, other.0, |x, y| Real::min(x, y)))
+        FmaLanes(self.0.min(other.0))
     }
     #[inline(always)]
     fn max(self, other: Self) -> Self {
-        FmaLanes::new(lanewise!(self.0, other.0, |x, y| Real::max(x, y)))
+        FmaLanes(self.0.max(other.0))
     }
-    cmp_fn!(lt, <);
-    cmp_fn!(le, <=);
-    cmp_fn!(gt, >);
-    cmp_fn!(ge, >=);
-    cmp_fn!(eq, ==);
-    cmp_fn!(ne, !=);
+    from_lanes!(lt, le, gt, ge, eq, ne);
     #[inline(always)]
-    fn select(mask: Mask<N>, if_true: Self, if_false: Self) -> Self {
-        let mut r = if_false.0;
-        for ((x, &t), &m) in r.iter_mut().zip(&if_true.0).zip(&mask.0) {
-            *x = if m { t } else { *x };
-        }
-        FmaLanes::new(r)
+    fn select(mask: LaneMask<N>, if_true: Self, if_false: Self) -> Self {
+        FmaLanes(Lanes::select(mask, if_true.0, if_false.0))
     }
 }
 
@@ -210,7 +145,7 @@ fn eval_block<F: Formula<K, 1>, const K: usize>(
         FmaLanes::new(*block)
     });
     let [y] = f.eval(x);
-    y.0
+    y.0.0
 }
 
 /// Options per block of the last, short part of a slice: one AVX-512 vector,
@@ -228,7 +163,7 @@ fn eval_tail<F: Formula<K, 1>, const K: usize>(
 ) -> [f64; TAIL] {
     let x: [FmaLanes<TAIL>; K] = padded_block(inputs, start, len).map(FmaLanes::new);
     let [y] = f.eval(x);
-    y.0
+    y.0.0
 }
 
 /// `out[i] = f(inputs…[i])` in blocks of [`BLOCK`] with the FMA math.
