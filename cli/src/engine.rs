@@ -7,6 +7,7 @@
 //! value. One [`Engine`] (one pool) serves one command, so every workload's threads
 //! are started and pinned once, before any timing starts.
 
+use accel_core::ir::stencil::{Shape, Stencil, StencilError};
 use accel_kernels::blur::{self, BlurOptions, Boundary};
 use accel_kernels::{blackscholes, fill};
 use accel_pool::{
@@ -95,6 +96,19 @@ impl Engine {
         let opts = blur_options(iters, boundary);
         blur::blur_planes_with_progress(&self.pool, planes, width, height, &opts, progress)
             .map_err(|e| Error::workload("blur", e.to_string()))
+    }
+
+    /// Whether the blur accepts a `width × height` plane with these options, by
+    /// core's own rule ([`Stencil::check_plane`]), before any work is done.
+    pub fn check_blur_plane(
+        width: usize,
+        height: usize,
+        iters: usize,
+        boundary: BoundaryArg,
+    ) -> Result<(), StencilError> {
+        let opts = blur_options(iters, boundary);
+        let len = width.saturating_mul(height);
+        Stencil::blur(opts.boundary, opts.iters).check_plane(Shape::new(width, height), len)
     }
 
     /// Blurs one plane in place with the plain serial reference (one iteration at a

@@ -11,7 +11,9 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
-use crate::args::{BlurArgs, BoundaryArg};
+use accel_core::ir::stencil::StencilError;
+
+use crate::args::BlurArgs;
 use crate::engine::Engine;
 use crate::error::{Error, describe_io};
 use crate::formats::{self, FileFormat};
@@ -145,25 +147,25 @@ fn narrow_to_f32(planes: &[Vec<f64>], width: usize, input: &Path) -> Result<Vec<
     Ok(copies)
 }
 
-/// The 5×5 stencil's reach: pixels read on each side of the one written.
-const BLUR_RADIUS: usize = 2;
-
-/// Refuses, before any work, an image too thin for the wrap boundary: the stencil
-/// reads 2 pixels on each side, and the kernels wrap an image at most once (a
-/// library restriction, `StencilError::WrapRadiusExceedsPlane`). Said in the
-/// user's terms, naming the file and the modes that do work.
+/// Refuses, before any work, an image too thin for the wrap boundary (core's
+/// `StencilError::WrapRadiusExceedsPlane`: the kernels wrap an image at most
+/// once), said in the user's terms, naming the file and the modes that do work.
+/// Nothing is checked when nothing will be blurred.
 fn check_wrap_size(raster: &Raster, args: &BlurArgs) -> Result<(), Error> {
     let (w, h) = (raster.width, raster.height);
-    let empty = w == 0 || h == 0 || raster.layout.channels == 0;
-    if args.boundary == BoundaryArg::Wrap && args.iters > 0 && !empty && w.min(h) < BLUR_RADIUS {
-        return Err(Error::input(
+    if args.iters == 0 || raster.layout.channels == 0 {
+        return Ok(());
+    }
+    match Engine::check_blur_plane(w, h, args.iters, args.boundary) {
+        Err(StencilError::WrapRadiusExceedsPlane { radius, .. }) => Err(Error::input(
             &args.input,
             format!(
-                "the wrap boundary needs an image at least {BLUR_RADIUS}×{BLUR_RADIUS} pixels, this one is {w}×{h} (the other boundaries work at any size)"
+                "the wrap boundary needs an image at least {radius}×{radius} pixels, this one is {w}×{h} (the other boundaries work at any size)"
             ),
-        ));
+        )),
+        // Anything else is the kernel's to report.
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// What the blur step did.
