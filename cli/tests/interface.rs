@@ -96,12 +96,8 @@ fn info_reports_the_machine() {
 #[test]
 fn default_threads_follow_the_environment() {
     let dir = temp_dir();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_accel"))
-        .args(["info", "--json"])
-        .env("ACCEL_NUM_THREADS", "7")
-        .output()
-        .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = accel_with_threads_env(dir.path(), &["info", "--json"], Some("7"));
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["default_threads"].as_u64(), Some(7));
     assert!(
         json["default_threads_reason"]
@@ -117,19 +113,8 @@ fn default_threads_follow_the_environment() {
 #[test]
 fn a_bad_thread_count_in_the_environment_is_refused() {
     let dir = temp_dir();
-    let run_with = |value: &str, args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_accel"))
-            .args(args)
-            .current_dir(dir.path())
-            .env("ACCEL_NUM_THREADS", value)
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    };
+    let run_with =
+        |value: &str, args: &[&str]| accel_with_threads_env(dir.path(), args, Some(value));
     let price = ["blackscholes", "--options", "100"];
     for value in ["abc", "0", "-2", "99999", ""] {
         run_with(value, &price).assert_error(2, &["ACCEL_NUM_THREADS", &format!("'{value}'")]);

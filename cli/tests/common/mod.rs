@@ -22,13 +22,22 @@ pub struct Run {
 
 /// Runs `accel` with `args` in `dir`, with no `ACCEL_NUM_THREADS` and no colour.
 pub fn accel_in(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_accel"))
+    accel_with_threads_env(dir, args, None)
+}
+
+/// Runs `accel` with `args` in `dir` and `ACCEL_NUM_THREADS` set to `threads`
+/// (unset for `None`).
+pub fn accel_with_threads_env(dir: &Path, args: &[&str], threads: Option<&str>) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_accel"));
+    command
         .args(args)
         .current_dir(dir)
-        .env_remove("ACCEL_NUM_THREADS")
-        .env("RUST_BACKTRACE", "1") // a backtrace must never appear, even when asked for
-        .output()
-        .expect("the accel binary runs");
+        .env("RUST_BACKTRACE", "1"); // a backtrace must never appear, even when asked for
+    match threads {
+        Some(value) => command.env("ACCEL_NUM_THREADS", value),
+        None => command.env_remove("ACCEL_NUM_THREADS"),
+    };
+    let out = command.output().expect("the accel binary runs");
     Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
