@@ -162,6 +162,16 @@ impl Barrier {
         self.poisoned.load(Ordering::SeqCst)
     }
 
+    /// The number of members.
+    pub fn members(&self) -> usize {
+        self.members
+    }
+
+    /// Whether some member has returned from the body (a `SeqCst` load).
+    pub fn has_departures(&self) -> bool {
+        self.departed.load(Ordering::SeqCst) != 0
+    }
+
     /// Records that a member returned from the body, and wakes the waiters so that
     /// a mismatched wait fails instead of hanging.
     pub fn depart(&self, wake_all: impl Fn()) {

@@ -1,10 +1,13 @@
 //! Pool configuration: thread count, pinning, spin window, and where the defaults
 //! come from.
 //!
-//! The default thread count is the number of CPUs in this process's affinity mask
-//! (read once, the first time it is needed), never more than
-//! [`std::thread::available_parallelism`] (which also accounts for cgroup CPU
-//! quotas). `ACCEL_NUM_THREADS` overrides it, like `OMP_NUM_THREADS`; an invalid
+//! The default thread count is the number of CPUs in this process's affinity mask,
+//! never more than [`std::thread::available_parallelism`] (which also accounts
+//! for cgroup CPU quotas). Both are read once, the first time any pool function
+//! needs them — at the latest when the first pool is built, before any thread is
+//! pinned — and never again: `available_parallelism` reads the *calling
+//! thread's* mask, and inside a team region every member is pinned to one CPU,
+//! so reading it there would make the machine look like one CPU. `ACCEL_NUM_THREADS` overrides it, like `OMP_NUM_THREADS`; an invalid
 //! value is ignored, and [`default_threads`] says so in its reason.
 
 use std::fmt;
@@ -167,7 +170,28 @@ pub fn default_threads() -> (usize, DefaultThreadsReason) {
     }
 }
 
+/// The number of CPUs this process may use: the affinity mask capped by
+/// `available_parallelism` (at least 1). Read once, like [`allowed_cpus`].
+///
+/// ```
+/// let cpus = accel_pool::usable_cpus();
+/// assert!(cpus >= 1);
+/// // The same answer from a thread pinned to one CPU (a team member):
+/// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(2))?;
+/// pool.team(|_| assert_eq!(accel_pool::usable_cpus(), cpus));
+/// # Ok::<(), accel_pool::PoolError>(())
+/// ```
+pub fn usable_cpus() -> usize {
+    machine_threads().0
+}
+
+/// The machine's thread count and why, read once (module docs).
 fn machine_threads() -> (usize, DefaultThreadsReason) {
+    static MACHINE: OnceLock<(usize, DefaultThreadsReason)> = OnceLock::new();
+    MACHINE.get_or_init(read_machine_threads).clone()
+}
+
+fn read_machine_threads() -> (usize, DefaultThreadsReason) {
     let cpus = allowed_cpus().len().min(MAX_THREADS);
     let available = std::thread::available_parallelism()
         .ok()
@@ -201,6 +225,7 @@ pub struct PoolConfig {
     threads: Option<usize>,
     pin: bool,
     spin: Duration,
+    cap_teams: bool,
 }
 
 impl Default for PoolConfig {
@@ -211,19 +236,51 @@ impl Default for PoolConfig {
 
 impl PoolConfig {
     /// Default threads ([`default_threads`]), pinning on, spin window
-    /// [`DEFAULT_SPIN`].
+    /// [`DEFAULT_SPIN`], teams capped at the CPU count.
     ///
     /// ```
     /// let config = accel_pool::PoolConfig::new();
     /// assert_eq!(config.thread_count(), None);
     /// assert!(config.pinned());
+    /// assert!(config.teams_capped());
     /// ```
     pub fn new() -> Self {
         PoolConfig {
             threads: None,
             pin: true,
             spin: DEFAULT_SPIN,
+            cap_teams: true,
         }
+    }
+
+    /// Whether team regions of a pool with more threads than CPUs run with one
+    /// member per CPU (default on; see [`Pool::team_size`](crate::Pool::team_size)).
+    /// Off, every thread is a member, and a barrier then waits for threads the
+    /// OS has descheduled — a team of 36 on 2 CPUs runs 10–20× slower than a
+    /// team of 2. Turn it off only to test code with large teams on a small
+    /// machine.
+    ///
+    /// ```
+    /// use accel_pool::{Pool, PoolConfig};
+    /// let threads = accel_pool::usable_cpus() + 2;
+    /// let capped = Pool::new(PoolConfig::new().threads(threads))?;
+    /// assert_eq!(capped.team_size(), accel_pool::usable_cpus());
+    /// let full = Pool::new(PoolConfig::new().threads(threads).cap_teams(false))?;
+    /// assert_eq!(full.team_size(), threads);
+    /// # Ok::<(), accel_pool::PoolError>(())
+    /// ```
+    pub fn cap_teams(mut self, on: bool) -> Self {
+        self.cap_teams = on;
+        self
+    }
+
+    /// Whether teams are capped at the CPU count.
+    ///
+    /// ```
+    /// assert!(!accel_pool::PoolConfig::new().cap_teams(false).teams_capped());
+    /// ```
+    pub fn teams_capped(&self) -> bool {
+        self.cap_teams
     }
 
     /// Uses `n` threads, the calling thread included (`0` is rejected by

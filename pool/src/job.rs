@@ -32,8 +32,8 @@ pub struct JobRef {
 unsafe impl Send for JobRef {}
 
 impl JobRef {
-    /// The two words of the reference (for storing in atomics).
-    #[inline]
+    /// The two words of the reference (tests tell jobs apart by them).
+    #[cfg(test)]
     pub fn into_raw(self) -> (*const (), *mut ()) {
         (self.data, self.execute as *mut ())
     }
@@ -44,7 +44,7 @@ impl JobRef {
     /// `execute` must come from `into_raw` (it is turned back into a function
     /// pointer); the reference may only be executed if both words come from the
     /// same `into_raw` call.
-    #[inline]
+    #[cfg(test)]
     pub unsafe fn from_raw(data: *const (), execute: *mut ()) -> JobRef {
         JobRef {
             data,

@@ -106,7 +106,7 @@ mod unwind;
 
 pub use config::{
     DEFAULT_SPIN, DefaultThreadsReason, MAX_THREADS, PoolConfig, PoolError, THREADS_ENV,
-    allowed_cpus, default_threads,
+    allowed_cpus, default_threads, usable_cpus,
 };
 pub use ir_plan::{PLAN_PIECE_COST, stage_grain};
 pub use ir_stencil::{StencilRunError, StencilSchedule};
@@ -121,25 +121,9 @@ pub use team::TeamCtx;
 #[doc(hidden)]
 pub mod loom_support {
     pub use crate::barrier::{Barrier, BarrierError};
-    pub use crate::deque::{JobDeque, Steal};
-    pub use crate::job::JobRef;
     pub use crate::latch::{CountLatch, Latch};
     pub use crate::region::{MAX_REGION_WORKERS, RegionSlot};
     pub use crate::schedule::{Pieces, init_shares, run_shares};
     pub use crate::sleep::{Sleep, SpinPolicy};
-    pub use crate::team_loop::TeamLoops;
-
-    /// A job that carries the number `n` (as its data pointer) and does nothing.
-    pub fn numbered_job(n: usize) -> JobRef {
-        /// Runs nothing.
-        unsafe fn noop(_: *const ()) {}
-        let execute: unsafe fn(*const ()) = noop;
-        // SAFETY: the function pointer comes from a function of the right type.
-        unsafe { JobRef::from_raw(n as *const (), execute as *mut ()) }
-    }
-
-    /// The number of a [`numbered_job`].
-    pub fn job_number(job: JobRef) -> usize {
-        job.into_raw().0 as usize
-    }
+    pub use crate::team_loop::{LoopCall, TeamLoops};
 }

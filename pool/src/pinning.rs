@@ -227,3 +227,27 @@ impl PinPlan {
         }
     }
 }
+
+/// Lets the calling thread run on every CPU in `cpus` (the process's allowed
+/// set). Does nothing if `cpus` is empty, if the mask cannot be set, or off
+/// Linux.
+pub(crate) fn allow_cpus(cpus: &[usize]) {
+    #[cfg(target_os = "linux")]
+    {
+        if cpus.is_empty() {
+            return;
+        }
+        // SAFETY: an all-zero `cpu_set_t` is a valid empty set.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        for &cpu in cpus.iter().filter(|&&cpu| cpu < libc::CPU_SETSIZE as usize) {
+            // SAFETY: `cpu < CPU_SETSIZE`, the set's capacity.
+            unsafe { libc::CPU_SET(cpu, &mut set) };
+        }
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        // SAFETY: `set` is a valid set of `size` bytes; pid 0 is the calling
+        // thread. A failure leaves the inherited mask, which is harmless.
+        unsafe { libc::sched_setaffinity(0, size, &set) };
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cpus;
+}

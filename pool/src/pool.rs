@@ -25,9 +25,11 @@ use std::time::Duration;
 
 use accel_core::partition::balanced_range;
 
-use crate::config::{MAX_THREADS, PoolConfig, PoolError, allowed_cpus, default_threads};
+use crate::config::{
+    MAX_THREADS, PoolConfig, PoolError, allowed_cpus, default_threads, usable_cpus,
+};
 use crate::job::StackJob;
-use crate::pinning::{CallerPin, PinPlan, PinningStatus};
+use crate::pinning::{CallerPin, PinPlan, PinningStatus, allow_cpus};
 use crate::registry::{Registry, WorkerCtx, WorkerStart};
 use crate::schedule::{
     MAX_UNITS, Pieces, Split, Weighted, init_shares, prefix_sums, run_shares, total_cost,
@@ -39,7 +41,7 @@ use crate::sync::{
     AtomicBool, Builder, Condvar, JoinHandle, Mutex, Ordering, current_thread, lock,
 };
 use crate::team::{TeamCtx, TeamShared};
-use crate::unwind::PanicSlot;
+use crate::unwind::{PanicSlot, drop_payload};
 
 /// The default cost grain of [`Pool::for_weighted`]: a weighted loop whose total
 /// cost is at most this runs inline, and owners take work in runs of at least this
@@ -117,30 +119,32 @@ impl Pool {
             });
         }
         let allowed = allowed_cpus();
-        let usable = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let usable = if allowed.is_empty() {
-            usable
-        } else {
-            usable.min(allowed.len())
-        };
+        let usable = usable_cpus();
         let policy = SpinPolicy {
             window: config.spin_window(),
             yield_between_polls: threads > usable,
         };
+        let team_size = if config.teams_capped() {
+            threads.min(usable)
+        } else {
+            threads
+        };
         let plan = PinPlan::new(threads, config.pinned(), &allowed);
-        let (registry, starts) = Registry::new(threads, policy);
+        let (registry, starts) = Registry::new(threads, team_size, policy);
         let startup = Arc::new(Startup {
             state: Mutex::new((0, vec![false; threads])),
             all_started: Condvar::new(),
         });
         let mut workers = Vec::with_capacity(threads - 1);
+        let allowed = Arc::new(allowed);
         for start in starts {
             let index = start.index;
             let cpu = plan.cpu_for(index);
             let startup = Arc::clone(&startup);
+            let allowed = Arc::clone(&allowed);
             let spawned = Builder::new()
                 .name(format!("accel-worker-{index}"))
-                .spawn(move || worker_thread(start, cpu, &startup));
+                .spawn(move || worker_thread(start, cpu, &allowed, &startup));
             match spawned {
                 Ok(handle) => workers.push(handle),
                 Err(err) => {
@@ -199,6 +203,24 @@ impl Pool {
     /// ```
     pub fn num_threads(&self) -> usize {
         self.registry.threads()
+    }
+
+    /// The number of members of a top-level team region: every thread, except
+    /// in a pool with more threads than usable CPUs ([`usable_cpus`]), whose
+    /// teams have one member per CPU (workers `0..team_size`; the others stay
+    /// asleep). A barrier waits for its slowest member, and with more members
+    /// than CPUs some member is always descheduled, so every iteration would
+    /// cost a scheduler time slice; a team of one member per CPU does the same
+    /// work without that. [`PoolConfig::cap_teams`] turns the cap off.
+    ///
+    /// ```
+    /// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(64))?;
+    /// assert_eq!(pool.team_size(), accel_pool::usable_cpus().min(64));
+    /// pool.team(|t| assert_eq!(t.size(), pool.team_size()));
+    /// # Ok::<(), accel_pool::PoolError>(())
+    /// ```
+    pub fn team_size(&self) -> usize {
+        self.registry.team_size()
     }
 
     /// How the workers are placed on CPUs.
@@ -316,13 +338,17 @@ impl Pool {
     /// ```
     pub fn scope<'scope, R>(&self, body: impl FnOnce(&Scope<'scope>) -> R) -> R {
         self.enter(|ctx| {
-            let owner = ctx.map_or(0, WorkerCtx::index);
-            let scope = Scope::new(&self.registry, owner);
+            let scope = Scope::new(&self.registry, ctx.map(WorkerCtx::index));
             let top = ctx.map(WorkerCtx::leave_top);
             let result = catch_unwind(AssertUnwindSafe(|| body(&scope)));
-            if let Some(ctx) = ctx {
-                self.registry.wait_until(ctx, || scope.is_done(), false);
-                ctx.restore_top(top.unwrap_or(false));
+            match ctx {
+                Some(ctx) => {
+                    self.registry.wait_until(ctx, || scope.is_done(), false);
+                    ctx.restore_top(top.unwrap_or(false));
+                }
+                // A scope without a context ran every spawn inline, so none can
+                // be pending (see `Scope::spawn`); the check guards that rule.
+                None => assert!(scope.is_done(), "an inline scope left a spawn pending"),
             }
             match result {
                 Err(payload) => resume_unwind(payload),
@@ -578,7 +604,8 @@ impl Pool {
     /// worker's CPU and run the team one member at a time. Core's iterated
     /// stencils run this way through [`run_stencil`](Self::run_stencil).
     ///
-    /// The team has [`num_threads`](Self::num_threads) members when called from
+    /// The team has [`team_size`](Self::team_size) members (every thread, or one
+    /// per CPU in a pool with more threads than CPUs) when called from
     /// outside the pool or directly inside [`install`](Self::install); called
     /// from inside a job, loop body or another team body, it runs inline as a team
     /// of one (the other workers may be busy). Write bodies for any team size.
@@ -613,7 +640,7 @@ impl Pool {
         F: Fn(&TeamCtx<'_>) + Sync,
     {
         self.enter(|ctx| match ctx {
-            Some(ctx) if ctx.at_top() => self.team_region(ctx, &body),
+            Some(ctx) if ctx.at_top() && self.team_size() > 1 => self.team_region(ctx, &body),
             _ => body(&TeamCtx::solo()),
         });
     }
@@ -623,7 +650,7 @@ impl Pool {
         F: Fn(&TeamCtx<'_>) + Sync,
     {
         let registry = &*self.registry;
-        let size = registry.threads();
+        let size = registry.team_size();
         // Member 0 is this thread: give it its own CPU for the region, or the OS
         // may stack it on a worker's CPU and the team runs one member at a time.
         let _pin = self.pinning.caller_cpu().map(CallerPin::to);
@@ -631,8 +658,10 @@ impl Pool {
         let panic = PanicSlot::new();
         registry.run_region(ctx, true, |worker| {
             let member = TeamCtx::member(worker, size, &shared);
-            match catch_unwind(AssertUnwindSafe(|| body(&member))) {
-                Ok(()) => shared.barrier.depart(|| shared.wake_all()),
+            let outcome = catch_unwind(AssertUnwindSafe(|| body(&member)))
+                .and_then(|()| shared.check_loop_count(worker, member.loops_run()));
+            match outcome {
+                Ok(()) => shared.depart(),
                 Err(payload) => {
                     panic.store(payload);
                     shared.barrier.poison(|| shared.wake_all());
@@ -703,9 +732,17 @@ impl Drop for Pool {
     }
 }
 
-/// The body of a worker thread: pin, register, report, serve.
-fn worker_thread(start: WorkerStart, cpu: Option<usize>, startup: &Startup) {
-    let pinned = cpu.is_some_and(|id| core_affinity::set_for_current(core_affinity::CoreId { id }));
+/// The body of a worker thread: pin (or, unpinned, widen its mask to the
+/// process's CPUs: a new thread inherits its creator's mask, which is one CPU
+/// when the pool is built inside a team region), register, report, serve.
+fn worker_thread(start: WorkerStart, cpu: Option<usize>, allowed: &[usize], startup: &Startup) {
+    let pinned = match cpu {
+        Some(id) => core_affinity::set_for_current(core_affinity::CoreId { id }),
+        None => {
+            allow_cpus(allowed);
+            false
+        }
+    };
     start
         .registry
         .sleep
@@ -731,14 +768,7 @@ where
     // SAFETY: `job` stays on this frame until it is popped back below or its latch
     // is set (the loop does not exit before either).
     let job_ref = unsafe { job.as_job_ref() };
-    if ctx.push(job_ref).is_err() {
-        // The deque is full (very deep recursion): run both halves here.
-        let result_a = a();
-        return match job.run_inline() {
-            Ok(result_b) => (result_a, result_b),
-            Err(payload) => resume_unwind(payload),
-        };
-    }
+    ctx.push(job_ref);
     registry.sleep.hint_new_work();
     let top = ctx.leave_top();
     let result_a = catch_unwind(AssertUnwindSafe(a));
@@ -760,7 +790,11 @@ where
     ctx.restore_top(top);
     match (result_a, result_b) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(payload), _) | (Ok(_), Err(payload)) => resume_unwind(payload),
+        (Err(payload), Err(second)) => {
+            drop_payload(second);
+            resume_unwind(payload)
+        }
+        (Err(payload), Ok(_)) | (Ok(_), Err(payload)) => resume_unwind(payload),
     }
 }
 

@@ -21,8 +21,11 @@
 //!   (`SeqCst`; a release that publishes the body), then wake sleepers.
 //! - **Enter** (worker): a compare-and-swap that succeeds only while the region is
 //!   open and its generation is not the last one this worker entered; it adds one
-//!   to `entered` and `active`. In a team region, the entry that brings `entered`
-//!   to `team_workers` also sets `CLOSED`. Only after a successful entry does the
+//!   to `entered` and `active`. A team region is open to workers
+//!   `1..=team_workers` only (a team may be smaller than the pool, see
+//!   [`Pool::team_size`](crate::Pool::team_size)); a worker outside it records
+//!   the generation as seen without entering. The entry that brings `entered` to
+//!   `team_workers` also sets `CLOSED`. Only after a successful entry does the
 //!   worker read the body pointer, so a late worker never touches a finished
 //!   region's (stack-allocated) body.
 //! - **Close** (caller, loops only): set `CLOSED` once the caller finds no work
@@ -161,16 +164,23 @@ impl RegionSlot {
         state & CLOSED == 0 && generation(state) != last_entered
     }
 
-    /// Tries to enter the open region; `team_workers` is the number of workers a
-    /// team region waits for. On success records its generation in `last_entered`.
+    /// Tries to enter the open region as worker `worker`; a team region is open
+    /// to workers `1..=team_workers` only (the rest of the team's members). On
+    /// success records its generation in `last_entered`; a worker outside an open
+    /// team records it too, so it does not look again.
     pub fn try_enter(
         &self,
         last_entered: &mut u64,
+        worker: usize,
         team_workers: usize,
     ) -> Option<*const RegionHeader> {
         let mut state = self.state.load(Ordering::SeqCst);
         loop {
             if state & CLOSED != 0 || generation(state) == *last_entered {
+                return None;
+            }
+            if state & TEAM != 0 && worker > team_workers {
+                *last_entered = generation(state);
                 return None;
             }
             let mut next = state + ENTERED_ONE + ACTIVE_ONE;
@@ -202,6 +212,12 @@ impl RegionSlot {
     /// Closes a loop region: no more workers may enter.
     pub fn close(&self) {
         self.state.fetch_or(CLOSED, Ordering::SeqCst);
+    }
+
+    /// Whether the open (or last) region is a team region.
+    #[inline]
+    pub fn is_team(&self) -> bool {
+        self.state.load(Ordering::Relaxed) & TEAM != 0
     }
 
     /// Whether the region is closed and empty (the caller may return).

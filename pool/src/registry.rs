@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicU64 as StdAtomicU64, Ordering as StdOrdering};
 
 use crossbeam_utils::CachePadded;
 
-use crate::deque::{JobDeque, Steal};
+use crate::deque::{Steal, Stealer, Worker, new_deque};
 use crate::job::JobRef;
 use crate::region::{RegionHeader, RegionJob, RegionSlot, run_region};
 use crate::sleep::{Sleep, SpinPolicy};
@@ -45,16 +45,13 @@ use crate::sync::{
     spin_loop,
 };
 
-/// A `seen` entry for a deque that was empty at the last poll.
-const SEEN_EMPTY: usize = usize::MAX;
-
 /// Whether an idle thread polls the other deques on its `polls`-th fruitless
 /// poll: the first eight (work tends to appear right after work), then every
 /// sixteenth (≈ 2 µs apart: each poll costs the polled owner a cache miss on its
 /// next push or pop, ≈ 4 ns per `join` when polled every 0.5 µs). Its own deque
 /// and the region slot are polled every time. (Under loom, where every wait
-/// sleeps after one poll, every poll steals and the stamp rule is off, so the
-/// models explore the stolen paths.)
+/// sleeps after one poll, every poll steals, so the models explore the stolen
+/// paths.)
 #[inline]
 fn steal_on_poll(polls: u32) -> bool {
     cfg!(loom) || polls < 8 || polls & 15 == 0
@@ -75,8 +72,8 @@ pub struct WorkerCtx {
     /// The context this thread acted as before this one (contexts of several
     /// pools nest when a job of one pool calls into another).
     outer: Cell<*const WorkerCtx>,
-    /// Per victim: the deque stamp seen at the last poll (see `deque`).
-    seen: Box<[Cell<usize>]>,
+    /// The owner's end of this thread's deque.
+    deque: Worker,
 }
 
 // SAFETY: the seat context moves between threads only under the seat mutex, which
@@ -85,7 +82,7 @@ pub struct WorkerCtx {
 unsafe impl Send for WorkerCtx {}
 
 impl WorkerCtx {
-    fn new(registry: *const Registry, index: usize, threads: usize) -> Self {
+    fn new(registry: *const Registry, index: usize, deque: Worker) -> Self {
         WorkerCtx {
             registry,
             index,
@@ -94,15 +91,8 @@ impl WorkerCtx {
             next_victim: Cell::new(index + 1),
             holder: Cell::new(0),
             outer: Cell::new(std::ptr::null()),
-            seen: (0..threads).map(|_| Cell::new(SEEN_EMPTY)).collect(),
+            deque,
         }
-    }
-
-    #[inline]
-    fn deque(&self) -> &JobDeque {
-        // SAFETY: a context's registry outlives it (workers hold an Arc, the seat
-        // lives inside the registry).
-        unsafe { &(*self.registry).deques[self.index] }
     }
 
     /// This thread's index in the pool (0 for the caller seat).
@@ -111,20 +101,16 @@ impl WorkerCtx {
         self.index
     }
 
-    /// Pushes a job onto this thread's deque; gives it back if the deque is full
-    /// (the caller then runs it inline).
+    /// Pushes a job onto this thread's deque.
     #[inline]
-    pub fn push(&self, job: JobRef) -> Result<(), JobRef> {
-        // SAFETY: a context is used by one thread at a time (see the Send impl),
-        // and it is the only owner of deque `index`.
-        unsafe { self.deque().push(job) }
+    pub fn push(&self, job: JobRef) {
+        self.deque.push(job);
     }
 
     /// Pops the most recently pushed job of this thread's deque.
     #[inline]
     pub fn pop(&self) -> Option<JobRef> {
-        // SAFETY: as in `push`.
-        unsafe { self.deque().pop() }
+        self.deque.pop()
     }
 
     /// Whether this thread may open a region now (see the module docs); clears the
@@ -196,7 +182,11 @@ pub enum Work {
 /// The state shared by a pool's handle and its workers.
 pub struct Registry {
     threads: usize,
-    deques: Box<[JobDeque]>,
+    /// Members of a team region (workers `0..team_size`): fewer than `threads`
+    /// when the pool has more threads than CPUs (see `Pool::team_size`).
+    team_size: usize,
+    /// Thieves' ends of every thread's deque, by index.
+    stealers: Box<[Stealer]>,
     /// Padded: the holder writes its context's cells on every `join`, and the
     /// workers poll the fields around it.
     seat: CachePadded<Mutex<WorkerCtx>>,
@@ -214,16 +204,27 @@ pub struct Registry {
 pub struct WorkerStart {
     pub(crate) registry: Arc<Registry>,
     pub(crate) index: usize,
+    pub(crate) deque: Worker,
 }
 
 impl Registry {
     /// A registry for `threads` threads. Returns it with the start records of
     /// workers `1..threads`.
-    pub fn new(threads: usize, policy: SpinPolicy) -> (Arc<Registry>, Vec<WorkerStart>) {
+    pub fn new(
+        threads: usize,
+        team_size: usize,
+        policy: SpinPolicy,
+    ) -> (Arc<Registry>, Vec<WorkerStart>) {
+        debug_assert!((1..=threads).contains(&team_size));
+        let (mut owners, stealers): (Vec<Worker>, Vec<Stealer>) =
+            (0..threads).map(|_| new_deque()).unzip();
+        let mut workers_ends = owners.split_off(1);
+        let seat_end = owners.pop().expect("a pool has at least one thread");
         let registry = Arc::new_cyclic(|this| Registry {
             threads,
-            deques: (0..threads).map(|_| JobDeque::default()).collect(),
-            seat: CachePadded::new(Mutex::new(WorkerCtx::new(this.as_ptr(), 0, threads))),
+            team_size,
+            stealers: stealers.into_boxed_slice(),
+            seat: CachePadded::new(Mutex::new(WorkerCtx::new(this.as_ptr(), 0, seat_end))),
             sleep: Sleep::new(threads),
             region: CachePadded::new(RegionSlot::new()),
             shares: (0..threads)
@@ -233,10 +234,13 @@ impl Registry {
             exited: AtomicUsize::new(0),
             policy,
         });
-        let starts = (1..threads)
-            .map(|index| WorkerStart {
+        let starts = workers_ends
+            .drain(..)
+            .enumerate()
+            .map(|(k, deque)| WorkerStart {
                 registry: Arc::clone(&registry),
-                index,
+                index: k + 1,
+                deque,
             })
             .collect();
         (registry, starts)
@@ -246,6 +250,12 @@ impl Registry {
     #[inline]
     pub fn threads(&self) -> usize {
         self.threads
+    }
+
+    /// Number of members of a team region.
+    #[inline]
+    pub fn team_size(&self) -> usize {
+        self.team_size
     }
 
     /// The spin policy of this pool's waits.
@@ -309,8 +319,12 @@ impl Registry {
 
     /// The body of worker thread `start.index`.
     pub fn worker_main(start: WorkerStart) {
-        let WorkerStart { registry, index } = start;
-        let ctx = WorkerCtx::new(Arc::as_ptr(&registry), index, registry.threads);
+        let WorkerStart {
+            registry,
+            index,
+            deque,
+        } = start;
+        let ctx = WorkerCtx::new(Arc::as_ptr(&registry), index, deque);
         let _current = CurrentGuard::enter(&ctx);
         registry.wait_until(&ctx, || registry.terminate.load(Ordering::SeqCst), true);
         registry.exited.fetch_add(1, Ordering::SeqCst);
@@ -354,7 +368,7 @@ impl Registry {
         let job = RegionJob::new(body);
         let top = ctx.leave_top();
         self.region.open(job.header(), team);
-        self.sleep.wake_workers(2);
+        self.wake_region_workers(team);
         job.run_here(0);
         if !team {
             self.region.close();
@@ -369,7 +383,9 @@ impl Registry {
         }
         if regions {
             let mut last = ctx.last_region.get();
-            let entered = self.region.try_enter(&mut last, self.threads - 1);
+            let entered = self
+                .region
+                .try_enter(&mut last, ctx.index, self.team_size - 1);
             ctx.last_region.set(last);
             if let Some(header) = entered {
                 return Some(Work::Region(header));
@@ -383,8 +399,8 @@ impl Registry {
         None
     }
 
-    /// Steals the oldest job of another deque that has stayed non-empty since
-    /// this thread's previous poll (see `deque`: tiny jobs are left to their owner).
+    /// Steals the oldest job of another deque, starting from the victim of the
+    /// last successful steal.
     fn steal(&self, ctx: &WorkerCtx) -> Option<JobRef> {
         let n = self.threads;
         let start = ctx.next_victim.get();
@@ -393,14 +409,8 @@ impl Registry {
             if victim == ctx.index {
                 continue;
             }
-            let deque = &self.deques[victim];
-            let seen = &ctx.seen[victim];
+            let deque = &self.stealers[victim];
             if deque.is_empty() {
-                seen.set(SEEN_EMPTY);
-                continue;
-            }
-            let stamp = deque.stamp();
-            if seen.replace(stamp) != stamp && !cfg!(loom) {
                 continue;
             }
             loop {
@@ -426,7 +436,7 @@ impl Registry {
             Work::Region(header) => {
                 // Pass the fork on: each entering worker wakes up to two sleepers,
                 // so waking the team takes logarithmic time.
-                self.sleep.wake_workers(2);
+                self.wake_region_workers(self.region.is_team());
                 // SAFETY: `header` comes from a successful `try_enter`, and the
                 // matching `leave` follows.
                 unsafe { run_region(header, ctx.index) };
@@ -435,8 +445,18 @@ impl Registry {
         }
     }
 
+    /// Wakes up to two sleeping workers that may enter the open region: any
+    /// worker for a loop, the team's members for a team region.
+    fn wake_region_workers(&self, team: bool) {
+        if team {
+            self.sleep.wake_workers_below(self.team_size, 2);
+        } else {
+            self.sleep.wake_workers(2);
+        }
+    }
+
     fn has_work(&self, ctx: &WorkerCtx, regions: bool) -> bool {
         (regions && self.region.has_new(ctx.last_region.get()))
-            || self.deques.iter().any(|d| !d.is_empty())
+            || self.stealers.iter().any(|d| !d.is_empty())
     }
 }

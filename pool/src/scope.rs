@@ -19,6 +19,13 @@ use crate::unwind::PanicSlot;
 /// with a foreign thread) runs the job immediately on that thread, as does every
 /// spawn in a 1-thread pool.
 ///
+/// A scope opened where the pool cannot lend the caller a context — a thread of
+/// another pool that finds this pool's caller seat taken — has no owner to wait
+/// for queued jobs, so *every* spawn into it runs immediately on the spawning
+/// thread, even one made later from a pool thread (for example from a loop body
+/// nested in the scope). Whatever the seat or context, a scope never returns
+/// while a job spawned into it is pending.
+///
 /// ```
 /// use std::sync::atomic::{AtomicUsize, Ordering};
 /// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(2))?;
@@ -38,6 +45,9 @@ use crate::unwind::PanicSlot;
 /// ```
 pub struct Scope<'scope> {
     registry: *const Registry,
+    /// Whether the scope's creator waits for queued spawns (it had a pool
+    /// context); without one, spawns never queue.
+    owned: bool,
     latch: CountLatch,
     panic: PanicSlot,
     _invariant: PhantomData<fn(&'scope ()) -> &'scope ()>,
@@ -51,12 +61,14 @@ unsafe impl Sync for Scope<'_> {}
 unsafe impl Send for Scope<'_> {}
 
 impl<'scope> Scope<'scope> {
-    /// A scope owned by pool thread `owner`. Its latch counts pending spawns only:
-    /// the owner looks at it after the body has returned.
-    pub(crate) fn new(registry: &Registry, owner: usize) -> Self {
+    /// A scope owned by pool thread `owner`, or an inline scope (`None`: the
+    /// creator has no context and cannot wait for queued spawns). Its latch counts
+    /// pending spawns only: the owner looks at it after the body has returned.
+    pub(crate) fn new(registry: &Registry, owner: Option<usize>) -> Self {
         Scope {
             registry,
-            latch: CountLatch::new(0, owner),
+            owned: owner.is_some(),
+            latch: CountLatch::new(0, owner.unwrap_or(0)),
             panic: PanicSlot::new(),
             _invariant: PhantomData,
         }
@@ -89,18 +101,16 @@ impl<'scope> Scope<'scope> {
         F: FnOnce(&Scope<'scope>) + Send + 'scope,
     {
         let registry = self.registry();
-        match registry.current() {
+        // Queue only into a scope whose owner waits for its latch; the decision
+        // depends on the scope, not on where the spawn happens to run.
+        match registry.current().filter(|_| self.owned) {
             Some(ctx) => {
                 self.latch.increment();
-                // SAFETY: the scope waits for its latch, which now counts this job,
-                // so it outlives the job.
+                // SAFETY: the scope's owner waits for its latch, which now counts
+                // this job, so the scope outlives the job.
                 let job_ref = unsafe { HeapJob::into_job_ref(job, self as *const Self) };
-                match ctx.push(job_ref) {
-                    Ok(()) => registry.sleep.hint_new_work(),
-                    // The deque is full: run the job now.
-                    // SAFETY: a job that was not pushed is executed exactly once, here.
-                    Err(job_ref) => unsafe { job_ref.execute() },
-                }
+                ctx.push(job_ref);
+                registry.sleep.hint_new_work();
             }
             None => {
                 if let Err(payload) = catch_unwind(AssertUnwindSafe(|| job(self))) {

@@ -198,7 +198,12 @@ impl Sleep {
 
     /// Unparks every recorded thread.
     pub fn unpark_all(&self) {
-        for idx in 0..self.handles.len() {
+        self.unpark_first(self.handles.len());
+    }
+
+    /// Unparks the threads recorded for indices `0..n` (the members of a team).
+    pub fn unpark_first(&self, n: usize) {
+        for idx in 0..n.min(self.handles.len()) {
             self.unpark(idx);
         }
     }
@@ -280,7 +285,7 @@ impl Sleep {
     /// After publishing an event with a `SeqCst` read-modify-write: wakes up to
     /// `k` sleepers, any index. Returns how many it woke.
     pub fn wake_up_to(&self, k: usize) -> usize {
-        self.wake_from(0, k)
+        self.wake_from(0, self.flags.len(), k)
     }
 
     /// Like [`wake_up_to`](Self::wake_up_to), but only workers (indices ≥ 1):
@@ -288,16 +293,22 @@ impl Sleep {
     /// waits for the region and is no participant (a team region would hang
     /// waiting for the member that wake was meant for).
     pub fn wake_workers(&self, k: usize) -> usize {
-        self.wake_from(1, k)
+        self.wake_from(1, self.flags.len(), k)
     }
 
-    fn wake_from(&self, first: usize, k: usize) -> usize {
+    /// Like [`wake_workers`](Self::wake_workers), among workers `1..end` only
+    /// (the members of a team smaller than the pool).
+    pub fn wake_workers_below(&self, end: usize, k: usize) -> usize {
+        self.wake_from(1, end, k)
+    }
+
+    fn wake_from(&self, first: usize, end: usize, k: usize) -> usize {
         let mut woken = 0;
         dekker_fence();
         if k == 0 || self.counts.load(Ordering::SeqCst) & SLEEPER_MASK == 0 {
             return 0;
         }
-        for idx in first..self.flags.len() {
+        for idx in first..end.min(self.flags.len()) {
             if self.claim(idx) {
                 woken += 1;
                 if woken == k {

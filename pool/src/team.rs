@@ -7,9 +7,14 @@ use std::ops::Range;
 use accel_core::partition::balanced_range;
 
 use crate::barrier::{Barrier, BarrierError};
+use crate::job::Panic;
 use crate::sleep::{Sleep, SpinPolicy};
-use crate::team_loop::{TeamLoops, team_pieces};
+use crate::sync::{AtomicU64, Ordering};
+use crate::team_loop::{LoopCall, LoopError, Mismatch, TeamLoops, team_pieces};
 use crate::unwind::BarrierPoisoned;
+
+/// `TeamShared::loops_at_return` before any member has returned.
+const NO_RETURN_YET: u64 = 1 << 32;
 
 /// One member's view of a team region ([`Pool::team`](crate::Pool::team)): its
 /// index, the team size, the team barrier and worksharing loops.
@@ -41,6 +46,8 @@ pub struct TeamCtx<'a> {
     loops: Cell<u32>,
     /// The cumulative piece count of those loops.
     pieces: Cell<u64>,
+    /// Whether this member is inside a team loop's body.
+    in_loop: Cell<bool>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -48,6 +55,9 @@ pub struct TeamCtx<'a> {
 pub(crate) struct TeamShared<'a> {
     pub(crate) barrier: Barrier,
     pub(crate) loops: TeamLoops,
+    /// The number of team loops the first member to return from the body ran
+    /// (`u32::MAX + 1` until then); the others must have run as many.
+    loops_at_return: AtomicU64,
     pub(crate) sleep: &'a Sleep,
     pub(crate) policy: SpinPolicy,
 }
@@ -58,6 +68,7 @@ impl<'a> TeamShared<'a> {
         TeamShared {
             barrier: Barrier::new(size, policy),
             loops: TeamLoops::new(size),
+            loops_at_return: AtomicU64::new(NO_RETURN_YET),
             sleep,
             policy,
         }
@@ -65,7 +76,39 @@ impl<'a> TeamShared<'a> {
 
     /// Wakes every member (after poisoning the barrier, or when one departs).
     pub(crate) fn wake_all(&self) {
-        self.sleep.unpark_all();
+        self.sleep.unpark_first(self.barrier.members());
+    }
+
+    /// Checks, when member `index` returns from the body after `loops` team
+    /// loops, that it ran as many as the first member that returned: a loop that
+    /// one member skipped may well have completed (the others ran its pieces),
+    /// but the body was misused. Returns the panic to report otherwise.
+    pub(crate) fn check_loop_count(&self, index: usize, loops: u32) -> Result<(), Panic> {
+        let first = match self.loops_at_return.compare_exchange(
+            NO_RETURN_YET,
+            u64::from(loops),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => return Ok(()),
+            Err(first) => first,
+        };
+        if first == u64::from(loops) {
+            return Ok(());
+        }
+        Err(Box::new(format!(
+            "team loop mismatch: member {index} of {} returned from the region body after \
+             {loops} team loops, another member after {first}; every member must call the \
+             same team loops, with the same range and grain, in the same order",
+            self.barrier.members()
+        )))
+    }
+
+    /// Records that a member returned from the body, waking the members that
+    /// wait at a barrier or for a team loop (a mismatched wait then fails).
+    pub(crate) fn depart(&self) {
+        self.barrier.depart(|| self.wake_all());
+        self.loops.wake_after_departure(self.sleep);
     }
 }
 
@@ -78,6 +121,7 @@ impl<'a> TeamCtx<'a> {
             shared: None,
             loops: Cell::new(0),
             pieces: Cell::new(0),
+            in_loop: Cell::new(false),
             _not_send: PhantomData,
         }
     }
@@ -90,8 +134,14 @@ impl<'a> TeamCtx<'a> {
             shared: Some(shared),
             loops: Cell::new(0),
             pieces: Cell::new(0),
+            in_loop: Cell::new(false),
             _not_send: PhantomData,
         }
+    }
+
+    /// The number of team loops this member has called.
+    pub(crate) fn loops_run(&self) -> u32 {
+        self.loops.get()
     }
 
     /// This member's index, `0..size()` (0 is the calling thread).
@@ -137,8 +187,10 @@ impl<'a> TeamCtx<'a> {
     ///
     /// # Panics
     /// If another member panicked (this member then unwinds quietly and the region
-    /// reports the original panic), or if another member returned from the body
-    /// while this one waits (mismatched barrier calls). It never hangs.
+    /// reports the original panic), if another member returned from the body
+    /// while this one waits (mismatched barrier calls), or if called from inside
+    /// a [`for_range`](Self::for_range) body (whose pieces run on any member, so
+    /// the calls could never pair up). It never hangs.
     ///
     /// ```
     /// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(2))?;
@@ -157,6 +209,7 @@ impl<'a> TeamCtx<'a> {
     /// # Ok::<(), accel_pool::PoolError>(())
     /// ```
     pub fn barrier(&self) {
+        self.refuse_inside_loop("barrier()");
         let Some(shared) = self.shared else {
             return;
         };
@@ -188,7 +241,11 @@ impl<'a> TeamCtx<'a> {
     ///
     /// # Panics
     /// If another member panicked (this member then unwinds quietly, and the
-    /// region reports the original panic).
+    /// region reports the original panic), or on misuse, which would otherwise
+    /// hang: members that call different loops (another range or grain, a loop
+    /// one member skips, a member that returns while others wait for a loop), or
+    /// a `barrier()` or team loop called from inside a team loop's body. The
+    /// message names the misuse.
     ///
     /// ```
     /// use accel_pool::{Pool, PoolConfig, SharedSlice};
@@ -211,12 +268,15 @@ impl<'a> TeamCtx<'a> {
     /// # Ok::<(), accel_pool::PoolError>(())
     /// ```
     pub fn for_range(&self, range: Range<usize>, grain: usize, mut f: impl FnMut(Range<usize>)) {
+        self.refuse_inside_loop("for_range()");
+        let _inside = InsideLoop::enter(&self.in_loop);
         let Some(shared) = self.shared else {
             if !range.is_empty() {
                 f(range);
             }
             return;
         };
+        let requested_grain = grain;
         let (pieces, grain) = team_pieces(&range, grain);
         let epoch = self.loops.get().wrapping_add(1);
         self.loops.set(epoch);
@@ -227,18 +287,92 @@ impl<'a> TeamCtx<'a> {
         let mut run = |lo: usize, hi: usize| {
             f(start + lo * grain..start + hi.saturating_mul(grain).min(len));
         };
-        let outcome = shared.loops.run(
-            self.index,
+        let call = LoopCall {
             epoch,
             pieces,
             target,
+            signature: loop_signature(&range, requested_grain),
+        };
+        let outcome = shared.loops.run(
+            self.index,
+            call,
             &mut run,
             &shared.barrier,
             shared.sleep,
             shared.policy,
         );
-        if outcome.is_err() {
-            std::panic::resume_unwind(Box::new(BarrierPoisoned));
+        match outcome {
+            Ok(()) => {}
+            Err(LoopError::Poisoned) => std::panic::resume_unwind(Box::new(BarrierPoisoned)),
+            Err(LoopError::Mismatch(mismatch)) => {
+                let (index, size) = (self.index, self.size);
+                let this = format!(
+                    "member {index} of {size} called team loop #{epoch} as \
+                     for_range({range:?}, grain {requested_grain}) ({pieces} pieces)"
+                );
+                match mismatch {
+                    Mismatch::Departed => panic!(
+                        "team loop mismatch: {this}, but another member returned from the \
+                         region body without running it; every member must call the same \
+                         team loops, with the same range and grain, in the same order"
+                    ),
+                    Mismatch::Other { pieces: other } if other != pieces => panic!(
+                        "team loop mismatch: {this}, but another member called loop #{epoch} \
+                         with {other} pieces; every member must call the same team loops, \
+                         with the same range and grain, in the same order"
+                    ),
+                    Mismatch::Other { .. } => panic!(
+                        "team loop mismatch: {this}, but another member called loop #{epoch} \
+                         with another range or grain; every member must call the same team \
+                         loops, with the same range and grain, in the same order"
+                    ),
+                    Mismatch::PieceOutOfRange { piece } => panic!(
+                        "team loop mismatch: {this}, but the loop's shares hold piece {piece}: \
+                         another member called a larger loop #{epoch}; every member must call \
+                         the same team loops, with the same range and grain, in the same order"
+                    ),
+                }
+            }
         }
     }
+
+    /// Panics if this member is inside a team loop's body: `what` (a barrier or
+    /// a nested team loop) would have to pair up with calls on members that may
+    /// never make them.
+    fn refuse_inside_loop(&self, what: &str) {
+        if self.in_loop.get() {
+            panic!(
+                "team misuse: member {} of {} called {what} inside a team loop's body; \
+                 a piece may run on any member, so barriers and team loops belong \
+                 between team loops, not inside them",
+                self.index, self.size
+            );
+        }
+    }
+}
+
+/// Marks a member as inside a team loop's body until dropped (also on unwind).
+struct InsideLoop<'c>(&'c Cell<bool>);
+
+impl<'c> InsideLoop<'c> {
+    fn enter(flag: &'c Cell<bool>) -> Self {
+        flag.set(true);
+        InsideLoop(flag)
+    }
+}
+
+impl Drop for InsideLoop<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}
+
+/// A 16-bit hash of a team loop's range and grain (the members compare it).
+fn loop_signature(range: &Range<usize>, grain: usize) -> u16 {
+    let mut h: u64 = 0x9E37_79B9_7F4A_7C15;
+    for word in [range.start, range.end, grain] {
+        h = (h ^ word as u64).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+        h ^= h >> 29;
+    }
+    (h ^ (h >> 16) ^ (h >> 32) ^ (h >> 48)) as u16
 }

@@ -35,6 +35,26 @@
 //! - **Panics**: a member that panics poisons the team barrier; waiters check it
 //!   and unwind, so a loop whose pieces will never all run cannot hang.
 //!
+//! # Misuse never hangs
+//! Members that call different loops would wait forever for pieces nobody runs,
+//! so three checks turn misuse into a panic ([`LoopError::Mismatch`]):
+//! - **Departed members.** A waiter reads the barrier's count of members that
+//!   returned from the body *before* re-reading `done`. A member departs only
+//!   after its last loop completed, so if every member called the same loops,
+//!   `done` already covers the waiter's loop; a departure with `done` short of the
+//!   target means the members called different loops (`0..10` against `0..20`,
+//!   an empty loop on one member only). The departing member wakes loop waiters.
+//! - **Loop signatures.** The most recent loop's `(epoch, pieces, hash of range
+//!   and grain)` sits in one word; a member arriving at the same epoch compares
+//!   its own. A member so late that the others have moved on cannot compare, but
+//!   then the piece check catches a loop larger than its own.
+//! - **Pieces out of range.** A member asked to run a piece beyond its own loop's
+//!   count knows the shares were set up for a different loop.
+//!
+//! Calling `barrier()` or another team loop from inside a team loop's body is
+//! refused by [`TeamCtx`](crate::TeamCtx) itself (a piece may run on any member,
+//! so the calls could never pair up).
+//!
 //! Epochs wrap after 2³² loops; a member would have to sleep through that many
 //! loops inside one scan to be confused.
 
@@ -70,11 +90,49 @@ pub struct TeamLoops {
     shares: Box<[CachePadded<AtomicU64>]>,
     done: CachePadded<AtomicU64>,
     waiters: AtomicUsize,
+    /// The most recent loop's `epoch: 32 | pieces: 16 | signature: 16`.
+    latest: AtomicU64,
+}
+
+/// One member's call of a team loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoopCall {
+    /// The loop's number for this member (1 for its first loop).
+    pub epoch: u32,
+    /// The number of pieces.
+    pub pieces: usize,
+    /// The cumulative piece count of this member's loops, this one included.
+    pub target: u64,
+    /// A hash of the loop's range and grain.
+    pub signature: u16,
 }
 
 /// Why a team loop could not complete.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LoopPoisoned;
+pub enum LoopError {
+    /// Another member panicked.
+    Poisoned,
+    /// The members called different loops (see the module docs).
+    Mismatch(Mismatch),
+}
+
+/// How the members' loops were found to differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mismatch {
+    /// Another member returned from the body while this one waited for a loop.
+    Departed,
+    /// Another member's loop of the same number has `pieces` pieces, or the same
+    /// count but another range or grain (`pieces` equal to this member's).
+    Other {
+        /// The other member's piece count.
+        pieces: usize,
+    },
+    /// This member was handed piece `piece` of a loop it runs with fewer pieces.
+    PieceOutOfRange {
+        /// The piece index.
+        piece: usize,
+    },
+}
 
 impl TeamLoops {
     /// Loop state for a team of `members`.
@@ -85,24 +143,90 @@ impl TeamLoops {
                 .collect(),
             done: CachePadded::new(AtomicU64::new(0)),
             waiters: AtomicUsize::new(0),
+            latest: AtomicU64::new(0),
         }
     }
 
-    /// Runs member `me`'s part of loop number `epoch` over `pieces` pieces, then
-    /// waits until the cumulative piece count reaches `target` (this loop
-    /// included). `run(lo, hi)` runs pieces `[lo, hi)`.
-    #[allow(clippy::too_many_arguments)]
+    /// Records or compares this loop's signature (module docs).
+    fn check_signature(&self, call: LoopCall) -> Result<(), Mismatch> {
+        let mine = (u64::from(call.epoch) << 32)
+            | ((call.pieces.min(MAX_TEAM_PIECES) as u64) << 16)
+            | u64::from(call.signature);
+        let mut latest = self.latest.load(Ordering::Acquire);
+        loop {
+            let epoch = (latest >> 32) as u32;
+            if epoch == call.epoch {
+                return if latest == mine {
+                    Ok(())
+                } else {
+                    Err(Mismatch::Other {
+                        pieces: ((latest >> 16) & 0xFFFF) as usize,
+                    })
+                };
+            }
+            // Others have moved past this loop: nothing left to compare with.
+            if (epoch.wrapping_sub(call.epoch) as i32) > 0 {
+                return Ok(());
+            }
+            match self.latest.compare_exchange_weak(
+                latest,
+                mine,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(now) => latest = now,
+            }
+        }
+    }
+
+    /// After a member departed (returned from the body): wakes the members that
+    /// sleep in a loop wait, so a mismatched wait fails instead of hanging.
+    pub fn wake_after_departure(&self, sleep: &Sleep) {
+        dekker_fence();
+        if self.waiters.load(Ordering::SeqCst) != 0 {
+            sleep.unpark_first(self.shares.len());
+        }
+    }
+
+    /// Runs member `me`'s part of its loop `call`, then waits until the
+    /// cumulative piece count reaches `call.target`. `run(lo, hi)` runs pieces
+    /// `[lo, hi)`. A mismatch poisons the barrier, so the other members unwind
+    /// too.
     pub fn run(
         &self,
         me: usize,
-        epoch: u32,
-        pieces: usize,
-        target: u64,
+        call: LoopCall,
         run: &mut dyn FnMut(usize, usize),
         barrier: &Barrier,
         sleep: &Sleep,
         policy: SpinPolicy,
-    ) -> Result<(), LoopPoisoned> {
+    ) -> Result<(), LoopError> {
+        let outcome = self.run_checked(me, call, run, barrier, sleep, policy);
+        if let Err(LoopError::Mismatch(_)) = outcome {
+            let members = self.shares.len();
+            barrier.poison(|| sleep.unpark_first(members));
+            sleep.unpark_first(members);
+        }
+        outcome
+    }
+
+    fn run_checked(
+        &self,
+        me: usize,
+        call: LoopCall,
+        run: &mut dyn FnMut(usize, usize),
+        barrier: &Barrier,
+        sleep: &Sleep,
+        policy: SpinPolicy,
+    ) -> Result<(), LoopError> {
+        let LoopCall {
+            epoch,
+            pieces,
+            target,
+            ..
+        } = call;
+        self.check_signature(call).map_err(LoopError::Mismatch)?;
         let members = self.shares.len();
         let previous = epoch.wrapping_sub(1);
         for (j, share) in self.shares.iter().enumerate() {
@@ -126,6 +250,10 @@ impl TeamLoops {
                 if e != epoch || lo >= hi || barrier.is_poisoned() {
                     break;
                 }
+                if hi > pieces {
+                    let piece = lo.max(pieces);
+                    return Err(LoopError::Mismatch(Mismatch::PieceOutOfRange { piece }));
+                }
                 match own.compare_exchange_weak(
                     current,
                     pack(epoch, lo + 1, hi),
@@ -141,7 +269,7 @@ impl TeamLoops {
                 }
             }
             if barrier.is_poisoned() {
-                return Err(LoopPoisoned);
+                return Err(LoopError::Poisoned);
             }
             match self.steal(me, epoch) {
                 Some((lo, hi)) => own.store(pack(epoch, lo, hi), Ordering::Release),
@@ -189,7 +317,7 @@ impl TeamLoops {
         if before < target && before + n >= target {
             dekker_fence();
             if self.waiters.load(Ordering::SeqCst) != 0 {
-                sleep.unpark_all();
+                sleep.unpark_first(self.shares.len());
             }
         }
     }
@@ -199,25 +327,39 @@ impl TeamLoops {
         target: u64,
         barrier: &Barrier,
         policy: SpinPolicy,
-    ) -> Result<(), LoopPoisoned> {
+    ) -> Result<(), LoopError> {
         let mut backoff = Backoff::eager(policy);
         loop {
-            if self.done.load(Ordering::Acquire) >= target {
-                return Ok(());
-            }
-            if barrier.is_poisoned() {
-                return Err(LoopPoisoned);
+            if let Some(outcome) = self.check_done(target, barrier) {
+                return outcome;
             }
             if backoff.pause() {
                 continue;
             }
             self.waiters.fetch_add(1, Ordering::SeqCst);
             dekker_fence();
-            if self.done.load(Ordering::SeqCst) < target && !barrier.is_poisoned() {
+            let outcome = self.check_done(target, barrier);
+            if outcome.is_none() {
                 park();
             }
             self.waiters.fetch_sub(1, Ordering::SeqCst);
+            if let Some(outcome) = outcome {
+                return outcome;
+            }
         }
+    }
+
+    /// The state of a wait for `target`: `None` while it must go on. The
+    /// departure count is read before `done` (module docs).
+    fn check_done(&self, target: u64, barrier: &Barrier) -> Option<Result<(), LoopError>> {
+        if barrier.is_poisoned() {
+            return Some(Err(LoopError::Poisoned));
+        }
+        let departed = barrier.has_departures();
+        if self.done.load(Ordering::SeqCst) >= target {
+            return Some(Ok(()));
+        }
+        departed.then_some(Err(LoopError::Mismatch(Mismatch::Departed)))
     }
 }
 

@@ -9,7 +9,18 @@
 //! A team member that fails at a barrier because *another* member panicked
 //! unwinds with the private [`BarrierPoisoned`] payload; the slot prefers any other
 //! payload, so the caller sees the original panic.
+//!
+//! # Payloads that panic when dropped
+//! A payload is any `Box<dyn Any + Send>`, and its `Drop` may itself panic. The
+//! payloads the pool discards (every one after the first) are therefore dropped
+//! by [`drop_payload`], inside `catch_unwind`: a worker that discards one never
+//! dies, and a caller that discards one never unwinds out of a region it has not
+//! closed (which would free the region's body while workers still run it). A
+//! second payload raised by that drop is leaked, not dropped, for the same
+//! reason. Only the payload re-raised to the caller is dropped by the caller's
+//! own code, as with any panic.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -46,10 +57,16 @@ impl PanicSlot {
             None => true,
             Some(kept) => kept.is::<BarrierPoisoned>() && !payload.is::<BarrierPoisoned>(),
         };
-        if replace {
-            *slot = Some(payload);
-        }
+        let discarded = if replace {
+            slot.replace(payload)
+        } else {
+            Some(payload)
+        };
         self.stored.store(true, Ordering::Release);
+        drop(slot);
+        if let Some(discarded) = discarded {
+            drop_payload(discarded);
+        }
     }
 
     /// The kept payload, if any. Call it once the operation has wound down (its
@@ -69,5 +86,29 @@ impl PanicSlot {
         if let Some(payload) = self.take() {
             std::panic::resume_unwind(payload);
         }
+    }
+}
+
+impl Drop for PanicSlot {
+    /// A payload still kept (its operation unwound with another panic) is
+    /// discarded with [`drop_payload`].
+    fn drop(&mut self) {
+        let kept = self
+            .payload
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(payload) = kept {
+            drop_payload(payload);
+        }
+    }
+}
+
+/// Drops a panic payload that nobody will re-raise, without letting a panic in
+/// its `Drop` escape (see the module docs): such a panic's own payload is
+/// leaked.
+pub(crate) fn drop_payload(payload: Panic) {
+    if let Err(nested) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(nested);
     }
 }

@@ -249,8 +249,13 @@ fn scope_spawns_may_borrow_mutably() {
 
 #[test]
 fn team_runs_each_member_once_with_working_barriers() {
-    for pool in pools() {
-        let size = pool.num_threads();
+    // Uncapped pools too: teams larger than the machine must still be correct.
+    let uncapped = THREADS
+        .iter()
+        .map(|&t| Pool::new(PoolConfig::new().threads(t).cap_teams(false)).expect("pool"));
+    for pool in pools().into_iter().chain(uncapped) {
+        let size = pool.team_size();
+        assert!(size <= pool.num_threads());
         let per_member: Vec<AtomicU64> = (0..size).map(|_| AtomicU64::new(0)).collect();
         let round = AtomicU64::new(0);
         pool.team(|t| {
@@ -359,7 +364,7 @@ fn install_makes_the_caller_worker_zero() {
         pool.install(|| {
             assert_eq!(pool.current_worker(), Some(0));
             pool.team(|t| {
-                assert_eq!(t.size(), pool.num_threads());
+                assert_eq!(t.size(), pool.team_size());
                 assert_eq!(pool.current_worker(), Some(t.index()));
             });
         });

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use accel_pool::loom_support::{
-    Barrier, BarrierError, CountLatch, JobDeque, Latch, Pieces, RegionSlot, Sleep, SpinPolicy,
-    Steal, TeamLoops, init_shares, job_number, numbered_job, run_shares,
+    Barrier, BarrierError, CountLatch, Latch, LoopCall, Pieces, RegionSlot, Sleep, SpinPolicy,
+    TeamLoops, init_shares, run_shares,
 };
 use accel_pool::{Pool, PoolConfig};
 use crossbeam_utils::CachePadded;
@@ -69,17 +69,14 @@ fn team_loops_complete_and_cover() {
                             hits[(epoch as usize - 1) * 2 + piece].fetch_add(1, Ordering::Relaxed);
                         }
                     };
+                    let call = LoopCall {
+                        epoch,
+                        pieces: 2,
+                        target: 2 * u64::from(epoch),
+                        signature: 7,
+                    };
                     loops
-                        .run(
-                            me,
-                            epoch,
-                            2,
-                            2 * u64::from(epoch),
-                            &mut run,
-                            &barrier,
-                            &sleep,
-                            POLICY,
-                        )
+                        .run(me, call, &mut run, &barrier, &sleep, POLICY)
                         .unwrap();
                     // Completion orders the whole loop before what follows.
                     let base = (epoch as usize - 1) * 2;
@@ -162,43 +159,6 @@ fn pool_scope_spawns() {
     });
 }
 
-/// The deque: an owner pushing and popping against a thief; every job is taken
-/// exactly once.
-#[test]
-fn deque_takes_each_job_once() {
-    loom::model(|| {
-        let deque = Arc::new(JobDeque::with_capacity(2));
-        let thief = {
-            let deque = Arc::clone(&deque);
-            thread::spawn(move || {
-                let mut got = Vec::new();
-                for _ in 0..2 {
-                    if let Steal::Success(job) = deque.steal() {
-                        got.push(job_number(job));
-                    }
-                }
-                got
-            })
-        };
-        let mut got = Vec::new();
-        // SAFETY: this thread is the deque's only owner.
-        unsafe {
-            deque.push(numbered_job(1)).unwrap();
-            deque.push(numbered_job(2)).unwrap();
-            if let Some(job) = deque.pop() {
-                got.push(job_number(job));
-            }
-            deque.push(numbered_job(3)).unwrap();
-            while let Some(job) = deque.pop() {
-                got.push(job_number(job));
-            }
-        }
-        got.extend(thief.join().unwrap());
-        got.sort_unstable();
-        assert_eq!(got, [1, 2, 3]);
-    });
-}
-
 /// Loop shares: two workers run a 3-unit loop (front takes, back-half steals);
 /// every unit runs exactly once.
 #[test]
@@ -256,7 +216,7 @@ fn region_wake_reaches_every_sleeper() {
                         || entered.get(),
                         |_| {
                             let mut l = last.get();
-                            let got = slot.try_enter(&mut l, 2);
+                            let got = slot.try_enter(&mut l, idx, 2);
                             last.set(l);
                             got
                         },

@@ -64,7 +64,7 @@ fn assert_usable(pool: &Pool) {
         members.fetch_add(1, Ordering::Relaxed);
         t.barrier();
     });
-    assert_eq!(members.into_inner(), pool.num_threads());
+    assert_eq!(members.into_inner(), pool.team_size());
     assert_eq!(pool.join(|| 1, || 2), (1, 2));
 }
 
@@ -196,7 +196,7 @@ fn loop_panics() {
 #[test]
 fn team_panics_do_not_hang_barriers() {
     for pool in pools() {
-        let n = pool.num_threads();
+        let n = pool.team_size();
         // Member 0 (the caller) panics while the others wait at the barrier.
         expect_panic("boom member 0", || {
             pool.team(|t| {

@@ -75,25 +75,30 @@ fn joins_nested_twenty_deep() {
 #[test]
 fn eight_times_more_threads_than_cores() {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let pool = pool(8 * cores);
-    let n = pool.num_threads();
-    for _ in 0..20 {
-        let rounds = AtomicUsize::new(0);
-        pool.team(|t| {
-            for _ in 0..5 {
-                rounds.fetch_add(1, Ordering::Relaxed);
-                t.barrier();
-            }
-        });
-        assert_eq!(rounds.load(Ordering::Relaxed), 5 * n);
-        let sum = pool.reduce(
-            0..10_000,
-            100,
-            || 0u64,
-            |r| r.map(|i| value(i as u64)).fold(0, u64::wrapping_add),
-            u64::wrapping_add,
-        );
-        assert_eq!(sum, (0..10_000u64).map(value).fold(0, u64::wrapping_add));
+    // Capped teams (one member per CPU) and full teams (every thread a member).
+    let capped = pool(8 * cores);
+    let full = Pool::new(PoolConfig::new().threads(8 * cores).cap_teams(false)).expect("pool");
+    assert_eq!(full.team_size(), 8 * cores);
+    for pool in [capped, full] {
+        let n = pool.team_size();
+        for _ in 0..20 {
+            let rounds = AtomicUsize::new(0);
+            pool.team(|t| {
+                for _ in 0..5 {
+                    rounds.fetch_add(1, Ordering::Relaxed);
+                    t.barrier();
+                }
+            });
+            assert_eq!(rounds.load(Ordering::Relaxed), 5 * n);
+            let sum = pool.reduce(
+                0..10_000,
+                100,
+                || 0u64,
+                |r| r.map(|i| value(i as u64)).fold(0, u64::wrapping_add),
+                u64::wrapping_add,
+            );
+            assert_eq!(sum, (0..10_000u64).map(value).fold(0, u64::wrapping_add));
+        }
     }
 }
 
@@ -119,7 +124,7 @@ fn four_outside_threads_at_once() {
                         members.fetch_add(1, Ordering::Relaxed);
                         t.barrier();
                     });
-                    assert_eq!(members.into_inner(), 3);
+                    assert_eq!(members.into_inner(), pool.team_size());
                     let (a, b) = pool.join(|| caller, || round);
                     assert_eq!((a, b), (caller, round));
                     let mut v = vec![0u64; 777];
