@@ -16,13 +16,15 @@
 //! workloads uses `join` on a hot path (they run on regions, team regions and
 //! inline small work, which never touch a deque), so the hand-written structure
 //! did not earn its keep. `cargo bench -p accel-pool --bench overhead` measures
-//! `join` and `scope` against rayon (which uses the same deques) in one run;
-//! the figures are in `docs/PERFORMANCE.md`.
+//! `join` and `scope` against rayon (which uses the same deques) in one run.
 //!
 //! # Under loom
 //! crossbeam's atomics are not loom's, so loom could neither explore nor see them.
 //! Models (`--cfg loom`) get [`Worker`] and [`Stealer`] backed by a loom mutex around
-//! a `VecDeque`, with the same interface and the same LIFO/FIFO ends: the models
+//! a `VecDeque`, with the same interface and the same LIFO/FIFO ends, and an
+//! atomic length so that looking (`is_empty`, in the sleep re-check) takes no
+//! lock, as with crossbeam's. (With a lock there, loom reported a deadlock in
+//! the three-thread team model, which pushes no job at all.) The models
 //! check the pool's protocols around the deques (who waits for which job, who
 //! wakes whom), not crossbeam's own algorithm, which crossbeam checks itself.
 
@@ -33,7 +35,9 @@ use crate::job::JobRef;
 pub enum Steal {
     /// Nothing to steal.
     Empty,
-    /// Lost a race; the deque may still hold work.
+    /// Lost a race; the deque may still hold work. (The loom stand-in never
+    /// loses one.)
+    #[cfg_attr(loom, allow(dead_code))]
     Retry,
     /// Got a job.
     Success(JobRef),
@@ -93,38 +97,65 @@ mod imp {
 mod imp {
     use std::collections::VecDeque;
 
+    use loom::sync::atomic::{AtomicUsize, Ordering};
     use loom::sync::{Arc, Mutex};
 
     use super::{JobRef, Steal};
 
+    /// The jobs, and their number as an atomic (crossbeam's `is_empty` reads
+    /// atomics too: looking is never a lock).
+    struct Ring {
+        jobs: Mutex<VecDeque<JobRef>>,
+        len: AtomicUsize,
+    }
+
     /// The owner's end of a deque (loom stand-in, see the module docs).
-    pub struct Worker(Arc<Mutex<VecDeque<JobRef>>>);
+    pub struct Worker(Arc<Ring>);
 
     /// Another thread's end of a deque (loom stand-in).
-    pub struct Stealer(Arc<Mutex<VecDeque<JobRef>>>);
+    pub struct Stealer(Arc<Ring>);
 
     /// A new empty deque: the owner's end and its stealer.
     pub fn new_deque() -> (Worker, Stealer) {
-        let ring = Arc::new(Mutex::new(VecDeque::new()));
+        let ring = Arc::new(Ring {
+            jobs: Mutex::new(VecDeque::new()),
+            len: AtomicUsize::new(0),
+        });
         (Worker(Arc::clone(&ring)), Stealer(ring))
+    }
+
+    impl Ring {
+        fn take(&self, newest: bool) -> Option<JobRef> {
+            let mut jobs = self.jobs.lock().unwrap();
+            let job = if newest {
+                jobs.pop_back()
+            } else {
+                jobs.pop_front()
+            };
+            if job.is_some() {
+                self.len.fetch_sub(1, Ordering::SeqCst);
+            }
+            job
+        }
     }
 
     impl Worker {
         /// Pushes `job` at the back.
         pub fn push(&self, job: JobRef) {
-            self.0.lock().unwrap().push_back(job);
+            self.0.jobs.lock().unwrap().push_back(job);
+            self.0.len.fetch_add(1, Ordering::SeqCst);
         }
 
         /// Pops the newest job.
         pub fn pop(&self) -> Option<JobRef> {
-            self.0.lock().unwrap().pop_back()
+            self.0.take(true)
         }
     }
 
     impl Stealer {
         /// Takes the oldest job.
         pub fn steal(&self) -> Steal {
-            match self.0.lock().unwrap().pop_front() {
+            match self.0.take(false) {
                 Some(job) => Steal::Success(job),
                 None => Steal::Empty,
             }
@@ -132,7 +163,7 @@ mod imp {
 
         /// Whether the deque looks empty.
         pub fn is_empty(&self) -> bool {
-            self.0.lock().unwrap().is_empty()
+            self.0.len.load(Ordering::SeqCst) == 0
         }
     }
 }

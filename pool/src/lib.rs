@@ -33,16 +33,17 @@
 //! - **One fork, static shares, then stealing.** A parallel loop publishes one
 //!   region that every worker joins; each starts on its static share and steals
 //!   the back half of the largest remaining share when it runs dry (see the
-//!   `schedule` module). `join`/`scope` jobs travel through per-worker Chase–Lev deques (the
-//!   `deque` module: bounded, its own rather than crossbeam-deque's, whose
-//!   last-element pop costs a `SeqCst` fence and a CAS ≈ 26 ns, more than
-//!   `join`'s 10 ns budget; loom checks it). crossbeam-utils gives the padding
-//!   and backoff.
+//!   `schedule` module). `join`/`scope` jobs travel through per-worker
+//!   crossbeam-deque work-stealing deques (the `deque` module: LIFO for the
+//!   owner, FIFO for thieves). crossbeam-utils gives the padding and backoff.
 //! - **Spin, then sleep.** Idle workers poll for a bounded window (default
 //!   100 µs), then park; the wake protocol (`sleep` module) cannot lose the
 //!   wake-ups that matter, which loom checks.
 //! - **Stable teams.** [`Pool::team`] runs a body on every worker at once with a
-//!   barrier; member `i` is always worker `i`, pinned to the same CPU. Inside it,
+//!   barrier; member `i` is always worker `i`, pinned to the same CPU. A pool
+//!   with more threads than CPUs runs its teams with one member per CPU
+//!   ([`Pool::team_size`]): a barrier waits for its slowest member, and an
+//!   oversubscribed team always has one descheduled. Inside it,
 //!   [`TeamCtx::for_range`] shares a loop among the members: each starts on its
 //!   static share (the same tiles every iteration), a late member's share is
 //!   stolen, and completion is counted in pieces, so a member the OS preempts
@@ -56,7 +57,12 @@
 //!   order: the same bits for any thread count.
 //! - **Panics propagate.** A panic anywhere reaches the caller after the operation
 //!   has wound down; barriers are poisoned so they cannot hang; the pool stays
-//!   usable.
+//!   usable. Misuse that would hang a team — mismatched barriers or team loops,
+//!   a barrier inside a team loop's body — panics and names the misuse, and a
+//!   panic payload whose `Drop` panics is contained (`unwind` module).
+//! - **Scopes never return early.** A scope returns only when every job spawned
+//!   into it has run, whatever seat or context it was opened with (see
+//!   [`Scope`]).
 //!
 //! # Nesting and several callers
 //! Parallel calls from inside jobs, loop bodies and team bodies run on the same
@@ -77,8 +83,10 @@
 //! idle pool uses.
 //!
 //! # Model checking
-//! The sleep/wake protocol, the latches, the barrier and the region slot are
-//! written against a small `sync` shim (std or loom types) and checked with loom:
+//! The sleep/wake protocol, the latches, the barrier, the team loops and the
+//! region slot are written against a small `sync` shim (std or loom types) and
+//! checked with loom, as is the real pool driving them (with a loom stand-in
+//! for crossbeam's deques, see `deque`):
 //!
 //! ```text
 //! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p accel-pool --release --test loom

@@ -131,7 +131,9 @@ fn pool_three_thread_team() {
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(1);
     builder.check(|| {
-        let pool = Pool::new(PoolConfig::new().threads(3).pin(false).spin(Duration::ZERO)).unwrap();
+        // Uncapped: on a machine with fewer than 3 CPUs the team would shrink.
+        let config = PoolConfig::new().threads(3).pin(false).spin(Duration::ZERO);
+        let pool = Pool::new(config.cap_teams(false)).unwrap();
         let members = AtomicUsize::new(0);
         pool.team(|_| {
             members.fetch_add(1, Ordering::Relaxed);
