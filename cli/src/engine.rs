@@ -73,11 +73,20 @@ impl Engine {
     }
 
     /// The team for a summary line: "2 threads, pinned to 2 CPUs [0, 1] (…)",
-    /// "36 threads, unpinned (36 threads on 2 allowed CPUs)", "1 thread (the caller)".
+    /// "36 threads, unpinned (36 threads on 2 allowed CPUs), teams of 2 (one per
+    /// CPU)", "1 thread (the caller)". Team regions (the blur) run one member per
+    /// CPU when there are more threads than CPUs, and the line says so.
     pub fn team(&self) -> String {
         match self.pool.pinning() {
             PinningStatus::SingleThread => "1 thread (the caller, nothing to pin)".to_string(),
-            status => format!("{} threads, {status}", self.threads()),
+            status => {
+                let members = self.pool.team_size();
+                let mut text = format!("{} threads, {status}", self.threads());
+                if members < self.threads() {
+                    text.push_str(&format!(", teams of {members} (one per CPU)"));
+                }
+                text
+            }
         }
     }
 
@@ -215,8 +224,28 @@ mod tests {
             no_pin: true,
         })
         .unwrap();
-        assert_eq!(three.team(), "3 threads, unpinned (pinning disabled)");
+        let cpus = accel_pool::usable_cpus();
+        let teams = if cpus < 3 {
+            format!(", teams of {cpus} (one per CPU)")
+        } else {
+            String::new()
+        };
+        assert_eq!(
+            three.team(),
+            format!("3 threads, unpinned (pinning disabled){teams}")
+        );
         assert!(!three.pinned());
+        let many = Engine::new(&PoolArgs {
+            threads: Some(cpus + 1),
+            no_pin: false,
+        })
+        .unwrap();
+        assert!(
+            many.team()
+                .ends_with(&format!(", teams of {cpus} (one per CPU)")),
+            "{}",
+            many.team()
+        );
     }
 
     #[test]

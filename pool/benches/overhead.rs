@@ -1,7 +1,10 @@
 //! The cost of parallelism itself, accel vs rayon vs serial in the same run:
 //! an empty parallel loop (called from outside the pool and from inside it),
-//! barrier latency, `join`, `scope` + `spawn`, and a reduction of one partial per
-//! thread.
+//! barrier latency, `join`, `scope` + `spawn`, a reduction of one partial per
+//! thread, and oversubscription: 100 iterations of a small 3-point average
+//! (16 K elements) with a barrier per iteration, on pools of 2, 8, 32 and 64
+//! threads whatever the machine (teams capped at the CPU count, as by default,
+//! and uncapped), against a team loop, rayon and serial.
 //!
 //! `cargo bench -p accel-pool --bench overhead`
 
@@ -187,9 +190,133 @@ fn reduce_partials(c: &mut Criterion) {
     group.finish();
 }
 
+/// Elements of the oversubscription workload (≈ 16 K, as in the audit).
+const OVERSUB_N: usize = 16 * 1024;
+/// Iterations per run.
+const OVERSUB_ITERS: usize = 100;
+
+/// One 3-point average step of `src` into `dst[range]` (zero outside).
+#[inline]
+fn average_step(src: &[f64], dst: &mut [f64], range: std::ops::Range<usize>) {
+    let n = src.len();
+    for (d, i) in dst.iter_mut().zip(range) {
+        let left = if i > 0 { src[i - 1] } else { 0.0 };
+        let right = if i + 1 < n { src[i + 1] } else { 0.0 };
+        *d = 0.25 * left + 0.5 * src[i] + 0.25 * right;
+    }
+}
+
+/// 100 iterations on a team with a barrier per iteration, each member on its
+/// static share.
+fn team_barrier_run(pool: &accel_pool::Pool, a: &mut [f64], b: &mut [f64]) {
+    let n = a.len();
+    let (sa, sb) = (
+        accel_pool::SharedSlice::new(a),
+        accel_pool::SharedSlice::new(b),
+    );
+    pool.team(|t| {
+        let mine = t.share(n);
+        for step in 0..OVERSUB_ITERS {
+            let (src, dst) = if step % 2 == 0 {
+                (&sa, &sb)
+            } else {
+                (&sb, &sa)
+            };
+            // SAFETY: this step writes only `dst`, each index by one member; the
+            // barrier separates the steps.
+            let (s, d) = unsafe { (src.slice(0..n), dst.slice_mut(mine.clone())) };
+            average_step(s, d, mine.clone());
+            t.barrier();
+        }
+    });
+}
+
+fn oversubscribed(c: &mut Criterion) {
+    let cpus = accel_pool::usable_cpus();
+    let init: Vec<f64> = (0..OVERSUB_N).map(|i| (i % 97) as f64).collect();
+    for threads in [2usize, 8, 32, 64] {
+        let capped = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(threads))
+            .expect("accel pool");
+        let uncapped = accel_pool::Pool::new(
+            accel_pool::PoolConfig::new()
+                .threads(threads)
+                .cap_teams(false),
+        )
+        .expect("accel pool");
+        let rayon = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("rayon pool");
+        let mut group =
+            c.benchmark_group(format!("oversubscribed/{threads}_threads_on_{cpus}_cpus"));
+        group.sample_size(20);
+        group.measurement_time(std::time::Duration::from_secs(2));
+        let (mut a, mut b) = (init.clone(), vec![0.0; OVERSUB_N]);
+        group.bench_function("accel_team_barrier", |bench| {
+            bench.iter(|| team_barrier_run(&capped, &mut a, &mut b));
+        });
+        group.bench_function("accel_team_barrier_uncapped", |bench| {
+            bench.iter(|| team_barrier_run(&uncapped, &mut a, &mut b));
+        });
+        group.bench_function("accel_team_loop", |bench| {
+            bench.iter(|| {
+                let n = OVERSUB_N;
+                let (sa, sb) = (
+                    accel_pool::SharedSlice::new(&mut a),
+                    accel_pool::SharedSlice::new(&mut b),
+                );
+                capped.team(|t| {
+                    for step in 0..OVERSUB_ITERS {
+                        let (src, dst) = if step % 2 == 0 {
+                            (&sa, &sb)
+                        } else {
+                            (&sb, &sa)
+                        };
+                        t.for_range(0..n, 1024, |r| {
+                            // SAFETY: pieces are disjoint; `src` is only read here.
+                            let (s, d) = unsafe { (src.slice(0..n), dst.slice_mut(r.clone())) };
+                            average_step(s, d, r);
+                        });
+                    }
+                });
+            });
+        });
+        group.bench_function("rayon", |bench| {
+            bench.iter(|| {
+                rayon.install(|| {
+                    for step in 0..OVERSUB_ITERS {
+                        let (src, dst) = if step % 2 == 0 {
+                            (&a[..], &mut b[..])
+                        } else {
+                            (&b[..], &mut a[..])
+                        };
+                        dst.par_chunks_mut(1024).enumerate().for_each(|(k, d)| {
+                            let lo = k * 1024;
+                            average_step(src, d, lo..lo + d.len());
+                        });
+                    }
+                });
+            });
+        });
+        group.bench_function("serial", |bench| {
+            bench.iter(|| {
+                for step in 0..OVERSUB_ITERS {
+                    let (src, dst) = if step % 2 == 0 {
+                        (&a[..], &mut b[..])
+                    } else {
+                        (&b[..], &mut a[..])
+                    };
+                    average_step(src, dst, 0..OVERSUB_N);
+                }
+            });
+        });
+        group.finish();
+    }
+}
+
 criterion_group! {
     name = overhead;
     config = common::config();
-    targets = empty_loop, barrier, join, reduce_partials
+    targets = empty_loop, barrier, join, reduce_partials, oversubscribed
 }
 criterion_main!(overhead);

@@ -202,6 +202,9 @@ fn random_nesting(pools: &[Pool], rng_seed: u64, depth: u32) -> u64 {
             let inner = &pools[rng.below(pools.len() as u64) as usize];
             let seed = rng.below(u64::MAX);
             pool.scope(|s| {
+                // Let another caller take or release a seat meanwhile: the
+                // scope's context and the loop's may then differ.
+                thread::yield_now();
                 inner.for_range(0..4, 1, |r| {
                     for i in r {
                         spawned.fetch_add(1, Ordering::SeqCst);
@@ -256,7 +259,7 @@ fn random_cross_pool_nesting_never_returns_early() {
             .map(|caller| {
                 let pools = pools.clone();
                 thread::spawn(move || {
-                    for round in 0..40u64 {
+                    for round in 0..300u64 {
                         let seed = 0x9E37_79B9 ^ (caller << 32) ^ round;
                         assert!(random_nesting(&pools, seed, 4) >= 1);
                     }
@@ -390,36 +393,40 @@ fn expect_bomb(f: impl FnOnce()) {
 #[test]
 fn panic_payloads_whose_drop_panics_do_not_kill_workers() {
     quiet();
-    within(Duration::from_secs(60), "bomb payloads", || {
-        for threads in [2, 3, 8] {
-            let pool = Pool::new(PoolConfig::new().threads(threads).cap_teams(false)).unwrap();
-            for _ in 0..20 {
-                // Every piece panics: all payloads after the first are discarded.
-                expect_bomb(|| pool.for_range(0..64, 1, |_| std::panic::panic_any(Bomb)));
-                expect_bomb(|| pool.team(|_| std::panic::panic_any(Bomb)));
-                expect_bomb(|| {
-                    pool.join(
-                        || -> () { std::panic::panic_any(Bomb) },
-                        || -> () { std::panic::panic_any(Bomb) },
-                    );
+    within(
+        Duration::from_secs(60),
+        "payloads whose Drop panics",
+        || {
+            for threads in [2, 3, 8] {
+                let pool = Pool::new(PoolConfig::new().threads(threads).cap_teams(false)).unwrap();
+                for _ in 0..20 {
+                    // Every piece panics: all payloads after the first are discarded.
+                    expect_bomb(|| pool.for_range(0..64, 1, |_| std::panic::panic_any(Bomb)));
+                    expect_bomb(|| pool.team(|_| std::panic::panic_any(Bomb)));
+                    expect_bomb(|| {
+                        pool.join(
+                            || -> () { std::panic::panic_any(Bomb) },
+                            || -> () { std::panic::panic_any(Bomb) },
+                        );
+                    });
+                    expect_bomb(|| {
+                        pool.scope(|s| {
+                            for _ in 0..8 {
+                                s.spawn(|_| std::panic::panic_any(Bomb));
+                            }
+                        })
+                    });
+                }
+                // Every worker is alive: a team region needs all of them.
+                let members = AtomicUsize::new(0);
+                pool.team(|t| {
+                    members.fetch_add(1, Ordering::Relaxed);
+                    t.barrier();
                 });
-                expect_bomb(|| {
-                    pool.scope(|s| {
-                        for _ in 0..8 {
-                            s.spawn(|_| std::panic::panic_any(Bomb));
-                        }
-                    })
-                });
+                assert_eq!(members.into_inner(), pool.team_size());
             }
-            // Every worker is alive: a team region needs all of them.
-            let members = AtomicUsize::new(0);
-            pool.team(|t| {
-                members.fetch_add(1, Ordering::Relaxed);
-                t.barrier();
-            });
-            assert_eq!(members.into_inner(), pool.team_size());
-        }
-    });
+        },
+    );
 }
 
 // ---------------------------------------------------------------------------
