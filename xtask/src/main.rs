@@ -4,7 +4,9 @@
 //! - `cargo xtask criterion-table`: the medians of the last `cargo bench` run as a
 //!   Markdown table, accel, rayon and serial side by side;
 //! - `cargo xtask embedded`: builds `accel-core` for a bare-metal Cortex-M target,
-//!   with and without `alloc`, to prove the core stays `no_std`.
+//!   with and without `alloc`, then builds a firmware on it and runs it on an
+//!   emulated Cortex-M4F, checking its results bit for bit against the host and
+//!   its stack against a budget.
 
 mod bench;
 mod criterion_table;
@@ -18,7 +20,9 @@ usage: cargo xtask <command>
 commands:
   bench            run accel's benchmark suite
   criterion-table  print the last `cargo bench` run's medians as a Markdown table
-  embedded         build accel-core for thumbv7em-none-eabihf (no_std, with and without alloc)
+  embedded         build accel-core for thumbv7em-none-eabihf (no_std, with and without alloc),
+                   run a firmware on it under QEMU (Cortex-M4F) and check it against the host
+                   (--build-only: the library builds alone)
 ";
 
 fn main() -> ExitCode {
