@@ -87,7 +87,8 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct PoolArgs {
     /// Worker threads [default: all CPUs allowed to this process, or ACCEL_NUM_THREADS].
-    /// More threads than CPUs is allowed; the team then runs unpinned (the summary says so).
+    /// More threads than CPUs is allowed; the threads then run unpinned and team regions run
+    /// one member per CPU (the summary says so).
     #[arg(long, value_name = "T", value_parser = parse_at_least_one, allow_hyphen_values = true)]
     pub threads: Option<usize>,
     /// Do not pin worker threads to CPUs.
