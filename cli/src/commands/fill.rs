@@ -4,7 +4,7 @@
 //! usage errors naming the values) and the storage is checked against memory
 //! before it is allocated.
 
-use accel_core::banded::BandedBlockBandedSizes;
+use accel_kernels::fill::BandedBlockBandedSizes;
 
 use std::time::Instant;
 

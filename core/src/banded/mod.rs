@@ -44,14 +44,28 @@ pub use layout::BlockLayout;
 use alloc::vec::Vec;
 use core::ops::Range;
 
-/// The offset storage [`BandedBlockBandedSizes`] uses when none is named:
-/// `Vec<usize>` with the `alloc` feature, a borrowed slice without it.
-#[cfg(feature = "alloc")]
-pub type DefaultOffsets = Vec<usize>;
-/// The offset storage [`BandedBlockBandedSizes`] uses when none is named:
-/// `Vec<usize>` with the `alloc` feature, a borrowed slice without it.
-#[cfg(not(feature = "alloc"))]
+/// The offset storage [`BandedBlockBandedSizes`] uses when none is named: a
+/// borrowed slice, with or without the `alloc` feature.
+///
+/// The default is the same in every build so that `alloc` stays additive: a
+/// `no_std` crate that names `BandedBlockBandedSizes` keeps compiling when
+/// another crate in the build turns `alloc` on. With `alloc`,
+/// [`BandedBlockBandedSizes::new`] returns the heap-backed [`OwnedBandedSizes`].
+///
+/// ```
+/// use accel_core::banded::BandedBlockBandedSizes;
+/// static ROWS: [usize; 3] = [0, 2, 4];
+/// static COLS: [usize; 2] = [0, 3];
+/// let s: BandedBlockBandedSizes = BandedBlockBandedSizes::from_offsets(&ROWS[..], &COLS[..], 1, 0, 0, 0)?;
+/// assert_eq!(s.stored_entries(), 2 * 3 + 2 * 3);
+/// # Ok::<(), accel_core::banded::SizeError>(())
+/// ```
 pub type DefaultOffsets = &'static [usize];
+
+/// Sizes whose offsets live on the heap: what [`BandedBlockBandedSizes::new`]
+/// returns (`alloc` feature).
+#[cfg(feature = "alloc")]
+pub type OwnedBandedSizes = BandedBlockBandedSizes<Vec<usize>>;
 
 /// The validated sizes and bandwidths of a banded-block-banded matrix, and its
 /// storage layout (see the [module docs](self)).

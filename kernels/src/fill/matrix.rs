@@ -1,6 +1,6 @@
 //! The owned banded-block-banded matrix: validated sizes plus one storage array.
 
-use accel_core::banded::BandedBlockBandedSizes;
+use super::BandedBlockBandedSizes;
 
 use super::error::FillError;
 use super::view::{BlockView, BlockViewMut, Place};

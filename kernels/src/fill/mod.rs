@@ -60,7 +60,9 @@ mod stored;
 mod stream;
 mod view;
 
-pub use accel_core::banded::BandedBlockBandedSizes;
+/// The sizes of a fill's matrix: core's banded sizes with heap-allocated
+/// offsets.
+pub type BandedBlockBandedSizes = accel_core::banded::OwnedBandedSizes;
 pub use error::{BandError, FillError};
 pub use matrix::BandedBlockBandedMatrix;
 pub use populate::{DEFAULT_NS_PER_ENTRY, populate, populate_serial, populate_with_cost};

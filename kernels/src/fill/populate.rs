@@ -20,7 +20,7 @@
 
 use core::ops::Range;
 
-use accel_core::banded::BandedBlockBandedSizes;
+use super::BandedBlockBandedSizes;
 use accel_core::partition::worthwhile_parts;
 use accel_pool::{Pool, SharedSlice};
 

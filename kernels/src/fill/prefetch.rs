@@ -20,7 +20,7 @@
 
 use core::ops::Range;
 
-use accel_core::banded::BandedBlockBandedSizes;
+use super::BandedBlockBandedSizes;
 
 /// Matrices with less storage than this are not prefetched: they stay in the
 /// cache from one fill to the next. The streaming-store threshold, for the same

@@ -22,7 +22,9 @@
 
 use core::ops::Range;
 
-use accel_core::banded::{BandedBlockBandedSizes, BlockLayout};
+use accel_core::banded::BlockLayout;
+
+use super::BandedBlockBandedSizes;
 use accel_pool::Pool;
 
 use super::matrix::BandedBlockBandedMatrix;

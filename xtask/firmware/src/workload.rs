@@ -190,7 +190,14 @@ pub fn blackscholes_f32(inputs: &mut OptionsF32, put: &mut [f32; OPTIONS]) -> u6
 }
 
 /// Block row sizes, block column sizes and `(l, u, λ, μ)` of one matrix.
-type BandedCase = (&'static [usize], &'static [usize], isize, isize, isize, isize);
+type BandedCase = (
+    &'static [usize],
+    &'static [usize],
+    isize,
+    isize,
+    isize,
+    isize,
+);
 
 /// The banded-block-banded sizes of a few matrices, built without a heap;
 /// the checksum of their storage lengths, entries and block offsets.
@@ -223,5 +230,17 @@ pub fn banded_sizes() -> u64 {
             sum.add(block.entries as u64);
         }
     }
+    let fixed = static_sizes();
+    sum.add(fixed.storage_len() as u64);
+    sum.add(fixed.stored_entries() as u64);
     sum.0
+}
+
+/// Sizes from constant offset tables, named by the bare type. This file builds
+/// with `alloc` off (the firmware) and on (xtask), so it also proves the default
+/// offset type is the same in both: `alloc` is additive.
+pub fn static_sizes() -> BandedBlockBandedSizes {
+    static ROWS: [usize; 4] = [0, 4, 8, 12];
+    static COLS: [usize; 3] = [0, 4, 8];
+    BandedBlockBandedSizes::from_offsets(&ROWS[..], &COLS[..], 1, 0, 1, 1).expect("valid offsets")
 }

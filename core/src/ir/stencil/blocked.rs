@@ -75,8 +75,21 @@ impl BlockPlan {
     pub const MODEL_MAX_LEVELS: usize = 32;
 
     /// The private-cache budget for the rings of one worker when the caller does
-    /// not know better: 1 MiB of this machine's 1.25 MiB L2 per core.
+    /// not know better: on hosted targets 1 MiB (most of a desktop or server
+    /// core's L2); on bare-metal targets (`target_os = "none"`) 4 KiB.
+    ///
+    /// A microcontroller has no data cache for temporal blocking to exploit, and
+    /// the rings are scratch it must find in a few KB of RAM: with 4 KiB the
+    /// blur of a 32×24 plane needs its 3 KB plane copy plus at most 4 KB of
+    /// rings, instead of 79 KB under the desktop budget. On a Cortex-M7 with a data
+    /// cache, pass about half its size to [`Stencil::apply_with_cache`]; on parts
+    /// without one, the RAM you can spare for scratch (any budget gives the same
+    /// bits).
+    #[cfg(not(target_os = "none"))]
     pub const DEFAULT_CACHE_BYTES: usize = 1024 * 1024;
+    /// The cache budget on bare-metal targets (see the hosted definition).
+    #[cfg(target_os = "none")]
+    pub const DEFAULT_CACHE_BYTES: usize = 4 * 1024;
 
     /// A plan with the given levels per pass and strip width.
     pub const fn new(levels: usize, strip_width: usize) -> Self {
@@ -360,11 +373,43 @@ impl<K: RowKernel> Stencil<K> {
     /// Those of [`Stencil::run_blocked`].
     #[cfg(feature = "alloc")]
     pub fn apply(&self, plane: &mut [f32], shape: Shape) -> Result<(), StencilError> {
+        self.apply_with_cache(plane, shape, BlockPlan::DEFAULT_CACHE_BYTES)
+    }
+
+    /// Like [`Stencil::apply`] with the blocking planned for `cache_bytes` of
+    /// private cache ([`BlockPlan::for_cache`]): the heap scratch is one plane
+    /// plus rings of about `cache_bytes`. The result does not depend on the
+    /// budget, only the speed and the scratch do (see
+    /// [`BlockPlan::DEFAULT_CACHE_BYTES`] for how to pick it on a microcontroller).
+    ///
+    /// # Errors
+    /// Those of [`Stencil::run_blocked`].
+    ///
+    /// ```
+    /// use accel_core::ir::stencil::{BlockPlan, Boundary, Shape, Stencil};
+    /// let blur = Stencil::blur(Boundary::Clamp, 5);
+    /// let shape = Shape::new(32, 24);
+    /// let image: Vec<f32> = (0..32 * 24).map(|i| (i % 7) as f32).collect();
+    /// let (mut small, mut large) = (image.clone(), image);
+    /// blur.apply_with_cache(&mut small, shape, 4 * 1024)?;
+    /// blur.apply_with_cache(&mut large, shape, 1 << 20)?;
+    /// assert_eq!(small, large);
+    /// let plan = BlockPlan::for_cache(blur.radius(), shape.width, 4 * 1024);
+    /// assert!(blur.blocked_scratch_len(shape, plan)? * 4 <= 32 * 24 * 4 + 4 * 1024);
+    /// # Ok::<(), accel_core::ir::stencil::StencilError>(())
+    /// ```
+    #[cfg(feature = "alloc")]
+    pub fn apply_with_cache(
+        &self,
+        plane: &mut [f32],
+        shape: Shape,
+        cache_bytes: usize,
+    ) -> Result<(), StencilError> {
         self.check_plane(shape, plane.len())?;
         if self.leaves_unchanged(shape) {
             return Ok(());
         }
-        let plan = BlockPlan::for_cache(self.radius(), shape.width, BlockPlan::DEFAULT_CACHE_BYTES);
+        let plan = BlockPlan::for_cache(self.radius(), shape.width, cache_bytes);
         let mut scratch = alloc::vec![0.0f32; self.blocked_scratch_len(shape, plan)?];
         self.run_blocked(plane, shape, plan, &mut scratch)
     }
