@@ -57,7 +57,8 @@ use core::ops::Range;
 /// static ROWS: [usize; 3] = [0, 2, 4];
 /// static COLS: [usize; 2] = [0, 3];
 /// let s: BandedBlockBandedSizes = BandedBlockBandedSizes::from_offsets(&ROWS[..], &COLS[..], 1, 0, 0, 0)?;
-/// assert_eq!(s.stored_entries(), 2 * 3 + 2 * 3);
+/// // Two 2×3 blocks on the block diagonal and below it, each holding its diagonal.
+/// assert_eq!(s.stored_entries(), 2 + 2);
 /// # Ok::<(), accel_core::banded::SizeError>(())
 /// ```
 pub type DefaultOffsets = &'static [usize];

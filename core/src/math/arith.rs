@@ -14,6 +14,8 @@
 pub(crate) trait MulAdd {
     /// `a * b + c`, with one or two roundings depending on the implementation.
     fn mul_add(a: f64, b: f64, c: f64) -> f64;
+    /// The same in f32.
+    fn mul_add_f32(a: f32, b: f32, c: f32) -> f32;
 }
 
 /// `a * b + c` as a multiply then an add (two roundings), valid on every target.
@@ -22,6 +24,10 @@ pub(crate) struct Separate;
 impl MulAdd for Separate {
     #[inline(always)]
     fn mul_add(a: f64, b: f64, c: f64) -> f64 {
+        a * b + c
+    }
+    #[inline(always)]
+    fn mul_add_f32(a: f32, b: f32, c: f32) -> f32 {
         a * b + c
     }
 }
@@ -45,12 +51,19 @@ impl MulAdd for Fused {
         // moves are baseline on x86_64.
         unsafe { _mm_cvtsd_f64(_mm_fmadd_sd(_mm_set_sd(a), _mm_set_sd(b), _mm_set_sd(c))) }
     }
+    #[inline(always)]
+    fn mul_add_f32(a: f32, b: f32, c: f32) -> f32 {
+        use core::arch::x86_64::{_mm_cvtss_f32, _mm_fmadd_ss, _mm_set_ss};
+        // SAFETY: as in `mul_add`: only the `math::fma` functions, whose callers
+        // promise FMA, instantiate `Fused`.
+        unsafe { _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c))) }
+    }
 }
 
 /// `if cond { a } else { b }` for values: LLVM turns it into a blend, not a branch,
 /// so loops that call the math functions still vectorise.
 #[inline(always)]
-pub(crate) fn select(cond: bool, a: f64, b: f64) -> f64 {
+pub(crate) fn select<T>(cond: bool, a: T, b: T) -> T {
     if cond { a } else { b }
 }
 
@@ -62,6 +75,42 @@ pub(crate) fn abs(x: f64) -> f64 {
 
 /// The sign bit of an f64.
 pub(crate) const SIGN_BIT: u64 = 1 << 63;
+
+/// `|x|` for f32, by clearing the sign bit.
+#[inline(always)]
+pub(crate) fn abs_f32(x: f32) -> f32 {
+    f32::from_bits(x.to_bits() & !SIGN_BIT_F32)
+}
+
+/// The sign bit of an f32.
+pub(crate) const SIGN_BIT_F32: u32 = 1 << 31;
+
+/// Coefficients fitted in f64, rounded to f32 for the functions that compute in
+/// f32 (the fits are far more accurate than f32 needs; rounding a coefficient
+/// moves the result by well under 0.1 ulp, the leading ones being small).
+pub(crate) const fn to_f32<const N: usize>(c: [f64; N]) -> [f32; N] {
+    let mut out = [0.0f32; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = c[i] as f32;
+        i += 1;
+    }
+    out
+}
+
+/// [`poly`] in f32: `c[0] + c[1] x + ... + c[N-1] x^(N-1)` by plain Horner (the
+/// f32 polynomials are short).
+#[inline(always)]
+pub(crate) fn poly_f32<M: MulAdd, const N: usize>(x: f32, c: &[f32; N]) -> f32 {
+    const { assert!(N >= 2, "use a constant for degree 0") };
+    let mut acc = c[N - 1];
+    let mut i = N - 1;
+    while i > 0 {
+        i -= 1;
+        acc = M::mul_add_f32(acc, x, c[i]);
+    }
+    acc
+}
 
 /// `c[0] + c[1] x + ... + c[N-1] x^(N-1)`.
 ///

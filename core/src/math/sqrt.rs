@@ -31,8 +31,10 @@ pub fn sqrt(x: f64) -> f64 {
 
 /// Square root for f32, correctly rounded (IEEE 754).
 ///
-/// Same special values as [`sqrt`]; exact (0 ulp): `sqrtss` on x86_64, elsewhere the
-/// f64 fallback rounded to f32 (rounding the correctly rounded f64 root to f32 is
+/// Same special values as [`sqrt`]; exact (0 ulp): `sqrtss` on x86_64, `vsqrt.f32`
+/// on 32-bit Arm with a hard-float ABI (every such core has a VFP unit with a
+/// single-precision square root: the Cortex-M4F, M7, M33…), elsewhere the f64
+/// fallback rounded to f32 (rounding the correctly rounded f64 root to f32 is
 /// still correctly rounded, since 53 >= 2 * 24 + 2).
 #[inline(always)]
 pub fn sqrtf(x: f32) -> f32 {
@@ -45,7 +47,34 @@ pub fn sqrtf(x: f32) -> f32 {
             _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x)))
         }
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+    {
+        // Rust's `sreg` operands need the `vfp2` feature (double precision), which
+        // single-precision-only parts such as the Cortex-M4F lack, so the value
+        // travels through a core register and `s0` is saved and restored by hand.
+        let bits: u32;
+        // SAFETY: the hard-float ABI guarantees the VFP unit these instructions run
+        // on; `s0` is pushed and popped around its use, so no register the
+        // compiler relies on changes; the stack is only used within the block, in
+        // balanced push/pop, and no memory the program sees is touched.
+        unsafe {
+            core::arch::asm!(
+                "vpush {{s0}}",
+                "vmov s0, {x}",
+                "vsqrt.f32 s0, s0",
+                "vmov {bits}, s0",
+                "vpop {{s0}}",
+                x = in(reg) x.to_bits(),
+                bits = lateout(reg) bits,
+                options(pure, nomem, preserves_flags)
+            );
+        }
+        f32::from_bits(bits)
+    }
+    #[cfg(not(any(
+        target_arch = "x86_64",
+        all(target_arch = "arm", target_abi = "eabihf")
+    )))]
     {
         sqrt_portable(f64::from(x)) as f32
     }
