@@ -142,8 +142,9 @@ mod imp {
     impl Worker {
         /// Pushes `job` at the back.
         pub fn push(&self, job: JobRef) {
-            self.0.jobs.lock().unwrap().push_back(job);
+            // Count first: the length never runs below the jobs present.
             self.0.len.fetch_add(1, Ordering::SeqCst);
+            self.0.jobs.lock().unwrap().push_back(job);
         }
 
         /// Pops the newest job.

@@ -83,6 +83,33 @@ impl PinningStatus {
 pub(crate) struct CallerPin {
     #[cfg(target_os = "linux")]
     saved: Option<libc::cpu_set_t>,
+    /// The thread's [`pinned_by_pool`] flag before this pin.
+    was_pinned_by_pool: bool,
+}
+
+#[cfg(not(loom))]
+thread_local! {
+    /// Whether a pool pinned this thread to one CPU (a pinned worker, or a team's
+    /// member 0 during the region).
+    static PINNED_BY_POOL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(loom)]
+loom::thread_local! {
+    static PINNED_BY_POOL: std::cell::Cell<bool> = std::cell::Cell::new(false);
+}
+
+/// Whether a pool pinned the calling thread to one CPU. A pool built there gives
+/// its unpinned workers the process's CPUs instead of that one-CPU mask; any
+/// other thread's mask (say, one the user narrowed with `taskset` or for a NUMA
+/// node) is inherited as the OS does.
+pub(crate) fn pinned_by_pool() -> bool {
+    PINNED_BY_POOL.with(std::cell::Cell::get)
+}
+
+/// Records that a pool pinned the calling thread (a worker, at start).
+pub(crate) fn mark_pinned_by_pool() {
+    PINNED_BY_POOL.with(|flag| flag.set(true));
 }
 
 impl CallerPin {
@@ -105,20 +132,29 @@ impl CallerPin {
                 // SAFETY: `one` is a valid set of `size` bytes.
                 unsafe { libc::sched_setaffinity(0, size, &one) == 0 }
             };
+            let was_pinned_by_pool = pinned_by_pool();
+            if pinned {
+                mark_pinned_by_pool();
+            }
             CallerPin {
                 saved: pinned.then_some(saved),
+                was_pinned_by_pool,
             }
         }
         #[cfg(not(target_os = "linux"))]
         {
             let _ = cpu;
-            CallerPin {}
+            CallerPin {
+                was_pinned_by_pool: pinned_by_pool(),
+            }
         }
     }
 }
 
 impl Drop for CallerPin {
     fn drop(&mut self) {
+        let was = self.was_pinned_by_pool;
+        PINNED_BY_POOL.with(|flag| flag.set(was));
         #[cfg(target_os = "linux")]
         if let Some(saved) = &self.saved {
             let size = std::mem::size_of::<libc::cpu_set_t>();
@@ -229,7 +265,7 @@ impl PinPlan {
 }
 
 /// Lets the calling thread run on every CPU in `cpus` (the process's allowed
-/// set). Does nothing if `cpus` is empty, if the mask cannot be set, or off
+/// set): an unpinned worker of a pool built on a thread a pool had pinned. Does nothing if `cpus` is empty, if the mask cannot be set, or off
 /// Linux.
 pub(crate) fn allow_cpus(cpus: &[usize]) {
     #[cfg(target_os = "linux")]

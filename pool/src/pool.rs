@@ -29,7 +29,9 @@ use crate::config::{
     MAX_THREADS, PoolConfig, PoolError, allowed_cpus, default_threads, usable_cpus,
 };
 use crate::job::StackJob;
-use crate::pinning::{CallerPin, PinPlan, PinningStatus, allow_cpus};
+use crate::pinning::{
+    CallerPin, PinPlan, PinningStatus, allow_cpus, mark_pinned_by_pool, pinned_by_pool,
+};
 use crate::registry::{Registry, WorkerCtx, WorkerStart};
 use crate::schedule::{
     MAX_UNITS, Pieces, Split, Weighted, init_shares, prefix_sums, run_shares, total_cost,
@@ -41,7 +43,7 @@ use crate::sync::{
     AtomicBool, Builder, Condvar, JoinHandle, Mutex, Ordering, current_thread, lock,
 };
 use crate::team::{TeamCtx, TeamShared};
-use crate::unwind::{PanicSlot, drop_payload};
+use crate::unwind::{BarrierPoisoned, PanicSlot, drop_payload};
 
 /// The default cost grain of [`Pool::for_weighted`]: a weighted loop whose total
 /// cost is at most this runs inline, and owners take work in runs of at least this
@@ -136,6 +138,9 @@ impl Pool {
             all_started: Condvar::new(),
         });
         let mut workers = Vec::with_capacity(threads - 1);
+        // Workers inherit this thread's mask; widen unpinned ones only when that
+        // mask is a pool's one-CPU pin (see `pinned_by_pool`).
+        let widen = pinned_by_pool();
         let allowed = Arc::new(allowed);
         for start in starts {
             let index = start.index;
@@ -144,7 +149,7 @@ impl Pool {
             let allowed = Arc::clone(&allowed);
             let spawned = Builder::new()
                 .name(format!("accel-worker-{index}"))
-                .spawn(move || worker_thread(start, cpu, &allowed, &startup));
+                .spawn(move || worker_thread(start, cpu, widen.then_some(&allowed[..]), &startup));
             match spawned {
                 Ok(handle) => workers.push(handle),
                 Err(err) => {
@@ -671,7 +676,20 @@ impl Pool {
                 }
             }
         });
-        panic.resume();
+        match panic.take() {
+            None => {}
+            // Members unwound from a poisoned barrier, but no member's body
+            // panicked: a team loop's piece panicked and the body caught it.
+            Some(payload) if payload.is::<BarrierPoisoned>() => {
+                drop_payload(payload);
+                panic!(
+                    "team region: a team loop's piece panicked and the panic was caught \
+                     inside the region body; the loop could not complete, so the other \
+                     members stopped"
+                );
+            }
+            Some(payload) => resume_unwind(payload),
+        }
     }
 
     /// Runs the units `0..units` of a loop: a region at top level (static shares
@@ -732,17 +750,22 @@ impl Drop for Pool {
     }
 }
 
-/// The body of a worker thread: pin (or, unpinned, widen its mask to the
-/// process's CPUs: a new thread inherits its creator's mask, which is one CPU
-/// when the pool is built inside a team region), register, report, serve.
-fn worker_thread(start: WorkerStart, cpu: Option<usize>, allowed: &[usize], startup: &Startup) {
-    let pinned = match cpu {
-        Some(id) => core_affinity::set_for_current(core_affinity::CoreId { id }),
-        None => {
-            allow_cpus(allowed);
-            false
-        }
-    };
+/// The body of a worker thread: pin (or, unpinned, widen its mask to `widen`,
+/// the process's CPUs, when given: a new thread inherits its creator's mask,
+/// which is one CPU when the pool is built inside a team region), register,
+/// report, serve.
+fn worker_thread(
+    start: WorkerStart,
+    cpu: Option<usize>,
+    widen: Option<&[usize]>,
+    startup: &Startup,
+) {
+    let pinned = cpu.is_some_and(|id| core_affinity::set_for_current(core_affinity::CoreId { id }));
+    if pinned {
+        mark_pinned_by_pool();
+    } else if let Some(cpus) = widen {
+        allow_cpus(cpus);
+    }
     start
         .registry
         .sleep

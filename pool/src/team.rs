@@ -291,8 +291,12 @@ impl<'a> TeamCtx<'a> {
             epoch,
             pieces,
             target,
-            signature: loop_signature(&range, requested_grain),
+            signature: loop_signature(&range, requested_grain.max(1)),
         };
+        // A piece that panics leaves the loop one piece short for good: poison the
+        // barrier on the way out, so the other members unwind instead of waiting,
+        // even if this member's body catches the panic.
+        let poison_on_unwind = PoisonOnUnwind(shared);
         let outcome = shared.loops.run(
             self.index,
             call,
@@ -301,6 +305,7 @@ impl<'a> TeamCtx<'a> {
             shared.sleep,
             shared.policy,
         );
+        core::mem::forget(poison_on_unwind);
         match outcome {
             Ok(()) => {}
             Err(LoopError::Poisoned) => std::panic::resume_unwind(Box::new(BarrierPoisoned)),
@@ -315,6 +320,11 @@ impl<'a> TeamCtx<'a> {
                         "team loop mismatch: {this}, but another member returned from the \
                          region body without running it; every member must call the same \
                          team loops, with the same range and grain, in the same order"
+                    ),
+                    Mismatch::Ahead => panic!(
+                        "team loop mismatch: {this}, but another member completed this loop \
+                         with fewer pieces; every member must call the same team loops, with \
+                         the same range and grain, in the same order"
                     ),
                     Mismatch::Other { pieces: other } if other != pieces => panic!(
                         "team loop mismatch: {this}, but another member called loop #{epoch} \
@@ -348,6 +358,16 @@ impl<'a> TeamCtx<'a> {
                 self.index, self.size
             );
         }
+    }
+}
+
+/// Poisons the team barrier if dropped, that is, if a team loop unwinds.
+struct PoisonOnUnwind<'s, 'a>(&'s TeamShared<'a>);
+
+impl Drop for PoisonOnUnwind<'_, '_> {
+    fn drop(&mut self) {
+        self.0.barrier.poison(|| self.0.wake_all());
+        self.0.wake_all();
     }
 }
 

@@ -37,17 +37,21 @@
 //!
 //! # Misuse never hangs
 //! Members that call different loops would wait forever for pieces nobody runs,
-//! so three checks turn misuse into a panic ([`LoopError::Mismatch`]):
-//! - **Departed members.** A waiter reads the barrier's count of members that
-//!   returned from the body *before* re-reading `done`. A member departs only
-//!   after its last loop completed, so if every member called the same loops,
-//!   `done` already covers the waiter's loop; a departure with `done` short of the
-//!   target means the members called different loops (`0..10` against `0..20`,
-//!   an empty loop on one member only). The departing member wakes loop waiters.
-//! - **Loop signatures.** The most recent loop's `(epoch, pieces, hash of range
-//!   and grain)` sits in one word; a member arriving at the same epoch compares
-//!   its own. A member so late that the others have moved on cannot compare, but
-//!   then the piece check catches a loop larger than its own.
+//! so these checks turn misuse into a panic ([`LoopError::Mismatch`]):
+//! - **Members ahead or gone.** Each member publishes the number of the last
+//!   loop it completed. A waiter reads those numbers and the barrier's count of
+//!   members that returned from the body *before* re-reading `done`. A member
+//!   that completed loop `E` saw `done` reach its target for `E`; if every
+//!   member called the same loops, that target covers every loop up to `E`, and
+//!   a member departs only after its last loop. So a member at or past the
+//!   waiter's loop, or a departed one, with `done` short of the waiter's target
+//!   means the members called different loops (`0..10` against `0..20`, an empty
+//!   loop on one member only, a late member whose loop is longer). Completing a
+//!   loop and departing both wake loop waiters.
+//! - **Loop signatures.** The last [`SIGNATURE_SLOTS`] loops' `(epoch, pieces,
+//!   hash of range and grain)` sit in a ring; a member arriving at a loop
+//!   compares its own, so a late member is checked too unless it is more than
+//!   that many loops behind.
 //! - **Pieces out of range.** A member asked to run a piece beyond its own loop's
 //!   count knows the shares were set up for a different loop.
 //!
@@ -65,7 +69,7 @@ use crossbeam_utils::CachePadded;
 
 use crate::barrier::Barrier;
 use crate::sleep::{Backoff, Sleep, SpinPolicy};
-use crate::sync::{AtomicU64, AtomicUsize, Ordering, dekker_fence, park, spin_loop};
+use crate::sync::{AtomicU32, AtomicU64, AtomicUsize, Ordering, dekker_fence, park, spin_loop};
 
 /// The most pieces one team loop can hold (16-bit share bounds).
 pub const MAX_TEAM_PIECES: usize = u16::MAX as usize;
@@ -90,9 +94,14 @@ pub struct TeamLoops {
     shares: Box<[CachePadded<AtomicU64>]>,
     done: CachePadded<AtomicU64>,
     waiters: AtomicUsize,
-    /// The most recent loop's `epoch: 32 | pieces: 16 | signature: 16`.
-    latest: AtomicU64,
+    /// Per member: the epoch of the last loop it completed.
+    completed: Box<[CachePadded<AtomicU32>]>,
+    /// Ring of recent loops' `epoch: 32 | pieces: 16 | signature: 16`, by epoch.
+    signatures: [AtomicU64; SIGNATURE_SLOTS],
 }
+
+/// Loops whose signatures a late member can still compare with its own.
+pub const SIGNATURE_SLOTS: usize = 64;
 
 /// One member's call of a team loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,6 +130,9 @@ pub enum LoopError {
 pub enum Mismatch {
     /// Another member returned from the body while this one waited for a loop.
     Departed,
+    /// Another member completed this loop (or a later one) while this one's
+    /// count of pieces was still short: its loops had fewer pieces.
+    Ahead,
     /// Another member's loop of the same number has `pieces` pieces, or the same
     /// count but another range or grain (`pieces` equal to this member's).
     Other {
@@ -143,7 +155,10 @@ impl TeamLoops {
                 .collect(),
             done: CachePadded::new(AtomicU64::new(0)),
             waiters: AtomicUsize::new(0),
-            latest: AtomicU64::new(0),
+            completed: (0..members)
+                .map(|_| CachePadded::new(AtomicU32::new(0)))
+                .collect(),
+            signatures: core::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 
@@ -152,7 +167,8 @@ impl TeamLoops {
         let mine = (u64::from(call.epoch) << 32)
             | ((call.pieces.min(MAX_TEAM_PIECES) as u64) << 16)
             | u64::from(call.signature);
-        let mut latest = self.latest.load(Ordering::Acquire);
+        let slot = &self.signatures[call.epoch as usize % SIGNATURE_SLOTS];
+        let mut latest = slot.load(Ordering::Acquire);
         loop {
             let epoch = (latest >> 32) as u32;
             if epoch == call.epoch {
@@ -164,16 +180,11 @@ impl TeamLoops {
                     })
                 };
             }
-            // Others have moved past this loop: nothing left to compare with.
+            // The slot holds a later loop: this member is too far behind to compare.
             if (epoch.wrapping_sub(call.epoch) as i32) > 0 {
                 return Ok(());
             }
-            match self.latest.compare_exchange_weak(
-                latest,
-                mine,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
+            match slot.compare_exchange_weak(latest, mine, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => return Ok(()),
                 Err(now) => latest = now,
             }
@@ -203,10 +214,22 @@ impl TeamLoops {
         policy: SpinPolicy,
     ) -> Result<(), LoopError> {
         let outcome = self.run_checked(me, call, run, barrier, sleep, policy);
-        if let Err(LoopError::Mismatch(_)) = outcome {
-            let members = self.shares.len();
-            barrier.poison(|| sleep.unpark_first(members));
-            sleep.unpark_first(members);
+        match outcome {
+            Ok(()) => {
+                // Publish the completion (module docs) and wake waiters that may
+                // now see a mismatch.
+                self.completed[me].store(call.epoch, Ordering::SeqCst);
+                dekker_fence();
+                if self.waiters.load(Ordering::SeqCst) != 0 {
+                    sleep.unpark_first(self.shares.len());
+                }
+            }
+            Err(LoopError::Mismatch(_)) => {
+                let members = self.shares.len();
+                barrier.poison(|| sleep.unpark_first(members));
+                sleep.unpark_first(members);
+            }
+            Err(LoopError::Poisoned) => {}
         }
         outcome
     }
@@ -276,7 +299,7 @@ impl TeamLoops {
                 None => break,
             }
         }
-        self.wait_done(target, barrier, policy)
+        self.wait_done(me, epoch, target, barrier, policy)
     }
 
     /// Steals the back half of the largest share of `epoch`.
@@ -324,13 +347,15 @@ impl TeamLoops {
 
     fn wait_done(
         &self,
+        me: usize,
+        epoch: u32,
         target: u64,
         barrier: &Barrier,
         policy: SpinPolicy,
     ) -> Result<(), LoopError> {
         let mut backoff = Backoff::eager(policy);
         loop {
-            if let Some(outcome) = self.check_done(target, barrier) {
+            if let Some(outcome) = self.check_done(me, epoch, target, barrier) {
                 return outcome;
             }
             if backoff.pause() {
@@ -338,7 +363,7 @@ impl TeamLoops {
             }
             self.waiters.fetch_add(1, Ordering::SeqCst);
             dekker_fence();
-            let outcome = self.check_done(target, barrier);
+            let outcome = self.check_done(me, epoch, target, barrier);
             if outcome.is_none() {
                 park();
             }
@@ -349,17 +374,30 @@ impl TeamLoops {
         }
     }
 
-    /// The state of a wait for `target`: `None` while it must go on. The
-    /// departure count is read before `done` (module docs).
-    fn check_done(&self, target: u64, barrier: &Barrier) -> Option<Result<(), LoopError>> {
+    /// The state of member `me`'s wait for `target` in loop `epoch`: `None`
+    /// while it must go on. The departures and the other members' completed
+    /// loops are read before `done` (module docs).
+    fn check_done(
+        &self,
+        me: usize,
+        epoch: u32,
+        target: u64,
+        barrier: &Barrier,
+    ) -> Option<Result<(), LoopError>> {
         if barrier.is_poisoned() {
             return Some(Err(LoopError::Poisoned));
         }
         let departed = barrier.has_departures();
+        let ahead = self.completed.iter().enumerate().any(|(j, completed)| {
+            j != me && (completed.load(Ordering::SeqCst).wrapping_sub(epoch) as i32) >= 0
+        });
         if self.done.load(Ordering::SeqCst) >= target {
             return Some(Ok(()));
         }
-        departed.then_some(Err(LoopError::Mismatch(Mismatch::Departed)))
+        if departed {
+            return Some(Err(LoopError::Mismatch(Mismatch::Departed)));
+        }
+        ahead.then_some(Err(LoopError::Mismatch(Mismatch::Ahead)))
     }
 }
 

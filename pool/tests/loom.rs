@@ -142,6 +142,25 @@ fn pool_three_thread_team() {
     });
 }
 
+/// The real pool with three threads and teams capped at the CPU count: on a
+/// machine with fewer than three CPUs (CI's) the team is smaller than the pool,
+/// and the worker left out must neither be needed nor keep the region open.
+#[test]
+fn pool_capped_team() {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(1);
+    builder.check(|| {
+        let config = PoolConfig::new().threads(3).pin(false).spin(Duration::ZERO);
+        let pool = Pool::new(config).unwrap();
+        let members = AtomicUsize::new(0);
+        pool.team(|t| {
+            members.fetch_add(1, Ordering::Relaxed);
+            t.barrier();
+        });
+        assert_eq!(members.load(Ordering::Relaxed), pool.team_size());
+    });
+}
+
 /// The real pool: scope spawns (boxed jobs, the scope's counting latch, its owner
 /// sleeping until a thief finishes).
 #[test]

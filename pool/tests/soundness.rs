@@ -367,6 +367,81 @@ fn same_length_loops_with_other_ranges_panic() {
     });
 }
 
+/// A member that arrives late (the pool was asleep) with a shorter first loop:
+/// the early member ran every piece alone and waits at the barrier, the late
+/// one would wait for the second loop's pieces forever.
+#[test]
+fn a_late_member_with_a_longer_loop_panics() {
+    expect_misuse(
+        "late member, 0..10 against 0..20, then a common loop",
+        &["team loop mismatch"],
+        |t| {
+            if t.index() != 0 {
+                thread::sleep(Duration::from_millis(3));
+            }
+            let n = if t.index() == 0 { 10 } else { 20 };
+            t.for_range(0..n, 1, |_| {});
+            t.for_range(0..100, 1, |_| {});
+            t.barrier();
+        },
+    );
+}
+
+/// A late member whose first loop has the same length but another range: its
+/// pieces would silently never run.
+#[test]
+fn a_late_member_with_another_range_panics() {
+    expect_misuse(
+        "late member, 0..8 against 8..16",
+        &["team loop mismatch"],
+        |t| {
+            if t.index() != 0 {
+                thread::sleep(Duration::from_millis(3));
+            }
+            let start = if t.index() == 0 { 0 } else { 8 };
+            t.for_range(start..start + 8, 1, |_| {});
+            t.for_range(0..100, 1, |_| {});
+            t.barrier();
+        },
+    );
+}
+
+/// A piece panics and the member's body catches it: the loop can never
+/// complete, and the region must say so instead of hanging.
+#[test]
+fn a_piece_panic_caught_inside_the_body_ends_the_region() {
+    expect_misuse(
+        "piece panic caught in the body",
+        &["team region: a team loop's piece panicked", "team-test"],
+        |t| {
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                t.for_range(0..10, 1, |r| {
+                    if r.start == 3 {
+                        panic!("team-test: piece 3 panics");
+                    }
+                });
+            }));
+            t.barrier();
+        },
+    );
+}
+
+/// Grain 0 means grain 1 everywhere: members may write either.
+#[test]
+fn grain_zero_and_one_are_the_same_loop() {
+    quiet();
+    for pool in team_pools() {
+        let hits = AtomicUsize::new(0);
+        pool.team(|t| {
+            let grain = if t.index() == 0 { 0 } else { 1 };
+            t.for_range(0..37, grain, |r| {
+                hits.fetch_add(r.len(), Ordering::Relaxed);
+            });
+        });
+        assert_eq!(hits.into_inner(), 37);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // 3. A panic payload whose `Drop` panics neither kills a worker nor hangs.
 // ---------------------------------------------------------------------------
@@ -511,6 +586,41 @@ fn defaults_read_inside_a_pinned_member_describe_the_process() {
         checked.fetch_add(1, Ordering::Relaxed);
     });
     assert_eq!(checked.into_inner(), pool.team_size());
+}
+
+/// A thread whose mask the user narrowed keeps it for a `pin(false)` pool it
+/// builds (as the OS would): only a pool's own one-CPU pin is widened.
+#[cfg(target_os = "linux")]
+#[test]
+fn unpinned_workers_inherit_a_mask_the_user_narrowed() {
+    let cpus = accel_pool::allowed_cpus();
+    let Some(&first) = cpus.first() else {
+        return;
+    };
+    thread::spawn(move || {
+        // SAFETY: an all-zero cpu_set_t is a valid empty set; `first` is below
+        // CPU_SETSIZE (it came from the mask); pid 0 is this thread.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(first, &mut set);
+            assert_eq!(
+                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set),
+                0
+            );
+        }
+        let pool = Pool::new(PoolConfig::new().threads(2).pin(false)).unwrap();
+        let width = std::sync::Mutex::new(0);
+        pool.team(|t| {
+            if t.index() == 1 {
+                *width.lock().unwrap() = affinity_width();
+            }
+        });
+        if pool.team_size() == 2 {
+            assert_eq!(width.into_inner().unwrap(), 1, "the narrowed mask is kept");
+        }
+    })
+    .join()
+    .unwrap();
 }
 
 /// The number of CPUs in the calling thread's affinity mask.
