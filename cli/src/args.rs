@@ -127,6 +127,11 @@ pub struct BlurArgs {
     /// Leave the alpha channel untouched (by default it is blurred like the colours).
     #[arg(long)]
     pub no_alpha: bool,
+    /// Refuse images with more pixels than this before decoding them, against
+    /// decompression bombs (a small file whose header claims a huge image); .npy
+    /// arrays are exempt, their size is the file's.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PIXELS, value_parser = parse_max_pixels, allow_hyphen_values = true)]
+    pub max_pixels: u64,
     /// No progress bar and no summary line (errors are still reported).
     #[arg(long, short)]
     pub quiet: bool,
@@ -254,6 +259,15 @@ pub fn parse_at_least_one(text: &str) -> Result<usize, String> {
         0 => Err("must be at least 1".to_string()),
         n => Ok(n),
     }
+}
+
+/// The default `--max-pixels`: 180 megapixels, about where Pillow refuses an
+/// image as a decompression bomb (ImageMagick's default policies are similar).
+pub const DEFAULT_MAX_PIXELS: u64 = 180_000_000;
+
+/// Parses `--max-pixels`: a pixel count of at least 1.
+pub fn parse_max_pixels(text: &str) -> Result<u64, String> {
+    parse_at_least_one(text).map(|n| n as u64)
 }
 
 /// Parses `a,b`: exactly two (possibly negative) integers separated by a comma.

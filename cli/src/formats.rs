@@ -86,8 +86,10 @@ pub fn probe_input(path: &Path) -> Result<u64, Error> {
     Ok(meta.len())
 }
 
-/// Reads the input file, whatever supported format its content is in.
-pub fn read(path: &Path) -> Result<(Raster, FileFormat), Error> {
+/// Reads the input file, whatever supported format its content is in; an image
+/// (not a `.npy` array) with more than `max_pixels` pixels is refused from its
+/// header, before decoding.
+pub fn read(path: &Path, max_pixels: u64) -> Result<(Raster, FileFormat), Error> {
     let fail = |reason: String| Error::input(path, reason);
     let len = probe_input(path)?;
     let mut file = File::open(path).map_err(|e| fail(describe_io(&e)))?;
@@ -103,7 +105,7 @@ pub fn read(path: &Path) -> Result<(Raster, FileFormat), Error> {
             .map_err(fail);
     }
     drop(file);
-    image_file::read(path)
+    image_file::read(path, max_pixels)
         .map(|(r, kind)| (r, FileFormat::Image(kind)))
         .map_err(fail)
 }

@@ -136,9 +136,10 @@ pub fn check_writable(layout: &Layout, kind: ImageKind) -> Result<(), String> {
     ))
 }
 
-/// Reads and decodes an image, refusing it before decoding if it cannot fit in memory.
-/// Returns the raster and the format it was in.
-pub fn read(path: &Path) -> Result<(Raster, ImageKind), String> {
+/// Reads and decodes an image, refusing it before decoding if it has more than
+/// `max_pixels` pixels or cannot fit in memory. Returns the raster and the format
+/// it was in.
+pub fn read(path: &Path, max_pixels: u64) -> Result<(Raster, ImageKind), String> {
     let reader = ImageReader::open(path).map_err(|e| crate::error::describe_io(&e))?;
     let mut reader = reader
         .with_guessed_format()
@@ -161,6 +162,7 @@ pub fn read(path: &Path) -> Result<(Raster, ImageKind), String> {
         .into_decoder()
         .map_err(|e| describe_image_error(&e, kind))?;
     let (width, height) = decoder.dimensions();
+    check_pixel_limit(width, height, max_pixels)?;
     let colour = decoder.color_type();
     let channels = usize::from(colour.channel_count());
     let decoded = u128::from(decoder.total_bytes());
@@ -173,6 +175,23 @@ pub fn read(path: &Path) -> Result<(Raster, ImageKind), String> {
     let image = DynamicImage::from_decoder(decoder).map_err(|e| describe_image_error(&e, kind))?;
     let raster = to_raster(image).ok_or_else(|| format!("unsupported colour type {colour:?}"))?;
     Ok((raster, kind))
+}
+
+/// Refuses a `width × height` image over `max_pixels` pixels, naming the limit
+/// and the option that raises it (checked on the header, before any decoding).
+fn check_pixel_limit(width: u32, height: u32, max_pixels: u64) -> Result<(), String> {
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels <= max_pixels {
+        return Ok(());
+    }
+    let mega = |n: u64| n as f64 / 1e6;
+    Err(format!(
+        "image {width}×{height} has {:.1} megapixels, more than the limit of {:.1} \
+         megapixels that guards against decompression bombs; if the file is trusted, pass \
+         --max-pixels {pixels} (or more)",
+        mega(pixels),
+        mega(max_pixels)
+    ))
 }
 
 /// The JPEG decoder fills a cut-off image with grey instead of failing, so look for

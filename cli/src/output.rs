@@ -1,16 +1,25 @@
 //! Atomic output: a result either appears whole at its path or not at all.
 //!
-//! [`PendingOutput::prepare`] runs before any work: it checks the output path (not a
-//! directory, its directory exists) and creates a hidden temporary file next to it,
-//! which proves the directory is writable. The result is written into that file,
-//! flushed to disk, and [`PendingOutput::commit`] renames it over the output path in
-//! one step. If anything fails before the rename — or the process unwinds from a
+//! [`CheckedOutput::check`] runs before any work: it checks the output path (not a
+//! directory, its directory exists and the caller may create files in it) and,
+//! like `cp`, refuses an existing output the caller may not write (a
+//! write-protected file, or another user's file in a shared directory). It also
+//! removes temporary files of ours that a killed run left there more than a day
+//! ago. Only when the result is ready does [`CheckedOutput::create`] make the
+//! hidden temporary file next to the output, so a run killed while it decodes or
+//! computes leaves nothing behind. The result is written into that file, flushed
+//! to disk, and [`PendingOutput::commit`] renames it over the output path in one
+//! step. If anything fails before the rename — or the process unwinds from a
 //! panic — the temporary file is deleted on drop, no output appears and a file that
 //! was already at the path is left untouched. Writing over the input works because
 //! the input is fully read before the rename. An interrupt (Ctrl-C, `kill`) deletes
 //! the temporary file too (see [`crate::interrupt`]). An output path that is a
 //! symbolic link is written through: the result replaces the link's target, and the
 //! link stays a link, as a shell's `>` would do.
+//!
+//! Temporary files are named `.accel-<pid>-<random>.tmp`: the process id lets a
+//! later run tell a file whose process is gone (removed once a day old) from one
+//! a running `accel` is still writing.
 
 use std::fs::{self, File, Permissions};
 use std::path::{Path, PathBuf};
@@ -33,9 +42,24 @@ pub struct PendingOutput {
     interrupt: Registration,
 }
 
-impl PendingOutput {
-    /// Checks `path` can be written and opens the temporary file next to it.
-    pub fn prepare(path: &Path) -> Result<Self, Error> {
+/// An output path that passed [`CheckedOutput::check`]; its temporary file does
+/// not exist yet.
+#[derive(Debug)]
+pub struct CheckedOutput {
+    path: PathBuf,
+    target: PathBuf,
+    dir: PathBuf,
+    keep_permissions: Option<Permissions>,
+}
+
+/// How old a leftover temporary file of a finished process must be before a
+/// later run removes it.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+impl CheckedOutput {
+    /// Checks that `path` can be written (module docs) and clears stale temporary
+    /// files from its directory; creates nothing.
+    pub fn check(path: &Path) -> Result<Self, Error> {
         let fail = |reason: String| Error::output(path, reason);
         let target = follow_symlinks(path).map_err(|e| fail(describe_io(&e)))?;
         let existing = match fs::metadata(&target) {
@@ -44,9 +68,10 @@ impl PendingOutput {
             Err(_) => None,
         };
         let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
         };
+        let dir = dir.as_path();
         match fs::metadata(dir) {
             Ok(meta) if meta.is_dir() => {}
             Ok(_) => return Err(fail(format!("'{}' is not a directory", dir.display()))),
@@ -58,8 +83,29 @@ impl PendingOutput {
                 )));
             }
         }
+        check_writable(dir, &target, existing.as_ref()).map_err(fail)?;
+        remove_stale_temporaries(dir);
+        Ok(CheckedOutput {
+            path: path.to_path_buf(),
+            target,
+            dir: dir.to_path_buf(),
+            keep_permissions: existing,
+        })
+    }
+
+    /// Creates the temporary file next to the output.
+    pub fn create(self) -> Result<PendingOutput, Error> {
+        let CheckedOutput {
+            path,
+            target,
+            dir,
+            keep_permissions,
+        } = self;
+        let fail = |reason: String| Error::output(&path, reason);
+        let dir = dir.as_path();
+        let prefix = format!(".accel-{}-", std::process::id());
         let mut builder = tempfile::Builder::new();
-        builder.prefix(".accel-").suffix(".tmp");
+        builder.prefix(&prefix).suffix(".tmp");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -77,13 +123,35 @@ impl PendingOutput {
                 describe_io(&e)
             ))
         })?;
+        hold_for_tests();
         Ok(PendingOutput {
-            path: path.to_path_buf(),
+            path,
             target,
             temp,
-            keep_permissions: existing,
+            keep_permissions,
             interrupt,
         })
+    }
+}
+
+/// Test builds only (`debug_assertions`): waits `ACCEL_TEST_HOLD_OUTPUT_MS`
+/// milliseconds once the temporary file exists, so the interrupt tests can signal
+/// a run while it has one. Release builds compile this to nothing.
+fn hold_for_tests() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("ACCEL_TEST_HOLD_OUTPUT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+impl PendingOutput {
+    /// [`CheckedOutput::check`] and [`CheckedOutput::create`] at once.
+    #[cfg(test)]
+    pub fn prepare(path: &Path) -> Result<Self, Error> {
+        CheckedOutput::check(path)?.create()
     }
 
     /// The temporary file to write the result into.
@@ -176,6 +244,114 @@ fn check_link_is_trusted(link: &Path, meta: &fs::Metadata, dir: &Path) -> std::i
 #[cfg(not(unix))]
 fn check_link_is_trusted(_: &Path, _: &fs::Metadata, _: &Path) -> std::io::Result<()> {
     Ok(())
+}
+
+/// Whether the caller may create files in `dir` and, if the output exists,
+/// replace it: like `cp`, an existing output the caller may not write (a
+/// write-protected file, another user's file) is refused, even though the
+/// directory would let a rename replace it. Root passes, as with `cp`.
+#[cfg(unix)]
+fn check_writable(dir: &Path, target: &Path, existing: Option<&Permissions>) -> Result<(), String> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::PermissionsExt;
+    let allowed = |p: &Path, mode: libc::c_int| -> std::io::Result<()> {
+        let c = std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
+        if unsafe { libc::access(c.as_ptr(), mode) } == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    };
+    allowed(dir, libc::W_OK | libc::X_OK).map_err(|e| {
+        format!(
+            "cannot create a file in directory '{}': {}",
+            dir.display(),
+            describe_io(&e)
+        )
+    })?;
+    if let Some(perms) = existing {
+        allowed(target, libc::W_OK).map_err(|e| {
+            if e.raw_os_error() == Some(libc::EROFS) {
+                describe_io(&e)
+            } else {
+                format!(
+                    "exists and is not writable by you (mode {:03o}); accel replaces an \
+                     output only where you may write it, as cp does: change its permissions \
+                     or remove it first",
+                    perms.mode() & 0o7777
+                )
+            }
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_writable(_: &Path, _: &Path, existing: Option<&Permissions>) -> Result<(), String> {
+    match existing {
+        Some(perms) if perms.readonly() => {
+            Err("exists and is read-only; remove the flag or the file first".to_string())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Removes `.accel-<pid>-*.tmp` files in `dir` that are more than a day old and
+/// whose process is gone: what a run killed with SIGKILL (or a crash of the
+/// machine) leaves behind. Best effort: anything unreadable is left alone.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temporary_pid) else {
+            continue;
+        };
+        let Ok(meta) = entry.path().symlink_metadata() else {
+            continue;
+        };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if meta.is_file() && old && !process_alive(pid) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The process id in a temporary file name of ours (`.accel-<pid>-<random>.tmp`).
+fn temporary_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(".accel-")?.strip_suffix(".tmp")?;
+    let (pid, random) = rest.split_once('-')?;
+    if random.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Whether process `pid` exists (or might: only a definite "no such process"
+/// counts as gone).
+fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+        let found = unsafe { libc::kill(pid, 0) } == 0;
+        found || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
 }
 
 #[cfg(test)]
@@ -274,6 +450,70 @@ mod tests {
             assert!(e.to_string().contains("another user"), "{e}");
             assert_eq!(fs::read(&victim).unwrap(), b"keep");
         }
+    }
+
+    #[test]
+    fn temporary_names_carry_the_process_id() {
+        assert_eq!(temporary_pid(".accel-1234-abC9.tmp"), Some(1234));
+        for other in [
+            ".accel-abc.tmp",
+            ".accel--x.tmp",
+            ".accel-12-.tmp",
+            "accel-1-x.tmp",
+            ".accel-1-x",
+        ] {
+            assert_eq!(temporary_pid(other), None, "{other}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let pending = PendingOutput::prepare(&dir.path().join("out.png")).unwrap();
+        let name = pending
+            .temp
+            .path()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(temporary_pid(&name), Some(std::process::id()), "{name}");
+    }
+
+    #[test]
+    fn stale_temporaries_of_gone_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = 999_999_999u32; // above any pid_max: never a live process
+        let two_days_ago = std::time::SystemTime::now() - 2 * STALE_AFTER;
+        let make = |name: &str, old: bool| {
+            let path = dir.path().join(name);
+            let file = File::create(&path).unwrap();
+            if old {
+                file.set_modified(two_days_ago).unwrap();
+            }
+            path
+        };
+        let stale = make(&format!(".accel-{gone}-abc.tmp"), true);
+        let fresh = make(&format!(".accel-{gone}-def.tmp"), false);
+        let running = make(&format!(".accel-{}-ghi.tmp", std::process::id()), true);
+        let foreign = make(".accel-notes.tmp", true);
+        CheckedOutput::check(&dir.path().join("out.png")).unwrap();
+        assert!(
+            !stale.exists(),
+            "a day-old temporary of a gone process stays"
+        );
+        for kept in [&fresh, &running, &foreign] {
+            assert!(kept.exists(), "{} was removed", kept.display());
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn check_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let checked = CheckedOutput::check(&dir.path().join("out.png")).unwrap();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        let pending = checked.create().unwrap();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        drop(pending);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

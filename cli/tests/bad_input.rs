@@ -107,10 +107,25 @@ fn huge_images_are_refused_before_allocating() {
     let dir = temp_dir();
     let d = dir.path();
     fs::write(d.join("huge.png"), huge_png(1_000_000, 1_000_000)).unwrap();
+    // Over the pixel limit, refused from the header...
     blur_fails(
         d,
         "huge.png",
         &[],
+        1,
+        &[
+            "'huge.png'",
+            "1000000×1000000",
+            "1000000.0 megapixels",
+            "limit of 180.0 megapixels",
+            "--max-pixels 1000000000000",
+        ],
+    );
+    // ...and, with the limit raised, over the memory.
+    blur_fails(
+        d,
+        "huge.png",
+        &["--max-pixels", "1000000000000"],
         1,
         &["'huge.png'", "1000000×1000000×4", "too large"],
     );
@@ -422,18 +437,33 @@ struct LongBlur(std::process::Child);
 
 #[cfg(unix)]
 impl LongBlur {
+    /// A blur that holds its temporary output file for a minute (a test-build
+    /// hook), so a signal finds it there; returns once the file exists.
     fn start(dir: &Path, ignore_hangups: bool) -> Self {
+        Self::spawn(dir, ignore_hangups, true)
+    }
+
+    /// A blur of minutes, still decoding or blurring (no temporary file yet)
+    /// when this returns.
+    fn start_blurring(dir: &Path) -> Self {
+        Self::spawn(dir, false, false)
+    }
+
+    fn spawn(dir: &Path, ignore_hangups: bool, hold_output: bool) -> Self {
         use std::os::unix::process::CommandExt;
         use std::process::{Command, Stdio};
         use std::time::{Duration, Instant};
         let mut command = Command::new(env!("CARGO_BIN_EXE_accel"));
-        // Long enough (minutes) that it is still running when signalled.
+        let iters = if hold_output { "1" } else { "100000000" };
         command
-            .args(["blur", "in.png", "out.png", "--iters", "100000000"])
+            .args(["blur", "in.png", "out.png", "--iters", iters])
             .args(["--threads", "1", "--quiet"])
             .current_dir(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
+        if hold_output {
+            command.env("ACCEL_TEST_HOLD_OUTPUT_MS", "60000");
+        }
         // SAFETY: between fork and exec the closure only calls `signal`, which is
         // async-signal-safe, and allocates nothing.
         unsafe {
@@ -450,7 +480,12 @@ impl LongBlur {
             });
         }
         let blur = LongBlur(command.spawn().expect("the accel binary runs"));
-        // Wait until the temporary output exists: the blur has started.
+        if !hold_output {
+            // Decoding 8×6 pixels takes microseconds: by now it blurs.
+            std::thread::sleep(Duration::from_millis(300));
+            return blur;
+        }
+        // Wait until the temporary output exists.
         let start = Instant::now();
         while !entries(dir).iter().any(|e| e.starts_with(".accel-")) {
             assert!(
@@ -499,6 +534,130 @@ fn interrupted_runs_leave_no_temporary_file() {
         assert_eq!(status.signal(), Some(signal), "signal {signal}: {status:?}");
         assert_eq!(entries(d), ["in.png"], "signal {signal} left files behind");
     }
+}
+
+/// A run killed outright (SIGKILL: no handler runs) while it decodes or blurs
+/// leaves nothing behind: the temporary file is created only once the result is
+/// ready.
+#[cfg(unix)]
+#[test]
+fn a_run_killed_while_blurring_leaves_no_file() {
+    let dir = temp_dir();
+    let d = dir.path();
+    good_png(d, "in.png");
+    let mut blur = LongBlur::start_blurring(d);
+    assert!(blur.0.try_wait().unwrap().is_none(), "the blur ended early");
+    blur.signal(libc::SIGKILL);
+    blur.wait();
+    assert_eq!(entries(d), ["in.png"], "a killed blur left files behind");
+}
+
+/// Over the pixel limit an image is refused from its header, naming the limit
+/// and the option; the option lets it through; `.npy` arrays are exempt.
+#[test]
+fn decompression_bombs_are_refused_unless_allowed() {
+    let dir = temp_dir();
+    let d = dir.path();
+    // 225 megapixels declared by a 69-byte file: refused by default.
+    fs::write(d.join("bomb.png"), huge_png(15_000, 15_000)).unwrap();
+    blur_fails(
+        d,
+        "bomb.png",
+        &[],
+        1,
+        &[
+            "'bomb.png'",
+            "15000×15000 has 225.0 megapixels",
+            "limit of 180.0 megapixels",
+            "decompression bombs",
+            "--max-pixels 225000000",
+        ],
+    );
+    // Allowed, it is decoded, and fails as the truncated file it is.
+    let run = accel(
+        d,
+        &["blur", "bomb.png", "out.png", "--max-pixels", "225000000"],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(!run.stderr.contains("megapixels"), "{run:#?}");
+    // A small limit applies to small images too.
+    good_png(d, "small.png");
+    blur_fails(
+        d,
+        "small.png",
+        &["--max-pixels", "47"],
+        1,
+        &["8×6", "--max-pixels 48"],
+    );
+    accel(d, &["blur", "small.png", "out.png", "--max-pixels", "48"]).assert_ok();
+    // .npy arrays are exempt: their size is the file's.
+    Npy::f32(&[8, 6], &[0.5; 48]).write(&d.join("small.npy"));
+    accel(d, &["blur", "small.npy", "out.npy", "--max-pixels", "1"]).assert_ok();
+    // The limit must be a pixel count.
+    accel(d, &["blur", "small.png", "o.png", "--max-pixels", "0"])
+        .assert_error(2, &["'0'", "--max-pixels", "at least 1"]);
+}
+
+/// Like `cp`, an existing output the caller may not write is refused, even in a
+/// directory that would let a rename replace it; the file is left untouched.
+/// Run as root, the check drops to the unprivileged user `nobody` (uid 65534).
+#[cfg(unix)]
+#[test]
+fn write_protected_outputs_are_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    use std::process::Command;
+    let dir = temp_dir();
+    let d = dir.path();
+    let mode = |p: &Path, m: u32| fs::set_permissions(p, fs::Permissions::from_mode(m)).unwrap();
+    // A world-writable, non-sticky directory the other user can reach.
+    mode(d, 0o777);
+    let bin = d.join("accel");
+    fs::copy(env!("CARGO_BIN_EXE_accel"), &bin).unwrap();
+    mode(&bin, 0o755);
+    good_png(d, "in.png");
+    mode(&d.join("in.png"), 0o644);
+    fs::write(d.join("ro.png"), b"keep me").unwrap();
+    mode(&d.join("ro.png"), 0o444);
+    fs::write(d.join("theirs.png"), b"keep me").unwrap();
+    mode(&d.join("theirs.png"), 0o644);
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let run_as_user = |output: &str| {
+        let mut command = Command::new(&bin);
+        command.args(["blur", "in.png", output]).current_dir(d);
+        if root {
+            command.uid(65534).gid(65534);
+        }
+        command.output().expect("accel runs")
+    };
+    let mut cases = vec!["ro.png"];
+    if root {
+        // Root owns it, 644: the other user may not write it.
+        cases.push("theirs.png");
+    }
+    for output in cases {
+        let out = run_as_user(output);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{output}: {stderr}");
+        assert!(
+            stderr.contains(&format!("'{output}'")) && stderr.contains("not writable by you"),
+            "{output}: {stderr}"
+        );
+        assert_eq!(
+            fs::read(d.join(output)).unwrap(),
+            b"keep me",
+            "{output} changed"
+        );
+    }
+    // A new file in the same directory is fine.
+    let out = run_as_user("new.png");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!entries(d).iter().any(|e| e.starts_with(".accel-")));
 }
 
 /// A hang-up the run inherited as ignored (`nohup accel …`) stays ignored.

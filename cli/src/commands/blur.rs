@@ -19,7 +19,7 @@ use crate::error::{Error, describe_io};
 use crate::formats::{self, FileFormat};
 use crate::image_file::ImageKind;
 use crate::memory;
-use crate::output::PendingOutput;
+use crate::output::{CheckedOutput, PendingOutput};
 use crate::progress::IterationProgress;
 use crate::raster::{Planes, Raster};
 use crate::report::{self, Comparison, ErrorStats};
@@ -35,8 +35,10 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
     let engine = Engine::new(&args.pool)?;
     let out_format = FileFormat::for_output(&args.output)?;
     formats::probe_input(&args.input)?;
-    let mut pending = PendingOutput::prepare(&args.output)?;
-    let (mut raster, in_format) = formats::read(&args.input)?;
+    // Checked now, created only when the result is ready: a run killed while it
+    // decodes or blurs leaves no file behind.
+    let output = CheckedOutput::check(&args.output)?;
+    let (mut raster, in_format) = formats::read(&args.input, args.max_pixels)?;
     formats::check_writable(&raster, out_format, &args.output)?;
     check_wrap_size(&raster, args)?;
 
@@ -46,6 +48,7 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
     // written as JPEG is copied byte for byte; everything else is re-encoded exactly.
     let jpeg = FileFormat::Image(ImageKind::Jpeg);
     let copy_bytes = args.iters == 0 && in_format == jpeg && out_format == jpeg;
+    let mut pending = output.create()?;
     write_result(&raster, out_format, copy_bytes, args, &mut pending)?;
     pending.commit()?;
 
