@@ -14,16 +14,29 @@ use std::path::PathBuf;
 use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-const TOP_EXAMPLES: &str = "\
+/// The exit statuses, listed at the end of every `--help`.
+macro_rules! exit_statuses {
+    () => {
+        "\n\nExit status: 0 done; 1 an input, output or workload failure; 2 a bad \
+         command line;\n3 a failed --compare accuracy check; 128+N killed by signal N \
+         (130: Ctrl-C)."
+    };
+}
+
+const TOP_EXAMPLES: &str = concat!(
+    "\
 Examples:
   accel blur in.png out.png --iters 100 --threads 36
   accel blur scan.tiff smooth.tiff --iters 10 --boundary clamp --no-alpha
   accel blur field.npy field_blurred.npy --iters 50 --json
   accel blackscholes --options 40000000 --compare
   accel fill --block-rows 500 --block-cols 500 --repeat 5
-  accel info";
+  accel info",
+    exit_statuses!()
+);
 
-const BLUR_EXAMPLES: &str = "\
+const BLUR_EXAMPLES: &str = concat!(
+    "\
 Examples:
   accel blur in.png out.png --iters 100 --threads 36
   accel blur photo.jpg photo_soft.png --iters 5
@@ -36,20 +49,28 @@ little-endian, C order), chosen by the output's extension. The colour type and b
 depth of the input are kept (except that palette images come out as RGB or RGBA,
 and gray of fewer than 8 bits as 8-bit gray); --iters 0 copies the pixels through
 unchanged. The blur computes in float32: float64 arrays are blurred through float32
-copies and written back as float64.";
+copies and written back as float64.",
+    exit_statuses!()
+);
 
-const BLACKSCHOLES_EXAMPLES: &str = "\
+const BLACKSCHOLES_EXAMPLES: &str = concat!(
+    "\
 Examples:
   accel blackscholes
   accel blackscholes --options 40000000 --threads 4 --compare
-  accel blackscholes --options 1000000 --json";
+  accel blackscholes --options 1000000 --json",
+    exit_statuses!()
+);
 
-const FILL_EXAMPLES: &str = "\
+const FILL_EXAMPLES: &str = concat!(
+    "\
 Examples:
   accel fill
   accel fill --block-rows 500 --block-cols 500 --repeat 5 --compare
   accel fill --block-rows 8 --block-size 3 --block-cols 6 --col-block-size 3 --bands 1,2 --sub-bands 0,1
-  accel fill --sub-bands=-1,2 --json";
+  accel fill --sub-bands=-1,2 --json",
+    exit_statuses!()
+);
 
 /// `accel`: accel's workloads on your own data.
 #[derive(Debug, Parser)]
@@ -100,7 +121,7 @@ pub struct PoolArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Also run the plain serial reference on the same input, report the largest
-    /// error and the speed-up; a failed accuracy check exits with status 1.
+    /// error and the speed-up; a failed accuracy check exits with status 3.
     #[arg(long)]
     pub compare: bool,
     /// Print one JSON object instead of the summary line.

@@ -2,8 +2,8 @@
 //!
 //! Every failure the user can meet ends up as an [`Error`], which knows two things
 //! the user cares about: the one line that explains it (naming the file or value and
-//! the reason) and the exit status (2 for a bad command line, 1 for everything
-//! else). `main` prints it as `accel: error: <line>` and exits; nothing else in the
+//! the reason) and the exit status (2 for a bad command line, 3 for a failed
+//! `--compare` accuracy check, 1 for everything else). `main` prints it as `accel: error: <line>` and exits; nothing else in the
 //! binary prints errors.
 
 use std::fmt;
@@ -14,6 +14,9 @@ use std::path::Path;
 pub const EXIT_USAGE: i32 = 2;
 /// Exit status for every other failure.
 pub const EXIT_FAILURE: i32 = 1;
+/// Exit status for a failed `--compare` accuracy check: the run worked, but its
+/// result disagrees with the serial reference.
+pub const EXIT_ACCURACY: i32 = 3;
 
 /// A failure of the `accel` command, ready to be shown to the user.
 #[derive(Debug)]
@@ -43,7 +46,14 @@ pub enum Error {
         /// Why it failed.
         reason: String,
     },
-    /// The workload could not run or its result failed a check.
+    /// The workload's result disagrees with the serial reference (`--compare`).
+    Accuracy {
+        /// Which workload.
+        workload: &'static str,
+        /// The check that failed, with its numbers.
+        reason: String,
+    },
+    /// The workload could not run.
     Workload {
         /// Which workload (`blur`, `blackscholes`, `fill`).
         workload: &'static str,
@@ -82,7 +92,16 @@ impl Error {
         }
     }
 
-    /// A failure inside a workload (kernel error, failed accuracy check).
+    /// A failed `--compare` accuracy check of `workload`; the line reads
+    /// "`workload`: accuracy check failed: `reason`".
+    pub fn accuracy(workload: &'static str, reason: impl Into<String>) -> Self {
+        Error::Accuracy {
+            workload,
+            reason: reason.into(),
+        }
+    }
+
+    /// A failure inside a workload (a kernel error).
     pub fn workload(workload: &'static str, reason: impl Into<String>) -> Self {
         Error::Workload {
             workload,
@@ -94,6 +113,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage { .. } | Error::CommandLine(_) => EXIT_USAGE,
+            Error::Accuracy { .. } => EXIT_ACCURACY,
             _ => EXIT_FAILURE,
         }
     }
@@ -112,6 +132,9 @@ impl fmt::Display for Error {
             Error::CommandLine(line) => f.write_str(line),
             Error::Input { path, reason } => write!(f, "input '{path}': {reason}"),
             Error::Output { path, reason } => write!(f, "output '{path}': {reason}"),
+            Error::Accuracy { workload, reason } => {
+                write!(f, "{workload}: accuracy check failed: {reason}")
+            }
             Error::Workload { workload, reason } => write!(f, "{workload}: {reason}"),
         }
     }
@@ -172,6 +195,12 @@ mod tests {
         );
         assert_eq!(Error::output(Path::new("b.png"), "nope").exit_code(), 1);
         assert_eq!(Error::workload("blur", "bad").exit_code(), 1);
+        let accuracy = Error::accuracy("blur", "largest difference 1e-3");
+        assert_eq!(accuracy.exit_code(), 3);
+        assert_eq!(
+            accuracy.to_string(),
+            "blur: accuracy check failed: largest difference 1e-3"
+        );
     }
 
     #[test]

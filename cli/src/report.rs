@@ -126,6 +126,17 @@ impl Comparison {
         )
     }
 
+    /// [`summary`](Self::summary) where a speed-up would be noise (`why`, e.g.
+    /// "nothing to fill"): "serial 40 ns, no speed-up (nothing to fill), max error …".
+    pub fn summary_without_speedup(&self, why: &str) -> String {
+        format!(
+            "serial {}, no speed-up ({why}), max error {:.2e} abs / {:.2e} rel",
+            seconds(self.serial_seconds),
+            self.errors.max_abs,
+            self.errors.max_rel
+        )
+    }
+
     /// Adds `serial_seconds`, `speedup`, `max_abs_err`, `max_rel_err` to a JSON object.
     pub fn add_to(&self, json: &mut serde_json::Value) {
         if let Some(obj) = json.as_object_mut() {

@@ -292,3 +292,71 @@ fn fill_bad_sizes_are_usage_errors() {
     accel(dir.path(), &["fill", "--repeat", "0"]).assert_error(2, &["--repeat", "'0'"]);
     accel(dir.path(), &["fill", "--block-size", "2.5"]).assert_error(2, &["'2.5'", "whole number"]);
 }
+
+/// Every `--help` lists the exit statuses, 3 included.
+#[test]
+fn every_help_lists_the_exit_statuses() {
+    let dir = temp_dir();
+    for command in [
+        &["--help"][..],
+        &["blur", "--help"],
+        &["blackscholes", "--help"],
+        &["fill", "--help"],
+    ] {
+        let run = accel(dir.path(), command);
+        assert_eq!(run.code, Some(0), "{command:?}: {run:#?}");
+        for needle in [
+            "Exit status",
+            "2 a bad command line",
+            "3 a failed --compare accuracy check",
+        ] {
+            assert!(
+                run.stdout.contains(needle),
+                "{command:?} lacks {needle:?}: {}",
+                run.stdout
+            );
+        }
+    }
+}
+
+/// A fill with nothing to store says so instead of a speed-up made of clock
+/// noise, and counts one entry in the singular.
+#[test]
+fn empty_and_single_entry_fills_read_right() {
+    let dir = temp_dir();
+    let run = accel(dir.path(), &["fill", "--bands=-1,0", "--compare"]);
+    run.assert_ok();
+    assert!(run.stdout.contains(": 0 stored entries,"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("no speed-up (nothing to fill)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("speed-up 0") && !run.stdout.contains("×, max error"),
+        "{}",
+        run.stdout
+    );
+    let run = accel(dir.path(), &["fill", "--bands=-1,0", "--compare", "--json"]);
+    run.assert_ok();
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(json["speedup"].is_null(), "{json}");
+    let one = [
+        "fill",
+        "--block-rows",
+        "1",
+        "--block-size",
+        "1",
+        "--block-cols",
+        "1",
+        "--col-block-size",
+        "1",
+        "--bands",
+        "0,0",
+        "--sub-bands",
+        "0,0",
+    ];
+    let run = accel(dir.path(), &one);
+    run.assert_ok();
+    assert!(run.stdout.contains(": 1 stored entry,"), "{}", run.stdout);
+}

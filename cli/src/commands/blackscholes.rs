@@ -67,9 +67,7 @@ fn within(error: f64, bound: f64) -> bool {
 impl Accuracy {
     /// The verdict: an error naming the first check that failed and its numbers.
     pub fn check(&self) -> Result<(), Error> {
-        let fail = |what: String| {
-            Error::workload("blackscholes", format!("accuracy check failed: {what}"))
-        };
+        let fail = |what: String| Error::accuracy("blackscholes", what);
         if self.errors.nan_mismatch {
             return Err(fail(
                 "a price is NaN where the serial reference's is not (or the reverse)".into(),
@@ -231,11 +229,16 @@ mod tests {
     }
 
     #[test]
-    fn each_failed_check_is_an_exit_1_error_naming_its_numbers() {
+    fn each_failed_check_is_an_exit_3_error_naming_its_numbers() {
         let mut a = good();
         a.errors.max_rel = 3e-13;
         let e = a.check().unwrap_err();
-        assert_eq!(e.exit_code(), 1);
+        assert_eq!(e.exit_code(), 3);
+        assert!(
+            e.to_string()
+                .starts_with("blackscholes: accuracy check failed"),
+            "{e}"
+        );
         assert!(e.to_string().contains("3.000e-13"), "{e}");
 
         let mut a = good();

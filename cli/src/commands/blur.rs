@@ -315,16 +315,16 @@ fn compare(
 pub fn check_accuracy(errors: &ErrorStats, scale: f64) -> Result<(), Error> {
     let allowed = BLUR_TOLERANCE * scale;
     if errors.nan_mismatch {
-        return Err(Error::workload(
+        return Err(Error::accuracy(
             "blur",
-            "accuracy check failed: NaN where the serial reference has a number (or the reverse)",
+            "NaN where the serial reference has a number (or the reverse)",
         ));
     }
     if errors.max_abs > allowed {
-        return Err(Error::workload(
+        return Err(Error::accuracy(
             "blur",
             format!(
-                "accuracy check failed: largest difference from the serial reference is {:.3e}, above the allowed {allowed:.3e}",
+                "largest difference from the serial reference is {:.3e}, above the allowed {allowed:.3e}",
                 errors.max_abs
             ),
         ));
@@ -364,7 +364,11 @@ mod tests {
         check_accuracy(&errors, 1.0).unwrap();
         errors.max_abs = 2e-5;
         let e = check_accuracy(&errors, 1.0).unwrap_err();
-        assert_eq!(e.exit_code(), 1);
+        assert_eq!(e.exit_code(), 3);
+        assert!(
+            e.to_string().starts_with("blur: accuracy check failed"),
+            "{e}"
+        );
         assert!(e.to_string().contains("2.000e-5"), "{e}");
         // A 0..255 image may differ by 255 times more.
         check_accuracy(&errors, 255.0).unwrap();
