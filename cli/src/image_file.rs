@@ -158,9 +158,15 @@ pub fn read(path: &Path, max_pixels: u64) -> Result<(Raster, ImageKind), String>
     let mut limits = Limits::no_limits();
     limits.max_alloc = memory::available_bytes();
     reader.limits(limits);
-    let decoder = reader
+    let mut decoder = reader
         .into_decoder()
         .map_err(|e| describe_image_error(&e, kind))?;
+    // The EXIF orientation (JPEG, TIFF, WebP, PNG eXIf): the pixels are turned
+    // upright below and written without the tag, so the output looks the same in
+    // every viewer whatever the iteration count. An unreadable tag counts as none.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let (width, height) = decoder.dimensions();
     check_pixel_limit(width, height, max_pixels)?;
     let colour = decoder.color_type();
@@ -172,7 +178,9 @@ pub fn read(path: &Path, max_pixels: u64) -> Result<(Raster, ImageKind), String>
         .zip(scratch)
         .and_then(|(p, s)| p.checked_add(s)?.checked_add(decoded));
     memory::ensure_fits(needed).map_err(|e| format!("image {width}×{height}×{channels} {e}"))?;
-    let image = DynamicImage::from_decoder(decoder).map_err(|e| describe_image_error(&e, kind))?;
+    let mut image =
+        DynamicImage::from_decoder(decoder).map_err(|e| describe_image_error(&e, kind))?;
+    image.apply_orientation(orientation);
     let raster = to_raster(image).ok_or_else(|| format!("unsupported colour type {colour:?}"))?;
     Ok((raster, kind))
 }
