@@ -7,7 +7,7 @@
 //! value. One [`Engine`] (one pool) serves one command, so every workload's threads
 //! are started and pinned once, before any timing starts.
 
-use accel_core::ir::stencil::{Shape, Stencil, StencilError};
+use accel_core::ir::stencil::{Shape, StencilError};
 use accel_kernels::blur::{self, BlurOptions, Boundary};
 use accel_kernels::{blackscholes, fill};
 use accel_pool::{
@@ -98,11 +98,10 @@ impl Engine {
         planes: &mut [&mut [f32]],
         width: usize,
         height: usize,
-        iters: usize,
-        boundary: BoundaryArg,
+        settings: &BlurSettings,
         progress: &(dyn Fn(usize) + Sync),
     ) -> Result<(), Error> {
-        let opts = blur_options(iters, boundary);
+        let opts = blur_options(settings);
         blur::blur_planes_with_progress(&self.pool, planes, width, height, &opts, progress)
             .map_err(|e| Error::workload("blur", e.to_string()))
     }
@@ -112,12 +111,12 @@ impl Engine {
     pub fn check_blur_plane(
         width: usize,
         height: usize,
-        iters: usize,
-        boundary: BoundaryArg,
+        settings: &BlurSettings,
     ) -> Result<(), StencilError> {
-        let opts = blur_options(iters, boundary);
         let len = width.saturating_mul(height);
-        Stencil::blur(opts.boundary, opts.iters).check_plane(Shape::new(width, height), len)
+        blur_options(settings)
+            .stencil()
+            .check_plane(Shape::new(width, height), len)
     }
 
     /// Blurs one plane in place with the plain serial reference (one iteration at a
@@ -126,10 +125,9 @@ impl Engine {
         plane: &mut [f32],
         width: usize,
         height: usize,
-        iters: usize,
-        boundary: BoundaryArg,
+        settings: &BlurSettings,
     ) -> Result<(), Error> {
-        let opts = blur_options(iters, boundary);
+        let opts = blur_options(settings);
         blur::blur_plane_serial(plane, width, height, &opts)
             .map_err(|e| Error::workload("blur", format!("serial reference: {e}")))
     }
@@ -168,13 +166,26 @@ pub fn zero_matrix(
 }
 
 /// The kernels' options for `--iters` and `--boundary`.
-fn blur_options(iters: usize, boundary: BoundaryArg) -> BlurOptions {
-    BlurOptions::new(iters).with_boundary(match boundary {
-        BoundaryArg::Skip => Boundary::Skip,
-        BoundaryArg::ZeroSrc => Boundary::ZeroSrc,
-        BoundaryArg::Wrap => Boundary::Wrap,
-        BoundaryArg::Clamp => Boundary::Clamp,
-    })
+/// What `accel blur` asks of the kernel: iterations, boundary, weights.
+#[derive(Clone, Copy, Debug)]
+pub struct BlurSettings {
+    /// Iterations.
+    pub iters: usize,
+    /// The boundary mode.
+    pub boundary: BoundaryArg,
+    /// Weights rescaled to sum to 1 (`--normalize`).
+    pub normalize: bool,
+}
+
+fn blur_options(settings: &BlurSettings) -> BlurOptions {
+    BlurOptions::new(settings.iters)
+        .with_boundary(match settings.boundary {
+            BoundaryArg::Skip => Boundary::Skip,
+            BoundaryArg::ZeroSrc => Boundary::ZeroSrc,
+            BoundaryArg::Wrap => Boundary::Wrap,
+            BoundaryArg::Clamp => Boundary::Clamp,
+        })
+        .with_normalize(settings.normalize)
 }
 
 fn bs_error(e: blackscholes::BlackScholesError) -> Error {
@@ -205,7 +216,12 @@ mod tests {
             (BoundaryArg::Wrap, "wrap"),
             (BoundaryArg::Clamp, "clamp"),
         ] {
-            let mode = blur_options(3, arg).boundary;
+            let settings = BlurSettings {
+                iters: 3,
+                boundary: arg,
+                normalize: false,
+            };
+            let mode = blur_options(&settings).boundary;
             assert_eq!(mode.to_string(), name);
             assert_eq!(arg.name(), name);
         }

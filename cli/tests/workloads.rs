@@ -360,3 +360,42 @@ fn empty_and_single_entry_fills_read_right() {
     run.assert_ok();
     assert!(run.stdout.contains(": 1 stored entry,"), "{}", run.stdout);
 }
+
+/// `--normalize` keeps a flat field at its level after 100 iterations; the
+/// default weights darken it by about 3 %, as the help says.
+#[test]
+fn normalize_keeps_a_flat_field_level() {
+    let dir = temp_dir();
+    let d = dir.path();
+    Npy::f32(&[24, 32], &[1.0; 24 * 32]).write(&d.join("flat.npy"));
+    let args = [
+        "blur",
+        "flat.npy",
+        "out.npy",
+        "--iters",
+        "100",
+        "--boundary",
+        "clamp",
+        "-q",
+    ];
+    accel(d, &args).assert_ok();
+    let dark = Npy::read(&d.join("out.npy")).values();
+    assert!(
+        dark.iter().all(|&v| (v - 0.9997f64.powi(100)).abs() < 2e-3),
+        "{:?}",
+        &dark[..3]
+    );
+    let mut normalized = args.to_vec();
+    normalized.push("--normalize");
+    accel(d, &normalized).assert_ok();
+    let level = Npy::read(&d.join("out.npy")).values();
+    assert!(
+        level.iter().all(|&v| (v - 1.0).abs() < 1e-5),
+        "{:?}",
+        &level[..3]
+    );
+    let help = accel(d, &["blur", "--help"]);
+    for needle in ["0.9997", "3 %", "--normalize", "2-pixel frame"] {
+        assert!(help.stdout.contains(needle), "blur --help lacks {needle:?}");
+    }
+}

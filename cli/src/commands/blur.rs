@@ -14,7 +14,7 @@ use std::time::Instant;
 use accel_core::ir::stencil::StencilError;
 
 use crate::args::BlurArgs;
-use crate::engine::Engine;
+use crate::engine::{BlurSettings, Engine};
 use crate::error::{Error, describe_io};
 use crate::formats::{self, FileFormat};
 use crate::image_file::ImageKind;
@@ -28,6 +28,15 @@ use crate::report::{self, Comparison, ErrorStats};
 /// scaled by the largest magnitude in the input plane (DESIGN §5.3 allows 1e-5 on
 /// a 0..1 image against a float64 reference, after 100 iterations).
 pub const BLUR_TOLERANCE: f64 = 1e-5;
+
+/// The kernel settings of `args`.
+fn settings(args: &BlurArgs) -> BlurSettings {
+    BlurSettings {
+        iters: args.iters,
+        boundary: args.boundary,
+        normalize: args.normalize,
+    }
+}
 
 /// Runs `accel blur`.
 pub fn run(args: &BlurArgs) -> Result<(), Error> {
@@ -70,6 +79,7 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
             "colour": raster.layout.to_string(),
             "iters": args.iters,
             "boundary": args.boundary.name(),
+            "normalized_weights": args.normalize,
             "threads": engine.threads(),
             "pinned": engine.pinned(),
             "pinning": engine.pinning(),
@@ -102,10 +112,15 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
         line.push_str("empty: nothing to blur (copied through unchanged)");
     } else {
         line.push_str(&format!(
-            "{} iteration{}, boundary {}, {}; kernel {}, {}",
+            "{} iteration{}, boundary {}{}, {}; kernel {}, {}",
             args.iters,
             plural(args.iters),
             args.boundary.name(),
+            if args.normalize {
+                ", normalized weights"
+            } else {
+                ""
+            },
             engine.team(),
             report::seconds(blurred.seconds),
             report::rate(throughput, "pixel·iter/s"),
@@ -159,7 +174,7 @@ fn check_wrap_size(raster: &Raster, args: &BlurArgs) -> Result<(), Error> {
     if args.iters == 0 || raster.layout.channels == 0 {
         return Ok(());
     }
-    match Engine::check_blur_plane(w, h, args.iters, args.boundary) {
+    match Engine::check_blur_plane(w, h, &settings(args)) {
         Err(StencilError::WrapRadiusExceedsPlane { radius, .. }) => Err(Error::input(
             &args.input,
             format!(
@@ -233,8 +248,7 @@ fn blur_planes(raster: &mut Raster, args: &BlurArgs, engine: &Engine) -> Result<
         &mut planes,
         width,
         height,
-        args.iters,
-        args.boundary,
+        &settings(args),
         &report_progress,
     )?;
     let seconds = start.elapsed().as_secs_f64();
@@ -282,7 +296,7 @@ fn serial_reference(
         reference.scale = reference.scale.max(scale);
         let mut copy = plane.to_vec();
         let start = Instant::now();
-        Engine::blur_plane_serial(&mut copy, width, height, args.iters, args.boundary)?;
+        Engine::blur_plane_serial(&mut copy, width, height, &settings(args))?;
         reference.seconds += start.elapsed().as_secs_f64();
         reference.planes.push(copy);
     }

@@ -68,7 +68,7 @@ pub type Tuning = accel_pool::StencilSchedule;
 ///
 /// let opts = BlurOptions::new(100);
 /// assert_eq!(opts.boundary, Boundary::Skip);
-/// let wrapped = BlurOptions { iters: 5, boundary: "wrap".parse()? };
+/// let wrapped = BlurOptions { iters: 5, boundary: "wrap".parse()?, normalize: false };
 /// assert_eq!(wrapped, BlurOptions::new(5).with_boundary(Boundary::Wrap));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -78,6 +78,10 @@ pub struct BlurOptions {
     pub iters: usize,
     /// What the stencil reads and writes at the edges.
     pub boundary: Boundary,
+    /// Rescale the weights to sum to 1
+    /// ([`LinearTaps::gaussian_5x5_normalized`]); off, they are the benchmark's,
+    /// which sum to 0.9997.
+    pub normalize: bool,
 }
 
 impl BlurOptions {
@@ -90,6 +94,7 @@ impl BlurOptions {
         Self {
             iters,
             boundary: Boundary::Skip,
+            normalize: false,
         }
     }
 
@@ -104,9 +109,31 @@ impl BlurOptions {
         self
     }
 
+    /// The same options with the weights normalised (`true`) or the
+    /// benchmark's (`false`).
+    ///
+    /// ```
+    /// assert!(accel_kernels::blur::BlurOptions::new(1).with_normalize(true).normalize);
+    /// ```
+    pub const fn with_normalize(mut self, normalize: bool) -> Self {
+        self.normalize = normalize;
+        self
+    }
+
     /// The core stencil these options describe.
-    fn stencil(&self) -> Stencil<LinearTaps> {
-        Stencil::blur(self.boundary, self.iters)
+    pub fn stencil(&self) -> Stencil<LinearTaps> {
+        if self.normalize {
+            match Stencil::new(
+                LinearTaps::gaussian_5x5_normalized(),
+                self.boundary,
+                self.iters,
+            ) {
+                Ok(stencil) => stencil,
+                Err(e) => unreachable!("the normalised blur is a valid stencil: {e}"),
+            }
+        } else {
+            Stencil::blur(self.boundary, self.iters)
+        }
     }
 }
 

@@ -313,10 +313,7 @@ fn run_blur(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
         let size = format!("{w}×{h}×{iters} it");
         bar.set_message(size.clone());
         let input = test_image(w, h);
-        let opts = blur::BlurOptions {
-            iters,
-            boundary: blur::Boundary::Skip,
-        };
+        let opts = blur::BlurOptions::new(iters);
         let mut reference = input.clone();
         blur::blur_plane_serial(&mut reference, w, h, &opts)
             .map_err(|e| format!("blur {size}: {e}"))?;
