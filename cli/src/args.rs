@@ -159,6 +159,11 @@ pub struct BlurArgs {
     /// Leave the alpha channel untouched (by default it is blurred like the colours).
     #[arg(long)]
     pub no_alpha: bool,
+    /// Blur the colours of RGBA and gray+alpha images as stored. By default they
+    /// are blurred premultiplied by alpha, so the colour of transparent pixels
+    /// does not bleed into visible ones.
+    #[arg(long)]
+    pub straight_alpha: bool,
     /// Refuse images with more pixels than this before decoding them, against
     /// decompression bombs (a small file whose header claims a huge image); .npy
     /// arrays are exempt, their size is the file's.

@@ -255,7 +255,7 @@ fn png16_blur_equals_the_kernel_rounded_and_alpha_can_be_kept() {
     let input = samples(&img);
     let (wu, hu) = (w as usize, h as usize);
     let opts = BlurOptions::new(iters).with_boundary(Boundary::ZeroSrc);
-    for no_alpha in [false, true] {
+    for (no_alpha, straight) in [(false, true), (true, true), (false, false), (true, false)] {
         let mut args = vec![
             "blur",
             "in.png",
@@ -271,25 +271,107 @@ fn png16_blur_equals_the_kernel_rounded_and_alpha_can_be_kept() {
         if no_alpha {
             args.push("--no-alpha");
         }
+        if straight {
+            args.push("--straight-alpha");
+        }
         accel(dir.path(), &args).assert_ok();
         let out = load(&pb(dir.path(), "out.png"));
         assert_eq!(out.color(), image::ColorType::Rgba16, "colour type kept");
         let got = samples(&out);
+        let plane_of =
+            |ch: usize| -> Vec<f32> { (0..wu * hu).map(|i| input[i * 4 + ch] as f32).collect() };
+        // The alpha plane first: the colours are divided by its blurred value.
+        let mut alpha = plane_of(3);
+        if !no_alpha {
+            blur_plane_serial(&mut alpha, wu, hu, &opts).unwrap();
+        }
+        let original_alpha = plane_of(3);
         for ch in 0..4 {
-            let mut plane: Vec<f32> = (0..wu * hu).map(|i| input[i * 4 + ch] as f32).collect();
-            if !(no_alpha && ch == 3) {
+            let mut plane = plane_of(ch);
+            if ch == 3 {
+                plane = alpha.clone();
+            } else if straight {
                 blur_plane_serial(&mut plane, wu, hu, &opts).unwrap();
+            } else {
+                // Premultiplied: c·(a/65535), blurred, then ·65535/a' (0 where a' = 0).
+                for (c, &a) in plane.iter_mut().zip(&original_alpha) {
+                    *c *= a / 65535.0;
+                }
+                blur_plane_serial(&mut plane, wu, hu, &opts).unwrap();
+                for (c, &a) in plane.iter_mut().zip(&alpha) {
+                    *c = if a > 0.0 {
+                        (*c * 65535.0 / a).clamp(0.0, 65535.0)
+                    } else {
+                        0.0
+                    };
+                }
             }
             for (i, v) in plane.iter().enumerate() {
                 let want = f64::from(v.round().clamp(0.0, 65535.0));
                 assert_eq!(
                     got[i * 4 + ch],
                     want,
-                    "no_alpha={no_alpha} pixel {i} channel {ch}"
+                    "no_alpha={no_alpha} straight={straight} pixel {i} channel {ch}"
                 );
             }
         }
     }
+}
+
+/// Premultiplied by default: a transparent red next to an opaque blue does not
+/// turn the blue pixels reddish; `--straight-alpha` blurs the stored colours
+/// (the red bleeds, as it used to).
+#[test]
+fn transparent_colour_does_not_bleed_into_visible_pixels() {
+    let dir = temp_dir();
+    let d = dir.path();
+    let (w, h) = (16u32, 8u32);
+    let img = image::RgbaImage::from_fn(w, h, |x, _| {
+        if x < w / 2 {
+            image::Rgba([255, 0, 0, 0]) // transparent red
+        } else {
+            image::Rgba([0, 0, 255, 255]) // opaque blue
+        }
+    });
+    img.save(d.join("in.png")).unwrap();
+    let args = [
+        "blur",
+        "in.png",
+        "out.png",
+        "--iters",
+        "3",
+        "--boundary",
+        "clamp",
+        "-q",
+    ];
+    accel(d, &args).assert_ok();
+    let out = image::open(d.join("out.png")).unwrap().to_rgba8();
+    let max_red_visible = out
+        .pixels()
+        .filter(|p| p[3] > 0)
+        .map(|p| p[0])
+        .max()
+        .unwrap();
+    assert_eq!(
+        max_red_visible, 0,
+        "transparent red bled into visible pixels"
+    );
+    let mut straight = args.to_vec();
+    straight.push("--straight-alpha");
+    accel(d, &straight).assert_ok();
+    let out = image::open(d.join("out.png")).unwrap().to_rgba8();
+    let max_red_visible = out
+        .pixels()
+        .filter(|p| p[3] > 0)
+        .map(|p| p[0])
+        .max()
+        .unwrap();
+    assert!(
+        max_red_visible > 50,
+        "--straight-alpha should blur the stored red: {max_red_visible}"
+    );
+    let run = accel(d, &["blur", "in.png", "out.png", "--iters", "1"]);
+    assert!(run.stdout.contains("premultiplied alpha"), "{}", run.stdout);
 }
 
 #[test]

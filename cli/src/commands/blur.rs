@@ -21,7 +21,7 @@ use crate::image_file::ImageKind;
 use crate::memory;
 use crate::output::{CheckedOutput, PendingOutput};
 use crate::progress::IterationProgress;
-use crate::raster::{Planes, Raster};
+use crate::raster::{Planes, Raster, SampleType};
 use crate::report::{self, Comparison, ErrorStats};
 
 /// Relative accuracy the parallel blur must reach against the serial reference,
@@ -80,6 +80,7 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
             "iters": args.iters,
             "boundary": args.boundary.name(),
             "normalized_weights": args.normalize,
+            "alpha": alpha_mode(&raster, args),
             "threads": engine.threads(),
             "pinned": engine.pinned(),
             "pinning": engine.pinning(),
@@ -106,6 +107,9 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
             ""
         },
     );
+    if let Some(mode) = alpha_mode(&raster, args).filter(|_| args.iters > 0) {
+        line.push_str(&format!("{mode} alpha, "));
+    }
     if args.iters == 0 {
         line.push_str("0 iterations (copied through unchanged)");
     } else if raster.width == 0 || raster.height == 0 || channels == 0 {
@@ -223,6 +227,7 @@ fn blur_planes(raster: &mut Raster, args: &BlurArgs, engine: &Engine) -> Result<
             )
         })?;
     }
+    let premultiplied = premultiply(raster, args);
     // float64 data is blurred through f32 copies (the kernels work in f32); the
     // memory check when reading counted them.
     let mut wide = None;
@@ -259,6 +264,9 @@ fn blur_planes(raster: &mut Raster, args: &BlurArgs, engine: &Engine) -> Result<
         None => None,
     };
     drop(planes);
+    if let Some(full) = premultiplied {
+        unpremultiply(raster, full);
+    }
     if let (Some(copies), Planes::F64(planes)) = (wide, &mut raster.planes) {
         for (plane, copy) in planes.iter_mut().zip(copies) {
             *plane = copy.into_iter().map(f64::from).collect();
@@ -269,6 +277,68 @@ fn blur_planes(raster: &mut Raster, args: &BlurArgs, engine: &Engine) -> Result<
         seconds,
         comparison,
     })
+}
+
+/// The value of an opaque alpha sample for `sample`: the type's full scale.
+fn full_alpha(sample: SampleType) -> f32 {
+    match sample {
+        SampleType::U8 => 255.0,
+        SampleType::U16 => 65535.0,
+        SampleType::F32 | SampleType::F64 => 1.0,
+    }
+}
+
+/// Multiplies the colour planes of an image with alpha by alpha (scaled to 0..1),
+/// unless `--straight-alpha`: a transparent pixel then weighs nothing in its
+/// neighbours' blur, whatever colour it stores. Returns the full-scale alpha value
+/// when it did, for [`unpremultiply`].
+fn premultiply(raster: &mut Raster, args: &BlurArgs) -> Option<f32> {
+    if !raster.layout.alpha || args.straight_alpha || args.iters == 0 {
+        return None;
+    }
+    let full = full_alpha(raster.layout.sample);
+    let Planes::F32(planes) = &mut raster.planes else {
+        return None;
+    };
+    let (alpha, colours) = planes.split_last_mut()?;
+    for plane in colours {
+        for (c, &a) in plane.iter_mut().zip(alpha.iter()) {
+            *c *= a / full;
+        }
+    }
+    Some(full)
+}
+
+/// Undoes [`premultiply`] with the (blurred or kept) alpha plane: colour =
+/// premultiplied colour ÷ alpha, 0 where alpha is 0; integer samples are clamped
+/// to their type's range (rounding may push a colour a hair past it).
+fn unpremultiply(raster: &mut Raster, full: f32) {
+    let integer = matches!(raster.layout.sample, SampleType::U8 | SampleType::U16);
+    let Planes::F32(planes) = &mut raster.planes else {
+        return;
+    };
+    let Some((alpha, colours)) = planes.split_last_mut() else {
+        return;
+    };
+    for plane in colours {
+        for (c, &a) in plane.iter_mut().zip(alpha.iter()) {
+            let straight = if a > 0.0 { *c * full / a } else { 0.0 };
+            *c = if integer {
+                straight.clamp(0.0, full)
+            } else {
+                straight
+            };
+        }
+    }
+}
+
+/// How the colours of an image with alpha were blurred, for the report.
+fn alpha_mode(raster: &Raster, args: &BlurArgs) -> Option<&'static str> {
+    match (raster.layout.alpha, args.straight_alpha) {
+        (false, _) => None,
+        (true, true) => Some("straight"),
+        (true, false) => Some("premultiplied"),
+    }
 }
 
 /// The serial reference's result for each plane, and how long it took.
