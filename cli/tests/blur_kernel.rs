@@ -344,28 +344,24 @@ fn transparent_colour_does_not_bleed_into_visible_pixels() {
         "clamp",
         "-q",
     ];
-    accel(d, &args).assert_ok();
-    let out = image::open(d.join("out.png")).unwrap().to_rgba8();
-    let max_red_visible = out
-        .pixels()
-        .filter(|p| p[3] > 0)
-        .map(|p| p[0])
-        .max()
-        .unwrap();
+    // The largest red of a visible pixel after blurring with `args`.
+    let max_red_visible = |args: &[&str]| {
+        accel(d, args).assert_ok();
+        let out = image::open(d.join("out.png")).unwrap().to_rgba8();
+        out.pixels()
+            .filter(|p| p[3] > 0)
+            .map(|p| p[0])
+            .max()
+            .unwrap()
+    };
     assert_eq!(
-        max_red_visible, 0,
+        max_red_visible(&args),
+        0,
         "transparent red bled into visible pixels"
     );
     let mut straight = args.to_vec();
     straight.push("--straight-alpha");
-    accel(d, &straight).assert_ok();
-    let out = image::open(d.join("out.png")).unwrap().to_rgba8();
-    let max_red_visible = out
-        .pixels()
-        .filter(|p| p[3] > 0)
-        .map(|p| p[0])
-        .max()
-        .unwrap();
+    let max_red_visible = max_red_visible(&straight);
     assert!(
         max_red_visible > 50,
         "--straight-alpha should blur the stored red: {max_red_visible}"
