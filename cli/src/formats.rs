@@ -30,6 +30,15 @@ pub const OUTPUT_EXTENSIONS: &str = "png, jpg, jpeg, tif, tiff, bmp, webp, npy";
 impl FileFormat {
     /// The format an output path asks for, from its extension (case-insensitive).
     pub fn for_output(path: &Path) -> Result<Self, Error> {
+        if path.is_dir() {
+            return Err(Error::output(
+                path,
+                format!(
+                    "is a directory; name the file to write, e.g. '{}'",
+                    path.join("out.png").display()
+                ),
+            ));
+        }
         let ext = path
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase());

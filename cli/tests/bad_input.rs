@@ -679,3 +679,19 @@ fn an_ignored_hangup_stays_ignored() {
     assert_eq!(blur.wait().signal(), Some(libc::SIGTERM));
     assert_eq!(entries(d), ["in.png"]);
 }
+
+/// A directory as the output is named as one, whatever its name looks like.
+#[test]
+fn a_directory_as_output_is_named_as_one() {
+    let dir = temp_dir();
+    let d = dir.path();
+    good_png(d, "in.png");
+    fs::create_dir(d.join("results")).unwrap();
+    fs::create_dir(d.join("looks.png")).unwrap();
+    for output in ["results", "looks.png", "."] {
+        accel(d, &["blur", "in.png", output]).assert_error(
+            1,
+            &[&format!("output '{output}'"), "is a directory", "out.png"],
+        );
+    }
+}

@@ -72,7 +72,8 @@ fn fill_time(report: &Report, path: &Path) -> Result<bool, Box<dyn std::error::E
         .configure_mesh()
         .x_desc("N = M (block rows = block columns)")
         .y_desc("seconds")
-        .y_label_formatter(&|y| format!("{y:.0e}"))
+        .x_label_formatter(&|x| log_tick_label(*x, |v| format!("{v:.0}")))
+        .y_label_formatter(&|y| log_tick_label(*y, |v| format!("{v:.0e}")))
         .draw()?;
     for (i, (name, points)) in series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
@@ -244,10 +245,46 @@ fn floor_fraction(report: &Report, path: &Path) -> Result<bool, Box<dyn std::err
     Ok(true)
 }
 
+/// The label of a tick on a log axis: plotters puts ticks at every 1–9 × 10^k,
+/// whose labels run into each other ("70.080.090100.0"); only 1, 2 and 5 × 10^k
+/// are labelled (with `format`), the other ticks stay unlabelled.
+fn log_tick_label(value: f64, format: impl Fn(f64) -> String) -> String {
+    if !(value > 0.0 && value.is_finite()) {
+        return String::new();
+    }
+    let mantissa = value / 10f64.powf(value.log10().floor());
+    let nice = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .any(|&m| (mantissa - m).abs() < 1e-6 * m);
+    if nice { format(value) } else { String::new() }
+}
+
 fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     values
         .filter(|v| v.is_finite() && *v > 0.0)
         .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_tick_label;
+
+    #[test]
+    fn log_axes_label_only_1_2_5_ticks() {
+        let label = |v: f64| log_tick_label(v, |v| format!("{v:.0}"));
+        let shown: Vec<String> = [
+            10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0, 200.0, 500.0,
+        ]
+        .into_iter()
+        .map(label)
+        .filter(|l| !l.is_empty())
+        .collect();
+        assert_eq!(shown, ["10", "20", "50", "100", "200", "500"]);
+        assert_eq!(log_tick_label(2e-4, |v| format!("{v:.0e}")), "2e-4");
+        assert_eq!(log_tick_label(3e-4, |v| format!("{v:.0e}")), "");
+        assert_eq!(label(0.0), "");
+        assert_eq!(label(f64::NAN), "");
+    }
 }
