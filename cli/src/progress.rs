@@ -62,9 +62,53 @@ impl IterationProgress {
     }
 }
 
+/// A spinner on stderr for a phase without a known length (decoding, encoding),
+/// cleared when dropped; shown only on a terminal and when wanted.
+#[derive(Debug)]
+pub struct PhaseSpinner {
+    bar: Option<ProgressBar>,
+}
+
+impl PhaseSpinner {
+    /// Starts a spinner saying `what` ("decoding in.png").
+    pub fn start(what: String, wanted: bool) -> Self {
+        if !wanted || !std::io::stderr().is_terminal() {
+            return PhaseSpinner { bar: None };
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        bar.set_style(style);
+        bar.set_message(what);
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        PhaseSpinner { bar: Some(bar) }
+    }
+}
+
+impl Drop for PhaseSpinner {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spinners_hide_when_not_wanted_or_not_on_a_terminal() {
+        assert!(
+            PhaseSpinner::start("decoding x".into(), false)
+                .bar
+                .is_none()
+        );
+        // Tests run with stderr captured: no terminal, no spinner.
+        if !std::io::stderr().is_terminal() {
+            assert!(PhaseSpinner::start("decoding x".into(), true).bar.is_none());
+        }
+    }
 
     #[test]
     fn hidden_when_not_wanted() {

@@ -399,3 +399,35 @@ fn normalize_keeps_a_flat_field_level() {
         assert!(help.stdout.contains(needle), "blur --help lacks {needle:?}");
     }
 }
+
+/// The blur reports decode, kernel, encode and total times, in the summary and
+/// in `--json`, and the total covers the other three.
+#[test]
+fn blur_reports_every_phase_of_the_wall_time() {
+    let dir = temp_dir();
+    let d = dir.path();
+    random_image(Kind::Rgb8, 64, 48, 3)
+        .save(d.join("in.png"))
+        .unwrap();
+    let run = accel(d, &["blur", "in.png", "out.png", "--iters", "2"]);
+    run.assert_ok();
+    for word in ["kernel ", "decode ", "encode ", "total "] {
+        assert!(
+            run.stdout.contains(word),
+            "summary lacks {word:?}: {}",
+            run.stdout
+        );
+    }
+    let run = accel(d, &["blur", "in.png", "out.png", "--iters", "2", "--json"]);
+    run.assert_ok();
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let get = |k: &str| json[k].as_f64().unwrap_or_else(|| panic!("no {k}: {json}"));
+    let (kernel, decode, encode, total) = (
+        get("seconds"),
+        get("decode_seconds"),
+        get("encode_seconds"),
+        get("total_seconds"),
+    );
+    assert!(decode > 0.0 && encode > 0.0 && kernel > 0.0, "{json}");
+    assert!(total >= decode + kernel + encode, "{json}");
+}

@@ -20,7 +20,7 @@ use crate::formats::{self, FileFormat};
 use crate::image_file::ImageKind;
 use crate::memory;
 use crate::output::{CheckedOutput, PendingOutput};
-use crate::progress::IterationProgress;
+use crate::progress::{IterationProgress, PhaseSpinner};
 use crate::raster::{Planes, Raster, SampleType};
 use crate::report::{self, Comparison, ErrorStats};
 
@@ -40,6 +40,7 @@ fn settings(args: &BlurArgs) -> BlurSettings {
 
 /// Runs `accel blur`.
 pub fn run(args: &BlurArgs) -> Result<(), Error> {
+    let started = Instant::now();
     // The team first: a refused --threads is a usage error, before any file is touched.
     let engine = Engine::new(&args.pool)?;
     let out_format = FileFormat::for_output(&args.output)?;
@@ -47,7 +48,11 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
     // Checked now, created only when the result is ready: a run killed while it
     // decodes or blurs leaves no file behind.
     let output = CheckedOutput::check(&args.output)?;
+    let spinner = PhaseSpinner::start(format!("decoding {}", args.input.display()), showing(args));
+    let decode_start = Instant::now();
     let (mut raster, in_format) = formats::read(&args.input, args.max_pixels)?;
+    let decode_seconds = decode_start.elapsed().as_secs_f64();
+    drop(spinner);
     formats::check_writable(&raster, out_format, &args.output)?;
     check_wrap_size(&raster, args)?;
 
@@ -57,9 +62,18 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
     // written as JPEG is copied byte for byte; everything else is re-encoded exactly.
     let jpeg = FileFormat::Image(ImageKind::Jpeg);
     let copy_bytes = args.iters == 0 && in_format == jpeg && out_format == jpeg;
+    let spinner = PhaseSpinner::start(format!("writing {}", args.output.display()), showing(args));
+    let encode_start = Instant::now();
     let mut pending = output.create()?;
     write_result(&raster, out_format, copy_bytes, args, &mut pending)?;
     pending.commit()?;
+    let encode_seconds = encode_start.elapsed().as_secs_f64();
+    drop(spinner);
+    let phases = Phases {
+        decode: decode_seconds,
+        encode: encode_seconds,
+        total: started.elapsed().as_secs_f64(),
+    };
 
     if args.quiet && !args.report.json {
         return Ok(());
@@ -85,6 +99,9 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
             "pinned": engine.pinned(),
             "pinning": engine.pinning(),
             "seconds": blurred.seconds,
+            "decode_seconds": phases.decode,
+            "encode_seconds": phases.encode,
+            "total_seconds": phases.total,
             "gpixel_iters_per_second": report::finite_or_null(throughput / 1e9),
         });
         if let Some(c) = &blurred.comparison {
@@ -130,11 +147,30 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
             report::rate(throughput, "pixel·iter/s"),
         ));
     }
+    line.push_str(&format!(
+        "; decode {}, encode {}, total {}",
+        report::seconds(phases.decode),
+        report::seconds(phases.encode),
+        report::seconds(phases.total)
+    ));
     if let Some(c) = &blurred.comparison {
         line.push_str("; ");
         line.push_str(&c.summary());
     }
     report::emit(&line)
+}
+
+/// Wall-clock seconds of the phases around the kernel: decoding the input,
+/// encoding and writing the output, and the whole run.
+struct Phases {
+    decode: f64,
+    encode: f64,
+    total: f64,
+}
+
+/// Whether progress is shown: not with `--quiet` or `--json`.
+fn showing(args: &BlurArgs) -> bool {
+    !args.quiet && !args.report.json
 }
 
 /// The f32 copies that a float64 array is blurred through, refusing a finite value
@@ -246,7 +282,7 @@ fn blur_planes(raster: &mut Raster, args: &BlurArgs, engine: &Engine) -> Result<
         None
     };
 
-    let progress = IterationProgress::new(args.iters, count, !args.quiet && !args.report.json);
+    let progress = IterationProgress::new(args.iters, count, showing(args));
     let report_progress = |done: usize| progress.set(done as u64);
     let start = Instant::now();
     engine.blur_planes(
