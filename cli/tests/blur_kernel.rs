@@ -11,7 +11,7 @@ use accel_pool::{Pool, PoolConfig};
 use common::*;
 use image::{DynamicImage, ImageBuffer};
 
-/// The 5×5 weights of DESIGN.md §5.3, written out here (not taken from the kernels).
+/// The 5×5 weights of ARCHITECTURE.md §5.3, written out here (not taken from the kernels).
 const WEIGHTS: [[f64; 5]; 5] = [
     [0.0030, 0.0133, 0.0219, 0.0133, 0.0030],
     [0.0133, 0.0596, 0.0983, 0.0596, 0.0133],

@@ -124,7 +124,7 @@ fn blackscholes_bad_values_are_usage_errors() {
     .assert_error(1, &["--options 100000000000000", "too large"]);
 }
 
-/// Stored entries counted entry by entry from the definition (DESIGN.md §5.1).
+/// Stored entries counted entry by entry from the definition (ARCHITECTURE.md §5.1).
 fn brute_force_entries(
     blocks: (usize, usize),
     sizes: (usize, usize),

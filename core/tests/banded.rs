@@ -1,4 +1,4 @@
-//! Tests of the banded-block-banded layout against DESIGN.md §5.1's check vectors
+//! Tests of the banded-block-banded layout against ARCHITECTURE.md §5.1's check vectors
 //! and a dense brute-force model of the BlockBandedMatrices.jl rules.
 
 use accel_core::banded::{BandedBlockBandedSizes, BlockAxis, SizeError};

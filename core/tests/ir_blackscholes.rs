@@ -1,4 +1,4 @@
-//! Black-Scholes (DESIGN.md §5.2) through the IR: written array-style, one temporary per
+//! Black-Scholes (ARCHITECTURE.md §5.2) through the IR: written array-style, one temporary per
 //! operation like the Julia source, it must fuse into exactly one loop with `den` and
 //! `fv` computed once, and compute exactly what the staged scalar formula computes.
 
@@ -11,7 +11,7 @@ use accel_core::ir::{
 };
 use proptest::prelude::*;
 
-/// Array-style, line for line as DESIGN.md §5.2; every operation is a whole-array
+/// Array-style, line for line as ARCHITECTURE.md §5.2; every operation is a whole-array
 /// temporary (a map) until the passes fuse them.
 fn array_style(dtype: DType, n: usize) -> Program {
     let b = Builder::array_at_a_time(dtype);
@@ -66,7 +66,7 @@ fn staged_program(dtype: DType, n: usize) -> Program {
     b.finish().unwrap()
 }
 
-/// DESIGN.md §5.2 inputs.
+/// ARCHITECTURE.md §5.2 inputs.
 fn design_inputs(n: usize) -> [Vec<f64>; 5] {
     [
         vec![42.0; n],

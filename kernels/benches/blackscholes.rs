@@ -1,4 +1,4 @@
-//! Black-Scholes (DESIGN.md §5.2): accel's fused kernel against the strict serial
+//! Black-Scholes (ARCHITECTURE.md §5.2): accel's fused kernel against the strict serial
 //! reference, a rayon loop and the naive array-at-a-time version, same run.
 //!
 //! Variants, at 1 M and 10 M options (and accel alone at 40 M, the target size):

@@ -1,4 +1,4 @@
-//! blur (DESIGN.md §5.3): accel's temporally blocked team blur against the serial
+//! blur (ARCHITECTURE.md §5.3): accel's temporally blocked team blur against the serial
 //! reference and a per-iteration rayon loop, same run.
 //!
 //! Cases: 1024×1024 × 20 iterations (fits in L3 only partly) and the seed image
@@ -35,7 +35,7 @@ use accel_pool::{Pool, PoolConfig};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
 
-/// DESIGN.md §5.3's weights.
+/// ARCHITECTURE.md §5.3's weights.
 const WEIGHTS: [[f32; 5]; 5] = accel_core::ir::stencil::GAUSSIAN_5X5;
 
 /// The rayon peer: one sweep per iteration over interior rows (`skip`

@@ -1,14 +1,14 @@
-//! fill (DESIGN.md §5.1): accel's parallel `simplefill` against the serial
+//! fill (ARCHITECTURE.md §5.1): accel's parallel `simplefill` against the serial
 //! reference, a rayon loop and the memset floor, same run.
 //!
 //! Cases: the notebook's tiny matrix (N=8, n=3, M=6, m=3, (l,u)=(1,2),
 //! (λ,μ)=(0,1); 105 stored entries) and the large family n=m=500,
 //! (l,u)=(1,2), (λ,μ)=(2,1) with N=M ∈ {10, 50, 100, 150, 200, 300, 500}
-//! (DESIGN.md's seed sizes; filter with e.g. `-- 'fill/(tiny|N=500)/'`). Variants:
+//! (ARCHITECTURE.md §5.1's sizes; filter with e.g. `-- 'fill/(tiny|N=500)/'`). Variants:
 //!
 //! - `memset`, `memset/2t`: `storage.fill(1.0)` over the whole storage (padding
 //!   included), on the calling thread / as two halves on the 2-thread accel pool:
-//!   the floor every fill is measured against (DESIGN.md §6: every stored entry
+//!   the floor every fill is measured against (ARCHITECTURE.md §6: every stored entry
 //!   written once); `memset-stream/1t`, `/2t` do the same with streaming
 //!   (non-temporal) 64-byte stores where the CPU has AVX-512F: the write-bandwidth
 //!   floor for matrices larger than the cache, where plain stores first read

@@ -1,4 +1,4 @@
-//! Black-Scholes (DESIGN.md §5.2): the seed checksums, every put against the strict
+//! Black-Scholes (ARCHITECTURE.md §5.2): the seed checksums, every put against the strict
 //! libm reference on the seed inputs and on random inputs (every SIMD path, every
 //! thread count), determinism, the naive version, the IR program (one fused loop)
 //! and its interpreter against the staged kernels, and the errors.

@@ -344,7 +344,7 @@ fn constant_image_darkens_by_the_weight_sum() {
     }
 }
 
-/// Weights of DESIGN.md §5.3 as f64 decimals.
+/// Weights of ARCHITECTURE.md §5.3 as f64 decimals.
 const W64: [[f64; 5]; 5] = [
     [0.0030, 0.0133, 0.0219, 0.0133, 0.0030],
     [0.0133, 0.0596, 0.0983, 0.0596, 0.0133],
@@ -396,7 +396,7 @@ fn blur_f64(input: &[f32], w: usize, h: usize, b: Boundary, iters: usize) -> Vec
     cur
 }
 
-/// DESIGN.md §5.3: after 100 iterations within 1e-5 absolute of float64 on a
+/// ARCHITECTURE.md §5.3: after 100 iterations within 1e-5 absolute of float64 on a
 /// 0..1 image.
 #[test]
 fn hundred_iterations_match_float64() {

@@ -1,4 +1,4 @@
-//! fill (DESIGN.md §5.1) through the matrix and block-view API: the check vectors,
+//! fill (ARCHITECTURE.md §5.1) through the matrix and block-view API: the check vectors,
 //! random sizes and bands (negative too) against an independent dense model, the
 //! parallel populate against the serial one with 1, 2, 3 and 16 threads, every
 //! stored block visited exactly once, and the `BandError` cases.
@@ -40,7 +40,7 @@ fn locate(sizes: &[usize], x: usize) -> (usize, usize) {
     panic!("{x} is outside the blocks {sizes:?}");
 }
 
-/// The dense model of DESIGN.md §5.1: entry (i, j) is stored iff its blocks
+/// The dense model of ARCHITECTURE.md §5.1: entry (i, j) is stored iff its blocks
 /// satisfy -l ≤ J − K ≤ u and its local indices -λ ≤ j − k ≤ μ.
 fn model_stored(
     rows: &[usize],

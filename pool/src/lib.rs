@@ -22,7 +22,7 @@
 //!
 //! # Design
 //! The cost of parallelism on small inputs lies in handing work over and waking
-//! threads, not in the deques (see the project's DESIGN.md §4). Hence:
+//! threads, not in the deques (see docs/ARCHITECTURE.md §4). Hence:
 //!
 //! - **The caller works.** A pool of `n` threads starts `n − 1` workers; the thread
 //!   that calls in takes the *caller seat*, becomes worker 0 for the call and

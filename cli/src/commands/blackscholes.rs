@@ -23,7 +23,7 @@ use crate::report::{self, Comparison, ErrorStats};
 /// serial reference on the seed inputs (see `accel_kernels::blackscholes`).
 pub const PUT_REL_TOLERANCE: f64 = 1e-13;
 
-/// The checksum's tolerance, relative (DESIGN.md §5.2).
+/// The checksum's tolerance, relative (ARCHITECTURE.md §5.2).
 pub const CHECKSUM_REL_TOLERANCE: f64 = 1e-12;
 
 /// Bytes the run needs: five input streams, plus two put vectors with `--compare`.

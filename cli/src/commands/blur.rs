@@ -25,7 +25,7 @@ use crate::raster::{Planes, Raster, SampleType};
 use crate::report::{self, Comparison, ErrorStats};
 
 /// Relative accuracy the parallel blur must reach against the serial reference,
-/// scaled by the largest magnitude in the input plane (DESIGN §5.3 allows 1e-5 on
+/// scaled by the largest magnitude in the input plane (ARCHITECTURE.md §5.3 allows 1e-5 on
 /// a 0..1 image against a float64 reference, after 100 iterations).
 pub const BLUR_TOLERANCE: f64 = 1e-5;
 

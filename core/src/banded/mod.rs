@@ -22,7 +22,7 @@
 //!
 //! ```
 //! use accel_core::banded::BandedBlockBandedSizes;
-//! // DESIGN.md §5.1's first check vector: 2 + 3 square blocks, (l,u) = (0,1), (λ,μ) = (1,1).
+//! // ARCHITECTURE.md §5.1's first check vector: 2 + 3 square blocks, (l,u) = (0,1), (λ,μ) = (1,1).
 //! let sizes = BandedBlockBandedSizes::new(&[2, 3], &[2, 3], 0, 1, 1, 1).unwrap();
 //! assert_eq!(sizes.storage_rows(), 2 * 3);
 //! assert_eq!(sizes.storage_cols(), 5);

@@ -1,6 +1,6 @@
 //! The Black-Scholes put, written once, and the IR program it builds.
 //!
-//! [`put`] is the Julia source of DESIGN.md §5.2 line for line, generic over
+//! [`put`] is the Julia source of ARCHITECTURE.md §5.2 line for line, generic over
 //! core's staging trait [`Real`]: called with expression handles it builds the
 //! graph that [`program`] optimises and [`ir_dump`] prints; called with `f64` it
 //! is the straight-line scalar code that the fused kernels monomorphise and LLVM
@@ -22,7 +22,7 @@ pub fn cndf2<T: Real>(x: T) -> T {
     c(0.5) + c(0.5) * erf(c(0.707106781) * x)
 }
 
-/// The Black-Scholes put price, line for line as DESIGN.md §5.2 (`log10`
+/// The Black-Scholes put price, line for line as ARCHITECTURE.md §5.2 (`log10`
 /// included, as in the original benchmark).
 ///
 /// ```

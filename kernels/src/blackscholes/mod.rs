@@ -1,6 +1,6 @@
 //! Black-Scholes: the fused, vectorised option pricer and its references.
 //!
-//! The workload of DESIGN.md §5.2. The formula is written once, array-style and
+//! The workload of ARCHITECTURE.md §5.2. The formula is written once, array-style and
 //! line for line as the Julia source, as the generic [`put`] over core's staging
 //! trait; from that one source come
 //!
@@ -102,7 +102,7 @@ pub struct OptionBatch {
 }
 
 impl OptionBatch {
-    /// The benchmark's inputs for `n` options (DESIGN.md §5.2): for
+    /// The benchmark's inputs for `n` options (ARCHITECTURE.md §5.2): for
     /// `i = 1..=n`, `spt = 42`, `strike = 40 + i/n`, `rate = 0.5`, `vol = 0.2`,
     /// `time = 0.5`.
     ///

@@ -1,4 +1,4 @@
-//! The iterated 5×5 blur (DESIGN.md §5.3), run by the pool with temporal blocking.
+//! The iterated 5×5 blur (ARCHITECTURE.md §5.3), run by the pool with temporal blocking.
 //!
 //! # What is computed
 //! [`GAUSSIAN_5X5`](accel_core::ir::stencil::GAUSSIAN_5X5) applied `iters` times

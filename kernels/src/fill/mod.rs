@@ -1,6 +1,6 @@
 //! Populating a banded-block-banded matrix block by block, in parallel.
 //!
-//! The workload of DESIGN.md §5.1, after the BlockBandedMatrices.jl notebook:
+//! The workload of ARCHITECTURE.md §5.1, after the BlockBandedMatrices.jl notebook:
 //! a [`BandedBlockBandedMatrix`] owns one storage array laid out by core's
 //! [`BandedBlockBandedSizes`]; [`populate`] calls a closure once per stored block
 //! with a [`BlockViewMut`] that indexes the block as a small banded matrix, on
@@ -43,7 +43,7 @@
 //! use accel_kernels::fill::{simplefill, BandedBlockBandedMatrix};
 //! use accel_pool::{Pool, PoolConfig};
 //! let pool = Pool::new(PoolConfig::new().threads(2))?;
-//! // DESIGN.md's second check vector: rows [2, 6], cols [1, 3], (l,u,λ,μ) = (0,0,4,0).
+//! // ARCHITECTURE.md §5.1's second check vector: rows [2, 6], cols [1, 3], (l,u,λ,μ) = (0,0,4,0).
 //! let mut m = BandedBlockBandedMatrix::<f64>::new(&[2, 6], &[1, 3], 0, 0, 4, 0)?;
 //! simplefill(&pool, &mut m);
 //! let dense = m.to_dense();

@@ -1,6 +1,6 @@
 //! What machine we are on, and how fast its memory is.
 //!
-//! Every workload's floor (DESIGN.md §6) is bytes to move ÷ bandwidth, so the suite
+//! Every workload's floor (ARCHITECTURE.md §6) is bytes to move ÷ bandwidth, so the suite
 //! measures bandwidth first, with accel's own pool: copy (16 B/element), triad
 //! (24 B/element) and write-only (8 B/element) over arrays far larger than the
 //! last-level cache. The best of several runs is the bandwidth (a floor is a best case).

@@ -20,7 +20,7 @@ pub struct Measurement {
     pub threads: usize,
     /// The timed runs.
     pub samples: Samples,
-    /// The time the machine's memory bandwidth allows, if known (DESIGN.md §6).
+    /// The time the machine's memory bandwidth allows, if known (ARCHITECTURE.md §6).
     pub floor_secs: Option<f64>,
 }
 

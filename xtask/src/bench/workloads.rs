@@ -270,7 +270,7 @@ fn run_blackscholes(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
         names.push(("naive", 1));
         runs.push(Box::new(|| drop(blackscholes::price_naive(&batch))));
         let samples = interleaved_boxed(&mut runs, ctx.budget);
-        // 5 input streams + 1 output stream of f64 per option (DESIGN.md §6).
+        // 5 input streams + 1 output stream of f64 per option (ARCHITECTURE.md §6).
         let floor = 48.0 * n as f64 / (ctx.bw.triad * 1e9);
         out.extend(measurements(
             "blackscholes",

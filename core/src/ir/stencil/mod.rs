@@ -6,7 +6,7 @@
 //! [`LinearTaps`] or a general [`ExprKernel`] closure) over a 2-D `f32` plane of
 //! `Shape { width, height }` (row-major, `width` values per row) with a
 //! [`Boundary`] mode and an iteration count. Iteration is Jacobi: every iteration
-//! reads only the previous iteration's plane. The semantics (DESIGN.md §5.3):
+//! reads only the previous iteration's plane. The semantics (ARCHITECTURE.md §5.3):
 //! * both ping-pong buffers start as copies of the input, so under
 //!   [`Boundary::Skip`] the frame of width `r` keeps the input's values;
 //! * with [`Boundary::Skip`], a plane smaller than `2r + 1` in either dimension is
@@ -28,7 +28,7 @@
 //! the scratch themselves. They produce bit-identical results, because every value
 //! is computed by the same [`RowKernel::apply_row`] from the same neighbourhood.
 //!
-//! # Floors (DESIGN.md §6)
+//! # Floors (ARCHITECTURE.md §6)
 //! The blur does 25 multiply-adds per point per iteration (21 operations with the
 //! mirror-symmetric plan, see [`taps`]). A plain sweep per iteration moves at least
 //! 8 B per point (read 4, write 4): 100 iterations of 7095×5322 move ≥ 30 GB,
@@ -215,7 +215,7 @@ impl<K: RowKernel> Stencil<K> {
 }
 
 impl Stencil<LinearTaps> {
-    /// The blur of DESIGN.md §5.3: [`GAUSSIAN_5X5`] with the given boundary and
+    /// The blur of ARCHITECTURE.md §5.3: [`GAUSSIAN_5X5`] with the given boundary and
     /// iteration count.
     pub fn blur(boundary: Boundary, iterations: usize) -> Self {
         Self {

@@ -32,7 +32,7 @@ use super::kernel::RowKernel;
 /// The most taps a [`LinearTaps`] holds (a dense 9×9 neighbourhood).
 pub const MAX_TAPS: usize = 81;
 
-/// The blur weights of DESIGN.md §5.3: a 5×5 Gaussian, rows are `dy = −2..=2`,
+/// The blur weights of ARCHITECTURE.md §5.3: a 5×5 Gaussian, rows are `dy = −2..=2`,
 /// columns `dx = −2..=2`. They sum to 0.9997, so a constant image darkens by about
 /// 3 % over 100 iterations; that is the specification.
 pub const GAUSSIAN_5X5: [[f32; 5]; 5] = [
