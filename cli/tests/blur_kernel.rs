@@ -164,7 +164,9 @@ fn npy_blur_equals_the_kernel_called_directly() {
     for (w, h, c, iters, seed) in [
         (160usize, 120usize, 3usize, 9usize, 1u64),
         (7, 6, 2, 4, 2),
-        (3, 11, 1, 2, 3),
+        // Wider than tall: a tall, narrow image is blurred transposed (tested
+        // on its own below).
+        (11, 3, 1, 2, 3),
     ] {
         let mut rng = Rng::new(seed);
         let values: Vec<f32> = (0..w * h * c).map(|_| rng.unit()).collect();
@@ -470,4 +472,45 @@ fn more_threads_than_cpus_run_unpinned_and_say_so() {
     )
     .assert_error(2, &["--threads", &too_many]);
     assert!(!dir.path().join("new.png").exists());
+}
+
+/// A tall, narrow image is blurred transposed (rows of 5 pixels cost the row
+/// kernels more than the pixels): the result is exactly the kernel's on the
+/// transposed plane, turned back, and the same blur as on the plane as given
+/// up to the order of the sums.
+#[test]
+fn tall_narrow_images_are_blurred_transposed() {
+    let dir = temp_dir();
+    let (w, h) = (5usize, 400usize);
+    let mut rng = Rng::new(77);
+    let values: Vec<f32> = (0..w * h).map(|_| rng.unit()).collect();
+    Npy::f32(&[h, w], &values).write(&pb(dir.path(), "tall.npy"));
+    for mode in ["skip", "clamp", "wrap", "zero-src"] {
+        let args = [
+            "blur",
+            "tall.npy",
+            "out.npy",
+            "--iters",
+            "7",
+            "--boundary",
+            mode,
+            "-q",
+        ];
+        accel(dir.path(), &args).assert_ok();
+        let got = Npy::read(&pb(dir.path(), "out.npy")).values();
+        let opts = BlurOptions::new(7).with_boundary(boundary(mode));
+        // The kernel on the transposed plane, turned back: bit for bit.
+        let mut transposed: Vec<f32> = (0..w * h).map(|i| values[(i % h) * w + i / h]).collect();
+        blur_plane_serial(&mut transposed, h, w, &opts).unwrap();
+        for (i, &g) in got.iter().enumerate() {
+            let (y, x) = (i / w, i % w);
+            assert_eq!(g, f64::from(transposed[x * h + y]), "{mode}: pixel {i}");
+        }
+        // The same blur on the plane as given, to rounding.
+        let mut direct = values.clone();
+        blur_plane_serial(&mut direct, w, h, &opts).unwrap();
+        for (&g, &d) in got.iter().zip(&direct) {
+            assert!((g - f64::from(d)).abs() < 1e-5, "{mode}: {g} vs {d}");
+        }
+    }
 }
