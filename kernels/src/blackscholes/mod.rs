@@ -20,7 +20,8 @@
 //! time) and [`price_naive`] (array-at-a-time with a temporary per operation).
 //!
 //! # Accuracy
-//! `accel_core::math` is within 2 ulp of libm for each function. The AVX-512
+//! `accel_core::math` is within 1 ulp of libm for each f64 function (the table
+//! in `accel_core::math` states each bound, and its tests check them). The AVX-512
 //! path takes `exp`, `log10` and `erf` from `accel_core::math::fast` instead:
 //! exp within 1 ulp, log10 within 3 ulp, erf within 2.3e-16 *absolute* — the
 //! normal CDF needs absolute, not relative, accuracy: a put moves by at most

@@ -76,7 +76,8 @@ use accel_pool::Pool;
 /// Same result as [`populate`] with a closure that fills each block with ones
 /// (the notebook's formulation), but run by [`fill_stored`], which writes each
 /// block column in one pass instead of one pass per block. A matrix of more
-/// than 4 MiB is written with streaming stores where the CPU has them: it ends
+/// than 8 MiB (`stream::MIN_BYTES`) is written with streaming stores where the
+/// CPU has them: it ends
 /// in memory anyway, and they skip reading each line before writing it (about
 /// twice as fast at 32 MB).
 ///
