@@ -178,10 +178,14 @@ pub fn read(path: &Path, max_pixels: u64) -> Result<(Raster, ImageKind), String>
         .zip(scratch)
         .and_then(|(p, s)| p.checked_add(s)?.checked_add(decoded));
     memory::ensure_fits(needed).map_err(|e| format!("image {width}×{height}×{channels} {e}"))?;
+    // The colour profile travels with the pixels (an unreadable one counts as none).
+    let icc_profile = decoder.icc_profile().ok().flatten();
     let mut image =
         DynamicImage::from_decoder(decoder).map_err(|e| describe_image_error(&e, kind))?;
     image.apply_orientation(orientation);
-    let raster = to_raster(image).ok_or_else(|| format!("unsupported colour type {colour:?}"))?;
+    let mut raster =
+        to_raster(image).ok_or_else(|| format!("unsupported colour type {colour:?}"))?;
+    raster.icc_profile = icc_profile;
     Ok((raster, kind))
 }
 
@@ -316,6 +320,7 @@ fn to_raster(image: DynamicImage) -> Option<Raster> {
             flat: channels == 1,
         },
         planes: Planes::F32(planes),
+        icc_profile: None,
     })
 }
 
@@ -357,22 +362,55 @@ pub fn write<W: Write + Seek>(
         SampleType::F64 => unreachable!("F64 samples always live in F64 planes"),
     };
     let colour = colour.into();
+    // PNG, JPEG and WebP carry an ICC profile; this image crate writes none into
+    // TIFF or BMP (`keeps_icc_profile`).
+    let with_profile = |encoder: &mut dyn ImageEncoderIcc| {
+        if let Some(profile) = &raster.icc_profile {
+            // The three encoders below accept any profile.
+            let _ = encoder.set_icc(profile.clone());
+        }
+    };
     let result = match kind {
-        ImageKind::Png => PngEncoder::new(&mut *writer).write_image(&bytes, width, height, colour),
-        ImageKind::Jpeg => JpegEncoder::new_with_quality(&mut *writer, JPEG_QUALITY)
-            .write_image(&bytes, width, height, colour),
+        ImageKind::Png => {
+            let mut encoder = PngEncoder::new(&mut *writer);
+            with_profile(&mut encoder);
+            encoder.write_image(&bytes, width, height, colour)
+        }
+        ImageKind::Jpeg => {
+            let mut encoder = JpegEncoder::new_with_quality(&mut *writer, JPEG_QUALITY);
+            with_profile(&mut encoder);
+            encoder.write_image(&bytes, width, height, colour)
+        }
         ImageKind::Tiff => {
             TiffEncoder::new(&mut *writer).write_image(&bytes, width, height, colour)
         }
         ImageKind::Bmp => BmpEncoder::new(writer).write_image(&bytes, width, height, colour),
         ImageKind::WebP => {
-            WebPEncoder::new_lossless(&mut *writer).write_image(&bytes, width, height, colour)
+            let mut encoder = WebPEncoder::new_lossless(&mut *writer);
+            with_profile(&mut encoder);
+            encoder.write_image(&bytes, width, height, colour)
         }
     };
     result.map_err(|e| match e {
         ImageError::IoError(io) => crate::error::describe_io(&io),
         other => format!("cannot encode as {}: {other}", kind.name()),
     })
+}
+
+/// An encoder that can carry an ICC profile.
+trait ImageEncoderIcc {
+    fn set_icc(&mut self, profile: Vec<u8>) -> Result<(), image::error::UnsupportedError>;
+}
+
+impl<E: ImageEncoder> ImageEncoderIcc for E {
+    fn set_icc(&mut self, profile: Vec<u8>) -> Result<(), image::error::UnsupportedError> {
+        self.set_icc_profile(profile)
+    }
+}
+
+/// Whether output in `kind` keeps an input's ICC profile.
+pub fn keeps_icc_profile(kind: ImageKind) -> bool {
+    matches!(kind, ImageKind::Png | ImageKind::Jpeg | ImageKind::WebP)
 }
 
 #[cfg(test)]
@@ -451,6 +489,7 @@ mod tests {
                 height: 5,
                 layout: layout(sample, channels),
                 planes: Planes::F32(planes),
+                icc_profile: None,
             };
             for kind in ImageKind::ALL {
                 if check_writable(&raster.layout, kind).is_err() || kind == ImageKind::Jpeg {
@@ -478,6 +517,7 @@ mod tests {
             height: 3,
             layout: layout(SampleType::U16, 1),
             planes: Planes::F32(vec![plane]),
+            icc_profile: None,
         };
         let mut buf = Cursor::new(Vec::new());
         write(&raster, ImageKind::Png, &mut buf).unwrap();

@@ -360,6 +360,7 @@ pub fn read_data(reader: &mut impl BufRead, header: &Header) -> Result<Raster, S
             flat: header.shape.len() == 2,
         },
         planes,
+        icc_profile: None,
     })
 }
 
@@ -580,6 +581,7 @@ mod tests {
                 plane[4..8].to_vec(),
                 plane[8..].to_vec(),
             ]),
+            icc_profile: None,
         };
         let mut file = Vec::new();
         write(&raster, &mut file).unwrap();

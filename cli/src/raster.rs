@@ -97,6 +97,9 @@ pub struct Raster {
     pub layout: Layout,
     /// The samples, one row-major plane per channel.
     pub planes: Planes,
+    /// The colour profile the input carried (ICC), written back where the
+    /// output format can hold one.
+    pub icc_profile: Option<Vec<u8>>,
 }
 
 /// Splits interleaved samples (`channels` per pixel) into one plane per channel.

@@ -321,3 +321,42 @@ fn exif_orientation_is_applied_on_decode() {
         "blurred output not upright"
     );
 }
+
+/// The input's ICC colour profile is written back into PNG, JPEG and WebP
+/// output, blurred or not; TIFF output says on stderr that it is dropped.
+#[test]
+fn icc_profiles_travel_to_formats_that_hold_them() {
+    use image::{ImageDecoder, ImageEncoder};
+    let dir = temp_dir();
+    let d = dir.path();
+    let img = random_image(Kind::Rgb8, 12, 10, 9).to_rgb8();
+    // Any bytes: the formats store a profile without interpreting it.
+    let profile: Vec<u8> = (0..300u32).map(|i| (i * 7 % 251) as u8).collect();
+    let mut png = Vec::new();
+    let mut encoder = image::codecs::png::PngEncoder::new(&mut png);
+    encoder.set_icc_profile(profile.clone()).unwrap();
+    encoder
+        .write_image(img.as_raw(), 12, 10, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    fs::write(d.join("in.png"), &png).unwrap();
+    for (output, iters) in [("out.png", "2"), ("out.jpg", "2"), ("out.webp", "0")] {
+        accel(d, &["blur", "in.png", output, "--iters", iters, "-q"]).assert_ok();
+        let mut decoder = image::ImageReader::open(d.join(output))
+            .unwrap()
+            .with_guessed_format()
+            .unwrap()
+            .into_decoder()
+            .unwrap();
+        assert_eq!(
+            decoder.icc_profile().unwrap(),
+            Some(profile.clone()),
+            "{output}"
+        );
+    }
+    let run = accel(d, &["blur", "in.png", "out.tif", "--iters", "1", "-q"]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert!(
+        run.stderr.contains("warning") && run.stderr.contains("ICC colour profile"),
+        "{run:#?}"
+    );
+}

@@ -29,6 +29,23 @@ use crate::report::{self, Comparison, ErrorStats};
 /// a 0..1 image against a float64 reference, after 100 iterations).
 pub const BLUR_TOLERANCE: f64 = 1e-5;
 
+/// Says on stderr when the input's ICC colour profile cannot travel to the
+/// output's format (the pixels are still written).
+fn warn_if_profile_dropped(raster: &Raster, out_format: FileFormat, args: &BlurArgs) {
+    let keeps = match out_format {
+        FileFormat::Image(kind) => crate::image_file::keeps_icc_profile(kind),
+        FileFormat::Npy => false,
+    };
+    if raster.icc_profile.is_some() && !keeps {
+        eprintln!(
+            "accel: warning: the ICC colour profile of '{}' is not kept: {} output cannot \
+             carry one here (PNG, JPEG and WebP can)",
+            args.input.display(),
+            out_format.name()
+        );
+    }
+}
+
 /// The kernel settings of `args`.
 fn settings(args: &BlurArgs) -> BlurSettings {
     BlurSettings {
@@ -54,6 +71,7 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
     let decode_seconds = decode_start.elapsed().as_secs_f64();
     drop(spinner);
     formats::check_writable(&raster, out_format, &args.output)?;
+    warn_if_profile_dropped(&raster, out_format, args);
     check_wrap_size(&raster, args)?;
 
     let blurred = blur_planes(&mut raster, args, &engine)?;
