@@ -24,6 +24,19 @@ pub fn emit(text: &str) -> Result<(), Error> {
     }
 }
 
+/// [`emit`] for a report that follows a result already written to a file: a
+/// summary that cannot be printed (stdout on a full disk, `> /dev/full`) becomes
+/// a warning on stderr naming the file, not a failure: the file is there.
+pub fn emit_after_output(text: &str, output: &std::path::Path) -> Result<(), Error> {
+    if let Err(e) = emit(text) {
+        eprintln!(
+            "accel: warning: {e}; the summary is lost, but '{}' was written",
+            output.display()
+        );
+    }
+    Ok(())
+}
+
 /// Prints a JSON value on one line.
 pub fn emit_json(value: &serde_json::Value) -> Result<(), Error> {
     emit(&value.to_string())

@@ -695,3 +695,48 @@ fn a_directory_as_output_is_named_as_one() {
         );
     }
 }
+
+/// A blur whose summary cannot be printed (stdout is a full device) still
+/// succeeds: the image was written, and stderr says the summary is lost. A
+/// workload whose summary *is* its output still fails.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_stdout_does_not_fail_a_written_blur() {
+    use std::process::{Command, Stdio};
+    let dir = temp_dir();
+    let d = dir.path();
+    good_png(d, "in.png");
+    let full = || {
+        Stdio::from(
+            fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_accel"))
+        .args(["blur", "in.png", "out.png", "--iters", "1"])
+        .current_dir(d)
+        .stdout(full())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning") && stderr.contains("out.png"),
+        "{stderr}"
+    );
+    assert!(d.join("out.png").exists());
+    let out = Command::new(env!("CARGO_BIN_EXE_accel"))
+        .args(["blackscholes", "--options", "1000"])
+        .current_dir(d)
+        .stdout(full())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

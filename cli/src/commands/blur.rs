@@ -125,7 +125,7 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
         if let Some(c) = &blurred.comparison {
             c.add_to(&mut json);
         }
-        return report::emit_json(&json);
+        return report::emit_after_output(&json.to_string(), &args.output);
     }
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     let mut line = format!(
@@ -175,7 +175,7 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
         line.push_str("; ");
         line.push_str(&c.summary());
     }
-    report::emit(&line)
+    report::emit_after_output(&line, &args.output)
 }
 
 /// Wall-clock seconds of the phases around the kernel: decoding the input,
