@@ -5,9 +5,10 @@
 //! never more than [`std::thread::available_parallelism`] (which also accounts
 //! for cgroup CPU quotas). Both are read once, the first time any pool function
 //! needs them — at the latest when the first pool is built, before any thread is
-//! pinned — and never again: `available_parallelism` reads the *calling
-//! thread's* mask, and inside a team region every member is pinned to one CPU,
-//! so reading it there would make the machine look like one CPU. `ACCEL_NUM_THREADS` overrides it, like `OMP_NUM_THREADS`; an invalid
+//! pinned — and never again, and from the process, not the calling thread:
+//! `available_parallelism` reads the *calling thread's* mask, and inside a team
+//! region every member is pinned to one CPU, so reading it there would make the
+//! machine look like one CPU (see [`allowed_cpus`]). `ACCEL_NUM_THREADS` overrides it, like `OMP_NUM_THREADS`; an invalid
 //! value is ignored, and [`default_threads`] says so in its reason.
 
 use std::fmt;
@@ -44,9 +45,10 @@ pub const DEFAULT_SPIN: Duration = Duration::from_micros(100);
 /// The CPUs this process may run on, ascending (empty if the affinity mask cannot
 /// be read).
 ///
-/// Read once, the first time any pool function needs it, from the calling
-/// thread's affinity mask (`sched_getaffinity`); later calls return the same set
-/// even if pinned threads call them.
+/// Read once, the first time any pool function needs it. On Linux it is the
+/// process's mask (`sched_getaffinity` of the process id, that is of the main
+/// thread), whichever thread asks first: a thread the user narrowed, or one a
+/// pool pinned, does not shrink it. Elsewhere it is the calling thread's.
 ///
 /// ```
 /// let cpus = accel_pool::allowed_cpus();
@@ -55,6 +57,11 @@ pub const DEFAULT_SPIN: Duration = Duration::from_micros(100);
 pub fn allowed_cpus() -> Vec<usize> {
     static CPUS: OnceLock<Vec<usize>> = OnceLock::new();
     CPUS.get_or_init(|| {
+        #[cfg(target_os = "linux")]
+        // SAFETY: getpid has no preconditions.
+        if let Some(cpus) = affinity_of(unsafe { libc::getpid() }) {
+            return cpus;
+        }
         let mut cpus: Vec<usize> = core_affinity::get_core_ids()
             .unwrap_or_default()
             .into_iter()
@@ -65,6 +72,43 @@ pub fn allowed_cpus() -> Vec<usize> {
         cpus
     })
     .clone()
+}
+
+/// The CPUs in the affinity mask of thread `tid` (0: the calling thread),
+/// ascending, or `None` if it cannot be read.
+#[cfg(target_os = "linux")]
+fn affinity_of(tid: libc::pid_t) -> Option<Vec<usize>> {
+    // SAFETY: an all-zero cpu_set_t is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: `set` is a writable cpu_set_t of `size` bytes.
+    if unsafe { libc::sched_getaffinity(tid, size, &mut set) } != 0 {
+        return None;
+    }
+    let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+        // SAFETY: `cpu < CPU_SETSIZE`, the set's capacity.
+        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+        .collect();
+    (!cpus.is_empty()).then_some(cpus)
+}
+
+/// `available_parallelism`, for the process rather than the calling thread.
+///
+/// std caps the calling thread's mask by the cgroup CPU quota. When the result is
+/// exactly the thread's mask, the quota did not bind, and a thread narrower than
+/// the process (the user's, or a pinned pool thread) must not shrink the answer:
+/// the process's `cpus` count instead. When it is below the thread's mask, the
+/// quota bound, and the quota is the process's.
+fn process_parallelism(cpus: usize) -> Option<usize> {
+    let available = std::thread::available_parallelism().ok().map(|n| n.get());
+    #[cfg(target_os = "linux")]
+    if let (Some(available), Some(thread)) = (available, affinity_of(0).map(|m| m.len()))
+        && available >= thread
+        && thread < cpus
+    {
+        return Some(cpus);
+    }
+    available
 }
 
 /// Why [`default_threads`] chose its number; `Display` says it in words.
@@ -192,10 +236,9 @@ fn machine_threads() -> (usize, DefaultThreadsReason) {
 }
 
 fn read_machine_threads() -> (usize, DefaultThreadsReason) {
-    let cpus = allowed_cpus().len().min(MAX_THREADS);
-    let available = std::thread::available_parallelism()
-        .ok()
-        .map(|n| n.get().min(MAX_THREADS));
+    let allowed = allowed_cpus().len();
+    let cpus = allowed.min(MAX_THREADS);
+    let available = process_parallelism(allowed).map(|n| n.min(MAX_THREADS));
     match (cpus, available) {
         (0, Some(available)) => (
             available,
