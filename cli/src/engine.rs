@@ -107,7 +107,7 @@ impl Engine {
     }
 
     /// Whether the blur accepts a `width × height` plane with these options, by
-    /// core's own rule ([`Stencil::check_plane`]), before any work is done.
+    /// core's own rule ([`Stencil::check_plane`](accel_core::ir::stencil::Stencil::check_plane)), before any work is done.
     pub fn check_blur_plane(
         width: usize,
         height: usize,
