@@ -669,10 +669,7 @@ impl Pool {
                 Ok(()) => shared.depart(),
                 Err(payload) => {
                     panic.store(payload);
-                    shared.barrier.poison(|| shared.wake_all());
-                    // Members waiting for a team loop count on no barrier
-                    // sleepers: wake everyone (the poison flag is set).
-                    shared.wake_all();
+                    shared.poison();
                 }
             }
         });

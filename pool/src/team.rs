@@ -13,6 +13,10 @@ use crate::sync::{AtomicU64, Ordering};
 use crate::team_loop::{LoopCall, LoopError, Mismatch, TeamLoops, team_pieces};
 use crate::unwind::BarrierPoisoned;
 
+/// The rule every team-loop mismatch message ends with.
+const LOOP_RULE: &str =
+    "every member must call the same team loops, with the same range and grain, in the same order";
+
 /// `TeamShared::loops_at_return` before any member has returned.
 const NO_RETURN_YET: u64 = 1 << 32;
 
@@ -79,6 +83,14 @@ impl<'a> TeamShared<'a> {
         self.sleep.unpark_first(self.barrier.members());
     }
 
+    /// Poisons the barrier and wakes every member: waiters at the barrier and in
+    /// team loops see the flag and unwind.
+    pub(crate) fn poison(&self) {
+        self.barrier.poison(|| self.wake_all());
+        // Members waiting for a team loop count on no barrier sleepers.
+        self.wake_all();
+    }
+
     /// Checks, when member `index` returns from the body after `loops` team
     /// loops, that it ran as many as the first member that returned: a loop that
     /// one member skipped may well have completed (the others ran its pieces),
@@ -98,8 +110,7 @@ impl<'a> TeamShared<'a> {
         }
         Err(Box::new(format!(
             "team loop mismatch: member {index} of {} returned from the region body after \
-             {loops} team loops, another member after {first}; every member must call the \
-             same team loops, with the same range and grain, in the same order",
+             {loops} team loops, another member after {first}; {LOOP_RULE}",
             self.barrier.members()
         )))
     }
@@ -293,9 +304,10 @@ impl<'a> TeamCtx<'a> {
             target,
             signature: loop_signature(&range, requested_grain.max(1)),
         };
-        // A piece that panics leaves the loop one piece short for good: poison the
-        // barrier on the way out, so the other members unwind instead of waiting,
-        // even if this member's body catches the panic.
+        // A piece that panics leaves the loop one piece short for good, and a
+        // mismatch means the others wait for pieces nobody runs: either way this
+        // member unwinds, and poisons the barrier on the way out, so the others
+        // unwind instead of waiting, even if this member's body catches the panic.
         let poison_on_unwind = PoisonOnUnwind(shared);
         let outcome = shared.loops.run(
             self.index,
@@ -305,45 +317,39 @@ impl<'a> TeamCtx<'a> {
             shared.sleep,
             shared.policy,
         );
-        core::mem::forget(poison_on_unwind);
-        match outcome {
-            Ok(()) => {}
-            Err(LoopError::Poisoned) => std::panic::resume_unwind(Box::new(BarrierPoisoned)),
-            Err(LoopError::Mismatch(mismatch)) => {
-                let (index, size) = (self.index, self.size);
-                let this = format!(
-                    "member {index} of {size} called team loop #{epoch} as \
-                     for_range({range:?}, grain {requested_grain}) ({pieces} pieces)"
-                );
-                match mismatch {
-                    Mismatch::Departed => panic!(
-                        "team loop mismatch: {this}, but another member returned from the \
-                         region body without running it; every member must call the same \
-                         team loops, with the same range and grain, in the same order"
-                    ),
-                    Mismatch::Ahead => panic!(
-                        "team loop mismatch: {this}, but another member completed this loop \
-                         with fewer pieces; every member must call the same team loops, with \
-                         the same range and grain, in the same order"
-                    ),
-                    Mismatch::Other { pieces: other } if other != pieces => panic!(
-                        "team loop mismatch: {this}, but another member called loop #{epoch} \
-                         with {other} pieces; every member must call the same team loops, \
-                         with the same range and grain, in the same order"
-                    ),
-                    Mismatch::Other { .. } => panic!(
-                        "team loop mismatch: {this}, but another member called loop #{epoch} \
-                         with another range or grain; every member must call the same team \
-                         loops, with the same range and grain, in the same order"
-                    ),
-                    Mismatch::PieceOutOfRange { piece } => panic!(
-                        "team loop mismatch: {this}, but the loop's shares hold piece {piece}: \
-                         another member called a larger loop #{epoch}; every member must call \
-                         the same team loops, with the same range and grain, in the same order"
-                    ),
-                }
+        let why = match outcome {
+            Ok(()) => {
+                core::mem::forget(poison_on_unwind);
+                return;
             }
-        }
+            // Both unwind through `poison_on_unwind`: a mismatch poisons the
+            // barrier there, so the others stop too.
+            Err(LoopError::Poisoned) => std::panic::resume_unwind(Box::new(BarrierPoisoned)),
+            Err(LoopError::Mismatch(mismatch)) => match mismatch {
+                Mismatch::Departed => {
+                    "another member returned from the region body without running it".to_string()
+                }
+                Mismatch::Ahead => {
+                    "another member completed this loop with fewer pieces".to_string()
+                }
+                Mismatch::Other { pieces: other } if other != pieces => {
+                    format!("another member called loop #{epoch} with {other} pieces")
+                }
+                Mismatch::Other { .. } => {
+                    format!("another member called loop #{epoch} with another range or grain")
+                }
+                Mismatch::PieceOutOfRange { piece } => format!(
+                    "the loop's shares hold piece {piece}: another member called a larger \
+                     loop #{epoch}"
+                ),
+            },
+        };
+        panic!(
+            "team loop mismatch: member {} of {} called team loop #{epoch} as \
+             for_range({range:?}, grain {requested_grain}) ({pieces} pieces), but {why}; \
+             {LOOP_RULE}",
+            self.index, self.size
+        );
     }
 
     /// Panics if this member is inside a team loop's body: `what` (a barrier or
@@ -366,8 +372,7 @@ struct PoisonOnUnwind<'s, 'a>(&'s TeamShared<'a>);
 
 impl Drop for PoisonOnUnwind<'_, '_> {
     fn drop(&mut self) {
-        self.0.barrier.poison(|| self.0.wake_all());
-        self.0.wake_all();
+        self.0.poison();
     }
 }
 

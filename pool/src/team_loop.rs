@@ -194,6 +194,13 @@ impl TeamLoops {
     /// After a member departed (returned from the body): wakes the members that
     /// sleep in a loop wait, so a mismatched wait fails instead of hanging.
     pub fn wake_after_departure(&self, sleep: &Sleep) {
+        self.wake_waiters(sleep);
+    }
+
+    /// After a `SeqCst` write the waiters re-check (`done`, a completion, a
+    /// departure): unparks the members if any sleeps in a loop wait (the Dekker
+    /// pattern of [`crate::sleep`]).
+    fn wake_waiters(&self, sleep: &Sleep) {
         dekker_fence();
         if self.waiters.load(Ordering::SeqCst) != 0 {
             sleep.unpark_first(self.shares.len());
@@ -202,39 +209,9 @@ impl TeamLoops {
 
     /// Runs member `me`'s part of its loop `call`, then waits until the
     /// cumulative piece count reaches `call.target`. `run(lo, hi)` runs pieces
-    /// `[lo, hi)`. A mismatch poisons the barrier, so the other members unwind
-    /// too.
+    /// `[lo, hi)`. On an error the caller unwinds and poisons the barrier (see
+    /// `TeamCtx::for_range`).
     pub fn run(
-        &self,
-        me: usize,
-        call: LoopCall,
-        run: &mut dyn FnMut(usize, usize),
-        barrier: &Barrier,
-        sleep: &Sleep,
-        policy: SpinPolicy,
-    ) -> Result<(), LoopError> {
-        let outcome = self.run_checked(me, call, run, barrier, sleep, policy);
-        match outcome {
-            Ok(()) => {
-                // Publish the completion (module docs) and wake waiters that may
-                // now see a mismatch.
-                self.completed[me].store(call.epoch, Ordering::SeqCst);
-                dekker_fence();
-                if self.waiters.load(Ordering::SeqCst) != 0 {
-                    sleep.unpark_first(self.shares.len());
-                }
-            }
-            Err(LoopError::Mismatch(_)) => {
-                let members = self.shares.len();
-                barrier.poison(|| sleep.unpark_first(members));
-                sleep.unpark_first(members);
-            }
-            Err(LoopError::Poisoned) => {}
-        }
-        outcome
-    }
-
-    fn run_checked(
         &self,
         me: usize,
         call: LoopCall,
@@ -299,7 +276,12 @@ impl TeamLoops {
                 None => break,
             }
         }
-        self.wait_done(me, epoch, target, barrier, policy)
+        self.wait_done(me, epoch, target, barrier, policy)?;
+        // Publish the completion (module docs) and wake waiters that may now
+        // see a mismatch.
+        self.completed[me].store(epoch, Ordering::SeqCst);
+        self.wake_waiters(sleep);
+        Ok(())
     }
 
     /// Steals the back half of the largest share of `epoch`.
@@ -338,10 +320,7 @@ impl TeamLoops {
     fn count_done(&self, n: u64, target: u64, sleep: &Sleep) {
         let before = self.done.fetch_add(n, Ordering::SeqCst);
         if before < target && before + n >= target {
-            dekker_fence();
-            if self.waiters.load(Ordering::SeqCst) != 0 {
-                sleep.unpark_first(self.shares.len());
-            }
+            self.wake_waiters(sleep);
         }
     }
 
