@@ -364,32 +364,39 @@ pub fn write<W: Write + Seek>(
     let colour = colour.into();
     // PNG, JPEG and WebP carry an ICC profile; this image crate writes none into
     // TIFF or BMP (`keeps_icc_profile`).
-    let with_profile = |encoder: &mut dyn ImageEncoderIcc| {
-        if let Some(profile) = &raster.icc_profile {
-            // The three encoders below accept any profile.
-            let _ = encoder.set_icc(profile.clone());
-        }
-    };
+    let profile = raster
+        .icc_profile
+        .as_deref()
+        .filter(|_| keeps_icc_profile(kind));
     let result = match kind {
-        ImageKind::Png => {
-            let mut encoder = PngEncoder::new(&mut *writer);
-            with_profile(&mut encoder);
-            encoder.write_image(&bytes, width, height, colour)
-        }
-        ImageKind::Jpeg => {
-            let mut encoder = JpegEncoder::new_with_quality(&mut *writer, JPEG_QUALITY);
-            with_profile(&mut encoder);
-            encoder.write_image(&bytes, width, height, colour)
-        }
+        ImageKind::Png => write_with_profile(
+            PngEncoder::new(&mut *writer),
+            profile,
+            &bytes,
+            width,
+            height,
+            colour,
+        ),
+        ImageKind::Jpeg => write_with_profile(
+            JpegEncoder::new_with_quality(&mut *writer, JPEG_QUALITY),
+            profile,
+            &bytes,
+            width,
+            height,
+            colour,
+        ),
         ImageKind::Tiff => {
             TiffEncoder::new(&mut *writer).write_image(&bytes, width, height, colour)
         }
         ImageKind::Bmp => BmpEncoder::new(writer).write_image(&bytes, width, height, colour),
-        ImageKind::WebP => {
-            let mut encoder = WebPEncoder::new_lossless(&mut *writer);
-            with_profile(&mut encoder);
-            encoder.write_image(&bytes, width, height, colour)
-        }
+        ImageKind::WebP => write_with_profile(
+            WebPEncoder::new_lossless(&mut *writer),
+            profile,
+            &bytes,
+            width,
+            height,
+            colour,
+        ),
     };
     result.map_err(|e| match e {
         ImageError::IoError(io) => crate::error::describe_io(&io),
@@ -397,15 +404,20 @@ pub fn write<W: Write + Seek>(
     })
 }
 
-/// An encoder that can carry an ICC profile.
-trait ImageEncoderIcc {
-    fn set_icc(&mut self, profile: Vec<u8>) -> Result<(), image::error::UnsupportedError>;
-}
-
-impl<E: ImageEncoder> ImageEncoderIcc for E {
-    fn set_icc(&mut self, profile: Vec<u8>) -> Result<(), image::error::UnsupportedError> {
-        self.set_icc_profile(profile)
+/// Writes an image with `encoder`, giving it `profile` first where there is one
+/// (the encoders of `keeps_icc_profile` accept any profile).
+fn write_with_profile<E: ImageEncoder>(
+    mut encoder: E,
+    profile: Option<&[u8]>,
+    bytes: &[u8],
+    width: u32,
+    height: u32,
+    colour: image::ExtendedColorType,
+) -> image::ImageResult<()> {
+    if let Some(profile) = profile {
+        let _ = encoder.set_icc_profile(profile.to_vec());
     }
+    encoder.write_image(bytes, width, height, colour)
 }
 
 /// Whether output in `kind` keeps an input's ICC profile.
