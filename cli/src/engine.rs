@@ -98,11 +98,10 @@ impl Engine {
         planes: &mut [&mut [f32]],
         width: usize,
         height: usize,
-        settings: &BlurSettings,
+        opts: &BlurOptions,
         progress: &(dyn Fn(usize) + Sync),
     ) -> Result<(), Error> {
-        let opts = blur_options(settings);
-        blur::blur_planes_with_progress(&self.pool, planes, width, height, &opts, progress)
+        blur::blur_planes_with_progress(&self.pool, planes, width, height, opts, progress)
             .map_err(|e| Error::workload("blur", e.to_string()))
     }
 
@@ -111,12 +110,10 @@ impl Engine {
     pub fn check_blur_plane(
         width: usize,
         height: usize,
-        settings: &BlurSettings,
+        opts: &BlurOptions,
     ) -> Result<(), StencilError> {
         let len = width.saturating_mul(height);
-        blur_options(settings)
-            .stencil()
-            .check_plane(Shape::new(width, height), len)
+        opts.stencil().check_plane(Shape::new(width, height), len)
     }
 
     /// Blurs one plane in place with the plain serial reference (one iteration at a
@@ -125,10 +122,9 @@ impl Engine {
         plane: &mut [f32],
         width: usize,
         height: usize,
-        settings: &BlurSettings,
+        opts: &BlurOptions,
     ) -> Result<(), Error> {
-        let opts = blur_options(settings);
-        blur::blur_plane_serial(plane, width, height, &opts)
+        blur::blur_plane_serial(plane, width, height, opts)
             .map_err(|e| Error::workload("blur", format!("serial reference: {e}")))
     }
 
@@ -165,27 +161,17 @@ pub fn zero_matrix(
     BandedBlockBandedMatrix::zeros(sizes).map_err(|e| Error::workload("fill", e.to_string()))
 }
 
-/// The kernels' options for `--iters` and `--boundary`.
-/// What `accel blur` asks of the kernel: iterations, boundary, weights.
-#[derive(Clone, Copy, Debug)]
-pub struct BlurSettings {
-    /// Iterations.
-    pub iters: usize,
-    /// The boundary mode.
-    pub boundary: BoundaryArg,
-    /// Weights rescaled to sum to 1 (`--normalize`).
-    pub normalize: bool,
-}
-
-fn blur_options(settings: &BlurSettings) -> BlurOptions {
-    BlurOptions::new(settings.iters)
-        .with_boundary(match settings.boundary {
+/// The kernels' options for `accel blur`'s `--iters`, `--boundary` and
+/// `--normalize`.
+pub fn blur_options(iters: usize, boundary: BoundaryArg, normalize: bool) -> BlurOptions {
+    BlurOptions::new(iters)
+        .with_boundary(match boundary {
             BoundaryArg::Skip => Boundary::Skip,
             BoundaryArg::ZeroSrc => Boundary::ZeroSrc,
             BoundaryArg::Wrap => Boundary::Wrap,
             BoundaryArg::Clamp => Boundary::Clamp,
         })
-        .with_normalize(settings.normalize)
+        .with_normalize(normalize)
 }
 
 fn bs_error(e: blackscholes::BlackScholesError) -> Error {
@@ -216,12 +202,7 @@ mod tests {
             (BoundaryArg::Wrap, "wrap"),
             (BoundaryArg::Clamp, "clamp"),
         ] {
-            let settings = BlurSettings {
-                iters: 3,
-                boundary: arg,
-                normalize: false,
-            };
-            let mode = blur_options(&settings).boundary;
+            let mode = blur_options(3, arg, false).boundary;
             assert_eq!(mode.to_string(), name);
             assert_eq!(arg.name(), name);
         }

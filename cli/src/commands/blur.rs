@@ -12,9 +12,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use accel_core::ir::stencil::StencilError;
+use accel_kernels::blur::BlurOptions;
 
 use crate::args::BlurArgs;
-use crate::engine::{BlurSettings, Engine};
+use crate::engine::{self, Engine};
 use crate::error::{Error, describe_io};
 use crate::formats::{self, FileFormat};
 use crate::image_file::ImageKind;
@@ -46,13 +47,9 @@ fn warn_if_profile_dropped(raster: &Raster, out_format: FileFormat, args: &BlurA
     }
 }
 
-/// The kernel settings of `args`.
-fn settings(args: &BlurArgs) -> BlurSettings {
-    BlurSettings {
-        iters: args.iters,
-        boundary: args.boundary,
-        normalize: args.normalize,
-    }
+/// The kernel's options for `args`.
+fn options(args: &BlurArgs) -> BlurOptions {
+    engine::blur_options(args.iters, args.boundary, args.normalize)
 }
 
 /// Runs `accel blur`.
@@ -232,7 +229,7 @@ fn check_wrap_size(raster: &Raster, args: &BlurArgs) -> Result<(), Error> {
     if args.iters == 0 || raster.layout.channels == 0 {
         return Ok(());
     }
-    match Engine::check_blur_plane(w, h, &settings(args)) {
+    match Engine::check_blur_plane(w, h, &options(args)) {
         Err(StencilError::WrapRadiusExceedsPlane { radius, .. }) => Err(Error::input(
             &args.input,
             format!(
@@ -306,13 +303,7 @@ fn blur_planes(raster: &mut Raster, args: &BlurArgs, engine: &Engine) -> Result<
     let progress = IterationProgress::new(args.iters, count, showing(args));
     let report_progress = |done: usize| progress.set(done as u64);
     let start = Instant::now();
-    engine.blur_planes(
-        &mut planes,
-        width,
-        height,
-        &settings(args),
-        &report_progress,
-    )?;
+    engine.blur_planes(&mut planes, width, height, &options(args), &report_progress)?;
     let seconds = start.elapsed().as_secs_f64();
     progress.finish();
 
@@ -465,7 +456,7 @@ fn serial_reference(
         reference.scale = reference.scale.max(scale);
         let mut copy = plane.to_vec();
         let start = Instant::now();
-        Engine::blur_plane_serial(&mut copy, width, height, &settings(args))?;
+        Engine::blur_plane_serial(&mut copy, width, height, &options(args))?;
         reference.seconds += start.elapsed().as_secs_f64();
         reference.planes.push(copy);
     }
