@@ -123,14 +123,7 @@ impl BlurOptions {
     /// The core stencil these options describe.
     pub fn stencil(&self) -> Stencil<LinearTaps> {
         if self.normalize {
-            match Stencil::new(
-                LinearTaps::gaussian_5x5_normalized(),
-                self.boundary,
-                self.iters,
-            ) {
-                Ok(stencil) => stencil,
-                Err(e) => unreachable!("the normalised blur is a valid stencil: {e}"),
-            }
+            Stencil::blur_normalized(self.boundary, self.iters)
         } else {
             Stencil::blur(self.boundary, self.iters)
         }

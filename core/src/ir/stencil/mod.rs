@@ -224,4 +224,14 @@ impl Stencil<LinearTaps> {
             iterations,
         }
     }
+
+    /// [`Stencil::blur`] with the weights rescaled to sum to 1
+    /// ([`LinearTaps::gaussian_5x5_normalized`]).
+    pub fn blur_normalized(boundary: Boundary, iterations: usize) -> Self {
+        Self {
+            kernel: LinearTaps::gaussian_5x5_normalized(),
+            boundary,
+            iterations,
+        }
+    }
 }

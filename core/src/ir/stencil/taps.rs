@@ -191,10 +191,16 @@ impl LinearTaps {
 
     /// The blur stencil: [`GAUSSIAN_5X5`] as a dense radius-2 grid.
     pub fn gaussian_5x5() -> Self {
-        let flat: [f32; 25] = core::array::from_fn(|i| GAUSSIAN_5X5[i / 5][i % 5]);
+        Self::gaussian_scaled(|w| w)
+    }
+
+    /// [`GAUSSIAN_5X5`] with every weight mapped by `scale`, as a dense radius-2
+    /// grid (always valid: 25 taps of radius 2).
+    fn gaussian_scaled(scale: impl Fn(f32) -> f32) -> Self {
+        let flat: [f32; 25] = core::array::from_fn(|i| scale(GAUSSIAN_5X5[i / 5][i % 5]));
         match Self::from_grid(2, &flat) {
             Ok(t) => t,
-            Err(e) => unreachable!("GAUSSIAN_5X5 is a valid grid: {e}"),
+            Err(e) => unreachable!("a 5×5 grid of radius 2 is valid: {e}"),
         }
     }
 
@@ -212,12 +218,7 @@ impl LinearTaps {
     /// ```
     pub fn gaussian_5x5_normalized() -> Self {
         let sum: f64 = GAUSSIAN_5X5.iter().flatten().map(|&w| f64::from(w)).sum();
-        let flat: [f32; 25] =
-            core::array::from_fn(|i| (f64::from(GAUSSIAN_5X5[i / 5][i % 5]) / sum) as f32);
-        match Self::from_grid(2, &flat) {
-            Ok(t) => t,
-            Err(e) => unreachable!("the normalised Gaussian is a valid grid: {e}"),
-        }
+        Self::gaussian_scaled(|w| (f64::from(w) / sum) as f32)
     }
 
     /// The taps, in declaration order.
