@@ -199,7 +199,7 @@ fn run_firmware(elf_path: &Path) -> Result<Vec<String>, String> {
 }
 
 /// One workload's line of the firmware's report.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct TargetResult {
     name: String,
     checksum: u64,
@@ -364,7 +364,8 @@ fn check_toolchain() -> Result<(), String> {
 /// The firmware also needs QEMU and a linker (`rust-lld` is Debian's symlink to
 /// `lld-22`, which is a package of its own).
 fn check_firmware_tools() -> Result<(), String> {
-    if !Path::new(RUST_LLD).exists() || std::fs::metadata(RUST_LLD).is_err() {
+    // `metadata` follows the link: a dangling one fails here.
+    if std::fs::metadata(RUST_LLD).is_err() {
         return Err(format!(
             "{RUST_LLD} is missing or dangling (it links the firmware); {FIRMWARE_HINT}"
         ));
@@ -428,7 +429,7 @@ mod tests {
         assert!(report(&sizes, &ok, &host).is_ok());
         let wrong = [TargetResult {
             checksum: 8,
-            ..ok[0].clone_result()
+            ..ok[0].clone()
         }];
         assert!(
             report(&sizes, &wrong, &host)
@@ -437,7 +438,7 @@ mod tests {
         );
         let deep = [TargetResult {
             stack: 4097,
-            ..ok[0].clone_result()
+            ..ok[0].clone()
         }];
         assert!(report(&sizes, &deep, &host).unwrap_err().contains("budget"));
         assert!(
@@ -457,16 +458,6 @@ mod tests {
         // The blocked executor is bit-identical to the reference on every boundary.
         for pair in host[..8].chunks(2) {
             assert_eq!(pair[0].1, pair[1].1, "{} vs {}", pair[0].0, pair[1].0);
-        }
-    }
-
-    impl TargetResult {
-        fn clone_result(&self) -> TargetResult {
-            TargetResult {
-                name: self.name.clone(),
-                checksum: self.checksum,
-                stack: self.stack,
-            }
         }
     }
 }
