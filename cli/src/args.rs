@@ -14,6 +14,8 @@ use std::path::PathBuf;
 use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::convert::{Background, Depth};
+
 /// The exit statuses, listed at the end of every `--help`.
 macro_rules! exit_statuses {
     () => {
@@ -43,13 +45,25 @@ Examples:
   accel blur rgba.png out.png --iters 20 --no-alpha --boundary wrap
   accel blur data.npy out.npy --iters 100 --compare --json
   accel blur in.png in.png --iters 3        (replaces in.png atomically)
+  accel blur a.png b.jpg c.tif --out-dir soft/ --iters 10
+  curl -s https://example.org/x.png | accel blur - - --format jpeg --flatten > x.jpg
+  accel blur rgba16.png out.jpg --flatten=#202020 --depth 8 --quality 90
 
-Formats: PNG, JPEG, TIFF, BMP, WebP and .npy (float32/float64, H×W or H×W×C,
-little-endian, C order), chosen by the output's extension. The colour type and bit
+Formats: PNG, JPEG, TIFF, BMP, WebP and .npy (float32, float64, uint8 or uint16,
+H×W or H×W×C, little-endian, C order), chosen by the output's extension or
+--format; the input's format is read from its content. The colour type and bit
 depth of the input are kept (except that palette images come out as RGB or RGBA,
-and gray of fewer than 8 bits as 8-bit gray); --iters 0 copies the pixels through
-unchanged. The blur computes in float32: float64 arrays are blurred through float32
-copies and written back as float64.
+and gray of fewer than 8 bits as 8-bit gray); a format that cannot hold them is
+refused unless --flatten or --depth converts them. The ICC colour profile (PNG,
+JPEG, lossless WebP) and the pixel density (PNG, JPEG, TIFF) are kept; the EXIF
+orientation is applied to the pixels. Animated and multi-page files are read
+from their first frame, with a warning. --iters 0 copies the pixels through
+unchanged. The blur computes in float32: float64 arrays are blurred through
+float32 copies and written back as float64.
+
+With several inputs (--out-dir), one progress bar covers them all, a summary
+line (or JSON object) is printed per file, and a file that fails is reported
+and skipped: the exit status is then that of the first failure.
 
 Weights: the benchmark's 5×5 Gaussian (rows 0.0030 0.0133 0.0219 0.0133 0.0030 /
 0.0133 0.0596 0.0983 0.0596 0.0133 / 0.0219 0.0983 0.1621 0.0983 0.0219 / and
@@ -138,12 +152,39 @@ pub struct ReportArgs {
 /// `accel blur`.
 #[derive(Debug, Args)]
 pub struct BlurArgs {
-    /// Image or .npy file to read.
-    #[arg(value_name = "INPUT")]
-    pub input: PathBuf,
-    /// File to write; its extension picks the format (png, jpg, jpeg, tif, tiff, bmp, webp, npy).
-    #[arg(value_name = "OUTPUT")]
-    pub output: PathBuf,
+    /// INPUT OUTPUT; or, with --out-dir or -o, the input files alone. `-` is
+    /// standard input or output.
+    #[arg(value_name = "FILE", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// Write the result of the one input here (its extension, or --format,
+    /// picks the format; `-` is standard output).
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "OUTPUT",
+        conflicts_with = "out_dir"
+    )]
+    pub output: Option<PathBuf>,
+    /// Blur every FILE and write each result into DIR under the input's file
+    /// name (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// The output format, instead of the output's extension (needed for `-`;
+    /// with --out-dir, the outputs take this format's extension).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
+    /// JPEG or WebP quality, 1 to 100 [default: JPEG 95; WebP lossless, as is 100].
+    #[arg(long, value_name = "Q", value_parser = parse_quality, allow_hyphen_values = true)]
+    pub quality: Option<u8>,
+    /// Composite the image over a background colour and drop its alpha channel
+    /// (for JPEG and other formats without alpha): white, black, #rrggbb or r,g,b.
+    #[arg(long, value_name = "COLOUR", num_args = 0..=1, require_equals = true,
+          default_missing_value = "white", value_parser = Background::parse)]
+    pub flatten: Option<Background>,
+    /// Rescale the samples to 8 or 16 bits (16-bit divides by 257; floats are
+    /// read as 0..1), for formats that cannot hold the input's depth.
+    #[arg(long, value_name = "BITS", value_parser = Depth::parse)]
+    pub depth: Option<Depth>,
     /// Number of blur iterations (0 copies the image through unchanged).
     #[arg(long, value_name = "N", default_value = "1", value_parser = parse_count, allow_hyphen_values = true)]
     pub iters: usize,
@@ -178,6 +219,25 @@ pub struct BlurArgs {
     /// --compare and --json.
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+/// The `--format` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// PNG.
+    Png,
+    /// JPEG.
+    #[value(alias = "jpg")]
+    Jpeg,
+    /// TIFF.
+    #[value(alias = "tif")]
+    Tiff,
+    /// BMP.
+    Bmp,
+    /// WebP.
+    Webp,
+    /// NumPy .npy.
+    Npy,
 }
 
 /// The `--boundary` choices.
@@ -295,6 +355,14 @@ pub fn parse_at_least_one(text: &str) -> Result<usize, String> {
     match parse_count(text)? {
         0 => Err("must be at least 1".to_string()),
         n => Ok(n),
+    }
+}
+
+/// Parses `--quality`: an integer from 1 to 100.
+pub fn parse_quality(text: &str) -> Result<u8, String> {
+    match parse_count(text)? {
+        q @ 1..=100 => Ok(q as u8),
+        _ => Err("must be from 1 to 100".to_string()),
     }
 }
 
@@ -447,11 +515,19 @@ mod tests {
         assert!(line.contains("--iter") && !line.contains('\n'), "{line}");
         let line = fail_line(&["accel"]);
         assert!(line.contains("subcommand"), "{line}");
-        let line = fail_line(&["accel", "blur", "a.png"]);
+        let line = fail_line(&["accel", "blur"]);
+        assert!(line.contains("<FILE>") && !line.contains("Usage"), "{line}");
+        let line = fail_line(&["accel", "blur", "a", "-o", "b", "--out-dir", "c"]);
+        assert!(line.contains("--out-dir"), "{line}");
+        let line = fail_line(&["accel", "blur", "a", "b", "--quality", "0"]);
+        assert!(line.contains("'0'") && line.contains("1 to 100"), "{line}");
+        let line = fail_line(&["accel", "blur", "a", "b", "--flatten=pink"]);
         assert!(
-            line.contains("<OUTPUT>") && !line.contains("Usage"),
+            line.contains("'pink'") && line.contains("#rrggbb"),
             "{line}"
         );
+        let line = fail_line(&["accel", "blur", "a", "b", "--depth", "12"]);
+        assert!(line.contains("'12'") && line.contains("8 or 16"), "{line}");
         let line = fail_line(&["accel", "blur", "a", "b", "--boundary", "x"]);
         assert!(line.contains("'x'") && line.contains("zero-src"), "{line}");
         let line = fail_line(&["accel", "frob"]);

@@ -53,6 +53,15 @@ pub enum Error {
         /// The check that failed, with its numbers.
         reason: String,
     },
+    /// Some files of a batch failed (each was reported as it failed).
+    Batch {
+        /// How many failed.
+        failed: usize,
+        /// How many files the batch had.
+        total: usize,
+        /// The exit status of the first failure.
+        code: i32,
+    },
     /// The workload could not run.
     Workload {
         /// Which workload (`blur`, `blackscholes`, `fill`).
@@ -114,6 +123,7 @@ impl Error {
         match self {
             Error::Usage { .. } | Error::CommandLine(_) => EXIT_USAGE,
             Error::Accuracy { .. } => EXIT_ACCURACY,
+            Error::Batch { code, .. } => *code,
             _ => EXIT_FAILURE,
         }
     }
@@ -136,6 +146,11 @@ impl fmt::Display for Error {
                 write!(f, "{workload}: accuracy check failed: {reason}")
             }
             Error::Workload { workload, reason } => write!(f, "{workload}: {reason}"),
+            Error::Batch { failed, total, .. } => write!(
+                f,
+                "blur: {failed} of {total} files failed (each is reported above); the others \
+                 were written"
+            ),
         }
     }
 }

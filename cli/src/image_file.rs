@@ -8,20 +8,24 @@
 //! a format that cannot hold it is refused with the formats that can.
 
 use std::io::{Seek, Write};
-use std::path::Path;
 
 use image::codecs::bmp::BmpEncoder;
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
-use image::codecs::tiff::TiffEncoder;
 use image::codecs::webp::WebPEncoder;
 use image::{
     ColorType, DynamicImage, ImageDecoder, ImageEncoder, ImageError, ImageFormat, ImageReader,
     Limits,
 };
 
+use image::codecs::png::PngDecoder;
+use image::codecs::webp::WebPDecoder;
+
+use crate::density::{self, Density};
+use crate::input::{Input, InputReader};
 use crate::memory;
-use crate::raster::{self, Layout, Planes, Raster, SampleType};
+use crate::raster::{self, Interleaved, Layout, Planes, Raster, SampleType};
+use crate::tiff_file;
 
 /// The image formats this build reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,12 +123,18 @@ fn colour_type(layout: &Layout) -> Option<ColorType> {
 /// Checks that `kind` can store `layout` exactly; the error names the formats that can.
 pub fn check_writable(layout: &Layout, kind: ImageKind) -> Result<(), String> {
     let colour = colour_type(layout);
-    if colour.is_some_and(|c| kind.writable().contains(&c)) {
+    // The `image` crate has no colour type for float32 gray; the TIFF writer
+    // (the `tiff` crate directly) stores it.
+    let gray_float = layout.sample == SampleType::F32 && layout.channels == 1;
+    let stores = |k: ImageKind| {
+        colour.is_some_and(|c| k.writable().contains(&c)) || (gray_float && k == ImageKind::Tiff)
+    };
+    if stores(kind) {
         return Ok(());
     }
     let mut able: Vec<&str> = ImageKind::ALL
         .iter()
-        .filter(|k| colour.is_some_and(|c| k.writable().contains(&c)))
+        .filter(|&&k| stores(k))
         .map(|k| k.extension())
         .collect();
     able.push("npy");
@@ -136,14 +146,23 @@ pub fn check_writable(layout: &Layout, kind: ImageKind) -> Result<(), String> {
     ))
 }
 
+/// A decoded image file.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The pixels and what they are.
+    pub raster: Raster,
+    /// The format the file was in.
+    pub kind: ImageKind,
+    /// Things the user should know that do not stop the run (one line each).
+    pub warnings: Vec<String>,
+}
+
 /// Reads and decodes an image, refusing it before decoding if it has more than
-/// `max_pixels` pixels or cannot fit in memory. Returns the raster and the format
-/// it was in.
-pub fn read(path: &Path, max_pixels: u64) -> Result<(Raster, ImageKind), String> {
-    let reader = ImageReader::open(path).map_err(|e| crate::error::describe_io(&e))?;
-    let mut reader = reader
-        .with_guessed_format()
-        .map_err(|e| crate::error::describe_io(&e))?;
+/// `max_pixels` pixels or cannot fit in memory. `reader` reads `input` from its
+/// first byte.
+pub fn read(input: &Input, reader: InputReader<'_>, max_pixels: u64) -> Result<Decoded, String> {
+    let io = |e: std::io::Error| crate::error::describe_io(&e);
+    let mut reader = ImageReader::new(reader).with_guessed_format().map_err(io)?;
     let Some(format) = reader.format() else {
         return Err("not a recognised image (PNG, JPEG, TIFF, BMP, WebP) or .npy file".to_string());
     };
@@ -152,8 +171,50 @@ pub fn read(path: &Path, max_pixels: u64) -> Result<(Raster, ImageKind), String>
             "{format:?} images are not supported (supported: PNG, JPEG, TIFF, BMP, WebP, .npy)"
         ));
     };
-    if kind == ImageKind::Jpeg {
-        check_jpeg_complete(path)?;
+    let mut warnings = Vec::new();
+    let mut density = None;
+    match kind {
+        ImageKind::Jpeg => {
+            let bytes = input.bytes().map_err(io)?;
+            check_jpeg_complete(&bytes)?;
+            density = density::read_jpeg(&bytes);
+        }
+        ImageKind::Png => {
+            density = density::read_png(input.reader().map_err(io)?);
+            let png = PngDecoder::new(input.reader().map_err(io)?);
+            if png.and_then(|d| d.is_apng()).unwrap_or(false) {
+                warnings.push("is an animated PNG: only its first frame is blurred".to_string());
+            }
+        }
+        ImageKind::WebP => {
+            let webp = WebPDecoder::new(input.reader().map_err(io)?);
+            if webp.is_ok_and(|d| d.has_animation()) {
+                warnings.push("is an animated WebP: only its first frame is blurred".to_string());
+            }
+        }
+        ImageKind::Tiff => {
+            if let Ok(facts) = tiff_file::inspect(input.reader().map_err(io)?) {
+                density = facts.density;
+                if facts.more_pages {
+                    warnings
+                        .push("is a multi-page TIFF: only its first page is blurred".to_string());
+                }
+                if facts.gray_float {
+                    let mut raster =
+                        tiff_file::read_gray_float(input.reader().map_err(io)?, |w, h| {
+                            check_pixel_limit(w, h, max_pixels)?;
+                            check_memory(w, h, 1, u128::from(w) * u128::from(h) * 4)
+                        })?;
+                    raster.density = density;
+                    return Ok(Decoded {
+                        raster,
+                        kind,
+                        warnings,
+                    });
+                }
+            }
+        }
+        ImageKind::Bmp => {}
     }
     let mut limits = Limits::no_limits();
     limits.max_alloc = memory::available_bytes();
@@ -171,13 +232,7 @@ pub fn read(path: &Path, max_pixels: u64) -> Result<(Raster, ImageKind), String>
     check_pixel_limit(width, height, max_pixels)?;
     let colour = decoder.color_type();
     let channels = usize::from(colour.channel_count());
-    let decoded = u128::from(decoder.total_bytes());
-    let planes = memory::product(&[u128::from(width), u128::from(height), channels as u128, 4]);
-    let scratch = memory::product(&[u128::from(width), u128::from(height), 4]);
-    let needed = planes
-        .zip(scratch)
-        .and_then(|(p, s)| p.checked_add(s)?.checked_add(decoded));
-    memory::ensure_fits(needed).map_err(|e| format!("image {width}×{height}×{channels} {e}"))?;
+    check_memory(width, height, channels, u128::from(decoder.total_bytes()))?;
     // The colour profile travels with the pixels (an unreadable one counts as none).
     let icc_profile = decoder.icc_profile().ok().flatten();
     let mut image =
@@ -186,7 +241,43 @@ pub fn read(path: &Path, max_pixels: u64) -> Result<(Raster, ImageKind), String>
     let mut raster =
         to_raster(image).ok_or_else(|| format!("unsupported colour type {colour:?}"))?;
     raster.icc_profile = icc_profile;
-    Ok((raster, kind))
+    // A quarter turn swaps the density's axes with the pixels'.
+    raster.density = density.map(|d| {
+        if swaps_axes(orientation) {
+            Density {
+                x: d.y,
+                y: d.x,
+                ..d
+            }
+        } else {
+            d
+        }
+    });
+    Ok(Decoded {
+        raster,
+        kind,
+        warnings,
+    })
+}
+
+/// Whether applying `orientation` turns the image a quarter turn.
+fn swaps_axes(orientation: image::metadata::Orientation) -> bool {
+    use image::metadata::Orientation::*;
+    matches!(
+        orientation,
+        Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH
+    )
+}
+
+/// Refuses an image whose planes, the kernel's scratch plane and the decoder's
+/// `decoded` bytes do not fit in the memory available.
+fn check_memory(width: u32, height: u32, channels: usize, decoded: u128) -> Result<(), String> {
+    let planes = memory::product(&[u128::from(width), u128::from(height), channels as u128, 4]);
+    let scratch = memory::product(&[u128::from(width), u128::from(height), 4]);
+    let needed = planes
+        .zip(scratch)
+        .and_then(|(p, s)| p.checked_add(s)?.checked_add(decoded));
+    memory::ensure_fits(needed).map_err(|e| format!("image {width}×{height}×{channels} {e}"))
 }
 
 /// Refuses a `width × height` image over `max_pixels` pixels, naming the limit
@@ -210,8 +301,7 @@ fn check_pixel_limit(width: u32, height: u32, max_pixels: u64) -> Result<(), Str
 /// the end-of-image marker ourselves. Inside entropy-coded data every 0xFF is
 /// followed by 0x00 or a restart marker, so `FF D9` after the first start-of-scan
 /// (`FF DA`) can only be the real end of the image.
-fn check_jpeg_complete(path: &Path) -> Result<(), String> {
-    let bytes = std::fs::read(path).map_err(|e| crate::error::describe_io(&e))?;
+fn check_jpeg_complete(bytes: &[u8]) -> Result<(), String> {
     let scan = bytes.windows(2).position(|w| w == [0xFF, 0xDA]);
     let complete = scan.is_some_and(|start| bytes[start..].windows(2).any(|w| w == [0xFF, 0xD9]));
     if complete {
@@ -321,18 +411,28 @@ fn to_raster(image: DynamicImage) -> Option<Raster> {
         },
         planes: Planes::F32(planes),
         icc_profile: None,
+        density: None,
     })
 }
 
-/// Encodes `raster` as `kind` into `writer`, in the raster's own colour type.
-/// Integer samples are rounded to nearest and clamped to their range.
+/// Choices about how an image is encoded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EncodeOptions {
+    /// JPEG and WebP quality, 1 to 100; `None` is JPEG 95 and lossless WebP.
+    /// WebP at 100 is lossless too.
+    pub quality: Option<u8>,
+}
+
+/// Encodes `raster` as `kind` into `writer`, in the raster's own colour type,
+/// with its colour profile and density where the format holds them. Integer
+/// samples are rounded to nearest and clamped to their range.
 pub fn write<W: Write + Seek>(
     raster: &Raster,
     kind: ImageKind,
+    options: EncodeOptions,
     writer: &mut W,
 ) -> Result<(), String> {
     check_writable(&raster.layout, kind)?;
-    let colour = colour_type(&raster.layout).ok_or("no image colour type for these samples")?;
     let too_large = || {
         format!(
             "{}×{} is too large for a {} file",
@@ -349,59 +449,93 @@ pub fn write<W: Write + Seek>(
             kind.name()
         ));
     };
-    let bytes: Vec<u8> = match raster.layout.sample {
-        SampleType::U8 => raster::interleave(planes, raster::to_u8),
-        SampleType::U16 => raster::interleave(planes, raster::to_u16)
-            .into_iter()
-            .flat_map(u16::to_ne_bytes)
-            .collect(),
-        SampleType::F32 => raster::interleave(planes, |v| v)
-            .into_iter()
-            .flat_map(f32::to_ne_bytes)
-            .collect(),
+    let samples = match raster.layout.sample {
+        SampleType::U8 => Interleaved::U8(raster::interleave(planes, raster::to_u8)),
+        SampleType::U16 => Interleaved::U16(raster::interleave(planes, raster::to_u16)),
+        SampleType::F32 => Interleaved::F32(raster::interleave(planes, |v| v)),
         SampleType::F64 => unreachable!("F64 samples always live in F64 planes"),
     };
-    let colour = colour.into();
-    // PNG, JPEG and WebP carry an ICC profile; this image crate writes none into
-    // TIFF or BMP (`keeps_icc_profile`).
+    if kind == ImageKind::Tiff {
+        return tiff_file::write(
+            &samples,
+            &raster.layout,
+            width,
+            height,
+            raster.density,
+            writer,
+        );
+    }
+    let colour: image::ExtendedColorType = colour_type(&raster.layout)
+        .ok_or("no image colour type for these samples")?
+        .into();
+    let bytes = samples.ne_bytes();
     let profile = raster
         .icc_profile
         .as_deref()
-        .filter(|_| keeps_icc_profile(kind));
-    let result = match kind {
-        ImageKind::Png => write_with_profile(
-            PngEncoder::new(&mut *writer),
-            profile,
-            &bytes,
-            width,
-            height,
-            colour,
-        ),
-        ImageKind::Jpeg => write_with_profile(
-            JpegEncoder::new_with_quality(&mut *writer, JPEG_QUALITY),
-            profile,
-            &bytes,
-            width,
-            height,
-            colour,
-        ),
-        ImageKind::Tiff => {
-            TiffEncoder::new(&mut *writer).write_image(&bytes, width, height, colour)
-        }
-        ImageKind::Bmp => BmpEncoder::new(writer).write_image(&bytes, width, height, colour),
-        ImageKind::WebP => write_with_profile(
-            WebPEncoder::new_lossless(&mut *writer),
-            profile,
-            &bytes,
-            width,
-            height,
-            colour,
-        ),
-    };
-    result.map_err(|e| match e {
+        .filter(|_| keeps_icc_profile(kind, options));
+    let encode_error = |e: ImageError| match e {
         ImageError::IoError(io) => crate::error::describe_io(&io),
         other => format!("cannot encode as {}: {other}", kind.name()),
-    })
+    };
+    let io_error = |e: std::io::Error| crate::error::describe_io(&e);
+    match kind {
+        ImageKind::Png => {
+            // Encoded in memory so that the density chunk can join it.
+            let mut png = Vec::new();
+            write_with_profile(
+                PngEncoder::new(&mut png),
+                profile,
+                &bytes,
+                width,
+                height,
+                colour,
+            )
+            .map_err(encode_error)?;
+            if let Some(d) = raster.density {
+                png = density::add_to_png(&png, d);
+            }
+            writer.write_all(&png).map_err(io_error)
+        }
+        ImageKind::Jpeg => {
+            let quality = options.quality.unwrap_or(JPEG_QUALITY);
+            let mut encoder = JpegEncoder::new_with_quality(&mut *writer, quality);
+            if let Some(d) = raster.density.and_then(density::for_jpeg) {
+                encoder.set_pixel_density(d);
+            }
+            write_with_profile(encoder, profile, &bytes, width, height, colour)
+                .map_err(encode_error)
+        }
+        ImageKind::Bmp => BmpEncoder::new(writer)
+            .write_image(&bytes, width, height, colour)
+            .map_err(encode_error),
+        ImageKind::WebP => match options.quality.filter(|&q| q < 100) {
+            None => write_with_profile(
+                WebPEncoder::new_lossless(&mut *writer),
+                profile,
+                &bytes,
+                width,
+                height,
+                colour,
+            )
+            .map_err(encode_error),
+            Some(quality) => {
+                let encoder = if raster.layout.alpha {
+                    webp::Encoder::from_rgba(&bytes, width, height)
+                } else {
+                    webp::Encoder::from_rgb(&bytes, width, height)
+                };
+                let mut config = webp::WebPConfig::new()
+                    .map_err(|()| "cannot set up the WebP encoder".to_string())?;
+                config.lossless = 0;
+                config.quality = f32::from(quality);
+                let encoded = encoder
+                    .encode_advanced(&config)
+                    .map_err(|e| format!("cannot encode as WebP: {e:?}"))?;
+                writer.write_all(&encoded).map_err(io_error)
+            }
+        },
+        ImageKind::Tiff => unreachable!("written above"),
+    }
 }
 
 /// Writes an image with `encoder`, giving it `profile` first where there is one
@@ -420,9 +554,15 @@ fn write_with_profile<E: ImageEncoder>(
     encoder.write_image(bytes, width, height, colour)
 }
 
-/// Whether output in `kind` keeps an input's ICC profile.
-pub fn keeps_icc_profile(kind: ImageKind) -> bool {
-    matches!(kind, ImageKind::Png | ImageKind::Jpeg | ImageKind::WebP)
+/// Whether output in `kind`, encoded with `options`, keeps an input's ICC
+/// profile: PNG, JPEG and lossless WebP do; this build writes none into TIFF,
+/// BMP or lossy WebP.
+pub fn keeps_icc_profile(kind: ImageKind, options: EncodeOptions) -> bool {
+    match kind {
+        ImageKind::Png | ImageKind::Jpeg => true,
+        ImageKind::WebP => options.quality.is_none_or(|q| q >= 100),
+        ImageKind::Tiff | ImageKind::Bmp => false,
+    }
 }
 
 #[cfg(test)]
@@ -463,8 +603,9 @@ mod tests {
         );
         let e = check_writable(&layout(SampleType::U8, 4), ImageKind::Jpeg).unwrap_err();
         assert!(e.contains("RGBA"), "{e}");
-        let e = check_writable(&layout(SampleType::F32, 1), ImageKind::Tiff).unwrap_err();
-        assert!(e.ends_with("write .npy instead"), "{e}");
+        let e = check_writable(&layout(SampleType::F32, 1), ImageKind::Png).unwrap_err();
+        assert!(e.ends_with("write .tiff or .npy instead"), "{e}");
+        assert!(check_writable(&layout(SampleType::F32, 1), ImageKind::Tiff).is_ok());
         assert!(check_writable(&layout(SampleType::F32, 4), ImageKind::Tiff).is_ok());
         assert!(check_writable(&layout(SampleType::F64, 3), ImageKind::Tiff).is_err());
     }
@@ -502,13 +643,14 @@ mod tests {
                 layout: layout(sample, channels),
                 planes: Planes::F32(planes),
                 icc_profile: None,
+                density: None,
             };
             for kind in ImageKind::ALL {
                 if check_writable(&raster.layout, kind).is_err() || kind == ImageKind::Jpeg {
                     continue;
                 }
                 let mut buf = Cursor::new(Vec::new());
-                write(&raster, kind, &mut buf).unwrap();
+                write(&raster, kind, EncodeOptions::default(), &mut buf).unwrap();
                 let image = image::load_from_memory(buf.get_ref()).unwrap();
                 assert_eq!(
                     to_raster(image).unwrap(),
@@ -530,9 +672,10 @@ mod tests {
             layout: layout(SampleType::U16, 1),
             planes: Planes::F32(vec![plane]),
             icc_profile: None,
+            density: None,
         };
         let mut buf = Cursor::new(Vec::new());
-        write(&raster, ImageKind::Png, &mut buf).unwrap();
+        write(&raster, ImageKind::Png, EncodeOptions::default(), &mut buf).unwrap();
         let image = image::load_from_memory(buf.get_ref()).unwrap();
         assert_eq!(to_raster(image).unwrap(), raster);
     }

@@ -9,10 +9,13 @@
 
 mod args;
 mod commands;
+mod convert;
+mod density;
 mod engine;
 mod error;
 mod formats;
 mod image_file;
+mod input;
 mod interrupt;
 mod memory;
 mod npy;
@@ -21,6 +24,7 @@ mod progress;
 mod raster;
 mod report;
 mod system;
+mod tiff_file;
 
 use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};

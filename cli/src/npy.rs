@@ -1,4 +1,5 @@
-//! NumPy `.npy` files: float32/float64, 2-D `H×W` or 3-D `H×W×C`, little-endian, C order.
+//! NumPy `.npy` files: float32, float64, uint8 or uint16, 2-D `H×W` or 3-D
+//! `H×W×C`, little-endian, C order.
 //!
 //! The format is a magic string, a version, a header length and a Python dict literal
 //! (`{'descr': '<f4', 'fortran_order': False, 'shape': (H, W), }`) padded with spaces
@@ -22,12 +23,18 @@ pub enum Dtype {
     F32,
     /// `<f8`.
     F64,
+    /// `|u1`.
+    U8,
+    /// `<u2`.
+    U16,
 }
 
 impl Dtype {
     /// Bytes per element.
     pub fn size(self) -> usize {
         match self {
+            Dtype::U8 => 1,
+            Dtype::U16 => 2,
             Dtype::F32 => 4,
             Dtype::F64 => 8,
         }
@@ -167,22 +174,28 @@ pub fn parse_header_dict(text: &str) -> Result<Header, String> {
     Ok(Header { dtype, shape })
 }
 
-/// Accepts `<f4`/`<f8` (and `=` on little-endian machines); names what is wrong otherwise.
+/// Accepts `<f4`, `<f8`, `<u2` and `|u1` (and `=` on little-endian machines; a
+/// single byte has no order, so `<u1` and `=u1` pass too); names what is wrong
+/// otherwise.
 fn parse_descr(descr: &str) -> Result<Dtype, String> {
     let (order, kind) = descr.split_at(descr.len().min(1));
     let dtype = match kind {
         "f4" => Some(Dtype::F32),
         "f8" => Some(Dtype::F64),
+        "u1" => Some(Dtype::U8),
+        "u2" => Some(Dtype::U16),
         _ => None,
     };
     match (order, dtype) {
+        ("<" | "|" | ">" | "=", Some(Dtype::U8)) => Ok(Dtype::U8),
         ("<", Some(d)) => Ok(d),
         ("=", Some(d)) if cfg!(target_endian = "little") => Ok(d),
         (">", Some(_)) => Err(format!(
             "dtype '{descr}' is big-endian; convert it with array.astype('<{kind}')"
         )),
         _ => Err(format!(
-            "unsupported dtype '{descr}'; only float32 ('<f4') and float64 ('<f8') are supported"
+            "unsupported dtype '{descr}'; supported are float32 ('<f4'), float64 ('<f8'), \
+             uint8 ('|u1') and uint16 ('<u2')"
         )),
     }
 }
@@ -334,6 +347,12 @@ pub fn read_data(reader: &mut impl BufRead, header: &Header) -> Result<Raster, S
     let planes = match header.dtype {
         Dtype::F32 => Planes::F32(read_planes(reader, pixels, channels, f32::from_le_bytes)?),
         Dtype::F64 => Planes::F64(read_planes(reader, pixels, channels, f64::from_le_bytes)?),
+        Dtype::U8 => Planes::F32(read_planes(reader, pixels, channels, |[b]: [u8; 1]| {
+            f32::from(b)
+        })?),
+        Dtype::U16 => Planes::F32(read_planes(reader, pixels, channels, |b: [u8; 2]| {
+            f32::from(u16::from_le_bytes(b))
+        })?),
     };
     let mut extra = [0u8; 1];
     if reader
@@ -349,6 +368,8 @@ pub fn read_data(reader: &mut impl BufRead, header: &Header) -> Result<Raster, S
     let sample = match header.dtype {
         Dtype::F32 => SampleType::F32,
         Dtype::F64 => SampleType::F64,
+        Dtype::U8 => SampleType::U8,
+        Dtype::U16 => SampleType::U16,
     };
     Ok(Raster {
         width,
@@ -361,6 +382,7 @@ pub fn read_data(reader: &mut impl BufRead, header: &Header) -> Result<Raster, S
         },
         planes,
         icc_profile: None,
+        density: None,
     })
 }
 
@@ -405,6 +427,8 @@ pub fn header_bytes(dtype: Dtype, shape: &[usize]) -> Vec<u8> {
     let descr = match dtype {
         Dtype::F32 => "<f4",
         Dtype::F64 => "<f8",
+        Dtype::U8 => "|u1",
+        Dtype::U16 => "<u2",
     };
     let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
     let shape_text = if dims.len() == 1 {
@@ -439,18 +463,31 @@ pub fn header_bytes(dtype: Dtype, shape: &[usize]) -> Vec<u8> {
     out
 }
 
-/// Writes `raster` as `.npy`: float64 planes as `<f8`, everything else as `<f4` with
-/// the sample values unchanged (8-bit 0..=255, 16-bit 0..=65535). Rasters marked
-/// `flat` (2-D arrays, gray images) are written 2-D.
+/// Writes `raster` as `.npy` in its own sample type: float64 as `<f8`, float32
+/// as `<f4`, 8-bit samples as `|u1` and 16-bit ones as `<u2` (rounded to nearest
+/// and clamped to the type's range, as images are). Rasters marked `flat` (2-D
+/// arrays, gray images) are written 2-D.
 pub fn write(raster: &Raster, writer: &mut impl Write) -> io::Result<()> {
     let (h, w, c) = (raster.height, raster.width, raster.planes.len());
     let flat = c == 1 && raster.layout.flat;
     let shape: Vec<usize> = if flat { vec![h, w] } else { vec![h, w, c] };
     match &raster.planes {
-        Planes::F32(planes) => {
-            writer.write_all(&header_bytes(Dtype::F32, &shape))?;
-            write_interleaved(planes, writer, |v: f32| v.to_le_bytes())
-        }
+        Planes::F32(planes) => match raster.layout.sample {
+            SampleType::U8 => {
+                writer.write_all(&header_bytes(Dtype::U8, &shape))?;
+                write_interleaved(planes, writer, |v: f32| [crate::raster::to_u8(v)])
+            }
+            SampleType::U16 => {
+                writer.write_all(&header_bytes(Dtype::U16, &shape))?;
+                write_interleaved(planes, writer, |v: f32| {
+                    crate::raster::to_u16(v).to_le_bytes()
+                })
+            }
+            SampleType::F32 | SampleType::F64 => {
+                writer.write_all(&header_bytes(Dtype::F32, &shape))?;
+                write_interleaved(planes, writer, |v: f32| v.to_le_bytes())
+            }
+        },
         Planes::F64(planes) => {
             writer.write_all(&header_bytes(Dtype::F64, &shape))?;
             write_interleaved(planes, writer, |v: f64| v.to_le_bytes())
@@ -538,7 +575,7 @@ mod tests {
             vec![480, 640, 3],
             vec![123456789, 7, 1000],
         ] {
-            for dtype in [Dtype::F32, Dtype::F64] {
+            for dtype in [Dtype::F32, Dtype::F64, Dtype::U8, Dtype::U16] {
                 let bytes = header_bytes(dtype, &shape);
                 assert_eq!(bytes.len() % 64, 0);
                 assert_eq!(*bytes.last().unwrap(), b'\n');
@@ -582,6 +619,7 @@ mod tests {
                 plane[8..].to_vec(),
             ]),
             icc_profile: None,
+            density: None,
         };
         let mut file = Vec::new();
         write(&raster, &mut file).unwrap();
@@ -597,6 +635,46 @@ mod tests {
             let bb: Vec<u32> = pb.iter().map(|v| v.to_bits()).collect();
             assert_eq!(ba, bb);
         }
+    }
+
+    #[test]
+    fn integer_arrays_keep_their_type_and_values() {
+        for (dtype, descr, max) in [(Dtype::U8, "|u1", 255u32), (Dtype::U16, "<u2", 65535)] {
+            let values: Vec<f32> = (0..15u32).map(|i| (i * 4099 % (max + 1)) as f32).collect();
+            let raster = Raster {
+                width: 5,
+                height: 3,
+                layout: Layout {
+                    sample: if dtype == Dtype::U8 {
+                        SampleType::U8
+                    } else {
+                        SampleType::U16
+                    },
+                    channels: 1,
+                    alpha: false,
+                    flat: true,
+                },
+                planes: Planes::F32(vec![values]),
+                icc_profile: None,
+                density: None,
+            };
+            let mut file = Vec::new();
+            write(&raster, &mut file).unwrap();
+            assert!(
+                String::from_utf8_lossy(&file).contains(descr),
+                "{descr} missing"
+            );
+            assert_eq!(file.len() % 64, (15 * dtype.size()) % 64);
+            let mut reader = &file[..];
+            let h = read_header(&mut reader).unwrap();
+            assert_eq!((h.dtype, h.shape.clone()), (dtype, vec![3, 5]));
+            assert_eq!(read_data(&mut reader, &h).unwrap(), raster);
+        }
+        for descr in ["<u1", "=u1", "|u1"] {
+            assert_eq!(parse_descr(descr), Ok(Dtype::U8));
+        }
+        assert!(parse_descr(">u2").unwrap_err().contains("big-endian"));
+        assert!(parse_descr("<i2").unwrap_err().contains("uint16 ('<u2')"));
     }
 
     #[test]

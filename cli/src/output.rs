@@ -17,17 +17,122 @@
 //! symbolic link is written through: the result replaces the link's target, and the
 //! link stays a link, as a shell's `>` would do.
 //!
+//! Standard output (`-`) is the other [`Destination`]: the result is encoded in
+//! memory and written only once it is complete, so a failure still writes
+//! nothing; a terminal is refused as binary output's destination before any work.
+//!
 //! Temporary files are named `.accel-<pid>-<random>.tmp`: the process id lets a
 //! later run tell a file whose process is gone (removed once a day old) from one
 //! a running `accel` is still writing.
 
 use std::fs::{self, File, Permissions};
+use std::io::{BufWriter, Cursor, IsTerminal, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
 use crate::error::{Error, describe_io};
 use crate::interrupt::Registration;
+
+/// Where a result goes.
+#[derive(Debug)]
+pub enum Destination {
+    /// A file, replaced atomically.
+    File(CheckedOutput),
+    /// Standard output, written once the result is complete.
+    Stdout,
+}
+
+/// What a result is encoded into: the output's temporary file, or memory bound
+/// for standard output. Encoders may seek in either.
+#[derive(Debug)]
+pub enum Sink<'a> {
+    /// The temporary file.
+    File(BufWriter<&'a mut File>),
+    /// Memory.
+    Memory(Cursor<Vec<u8>>),
+}
+
+impl Write for Sink<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::File(w) => w.write(buf),
+            Sink::Memory(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::File(w) => w.flush(),
+            Sink::Memory(w) => w.flush(),
+        }
+    }
+}
+
+impl Seek for Sink<'_> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        match self {
+            Sink::File(w) => w.seek(to),
+            Sink::Memory(w) => w.seek(to),
+        }
+    }
+}
+
+impl Destination {
+    /// Checks `path` before any work: standard output (`-`) must not be a
+    /// terminal; a file path goes through [`CheckedOutput::check`].
+    pub fn check(path: &Path) -> Result<Self, Error> {
+        if crate::input::is_stdio(path) {
+            if std::io::stdout().is_terminal() {
+                return Err(Error::usage(
+                    "output",
+                    "-",
+                    "standard output is a terminal; redirect it to a file or a pipe",
+                ));
+            }
+            return Ok(Destination::Stdout);
+        }
+        CheckedOutput::check(path).map(Destination::File)
+    }
+
+    /// Whether the result goes to standard output.
+    pub fn is_stdout(&self) -> bool {
+        matches!(self, Destination::Stdout)
+    }
+
+    /// Writes the result that `fill` encodes into the sink: it appears whole at
+    /// the destination, or (if `fill` or the write fails) not at all. `path` is
+    /// the output as given, for messages.
+    pub fn write(
+        self,
+        path: &Path,
+        fill: impl FnOnce(&mut Sink<'_>) -> Result<(), String>,
+    ) -> Result<(), Error> {
+        let fail = |reason: String| Error::output(path, reason);
+        match self {
+            Destination::File(checked) => {
+                let mut pending = checked.create()?;
+                {
+                    let mut sink = Sink::File(BufWriter::new(pending.file()));
+                    fill(&mut sink).map_err(fail)?;
+                    sink.flush().map_err(|e| fail(describe_io(&e)))?;
+                }
+                pending.commit()
+            }
+            Destination::Stdout => {
+                let mut sink = Sink::Memory(Cursor::new(Vec::new()));
+                fill(&mut sink).map_err(fail)?;
+                let Sink::Memory(bytes) = sink else {
+                    unreachable!("made as memory above")
+                };
+                let mut out = std::io::stdout().lock();
+                out.write_all(bytes.get_ref())
+                    .and_then(|()| out.flush())
+                    .map_err(|e| Error::output(Path::new("<stdout>"), describe_io(&e)))
+            }
+        }
+    }
+}
 
 /// An output file being written: a temporary file waiting to be renamed into place.
 #[derive(Debug)]

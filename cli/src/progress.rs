@@ -1,41 +1,93 @@
-//! The progress bar over blur iterations.
+//! The progress bar of `accel blur`: one bar over every file of the run.
 //!
 //! Shown on stderr only when a person is watching: stderr is a terminal and neither
 //! `--quiet` nor `--json` was given. Otherwise every call is a no-op, so scripts and
 //! pipes never see control characters.
+//!
+//! The bar counts iterations over all files (`files × iters`); within a file the
+//! planes are blurred together, so a file's progress is its plane-iterations
+//! divided by its plane count. Its message says which file and which phase
+//! (decoding, blurring, writing), so the phases around the kernel, which can take
+//! longer than the kernel, show too. Lines printed while the bar is up go through
+//! [`RunProgress::suspend`].
 
 use std::io::IsTerminal;
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// A progress bar over the iterations of all planes, or nothing. The planes are
-/// blurred one after another, so the bar counts plane-iterations but shows them as
-/// a percentage of "`iters` iterations × `channels` channels": a count like
-/// 16/18000 for a 6000-iteration RGB blur would read as the wrong iteration count.
+/// The bar over a whole `accel blur` run, or nothing.
 #[derive(Debug)]
-pub struct IterationProgress {
+pub struct RunProgress {
     bar: Option<ProgressBar>,
+    files: usize,
+    iters: usize,
 }
 
-impl IterationProgress {
-    /// A bar for `iters` iterations of each of `channels` planes, shown only if
+/// The position of one file within the run: which file, and how many planes it
+/// blurs together.
+#[derive(Debug, Clone, Copy)]
+pub struct FileSlot {
+    index: usize,
+    planes: usize,
+}
+
+impl RunProgress {
+    /// A bar over `files` files of `iters` iterations each, shown only if
     /// `wanted` and stderr is a terminal.
-    pub fn new(iters: usize, channels: usize, wanted: bool) -> Self {
-        let total = (iters as u64).saturating_mul(channels as u64);
-        if !wanted || total == 0 || !std::io::stderr().is_terminal() {
-            return IterationProgress { bar: None };
+    pub fn new(files: usize, iters: usize, wanted: bool) -> Self {
+        let hidden = RunProgress {
+            bar: None,
+            files,
+            iters,
+        };
+        if !wanted || files == 0 || !std::io::stderr().is_terminal() {
+            return hidden;
         }
+        let total = (files as u64).saturating_mul(iters.max(1) as u64);
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:40} {percent:>3}% of {msg} ({eta} left)",
+            "{spinner} [{elapsed_precise}] {bar:30} {percent:>3}% {msg} ({eta} left)",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
-        bar.set_message(Self::work(iters, channels));
-        IterationProgress { bar: Some(bar) }
+        bar.enable_steady_tick(Duration::from_millis(120));
+        RunProgress {
+            bar: Some(bar),
+            files,
+            iters,
+        }
     }
 
-    /// What the bar counts, in words: "100 iterations × 3 channels".
+    /// Says what the run is doing now ("decoding in.png"), prefixed with the
+    /// file's number when there are several.
+    pub fn phase(&self, index: usize, what: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(self.label(index, what));
+        }
+    }
+
+    /// The message for file `index` doing `what`.
+    fn label(&self, index: usize, what: &str) -> String {
+        if self.files > 1 {
+            format!("file {} of {}: {what}", index + 1, self.files)
+        } else {
+            what.to_string()
+        }
+    }
+
+    /// Starts blurring file `index`, `planes` planes at once, and returns the slot
+    /// that [`RunProgress::set`] reports against.
+    pub fn begin_blur(&self, index: usize, planes: usize) -> FileSlot {
+        self.phase(
+            index,
+            &format!("blurring {}", Self::work(self.iters, planes)),
+        );
+        self.set(FileSlot { index, planes }, 0);
+        FileSlot { index, planes }
+    }
+
+    /// What a file's blur counts, in words: "100 iterations × 3 channels".
     fn work(iters: usize, channels: usize) -> String {
         let plural =
             |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
@@ -47,45 +99,31 @@ impl IterationProgress {
         }
     }
 
-    /// Sets the number of plane-iterations done so far.
-    pub fn set(&self, done: u64) {
+    /// Sets the plane-iterations done so far in `slot`'s file.
+    pub fn set(&self, slot: FileSlot, done: u64) {
         if let Some(bar) = &self.bar {
-            bar.set_position(done);
+            let within = done / slot.planes.max(1) as u64;
+            bar.set_position(slot.index as u64 * self.iters.max(1) as u64 + within);
         }
     }
 
-    /// Removes the bar from the terminal.
-    pub fn finish(&self) {
+    /// Marks file `index` as done (written or failed).
+    pub fn finish_file(&self, index: usize) {
         if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
+            bar.set_position((index as u64 + 1) * self.iters.max(1) as u64);
+        }
+    }
+
+    /// Runs `print` with the bar hidden, so a line printed meanwhile is not torn.
+    pub fn suspend<T>(&self, print: impl FnOnce() -> T) -> T {
+        match &self.bar {
+            Some(bar) => bar.suspend(print),
+            None => print(),
         }
     }
 }
 
-/// A spinner on stderr for a phase without a known length (decoding, encoding),
-/// cleared when dropped; shown only on a terminal and when wanted.
-#[derive(Debug)]
-pub struct PhaseSpinner {
-    bar: Option<ProgressBar>,
-}
-
-impl PhaseSpinner {
-    /// Starts a spinner saying `what` ("decoding in.png").
-    pub fn start(what: String, wanted: bool) -> Self {
-        if !wanted || !std::io::stderr().is_terminal() {
-            return PhaseSpinner { bar: None };
-        }
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner());
-        bar.set_style(style);
-        bar.set_message(what);
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        PhaseSpinner { bar: Some(bar) }
-    }
-}
-
-impl Drop for PhaseSpinner {
+impl Drop for RunProgress {
     fn drop(&mut self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
@@ -98,34 +136,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spinners_hide_when_not_wanted_or_not_on_a_terminal() {
-        assert!(
-            PhaseSpinner::start("decoding x".into(), false)
-                .bar
-                .is_none()
-        );
-        // Tests run with stderr captured: no terminal, no spinner.
+    fn hidden_when_not_wanted_or_not_on_a_terminal() {
+        let p = RunProgress::new(3, 10, false);
+        assert!(p.bar.is_none());
+        let slot = p.begin_blur(1, 3);
+        p.set(slot, 3);
+        p.finish_file(1);
+        assert_eq!(p.suspend(|| 7), 7);
+        // Tests run with stderr captured: no terminal, no bar.
         if !std::io::stderr().is_terminal() {
-            assert!(PhaseSpinner::start("decoding x".into(), true).bar.is_none());
+            assert!(RunProgress::new(1, 10, true).bar.is_none());
         }
     }
 
     #[test]
-    fn hidden_when_not_wanted() {
-        let p = IterationProgress::new(10, 3, false);
-        assert!(p.bar.is_none());
-        p.set(3);
-        p.finish();
-        assert!(IterationProgress::new(0, 3, true).bar.is_none());
-    }
-
-    #[test]
-    fn names_the_iterations_and_channels_apart() {
+    fn names_the_file_the_iterations_and_channels_apart() {
+        assert_eq!(RunProgress::work(6000, 3), "6000 iterations × 3 channels");
+        assert_eq!(RunProgress::work(1, 1), "1 iteration");
+        assert_eq!(RunProgress::work(5, 1), "5 iterations");
+        let one = RunProgress::new(1, 5, false);
+        assert_eq!(one.label(0, "decoding a.png"), "decoding a.png");
+        let three = RunProgress::new(3, 5, false);
         assert_eq!(
-            IterationProgress::work(6000, 3),
-            "6000 iterations × 3 channels"
+            three.label(1, "writing b.png"),
+            "file 2 of 3: writing b.png"
         );
-        assert_eq!(IterationProgress::work(1, 1), "1 iteration");
-        assert_eq!(IterationProgress::work(5, 1), "5 iterations");
     }
 }

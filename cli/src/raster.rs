@@ -32,6 +32,16 @@ impl SampleType {
             SampleType::F64 => "64-bit float",
         }
     }
+
+    /// The full-scale value: opaque alpha, white. Integer samples keep their
+    /// stored range; float samples are taken as 0..1.
+    pub fn full_scale(self) -> f32 {
+        match self {
+            SampleType::U8 => 255.0,
+            SampleType::U16 => 65535.0,
+            SampleType::F32 | SampleType::F64 => 1.0,
+        }
+    }
 }
 
 /// How the channels of a pixel are to be understood.
@@ -100,6 +110,32 @@ pub struct Raster {
     /// The colour profile the input carried (ICC), written back where the
     /// output format can hold one.
     pub icc_profile: Option<Vec<u8>>,
+    /// The pixel density (DPI) the input stated, written back where the output
+    /// format has a place for it.
+    pub density: Option<crate::density::Density>,
+}
+
+/// Interleaved samples (pixel by pixel) in the type they are stored in, as
+/// encoders take them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Interleaved {
+    /// 8-bit samples.
+    U8(Vec<u8>),
+    /// 16-bit samples.
+    U16(Vec<u16>),
+    /// 32-bit float samples.
+    F32(Vec<f32>),
+}
+
+impl Interleaved {
+    /// The samples as native-endian bytes.
+    pub fn ne_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self {
+            Interleaved::U8(v) => v.as_slice().into(),
+            Interleaved::U16(v) => v.iter().flat_map(|s| s.to_ne_bytes()).collect(),
+            Interleaved::F32(v) => v.iter().flat_map(|s| s.to_ne_bytes()).collect(),
+        }
+    }
 }
 
 /// Splits interleaved samples (`channels` per pixel) into one plane per channel.

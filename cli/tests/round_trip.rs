@@ -60,7 +60,10 @@ fn png_to_npy_keeps_sample_values_and_shape() {
             vec![4, 6, channels]
         };
         assert_eq!(npy.shape, want_shape, "{kind:?}");
-        assert_eq!(npy.descr, "<f4", "{kind:?}");
+        // The sample type is kept: 8-bit as uint8, 16-bit as uint16.
+        let sixteen = img.color().bytes_per_pixel() / img.color().channel_count() == 2;
+        let want = if sixteen { "<u2" } else { "|u1" };
+        assert_eq!(npy.descr, want, "{kind:?}");
         assert_eq!(npy.values(), samples(&img), "{kind:?}");
     }
 }

@@ -270,9 +270,29 @@ impl Npy {
         }
     }
 
-    /// The elements as f64 (from f32 or f64 data).
+    /// Uint8 or uint16 array from values (`descr` `|u1` or `<u2`).
+    pub fn int(descr: &str, shape: &[usize], values: &[u16]) -> Self {
+        let data = match descr {
+            "|u1" => values.iter().map(|&v| v as u8).collect(),
+            "<u2" => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            d => panic!("not an integer dtype: {d}"),
+        };
+        Npy {
+            descr: descr.into(),
+            shape: shape.to_vec(),
+            data,
+        }
+    }
+
+    /// The elements as f64 (from f32, f64, uint8 or uint16 data).
     pub fn values(&self) -> Vec<f64> {
         match self.descr.as_str() {
+            "|u1" => self.data.iter().map(|&b| f64::from(b)).collect(),
+            "<u2" => self
+                .data
+                .chunks_exact(2)
+                .map(|c| f64::from(u16::from_le_bytes([c[0], c[1]])))
+                .collect(),
             "<f4" => self
                 .data
                 .chunks_exact(4)
@@ -326,7 +346,7 @@ impl Npy {
         fs::write(path, self.to_bytes()).expect("write .npy");
     }
 
-    /// Parses a `.npy` file (versions 1–3, little-endian float, C order only).
+    /// Parses a `.npy` file (versions 1–3, little-endian, C order only).
     pub fn parse(bytes: &[u8]) -> Self {
         assert_eq!(&bytes[..6], b"\x93NUMPY", "magic");
         let (len, start) = match bytes[6] {
@@ -363,7 +383,12 @@ impl Npy {
             .map(|s| s.parse().unwrap())
             .collect();
         let data = bytes[start + len..].to_vec();
-        let item = if descr == "<f8" { 8 } else { 4 };
+        let item = match descr.as_str() {
+            "<f8" => 8,
+            "<u2" => 2,
+            "|u1" => 1,
+            _ => 4,
+        };
         assert_eq!(
             data.len(),
             shape.iter().product::<usize>() * item,

@@ -1,13 +1,17 @@
-//! `accel blur`: read an image, blur each channel plane, write it back atomically.
+//! `accel blur`: read images, blur each channel plane, write them back atomically.
 //!
-//! The order matters for the user contract: everything that can be refused cheaply
-//! (output extension, input existence, output directory) is refused before the
-//! input is decoded, and the colour type is checked against the output format before
-//! the kernel runs, so a failure never costs the user the blur time and never leaves
-//! a partial file behind.
+//! [`jobs`] turns the command line into a list of input → output jobs; each is
+//! run in turn by [`blur_file`], under one progress bar. The order within a job
+//! matters for the user contract: everything that can be refused cheaply (output
+//! format, input existence, output directory) is refused before the input is
+//! decoded, and the colour type (after any `--flatten` / `--depth` conversion) is
+//! checked against the output format before the kernel runs, so a failure never
+//! costs the user the blur time and never leaves a partial file behind. With
+//! several inputs, a failed file is reported and the run goes on with the next.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+mod jobs;
+
+use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -15,34 +19,46 @@ use accel_core::ir::stencil::StencilError;
 use accel_kernels::blur::BlurOptions;
 
 use crate::args::BlurArgs;
+use crate::convert::Conversions;
 use crate::engine::{self, Engine};
-use crate::error::{Error, describe_io};
+use crate::error::{Error, describe_io, one_line};
 use crate::formats::{self, FileFormat};
-use crate::image_file::ImageKind;
+use crate::image_file::{EncodeOptions, ImageKind};
+use crate::input::{Input, is_stdio};
 use crate::memory;
-use crate::output::{CheckedOutput, PendingOutput};
-use crate::progress::{IterationProgress, PhaseSpinner};
+use crate::output::Destination;
+use crate::progress::{FileSlot, RunProgress};
 use crate::raster::{Planes, Raster, SampleType};
 use crate::report::{self, Comparison, ErrorStats};
+
+use jobs::Job;
 
 /// Relative accuracy the parallel blur must reach against the serial reference,
 /// scaled by the largest magnitude in the input plane (ARCHITECTURE.md §5.3 allows 1e-5 on
 /// a 0..1 image against a float64 reference, after 100 iterations).
 pub const BLUR_TOLERANCE: f64 = 1e-5;
 
+/// Prints `accel: warning: …` on stderr, with the progress bar out of the way.
+fn warn(progress: &RunProgress, message: &str) {
+    progress.suspend(|| eprintln!("accel: warning: {}", one_line(message)));
+}
+
 /// Says on stderr when the input's ICC colour profile cannot travel to the
 /// output's format (the pixels are still written).
-fn warn_if_profile_dropped(raster: &Raster, out_format: FileFormat, args: &BlurArgs) {
-    let keeps = match out_format {
-        FileFormat::Image(kind) => crate::image_file::keeps_icc_profile(kind),
+fn warn_if_profile_dropped(raster: &Raster, job: &Job, args: &BlurArgs, progress: &RunProgress) {
+    let keeps = match job.format {
+        FileFormat::Image(kind) => crate::image_file::keeps_icc_profile(kind, encode_options(args)),
         FileFormat::Npy => false,
     };
     if raster.icc_profile.is_some() && !keeps {
-        eprintln!(
-            "accel: warning: the ICC colour profile of '{}' is not kept: {} output cannot \
-             carry one here (PNG, JPEG and WebP can)",
-            args.input.display(),
-            out_format.name()
+        warn(
+            progress,
+            &format!(
+                "the ICC colour profile of '{}' is not kept: {} output cannot carry one here \
+                 (PNG, JPEG and lossless WebP can)",
+                job.input.display(),
+                job.format.name()
+            ),
         );
     }
 }
@@ -52,67 +68,207 @@ fn options(args: &BlurArgs) -> BlurOptions {
     engine::blur_options(args.iters, args.boundary, args.normalize)
 }
 
+/// The encoder's options for `args`.
+fn encode_options(args: &BlurArgs) -> EncodeOptions {
+    EncodeOptions {
+        quality: args.quality,
+    }
+}
+
+/// The conversions `args` asks for.
+fn conversions(args: &BlurArgs) -> Conversions {
+    Conversions {
+        flatten: args.flatten,
+        depth: args.depth,
+    }
+}
+
 /// Runs `accel blur`.
 pub fn run(args: &BlurArgs) -> Result<(), Error> {
-    let started = Instant::now();
     // The team first: a refused --threads is a usage error, before any file is touched.
     let engine = Engine::new(&args.pool)?;
-    let out_format = FileFormat::for_output(&args.output)?;
-    formats::probe_input(&args.input)?;
+    let jobs = jobs::jobs(args)?;
+    if let Some(dir) = &args.out_dir {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::output(
+                dir,
+                format!("cannot create the directory: {}", describe_io(&e)),
+            )
+        })?;
+    }
+    let progress = RunProgress::new(jobs.len(), args.iters, showing(args));
+    if jobs.len() == 1 {
+        let report = blur_file(&jobs[0], 0, args, &engine, &progress)?;
+        drop(progress);
+        return report.emit(&jobs[0], args);
+    }
+    let mut first_failure: Option<Error> = None;
+    let mut failed = 0;
+    for (index, job) in jobs.iter().enumerate() {
+        let result = blur_file(job, index, args, &engine, &progress);
+        progress.finish_file(index);
+        match result {
+            Ok(report) => progress.suspend(|| report.emit(job, args))?,
+            Err(e) => {
+                progress.suspend(|| eprintln!("accel: error: {}", one_line(&e.to_string())));
+                failed += 1;
+                first_failure.get_or_insert(e);
+            }
+        }
+    }
+    match first_failure {
+        None => Ok(()),
+        Some(first) => Err(Error::Batch {
+            failed,
+            total: jobs.len(),
+            code: first.exit_code(),
+        }),
+    }
+}
+
+/// What one file's run did, for its summary.
+struct FileReport {
+    raster: Raster,
+    blurred: Blurred,
+    engine_team: String,
+    threads: usize,
+    pinned: bool,
+    pinning: String,
+    phases: Phases,
+    to_stdout: bool,
+}
+
+/// Reads, blurs, converts and writes one job's file.
+fn blur_file(
+    job: &Job,
+    index: usize,
+    args: &BlurArgs,
+    engine: &Engine,
+    progress: &RunProgress,
+) -> Result<FileReport, Error> {
+    let started = Instant::now();
+    // Standard output is checked first: a terminal is refused before stdin is read.
+    let early = is_stdio(&job.output)
+        .then(|| Destination::check(&job.output))
+        .transpose()?;
+    let input = Input::open(&job.input)?;
     // Checked now, created only when the result is ready: a run killed while it
     // decodes or blurs leaves no file behind.
-    let output = CheckedOutput::check(&args.output)?;
-    let spinner = PhaseSpinner::start(format!("decoding {}", args.input.display()), showing(args));
+    let destination = match early {
+        Some(d) => d,
+        None => Destination::check(&job.output)?,
+    };
+    progress.phase(index, &format!("decoding {}", job.input.display()));
     let decode_start = Instant::now();
-    let (mut raster, in_format) = formats::read(&args.input, args.max_pixels)?;
+    let (mut raster, in_format, warnings) = formats::read(&input, args.max_pixels)?;
     let decode_seconds = decode_start.elapsed().as_secs_f64();
-    drop(spinner);
-    formats::check_writable(&raster, out_format, &args.output)?;
-    warn_if_profile_dropped(&raster, out_format, args);
-    check_wrap_size(&raster, args)?;
+    for warning in warnings {
+        warn(
+            progress,
+            &format!("input '{}' {warning}", job.input.display()),
+        );
+    }
+    if !raster.layout.alpha {
+        let unused = [
+            ("--no-alpha", args.no_alpha),
+            ("--flatten", args.flatten.is_some()),
+        ];
+        for (option, _) in unused.iter().filter(|(_, given)| *given) {
+            warn(
+                progress,
+                &format!(
+                    "{option}: '{}' ({}) has no alpha channel; the option changes nothing",
+                    job.input.display(),
+                    raster.layout
+                ),
+            );
+        }
+    }
+    let conversions = conversions(args);
+    formats::check_writable(&conversions.layout(raster.layout), job.format, &job.output)?;
+    warn_if_profile_dropped(&raster, job, args, progress);
+    check_wrap_size(&raster, job, args)?;
 
-    let blurred = blur_planes(&mut raster, args, &engine)?;
+    let blurred = blur_planes(&mut raster, job, index, args, engine, progress)?;
+    let converted = conversions.layout(raster.layout) != raster.layout;
+    conversions.apply(&mut raster);
 
     // JPEG is the one format whose re-encoding changes pixels, so an unchanged JPEG
     // written as JPEG is copied byte for byte; everything else is re-encoded exactly.
     let jpeg = FileFormat::Image(ImageKind::Jpeg);
-    let copy_bytes = args.iters == 0 && in_format == jpeg && out_format == jpeg;
-    let spinner = PhaseSpinner::start(format!("writing {}", args.output.display()), showing(args));
+    let copy_bytes = args.iters == 0
+        && in_format == jpeg
+        && job.format == jpeg
+        && !converted
+        && args.quality.is_none();
+    progress.phase(index, &format!("writing {}", job.output.display()));
     let encode_start = Instant::now();
-    let mut pending = output.create()?;
-    write_result(&raster, out_format, copy_bytes, args, &mut pending)?;
-    pending.commit()?;
+    let to_stdout = destination.is_stdout();
+    destination.write(&job.output, |sink| {
+        if copy_bytes {
+            let bytes = input.bytes().map_err(|e| describe_io(&e))?;
+            sink.write_all(&bytes).map_err(|e| describe_io(&e))
+        } else {
+            formats::write(&raster, job.format, encode_options(args), sink)
+        }
+    })?;
     let encode_seconds = encode_start.elapsed().as_secs_f64();
-    drop(spinner);
-    let phases = Phases {
-        decode: decode_seconds,
-        encode: encode_seconds,
-        total: started.elapsed().as_secs_f64(),
-    };
+    Ok(FileReport {
+        raster,
+        blurred,
+        engine_team: engine.team(),
+        threads: engine.threads(),
+        pinned: engine.pinned(),
+        pinning: engine.pinning(),
+        phases: Phases {
+            decode: decode_seconds,
+            encode: encode_seconds,
+            total: started.elapsed().as_secs_f64(),
+        },
+        to_stdout,
+    })
+}
 
-    if args.quiet && !args.report.json {
-        return Ok(());
+impl FileReport {
+    /// Prints the summary line (or JSON object) of `job`: on stdout, or on
+    /// stderr when the image itself went to stdout.
+    fn emit(&self, job: &Job, args: &BlurArgs) -> Result<(), Error> {
+        if args.quiet && !args.report.json {
+            return Ok(());
+        }
+        let text = if args.report.json {
+            self.json(job, args).to_string()
+        } else {
+            self.line(job, args)
+        };
+        if self.to_stdout {
+            eprintln!("{text}");
+            return Ok(());
+        }
+        report::emit_after_output(&text, &job.output)
     }
-    let channels = raster.layout.channels;
-    let plane_pixels = (raster.width * raster.height * blurred.planes) as f64;
-    let throughput = plane_pixels * args.iters as f64 / blurred.seconds;
-    if args.report.json {
+
+    fn json(&self, job: &Job, args: &BlurArgs) -> serde_json::Value {
+        let (raster, blurred, phases) = (&self.raster, &self.blurred, &self.phases);
+        let plane_pixels = (raster.width * raster.height * blurred.planes) as f64;
+        let throughput = plane_pixels * args.iters as f64 / blurred.seconds;
         let mut json = serde_json::json!({
             "workload": "blur",
-            "input": args.input.display().to_string(),
-            "output": args.output.display().to_string(),
+            "input": job.input.display().to_string(),
+            "output": job.output.display().to_string(),
+            "format": job.format.name(),
             "width": raster.width,
             "height": raster.height,
-            "channels": channels,
+            "channels": raster.layout.channels,
             "blurred_channels": blurred.planes,
             "colour": raster.layout.to_string(),
             "iters": args.iters,
             "boundary": args.boundary.name(),
             "normalized_weights": args.normalize,
-            "alpha": alpha_mode(&raster, args),
-            "threads": engine.threads(),
-            "pinned": engine.pinned(),
-            "pinning": engine.pinning(),
+            "alpha": blurred.alpha_mode,
+            "threads": self.threads,
+            "pinned": self.pinned,
+            "pinning": self.pinning,
             "seconds": blurred.seconds,
             "decode_seconds": phases.decode,
             "encode_seconds": phases.encode,
@@ -122,57 +278,64 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
         if let Some(c) = &blurred.comparison {
             c.add_to(&mut json);
         }
-        return report::emit_after_output(&json.to_string(), &args.output);
+        json
     }
-    let plural = |n: usize| if n == 1 { "" } else { "s" };
-    let mut line = format!(
-        "blur {} ({}): {}×{} {}, {channels} channel{}{}, ",
-        args.output.display(),
-        out_format.name(),
-        raster.width,
-        raster.height,
-        raster.layout,
-        plural(channels),
-        if blurred.planes < channels {
-            " (alpha untouched)"
-        } else {
-            ""
-        },
-    );
-    if let Some(mode) = alpha_mode(&raster, args).filter(|_| args.iters > 0) {
-        line.push_str(&format!("{mode} alpha, "));
-    }
-    if args.iters == 0 {
-        line.push_str("0 iterations (copied through unchanged)");
-    } else if raster.width == 0 || raster.height == 0 || channels == 0 {
-        line.push_str("empty: nothing to blur (copied through unchanged)");
-    } else {
-        line.push_str(&format!(
-            "{} iteration{}, boundary {}{}, {}; kernel {}, {}",
-            args.iters,
-            plural(args.iters),
-            args.boundary.name(),
-            if args.normalize {
-                ", normalized weights"
+
+    fn line(&self, job: &Job, args: &BlurArgs) -> String {
+        let (raster, blurred, phases) = (&self.raster, &self.blurred, &self.phases);
+        let channels = raster.layout.channels;
+        let plane_pixels = (raster.width * raster.height * blurred.planes) as f64;
+        let throughput = plane_pixels * args.iters as f64 / blurred.seconds;
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let mut line = format!(
+            "blur {} ({}): {}×{} {}, {channels} channel{}{}, ",
+            job.output.display(),
+            job.format.name(),
+            raster.width,
+            raster.height,
+            raster.layout,
+            plural(channels),
+            if blurred.planes < blurred.channels {
+                " (alpha untouched)"
             } else {
                 ""
             },
-            engine.team(),
-            report::seconds(blurred.seconds),
-            report::rate(throughput, "pixel·iter/s"),
+        );
+        if let Some(mode) = blurred.alpha_mode.filter(|_| args.iters > 0) {
+            line.push_str(&format!("{mode} alpha, "));
+        }
+        if args.iters == 0 {
+            line.push_str("0 iterations (copied through unchanged)");
+        } else if raster.width == 0 || raster.height == 0 || channels == 0 {
+            line.push_str("empty: nothing to blur (copied through unchanged)");
+        } else {
+            line.push_str(&format!(
+                "{} iteration{}, boundary {}{}, {}; kernel {}, {}",
+                args.iters,
+                plural(args.iters),
+                args.boundary.name(),
+                if args.normalize {
+                    ", normalized weights"
+                } else {
+                    ""
+                },
+                self.engine_team,
+                report::seconds(blurred.seconds),
+                report::rate(throughput, "pixel·iter/s"),
+            ));
+        }
+        line.push_str(&format!(
+            "; decode {}, encode {}, total {}",
+            report::seconds(phases.decode),
+            report::seconds(phases.encode),
+            report::seconds(phases.total)
         ));
+        if let Some(c) = &blurred.comparison {
+            line.push_str("; ");
+            line.push_str(&c.summary());
+        }
+        line
     }
-    line.push_str(&format!(
-        "; decode {}, encode {}, total {}",
-        report::seconds(phases.decode),
-        report::seconds(phases.encode),
-        report::seconds(phases.total)
-    ));
-    if let Some(c) = &blurred.comparison {
-        line.push_str("; ");
-        line.push_str(&c.summary());
-    }
-    report::emit_after_output(&line, &args.output)
 }
 
 /// Wall-clock seconds of the phases around the kernel: decoding the input,
@@ -224,14 +387,14 @@ fn narrow_to_f32(planes: &[Vec<f64>], width: usize, input: &Path) -> Result<Vec<
 /// `StencilError::WrapRadiusExceedsPlane`: the kernels wrap an image at most
 /// once), said in the user's terms, naming the file and the modes that do work.
 /// Nothing is checked when nothing will be blurred.
-fn check_wrap_size(raster: &Raster, args: &BlurArgs) -> Result<(), Error> {
+fn check_wrap_size(raster: &Raster, job: &Job, args: &BlurArgs) -> Result<(), Error> {
     let (w, h) = (raster.width, raster.height);
     if args.iters == 0 || raster.layout.channels == 0 {
         return Ok(());
     }
     match Engine::check_blur_plane(w, h, &options(args)) {
         Err(StencilError::WrapRadiusExceedsPlane { radius, .. }) => Err(Error::input(
-            &args.input,
+            &job.input,
             format!(
                 "the wrap boundary needs an image at least {radius}×{radius} pixels, this one is {w}×{h} (the other boundaries work at any size)"
             ),
@@ -245,6 +408,10 @@ fn check_wrap_size(raster: &Raster, args: &BlurArgs) -> Result<(), Error> {
 struct Blurred {
     /// Number of planes blurred (alpha may be left out).
     planes: usize,
+    /// Number of planes the input had.
+    channels: usize,
+    /// How the colours of an image with alpha were blurred, for the report.
+    alpha_mode: Option<&'static str>,
     /// Kernel seconds (all planes run in one call).
     seconds: f64,
     /// The serial comparison, with `--compare`.
@@ -254,16 +421,27 @@ struct Blurred {
 /// Blurs every plane that should be blurred in one kernel call (one team region
 /// for all channels), timing only that call. With `--compare`, the serial
 /// reference runs first on copies of the same planes.
-fn blur_planes(raster: &mut Raster, args: &BlurArgs, engine: &Engine) -> Result<Blurred, Error> {
+fn blur_planes(
+    raster: &mut Raster,
+    job: &Job,
+    index: usize,
+    args: &BlurArgs,
+    engine: &Engine,
+    progress: &RunProgress,
+) -> Result<Blurred, Error> {
     let (width, height) = (raster.width, raster.height);
     let count = if args.no_alpha && raster.layout.alpha {
         raster.planes.len() - 1
     } else {
         raster.planes.len()
     };
+    let alpha_mode = alpha_mode(raster, args);
+    let channels = raster.planes.len();
     if args.iters == 0 || count == 0 || width == 0 || height == 0 {
         return Ok(Blurred {
             planes: count,
+            channels,
+            alpha_mode,
             seconds: 0.0,
             comparison: None,
         });
@@ -289,7 +467,7 @@ fn blur_planes(raster: &mut Raster, args: &BlurArgs, engine: &Engine) -> Result<
         Planes::F32(planes) => planes[..count].iter_mut().map(Vec::as_mut_slice).collect(),
         Planes::F64(planes) => {
             let copies: &mut Vec<Vec<f32>> =
-                wide.insert(narrow_to_f32(&planes[..count], width, &args.input)?);
+                wide.insert(narrow_to_f32(&planes[..count], width, &job.input)?);
             copies.iter_mut().map(Vec::as_mut_slice).collect()
         }
     };
@@ -300,12 +478,11 @@ fn blur_planes(raster: &mut Raster, args: &BlurArgs, engine: &Engine) -> Result<
         None
     };
 
-    let progress = IterationProgress::new(args.iters, count, showing(args));
-    let report_progress = |done: usize| progress.set(done as u64);
+    let slot: FileSlot = progress.begin_blur(index, count);
+    let report_progress = |done: usize| progress.set(slot, done as u64);
     let start = Instant::now();
     engine.blur_planes(&mut planes, width, height, &options(args), &report_progress)?;
     let seconds = start.elapsed().as_secs_f64();
-    progress.finish();
 
     let comparison = match reference {
         Some(reference) => Some(compare(&planes, &reference, seconds)?),
@@ -325,6 +502,8 @@ fn blur_planes(raster: &mut Raster, args: &BlurArgs, engine: &Engine) -> Result<
     }
     Ok(Blurred {
         planes: count,
+        channels,
+        alpha_mode,
         seconds,
         comparison,
     })
@@ -369,15 +548,6 @@ fn transpose(raster: &mut Raster) {
     raster.height = w;
 }
 
-/// The value of an opaque alpha sample for `sample`: the type's full scale.
-fn full_alpha(sample: SampleType) -> f32 {
-    match sample {
-        SampleType::U8 => 255.0,
-        SampleType::U16 => 65535.0,
-        SampleType::F32 | SampleType::F64 => 1.0,
-    }
-}
-
 /// Multiplies the colour planes of an image with alpha by alpha (scaled to 0..1),
 /// unless `--straight-alpha`: a transparent pixel then weighs nothing in its
 /// neighbours' blur, whatever colour it stores. Returns the full-scale alpha value
@@ -386,7 +556,7 @@ fn premultiply(raster: &mut Raster, args: &BlurArgs) -> Option<f32> {
     if !raster.layout.alpha || args.straight_alpha || args.iters == 0 {
         return None;
     }
-    let full = full_alpha(raster.layout.sample);
+    let full = raster.layout.sample.full_scale();
     let Planes::F32(planes) = &mut raster.planes else {
         return None;
     };
@@ -504,28 +674,6 @@ pub fn check_accuracy(errors: &ErrorStats, scale: f64) -> Result<(), Error> {
         ));
     }
     Ok(())
-}
-
-/// Writes the result into the pending output: the input's own bytes when `copy_bytes`
-/// (an unchanged JPEG), else the raster encoded in `format`.
-fn write_result(
-    raster: &Raster,
-    format: FileFormat,
-    copy_bytes: bool,
-    args: &BlurArgs,
-    pending: &mut PendingOutput,
-) -> Result<(), Error> {
-    let output = args.output.clone();
-    let fail = |reason: String| Error::output(&output, reason);
-    if copy_bytes {
-        let mut input =
-            File::open(&args.input).map_err(|e| Error::input(&args.input, describe_io(&e)))?;
-        std::io::copy(&mut input, pending.file()).map_err(|e| fail(describe_io(&e)))?;
-        return Ok(());
-    }
-    let mut writer = BufWriter::new(pending.file());
-    formats::write(raster, format, &mut writer).map_err(fail)?;
-    writer.flush().map_err(|e| fail(describe_io(&e)))
 }
 
 #[cfg(test)]
