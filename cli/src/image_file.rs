@@ -21,6 +21,7 @@ use image::{
 use image::codecs::png::PngDecoder;
 use image::codecs::webp::WebPDecoder;
 
+use crate::convert::{Background, Conversions, Depth};
 use crate::density::{self, Density};
 use crate::input::{Input, InputReader};
 use crate::memory;
@@ -122,28 +123,52 @@ fn colour_type(layout: &Layout) -> Option<ColorType> {
 
 /// Checks that `kind` can store `layout` exactly; the error names the formats that can.
 pub fn check_writable(layout: &Layout, kind: ImageKind) -> Result<(), String> {
-    let colour = colour_type(layout);
-    // The `image` crate has no colour type for float32 gray; the TIFF writer
-    // (the `tiff` crate directly) stores it.
-    let gray_float = layout.sample == SampleType::F32 && layout.channels == 1;
-    let stores = |k: ImageKind| {
-        colour.is_some_and(|c| k.writable().contains(&c)) || (gray_float && k == ImageKind::Tiff)
-    };
-    if stores(kind) {
+    if stores(kind, layout) {
         return Ok(());
     }
     let mut able: Vec<&str> = ImageKind::ALL
         .iter()
-        .filter(|&&k| stores(k))
+        .filter(|&&k| stores(k, layout))
         .map(|k| k.extension())
         .collect();
     able.push("npy");
+    // The conversions that would make `kind` able to store it.
+    let flatten = Conversions {
+        flatten: Some(Background { rgb: [1.0; 3] }),
+        depth: None,
+    };
+    let depth = Conversions {
+        flatten: None,
+        depth: Some(Depth::Eight),
+    };
+    let both = Conversions {
+        depth: depth.depth,
+        ..flatten
+    };
+    let hint = [
+        (flatten, "--flatten"),
+        (depth, "--depth 8"),
+        (both, "--flatten --depth 8"),
+    ]
+    .into_iter()
+    .find(|(c, _)| c.layout(*layout) != *layout && stores(kind, &c.layout(*layout)))
+    .map(|(_, options)| format!(", or convert with {options}"))
+    .unwrap_or_default();
     Err(format!(
-        "{} cannot store {} samples without changing them; write .{} instead",
+        "{} cannot store {} samples without changing them; write .{} instead{hint}",
         kind.name(),
         layout,
         able.join(" or .")
     ))
+}
+
+/// Whether `kind` stores samples of `layout` exactly.
+fn stores(kind: ImageKind, layout: &Layout) -> bool {
+    // The `image` crate has no colour type for float32 gray; the TIFF writer
+    // (the `tiff` crate directly) stores it.
+    let gray_float = layout.sample == SampleType::F32 && layout.channels == 1;
+    colour_type(layout).is_some_and(|c| kind.writable().contains(&c))
+        || (gray_float && kind == ImageKind::Tiff)
 }
 
 /// A decoded image file.
@@ -604,7 +629,10 @@ mod tests {
         let e = check_writable(&layout(SampleType::U8, 4), ImageKind::Jpeg).unwrap_err();
         assert!(e.contains("RGBA"), "{e}");
         let e = check_writable(&layout(SampleType::F32, 1), ImageKind::Png).unwrap_err();
-        assert!(e.ends_with("write .tiff or .npy instead"), "{e}");
+        assert!(
+            e.ends_with("write .tiff or .npy instead, or convert with --depth 8"),
+            "{e}"
+        );
         assert!(check_writable(&layout(SampleType::F32, 1), ImageKind::Tiff).is_ok());
         assert!(check_writable(&layout(SampleType::F32, 4), ImageKind::Tiff).is_ok());
         assert!(check_writable(&layout(SampleType::F64, 3), ImageKind::Tiff).is_err());

@@ -45,6 +45,36 @@ pub fn accel_with_threads_env(dir: &Path, args: &[&str], threads: Option<&str>) 
     }
 }
 
+/// Runs `accel` with `args` in `dir`, `stdin` on its standard input; returns the
+/// run (its stdout lossily as text) and its stdout's exact bytes.
+pub fn accel_piped(dir: &Path, args: &[&str], stdin: &[u8]) -> (Run, Vec<u8>) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accel"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("ACCEL_NUM_THREADS")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the accel binary runs");
+    let mut input = child.stdin.take().expect("stdin");
+    let bytes = stdin.to_vec();
+    // A writer thread, so a large input cannot deadlock against a full stdout.
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&bytes);
+    });
+    let out = child.wait_with_output().expect("accel finishes");
+    writer.join().expect("stdin writer");
+    let run = Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    (run, out.stdout)
+}
+
 /// Runs `accel` with paths given relative to (or inside) `dir`.
 pub fn accel(dir: &Path, args: &[&str]) -> Run {
     accel_in(dir, args)
