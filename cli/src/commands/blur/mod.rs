@@ -28,7 +28,7 @@ use crate::input::{Input, is_stdio};
 use crate::memory;
 use crate::output::Destination;
 use crate::progress::{FileSlot, RunProgress};
-use crate::raster::{Planes, Raster, SampleType};
+use crate::raster::{Layout, Planes, Raster, SampleType};
 use crate::report::{self, Comparison, ErrorStats};
 
 use jobs::Job;
@@ -129,6 +129,8 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
 /// What one file's run did, for its summary.
 struct FileReport {
     raster: Raster,
+    /// The input's layout, before `--flatten` or `--depth`.
+    input_layout: Layout,
     blurred: Blurred,
     engine_team: String,
     threads: usize,
@@ -190,6 +192,7 @@ fn blur_file(
     check_wrap_size(&raster, job, args)?;
 
     let blurred = blur_planes(&mut raster, job, index, args, engine, progress)?;
+    let input_layout = raster.layout;
     let converted = conversions.layout(raster.layout) != raster.layout;
     conversions.apply(&mut raster);
 
@@ -215,6 +218,7 @@ fn blur_file(
     let encode_seconds = encode_start.elapsed().as_secs_f64();
     Ok(FileReport {
         raster,
+        input_layout,
         blurred,
         engine_team: engine.team(),
         threads: engine.threads(),
@@ -262,6 +266,7 @@ impl FileReport {
             "channels": raster.layout.channels,
             "blurred_channels": blurred.planes,
             "colour": raster.layout.to_string(),
+            "input_colour": self.input_layout.to_string(),
             "iters": args.iters,
             "boundary": args.boundary.name(),
             "normalized_weights": args.normalize,
@@ -287,8 +292,13 @@ impl FileReport {
         let plane_pixels = (raster.width * raster.height * blurred.planes) as f64;
         let throughput = plane_pixels * args.iters as f64 / blurred.seconds;
         let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let converted = if self.input_layout == raster.layout {
+            String::new()
+        } else {
+            format!(" (converted from {})", self.input_layout)
+        };
         let mut line = format!(
-            "blur {} ({}): {}×{} {}, {channels} channel{}{}, ",
+            "blur {} ({}): {}×{} {}{converted}, {channels} channel{}{}, ",
             job.output.display(),
             job.format.name(),
             raster.width,
