@@ -9,7 +9,7 @@
 //! error rather than in the out-of-memory killer.
 
 use std::fs::File;
-use std::io::{Cursor, Read};
+use std::io::{Cursor, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, describe_io};
@@ -90,6 +90,13 @@ impl Input {
     pub fn open(path: &Path) -> Result<Self, Error> {
         let fail = |reason: String| Error::input(path, reason);
         if is_stdio(path) {
+            if std::io::stdin().is_terminal() {
+                return Err(Error::usage(
+                    "input",
+                    STDIO,
+                    "standard input is a terminal; pipe or redirect an image into it",
+                ));
+            }
             let bytes = read_stream(std::io::stdin().lock()).map_err(fail)?;
             return Self::stream(path, bytes);
         }

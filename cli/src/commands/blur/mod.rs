@@ -521,8 +521,9 @@ fn blur_planes(
 
 /// Images whose rows are shorter than this many pixels, and that are taller than
 /// wide, are blurred transposed. The row kernels and the team's row bands pay a
-/// fixed cost per row: a 5×100000 image ran 19× slower than the same pixels as
-/// 100000×5. The Gaussian and every boundary mode are symmetric under
+/// fixed cost per row (its setup, its boundary columns, a barrier share), which
+/// a row of a few pixels cannot amortise, while a short wide image pays it a few
+/// times only. The Gaussian and every boundary mode are symmetric under
 /// transposition, so the result is the same blur (its last bits may differ from
 /// an untransposed run, as the sums are formed in another order; `--compare`
 /// runs its reference on the same transposed planes).
