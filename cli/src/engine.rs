@@ -8,6 +8,7 @@
 //! are started and pinned once, before any timing starts.
 
 use accel_core::ir::stencil::{Shape, StencilError};
+use accel_core::simd::{self, SimdPath};
 use accel_kernels::blur::{self, BlurOptions, Boundary};
 use accel_kernels::{blackscholes, fill};
 use accel_pool::{
@@ -178,16 +179,13 @@ fn bs_error(e: blackscholes::BlackScholesError) -> Error {
     Error::workload("blackscholes", e.to_string())
 }
 
-/// Which SIMD code path the Black-Scholes kernel uses on this CPU
-/// ("avx512", "avx2+fma" or "portable").
-pub fn blackscholes_simd_path() -> &'static str {
-    blackscholes::simd_path()
-}
-
-/// Which row-kernel code path the blur uses on this CPU ("avx512f", "avx2" or
-/// "portable").
-pub fn blur_simd_path() -> &'static str {
-    blur::simd_path()
+/// The SIMD path every kernel of this run uses (core's one detection), after
+/// applying `ACCEL_SIMD`: a value that names no path, or one this CPU lacks, is a
+/// usage error, so a run never measures another path than the one asked for.
+/// Each workload calls this before any work.
+pub fn active_simd() -> Result<SimdPath, Error> {
+    simd::force_from_env().map_err(|e| Error::usage("ACCEL_SIMD", e.value, e.error.to_string()))?;
+    Ok(SimdPath::active())
 }
 
 #[cfg(test)]

@@ -94,6 +94,69 @@ fn info_reports_the_machine() {
 }
 
 #[test]
+fn accel_simd_forces_the_path_of_every_workload() {
+    use accel_core::simd::SimdPath;
+    let dir = temp_dir();
+    let d = dir.path();
+    Npy::f32(&[20, 30], &[0.5; 600]).write(&d.join("in.npy"));
+    let json = |run: &Run| -> serde_json::Value {
+        run.assert_ok();
+        serde_json::from_str(&run.stdout).expect("JSON")
+    };
+    for path in SimdPath::supported() {
+        let env = [("ACCEL_SIMD", path.name())];
+        let info = json(&accel_env(d, &["info", "--json"], &env));
+        assert_eq!(info["simd"], path.name());
+        assert_eq!(info["simd_forced"], path.name());
+        assert_eq!(info["simd_best"], SimdPath::best().name());
+        let bs = json(&accel_env(
+            d,
+            &["blackscholes", "--options", "999", "--json"],
+            &env,
+        ));
+        assert_eq!(bs["simd"], path.name());
+        let fill = json(&accel_env(
+            d,
+            &["fill", "--block-rows", "9", "--json"],
+            &env,
+        ));
+        assert_eq!(fill["simd"], path.name());
+        let blur = json(&accel_env(
+            d,
+            &["blur", "in.npy", "out.npy", "--json"],
+            &env,
+        ));
+        assert_eq!(blur["simd"], path.name());
+        let text = accel_env(d, &["info"], &env);
+        assert!(
+            text.stdout
+                .contains(&format!("SIMD path:        {path} (forced by ACCEL_SIMD")),
+            "{text:#?}"
+        );
+    }
+    // A name that is no path, or a path this CPU lacks: refused by the
+    // workloads (exit 2, nothing written), reported by info.
+    let mut refused = vec![("sse9", "unknown SIMD path")];
+    if !SimdPath::Avx512.is_supported() {
+        refused.push(("avx512", "cannot run the avx512 SIMD path"));
+    }
+    for (value, reason) in refused {
+        let env = [("ACCEL_SIMD", value)];
+        accel_env(d, &["blur", "in.npy", "bad.npy"], &env)
+            .assert_error(2, &["ACCEL_SIMD", &format!("'{value}'"), reason]);
+        accel_env(d, &["blackscholes", "--options", "9"], &env)
+            .assert_error(2, &["ACCEL_SIMD", reason]);
+        let info = accel_env(d, &["info"], &env);
+        info.assert_ok();
+        assert!(
+            info.stdout.contains("refused by the workloads"),
+            "{info:#?}"
+        );
+    }
+    assert!(!d.join("bad.npy").exists());
+}
+
+#[test]
 fn default_threads_follow_the_environment() {
     let dir = temp_dir();
     let run = accel_with_threads_env(dir.path(), &["info", "--json"], Some("7"));

@@ -43,7 +43,7 @@ fn blackscholes_json_has_its_fields_and_the_right_checksum() {
         assert_eq!(json["options"].as_u64(), Some(n as u64));
         assert_eq!(json["threads"].as_u64(), Some(threads.parse().unwrap()));
         assert!(json["seconds"].as_f64().is_some_and(|s| s > 0.0), "{json}");
-        assert_eq!(json["simd"], accel_kernels::blackscholes::simd_path());
+        assert_eq!(json["simd"], accel_core::simd::SimdPath::active().name());
         let checksum = json["checksum"].as_f64().expect("checksum");
         let want = reference_checksum(n);
         assert!(

@@ -6,7 +6,8 @@
 //! benchmark image 7095 × 5322 × 8 iterations (single-threaded; the parallel blur
 //! lives in accel-kernels).
 
-use accel_core::ir::stencil::{BlockPlan, Boundary, Isa, LinearTaps, Shape, Stencil};
+use accel_core::ir::stencil::{BlockPlan, Boundary, LinearTaps, Shape, Stencil};
+use accel_core::simd::SimdPath;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
@@ -25,8 +26,10 @@ fn blur(c: &mut Criterion) {
         group.sample_size(10);
         group.throughput(Throughput::Elements((w * h * iterations) as u64));
         let mut plane = input.clone();
-        for isa in Isa::ALL.into_iter().filter(|i| i.is_supported()) {
-            let taps = LinearTaps::gaussian_5x5().with_isa(isa).expect("supported");
+        for isa in SimdPath::ALL.into_iter().filter(|i| i.is_supported()) {
+            let taps = LinearTaps::gaussian_5x5()
+                .with_simd(isa)
+                .expect("supported");
             let st = Stencil::new(taps, Boundary::Skip, iterations).expect("radius 2");
             let plan = BlockPlan::for_cache(2, w, BlockPlan::DEFAULT_CACHE_BYTES);
             // Touch the scratch once so page faults are not measured.

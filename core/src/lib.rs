@@ -10,7 +10,9 @@
 //!   halos, and the grain-size rule that keeps tiny work serial;
 //! - `ir`: the parallel-pattern IR (map, reduce, comprehension, stencil), its fusion
 //!   passes and the serial reference executor that runs one chunk or tile;
-//! - `math`: branch-free, vectorisable `exp`, `ln`, `log10`, `erf` with stated error bounds.
+//! - `math`: branch-free, vectorisable `exp`, `ln`, `log10`, `erf` with stated error bounds;
+//! - [`simd`]: which SIMD path the vectorised kernels run, detected once and forceable
+//!   (`ACCEL_SIMD`).
 //!
 //! `accel-pool` runs this crate's IR in parallel; `accel-kernels` writes the workloads
 //! in it. Without the default `alloc` feature, sizes, partitions and the executors over
@@ -19,8 +21,11 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 pub mod banded;
 pub mod ir;
 pub mod math;
 pub mod partition;
+pub mod simd;

@@ -3,9 +3,8 @@
 //! kernels included), on
 //! random rows of every length around the vector widths and random weights.
 
-use accel_core::ir::stencil::{
-    Boundary, Isa, LinearTaps, RowKernel, Shape, Stencil, StencilError, Tap,
-};
+use accel_core::ir::stencil::{Boundary, LinearTaps, RowKernel, Shape, Stencil, StencilError, Tap};
+use accel_core::simd::SimdPath;
 use proptest::prelude::*;
 
 fn taps(radius: usize, seeds: &[f32], symmetric: bool) -> LinearTaps {
@@ -29,8 +28,11 @@ fn taps(radius: usize, seeds: &[f32], symmetric: bool) -> LinearTaps {
     t
 }
 
-fn supported() -> Vec<Isa> {
-    Isa::ALL.into_iter().filter(|i| i.is_supported()).collect()
+fn supported() -> Vec<SimdPath> {
+    SimdPath::ALL
+        .into_iter()
+        .filter(|i| i.is_supported())
+        .collect()
 }
 
 proptest! {
@@ -48,14 +50,14 @@ proptest! {
         let side = 2 * radius + 1;
         let window: Vec<&[f32]> = (0..side).map(|r| &data[r * 400..r * 400 + n + 2 * radius]).collect();
         let mut want = vec![0.0f32; n];
-        t.clone().with_isa(Isa::Portable).unwrap().apply_row(&window, &mut want);
+        t.clone().with_simd(SimdPath::Portable).unwrap().apply_row(&window, &mut want);
         // The row below, for the pair kernel: window rows 1..=2r+1.
         let below: Vec<&[f32]> = (1..=side).map(|r| &data[r * 400..r * 400 + n + 2 * radius]).collect();
         let mut want_below = vec![0.0f32; n];
-        t.clone().with_isa(Isa::Portable).unwrap().apply_row(&below, &mut want_below);
+        t.clone().with_simd(SimdPath::Portable).unwrap().apply_row(&below, &mut want_below);
         let pair_window: Vec<&[f32]> = (0..=side).map(|r| &data[r * 400..r * 400 + n + 2 * radius]).collect();
         for isa in supported() {
-            let ti = t.clone().with_isa(isa).unwrap();
+            let ti = t.clone().with_simd(isa).unwrap();
             let mut got = vec![f32::NAN; n];
             ti.apply_row(&window, &mut got);
             let (mut upper, mut lower) = (vec![f32::NAN; n], vec![f32::NAN; n]);
@@ -78,13 +80,16 @@ fn blur_is_identical_on_every_isa_and_executor() {
     let shape = Shape::new(w, h);
     for b in Boundary::ALL {
         let mut want = img.clone();
-        let portable = LinearTaps::gaussian_5x5().with_isa(Isa::Portable).unwrap();
+        let portable = LinearTaps::gaussian_5x5()
+            .with_simd(SimdPath::Portable)
+            .unwrap();
         Stencil::new(portable, b, 7)
             .unwrap()
             .apply_reference(&mut want, shape)
             .unwrap();
         for isa in supported() {
-            let st = Stencil::new(LinearTaps::gaussian_5x5().with_isa(isa).unwrap(), b, 7).unwrap();
+            let st =
+                Stencil::new(LinearTaps::gaussian_5x5().with_simd(isa).unwrap(), b, 7).unwrap();
             let mut reference = img.clone();
             st.apply_reference(&mut reference, shape).unwrap();
             let mut blocked = img.clone();
@@ -109,19 +114,19 @@ fn blur_is_identical_on_every_isa_and_executor() {
 
 #[test]
 fn detection_is_consistent_and_unsupported_levels_are_refused() {
-    let best = Isa::detect();
-    assert_eq!(Isa::detect(), best);
-    assert_eq!(LinearTaps::gaussian_5x5().isa(), best);
-    assert!(Isa::Portable.is_supported());
-    for isa in Isa::ALL {
+    let best = SimdPath::best();
+    assert!(SimdPath::active() <= best);
+    assert_eq!(LinearTaps::gaussian_5x5().simd(), SimdPath::active());
+    assert!(SimdPath::Portable.is_supported());
+    for isa in SimdPath::ALL {
         assert_eq!(isa.is_supported(), isa <= best);
         let t = LinearTaps::new(0, &[Tap::new(0, 0, 1.0)])
             .unwrap()
-            .with_isa(isa);
+            .with_simd(isa);
         if isa <= best {
-            assert_eq!(t.unwrap().isa(), isa);
+            assert_eq!(t.unwrap().simd(), isa);
         } else {
-            assert_eq!(t.unwrap_err(), StencilError::IsaUnsupported { isa });
+            assert_eq!(t.unwrap_err(), StencilError::SimdUnsupported { path: isa });
         }
         assert_eq!(isa.to_string(), isa.name());
     }

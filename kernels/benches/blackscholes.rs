@@ -77,8 +77,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use accel_kernels::blackscholes::{
-    OptionBatch, SEED_CHECKSUM_40M, checksum, ir_dump, price, price_naive, price_serial,
-    put_strict, simd_path,
+    OptionBatch, SEED_CHECKSUM_40M, checksum, ir_dump, price, price_naive, price_serial, put_strict,
 };
 use accel_pool::{Pool, PoolConfig};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -130,7 +129,7 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     eprintln!(
         "accel SIMD path: {}; pool: {}",
-        simd_path(),
+        accel_core::simd::SimdPath::active(),
         pools[1].pinning()
     );
     let dump = ir_dump(40_000_000);

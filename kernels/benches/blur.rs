@@ -29,7 +29,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use accel_kernels::blur::{
-    BlurOptions, Boundary, Tuning, blur_plane, blur_plane_serial, blur_planes_tuned, simd_path,
+    BlurOptions, Boundary, Tuning, blur_plane, blur_plane_serial, blur_planes_tuned,
 };
 use accel_pool::{Pool, PoolConfig};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -113,7 +113,7 @@ fn check_peer(pool: &rayon::ThreadPool) {
 }
 
 fn bench(c: &mut Criterion) {
-    eprintln!("blur simd path: {}", simd_path());
+    eprintln!("blur simd path: {}", accel_core::simd::SimdPath::active());
     let pools: Vec<Pool> = [1, 2]
         .into_iter()
         .map(|n| Pool::new(PoolConfig::new().threads(n)).expect("pool"))

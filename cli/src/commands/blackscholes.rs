@@ -111,6 +111,7 @@ fn touched_array(n: usize) -> Vec<f64> {
 pub fn run(args: &BlackScholesArgs) -> Result<(), Error> {
     let n = args.options;
     let engine = Engine::new(&args.pool)?;
+    let simd = engine::active_simd()?;
     memory::ensure_fits(bytes_needed(n, args.report.compare))
         .map_err(|e| Error::workload("blackscholes", format!("--options {n} {e}")))?;
     let batch = OptionBatch::seed(n);
@@ -151,7 +152,6 @@ pub fn run(args: &BlackScholesArgs) -> Result<(), Error> {
         compared = Some((comparison, accuracy, price_seconds));
     }
 
-    let simd = engine::blackscholes_simd_path();
     let rate = n as f64 / seconds;
     if args.report.json {
         let mut json = serde_json::json!({
@@ -163,7 +163,7 @@ pub fn run(args: &BlackScholesArgs) -> Result<(), Error> {
             "seconds": seconds,
             "options_per_second": report::finite_or_null(rate),
             "checksum": checksum,
-            "simd": simd,
+            "simd": simd.name(),
         });
         if let Some((comparison, accuracy, price_seconds)) = &compared {
             comparison.add_to(&mut json);

@@ -62,6 +62,7 @@ pub fn sizes(args: &FillArgs) -> Result<BandedBlockBandedSizes, Error> {
 /// Runs `accel fill`.
 pub fn run(args: &FillArgs) -> Result<(), Error> {
     let engine = Engine::new(&args.pool)?;
+    let simd = engine::active_simd()?;
     let sizes = sizes(args)?;
     let entries = sizes.stored_entries();
     let mut matrix = engine::zero_matrix(sizes.clone())?;
@@ -98,6 +99,7 @@ pub fn run(args: &FillArgs) -> Result<(), Error> {
             "threads": engine.threads(),
             "pinned": engine.pinned(),
             "pinning": engine.pinning(),
+            "simd": simd.name(),
             "seconds": seconds,
             "gb_per_second": report::finite_or_null(gb_per_second),
         });

@@ -2,14 +2,16 @@
 //!
 //! Everything comes from the same places a workload's pool looks: the allowed CPU
 //! set and the default thread count from `accel-pool`, and the pinning from a real
-//! pool built with the defaults (so "pinned" here means a workload will be pinned).
+//! pool built with the defaults (so "pinned" here means a workload will be pinned),
+//! and the SIMD path from core's one detection, with any `ACCEL_SIMD` applied.
 
 use crate::args::{InfoArgs, PoolArgs};
-use crate::engine::{self, Engine};
+use crate::engine::Engine;
 use crate::error::Error;
 use crate::memory;
 use crate::report;
 use crate::system;
+use accel_core::simd::{self, SimdPath};
 
 /// Runs `accel info`.
 pub fn run(args: &InfoArgs) -> Result<(), Error> {
@@ -22,8 +24,16 @@ pub fn run(args: &InfoArgs) -> Result<(), Error> {
         no_pin: false,
     })?;
     let simd = system::simd_features();
-    let bs_path = engine::blackscholes_simd_path();
-    let blur_path = engine::blur_simd_path();
+    // A bad ACCEL_SIMD is reported here, where the workloads refuse it.
+    let forced = simd::force_from_env();
+    let best = SimdPath::best();
+    // Not `SimdPath::active()`, which panics on a bad ACCEL_SIMD.
+    let path = forced.as_ref().ok().copied().flatten().unwrap_or(best);
+    let path_note = match &forced {
+        Ok(Some(_)) => format!("forced by ACCEL_SIMD; this CPU's widest is {best}"),
+        Ok(None) => "this CPU's widest; ACCEL_SIMD=avx512|avx2|portable forces one".to_string(),
+        Err(e) => format!("this CPU's widest; {e}, ignored here and refused by the workloads"),
+    };
     let available = memory::available_bytes();
     if args.json {
         let json = serde_json::json!({
@@ -33,8 +43,10 @@ pub fn run(args: &InfoArgs) -> Result<(), Error> {
             "pinning": team.pinning(),
             "pinned": team.pinned(),
             "simd_features": simd,
-            "simd_path": bs_path,
-            "blur_simd_path": blur_path,
+            "simd": path.name(),
+            "simd_best": best.name(),
+            "simd_forced": forced.as_ref().ok().copied().flatten().map(SimdPath::name),
+            "simd_env_error": forced.as_ref().err().map(ToString::to_string),
             "default_threads": threads,
             "default_threads_reason": reason.to_string(),
             "max_threads": accel_pool::MAX_THREADS,
@@ -60,7 +72,7 @@ pub fn run(args: &InfoArgs) -> Result<(), Error> {
                 simd.join(" ")
             }
         ),
-        format!("kernel SIMD path: blackscholes {bs_path}, blur {blur_path}"),
+        format!("SIMD path:        {path} ({path_note})"),
         format!(
             "memory available: {}",
             available.map_or("unknown".to_string(), |b| memory::human_bytes(u128::from(

@@ -45,6 +45,24 @@ pub fn accel_with_threads_env(dir: &Path, args: &[&str], threads: Option<&str>) 
     }
 }
 
+/// Runs `accel` with `args` in `dir` and the environment variables `vars` set.
+pub fn accel_env(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_accel"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("ACCEL_NUM_THREADS");
+    for (key, value) in vars {
+        command.env(key, value);
+    }
+    let out = command.output().expect("the accel binary runs");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// Runs `accel` with `args` in `dir`, `stdin` on its standard input; returns the
 /// run (its stdout lossily as text) and its stdout's exact bytes.
 pub fn accel_piped(dir: &Path, args: &[&str], stdin: &[u8]) -> (Run, Vec<u8>) {

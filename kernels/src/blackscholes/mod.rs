@@ -10,7 +10,7 @@
 //! - the **fused kernels** ([`price`], [`checksum`]): the pool splits the options
 //!   into chunks, and each chunk runs [`put`] in one plain pass, compiled for
 //!   AVX-512, AVX2+FMA and the baseline and dispatched at run time ([`SimdPath`],
-//!   [`simd_path`]). No temporaries, no bounds checks in the loop,
+//!   [`SimdPath::active`]). No temporaries, no bounds checks in the loop,
 //!   `accel_core::math`'s branch-free functions vectorised, several vectors of
 //!   options at once so that independent chains hide the formula's latency: on
 //!   AVX-512 `put` is monomorphised at a type of three zmm registers, elsewhere
@@ -201,7 +201,7 @@ impl OptionBatch {
 /// # Ok::<(), accel_kernels::blackscholes::BlackScholesError>(())
 /// ```
 pub fn price(pool: &Pool, batch: &OptionBatch, put: &mut [f64]) -> Result<(), BlackScholesError> {
-    price_on(pool, batch, put, SimdPath::detect())
+    price_on(pool, batch, put, SimdPath::active())
 }
 
 /// [`price`] on a chosen SIMD path (to compare paths, or to pin one).
@@ -229,7 +229,7 @@ pub fn price_on(
     path: SimdPath,
 ) -> Result<(), BlackScholesError> {
     batch.check_output(put.len())?;
-    let path = path.checked()?;
+    let path = simd::checked(path)?;
     pool.for_each_chunk_mut(put, CHUNK, |offset, out| {
         let ins = batch.columns(offset..offset + out.len());
         simd::price_chunk(path, ins, out);
@@ -254,7 +254,7 @@ pub fn price_on(
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn checksum(pool: &Pool, batch: &OptionBatch) -> Result<f64, BlackScholesError> {
-    checksum_on(pool, batch, SimdPath::detect())
+    checksum_on(pool, batch, SimdPath::active())
 }
 
 /// [`checksum`] on a chosen SIMD path.
@@ -268,7 +268,7 @@ pub fn checksum_on(
     path: SimdPath,
 ) -> Result<f64, BlackScholesError> {
     batch.check()?;
-    let path = path.checked()?;
+    let path = simd::checked(path)?;
     Ok(pool.reduce(
         0..batch.len(),
         CHUNK,
@@ -276,15 +276,4 @@ pub fn checksum_on(
         |r| simd::sum_chunk(path, batch.columns(r)),
         |a, b| a + b,
     ))
-}
-
-/// Which SIMD code path the fused kernel uses on this CPU: `"avx512"`,
-/// `"avx2+fma"` or `"portable"` ([`SimdPath::detect`]'s name).
-///
-/// ```
-/// let path = accel_kernels::blackscholes::simd_path();
-/// assert!(["avx512", "avx2+fma", "portable"].contains(&path));
-/// ```
-pub fn simd_path() -> &'static str {
-    SimdPath::detect().name()
 }

@@ -4,8 +4,8 @@
 //! formula runs two lanes at a time. So the same source — [`put`](super::put)
 //! monomorphised on blocks of options, every helper `#[inline(always)]` — is
 //! also compiled inside `#[target_feature]` wrappers for AVX-512 and for
-//! AVX2+FMA, and the widest one the CPU supports is picked on first use with
-//! `is_x86_feature_detected!` and cached. No `RUSTFLAGS` needed.
+//! AVX2+FMA, and core's [`SimdPath::active`] (the one detection, forceable
+//! with `ACCEL_SIMD`) picks one. No `RUSTFLAGS` needed.
 //!
 //! - portable: core's staged executors (`map_formula` / `reduce_formula` on
 //!   [`Lanes`](accel_core::ir::Lanes)) with the plain math: bit-identical to the
@@ -27,8 +27,6 @@
 //! strict libm loop; the `zmm` executor then took 0.63–0.82 of the block
 //! executor's time, side by side in one process (its module docs).
 
-use core::sync::atomic::{AtomicU8, Ordering};
-
 use accel_core::ir::{ReduceOp, map_formula, reduce_formula};
 
 use super::error::BlackScholesError;
@@ -37,90 +35,12 @@ use super::fused;
 #[cfg(target_arch = "x86_64")]
 use super::zmm;
 
-/// A code path of the fused kernel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SimdPath {
-    /// AVX-512 (F, DQ, VL) with FMA: eight options per instruction.
-    Avx512,
-    /// AVX2 with FMA: four options per instruction.
-    Avx2Fma,
-    /// The build's baseline target (SSE2 on x86_64): two per instruction.
-    Portable,
-}
+pub use accel_core::simd::SimdPath;
 
-/// Cached detection result: 0 = not detected yet, else `1 + path index`.
-static DETECTED: AtomicU8 = AtomicU8::new(0);
-
-impl SimdPath {
-    /// Every path, widest first.
-    pub const ALL: [SimdPath; 3] = [SimdPath::Avx512, SimdPath::Avx2Fma, SimdPath::Portable];
-
-    /// The widest path this CPU runs, detected once and cached.
-    ///
-    /// ```
-    /// use accel_kernels::blackscholes::SimdPath;
-    /// let path = SimdPath::detect();
-    /// assert!(path.is_supported());
-    /// assert_eq!(path.name(), accel_kernels::blackscholes::simd_path());
-    /// ```
-    pub fn detect() -> SimdPath {
-        match DETECTED.load(Ordering::Relaxed) {
-            0 => {
-                let path = Self::ALL
-                    .into_iter()
-                    .find(|p| p.is_supported())
-                    .unwrap_or(SimdPath::Portable);
-                DETECTED.store(1 + path as u8, Ordering::Relaxed);
-                path
-            }
-            v => Self::ALL[usize::from(v - 1)],
-        }
-    }
-
-    /// Whether this CPU can run the path.
-    pub fn is_supported(self) -> bool {
-        match self {
-            SimdPath::Portable => true,
-            #[cfg(target_arch = "x86_64")]
-            SimdPath::Avx512 => {
-                is_x86_feature_detected!("avx512f")
-                    && is_x86_feature_detected!("avx512dq")
-                    && is_x86_feature_detected!("avx512vl")
-                    && is_x86_feature_detected!("avx2")
-                    && is_x86_feature_detected!("fma")
-            }
-            #[cfg(target_arch = "x86_64")]
-            SimdPath::Avx2Fma => {
-                is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => false,
-        }
-    }
-
-    /// `"avx512"`, `"avx2+fma"` or `"portable"`.
-    pub fn name(self) -> &'static str {
-        match self {
-            SimdPath::Avx512 => "avx512",
-            SimdPath::Avx2Fma => "avx2+fma",
-            SimdPath::Portable => "portable",
-        }
-    }
-
-    /// `Ok(self)` if the CPU runs it.
-    pub(crate) fn checked(self) -> Result<SimdPath, BlackScholesError> {
-        if self.is_supported() {
-            Ok(self)
-        } else {
-            Err(BlackScholesError::UnsupportedSimd { path: self.name() })
-        }
-    }
-}
-
-impl core::fmt::Display for SimdPath {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.name())
-    }
+/// `Ok(path)` if the CPU runs it.
+pub(crate) fn checked(path: SimdPath) -> Result<SimdPath, BlackScholesError> {
+    path.checked()
+        .map_err(|_| BlackScholesError::UnsupportedSimd { path: path.name() })
 }
 
 /// The five input columns of a chunk of options, all as long as its output.
@@ -168,7 +88,7 @@ macro_rules! dispatch {
             SimdPath::Avx512 => unsafe { avx512($($arg),*) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above, for AVX2 and FMA.
-            SimdPath::Avx2Fma => unsafe { avx2($($arg),*) },
+            SimdPath::Avx2 => unsafe { avx2($($arg),*) },
             _ => $plain($($arg),*),
         }
     }};
@@ -178,7 +98,7 @@ macro_rules! dispatch {
 ///
 /// # Panics
 /// If the CPU does not support `path` (callers check once per call with
-/// [`SimdPath::checked`]; this per-chunk check is what the dispatch's safety
+/// [`checked`]; this per-chunk check is what the dispatch's safety
 /// rests on, and costs one cached load).
 pub(crate) fn price_chunk(path: SimdPath, ins: Inputs<'_>, out: &mut [f64]) {
     assert!(path.is_supported(), "{path} is not supported here");

@@ -20,9 +20,10 @@
 //! halo of 2 rows per fused iteration at band edges; a barrier separates passes.
 //! One pass streams the plane through memory once, so 100 iterations move 4
 //! plane-sized reads and writes instead of 100: below the per-iteration memory
-//! floor. The row kernel is chosen for the CPU at run
-//! time ([`simd_path`]). Work below ≈ 10⁵ point-iterations, and planes under
-//! ≈ 8 K points, run inline on the caller.
+//! floor. The row kernel is the active SIMD path's
+//! ([`SimdPath::active`](accel_core::simd::SimdPath::active), chosen at run time).
+//! Work below ≈ 10⁵ point-iterations, and planes under ≈ 8 K points, run inline
+//! on the caller.
 //!
 //! ```
 //! use accel_kernels::blur::{Boundary, BlurOptions, blur_plane, blur_plane_serial};
@@ -128,17 +129,6 @@ impl BlurOptions {
             Stencil::blur(self.boundary, self.iters)
         }
     }
-}
-
-/// Which row-kernel code path the blur uses on this CPU: `"avx512f"`, `"avx2"` or
-/// `"portable"` (detected at run time; results are identical on every path).
-///
-/// ```
-/// let path = accel_kernels::blur::simd_path();
-/// assert!(["avx512f", "avx2", "portable"].contains(&path));
-/// ```
-pub fn simd_path() -> &'static str {
-    LinearTaps::gaussian_5x5().isa().name()
 }
 
 /// Blurs one `f32` plane (row-major, `width × height` values) in place, in

@@ -57,15 +57,15 @@ pub(crate) struct Streamer {
 }
 
 impl Streamer {
-    /// The widest streaming store of this CPU (feature detection is cached by std).
+    /// The streaming store of the active SIMD path (core's one detection,
+    /// forceable with `ACCEL_SIMD`): a whole line per store on AVX-512, 32
+    /// bytes on AVX2, the baseline's 16 otherwise.
     pub(crate) fn detect() -> Self {
         #[cfg(target_arch = "x86_64")]
-        let width = if std::arch::is_x86_feature_detected!("avx512f") {
-            Width::Avx512
-        } else if std::arch::is_x86_feature_detected!("avx") {
-            Width::Avx
-        } else {
-            Width::Sse2
+        let width = match accel_core::simd::SimdPath::active() {
+            accel_core::simd::SimdPath::Avx512 => Width::Avx512,
+            accel_core::simd::SimdPath::Avx2 => Width::Avx,
+            accel_core::simd::SimdPath::Portable => Width::Sse2,
         };
         #[cfg(not(target_arch = "x86_64"))]
         let width = Width::Plain;
@@ -94,10 +94,12 @@ impl Streamer {
             #[cfg(target_arch = "x86_64")]
             Width::Sse2 => x86::fill_sse2(dst, value),
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `detect` chose this width only where the CPU has AVX.
+            // SAFETY: `detect` chose this width only for the AVX2 path or wider,
+            // which the CPU runs (`SimdPath::active` returns supported paths only).
             Width::Avx => unsafe { x86::fill_avx(dst, value) },
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `detect` chose this width only where the CPU has AVX-512F.
+            // SAFETY: `detect` chose this width only for the AVX-512 path, which the
+            // CPU runs.
             Width::Avx512 => unsafe { x86::fill_avx512(dst, value) },
         }
     }
@@ -186,7 +188,7 @@ mod tests {
         #[cfg(target_arch = "x86_64")]
         {
             widths.push(Streamer { width: Width::Sse2 });
-            if std::arch::is_x86_feature_detected!("avx") {
+            if accel_core::simd::SimdPath::Avx2.is_supported() {
                 widths.push(Streamer { width: Width::Avx });
             }
         }

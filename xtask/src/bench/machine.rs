@@ -42,7 +42,7 @@ pub fn describe(date: &str) -> Value {
         "cpu": cpu,
         "allowed_cpus": accel_pool::allowed_cpus().len(),
         "memory_gib": (mem_gib * 10.0).round() / 10.0,
-        "simd": accel_kernels::blackscholes::simd_path(),
+        "simd": accel_core::simd::SimdPath::active().name(),
         "rustc": rustc,
         "profile": if cfg!(debug_assertions) { "debug build" } else { "release build" },
         "os": std::env::consts::OS,

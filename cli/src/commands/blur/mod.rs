@@ -16,6 +16,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use accel_core::ir::stencil::StencilError;
+use accel_core::simd::SimdPath;
 use accel_kernels::blur::BlurOptions;
 
 use crate::args::BlurArgs;
@@ -87,6 +88,8 @@ fn conversions(args: &BlurArgs) -> Conversions {
 pub fn run(args: &BlurArgs) -> Result<(), Error> {
     // The team first: a refused --threads is a usage error, before any file is touched.
     let engine = Engine::new(&args.pool)?;
+    // A bad ACCEL_SIMD is a usage error before any file is touched.
+    engine::active_simd()?;
     let jobs = jobs::jobs(args)?;
     if let Some(dir) = &args.out_dir {
         std::fs::create_dir_all(dir).map_err(|e| {
@@ -136,6 +139,7 @@ struct FileReport {
     threads: usize,
     pinned: bool,
     pinning: String,
+    simd: SimdPath,
     phases: Phases,
     to_stdout: bool,
 }
@@ -224,6 +228,7 @@ fn blur_file(
         threads: engine.threads(),
         pinned: engine.pinned(),
         pinning: engine.pinning(),
+        simd: SimdPath::active(),
         phases: Phases {
             decode: decode_seconds,
             encode: encode_seconds,
@@ -274,6 +279,7 @@ impl FileReport {
             "threads": self.threads,
             "pinned": self.pinned,
             "pinning": self.pinning,
+            "simd": self.simd.name(),
             "seconds": blurred.seconds,
             "decode_seconds": phases.decode,
             "encode_seconds": phases.encode,

@@ -5,7 +5,7 @@
 
 use core::fmt;
 
-use super::isa::Isa;
+use crate::simd::SimdPath;
 
 /// A stencil description or an executor call that cannot be run.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -120,9 +120,9 @@ pub enum StencilError {
         max: usize,
     },
     /// The requested instruction set is not available on this CPU.
-    IsaUnsupported {
-        /// The level asked for.
-        isa: Isa,
+    SimdUnsupported {
+        /// The path asked for.
+        path: SimdPath,
     },
     /// The caller's scratch buffer is shorter than the executor needs.
     ScratchTooShort {
@@ -187,8 +187,8 @@ impl fmt::Display for StencilError {
             Self::TooManyLevels { levels, max } => {
                 write!(f, "a pass of {levels} levels exceeds the maximum {max}")
             }
-            Self::IsaUnsupported { isa } => {
-                write!(f, "instruction set {isa} is not supported by this CPU")
+            Self::SimdUnsupported { path } => {
+                write!(f, "the {path} SIMD path is not supported by this CPU")
             }
             Self::ScratchTooShort { len, needed } => {
                 write!(f, "scratch holds {len} values but {needed} are needed")

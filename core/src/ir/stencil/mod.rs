@@ -44,9 +44,9 @@
 //! SSE2 kernel.
 //!
 //! # Vectorisation
-//! [`LinearTaps`] picks its row kernel at run time from the CPU ([`Isa`]: AVX-512,
-//! AVX2 or portable; `accel-core` detects it with `cpuid` since `no_std` has no
-//! `is_x86_feature_detected!`), so callers need no `RUSTFLAGS` and no wrappers.
+//! [`LinearTaps`] picks its row kernel at run time: [`SimdPath::active`](crate::simd::SimdPath::active), the
+//! crate's one detection (AVX-512, AVX2 or portable, forceable with `ACCEL_SIMD`;
+//! see [`crate::simd`]), so callers need no `RUSTFLAGS` and no wrappers.
 //! The results do not depend on the choice: every path performs the same
 //! separate multiplies and adds (never fused) in the same order on each point.
 //! Other [`RowKernel`]s are plain generic code; a caller may wrap an executor call
@@ -58,7 +58,6 @@
 pub mod blocked;
 pub mod boundary;
 pub mod error;
-pub mod isa;
 pub mod kernel;
 pub mod reference;
 pub mod taps;
@@ -70,7 +69,6 @@ mod x86;
 pub use blocked::{BlockPlan, MAX_LEVELS, Passes};
 pub use boundary::{Boundary, ParseBoundaryError};
 pub use error::StencilError;
-pub use isa::Isa;
 pub use kernel::{ExprKernel, RowKernel, Window};
 pub use taps::{GAUSSIAN_5X5, LinearTaps, MAX_TAPS, Tap};
 

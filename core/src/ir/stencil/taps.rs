@@ -26,8 +26,8 @@
 
 use super::MAX_RADIUS;
 use super::error::StencilError;
-use super::isa::Isa;
 use super::kernel::RowKernel;
+use crate::simd::SimdPath;
 
 /// The most taps a [`LinearTaps`] holds (a dense 9×9 neighbourhood).
 pub const MAX_TAPS: usize = 81;
@@ -88,7 +88,7 @@ enum Plan {
 /// A validated linear stencil: weighted sum of a point's neighbours.
 ///
 /// See the module docs for the exact evaluation order. The row kernel runs with
-/// the best [`Isa`] the CPU supports (detected when the taps are built); the
+/// the best [`SimdPath`] the CPU supports (detected when the taps are built); the
 /// result does not depend on it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinearTaps {
@@ -96,7 +96,7 @@ pub struct LinearTaps {
     taps: [Tap; MAX_TAPS],
     len: usize,
     plan: Plan,
-    isa: Isa,
+    simd: SimdPath,
 }
 
 impl LinearTaps {
@@ -151,7 +151,7 @@ impl LinearTaps {
             taps: stored,
             len: taps.len(),
             plan,
-            isa: Isa::detect(),
+            simd: SimdPath::active(),
         })
     }
 
@@ -239,21 +239,22 @@ impl LinearTaps {
         matches!(self.plan, Plan::Symmetric(_))
     }
 
-    /// The instruction set the row kernel runs with.
-    pub fn isa(&self) -> Isa {
-        self.isa
+    /// The SIMD path the row kernel runs with ([`SimdPath::active`] when the
+    /// taps were built).
+    pub fn simd(&self) -> SimdPath {
+        self.simd
     }
 
-    /// The same taps running with instruction set `isa` (to compare paths, or to
+    /// The same taps running on SIMD path `path` (to compare paths, or to
     /// measure one). Results are identical whichever is chosen.
     ///
     /// # Errors
-    /// [`StencilError::IsaUnsupported`] if this CPU cannot run `isa`.
-    pub fn with_isa(mut self, isa: Isa) -> Result<Self, StencilError> {
-        if !isa.is_supported() {
-            return Err(StencilError::IsaUnsupported { isa });
+    /// [`StencilError::SimdUnsupported`] if this CPU cannot run `path`.
+    pub fn with_simd(mut self, path: SimdPath) -> Result<Self, StencilError> {
+        if !path.is_supported() {
+            return Err(StencilError::SimdUnsupported { path });
         }
-        self.isa = isa;
+        self.simd = path;
         Ok(self)
     }
 
@@ -272,7 +273,7 @@ impl LinearTaps {
         self.radius
     }
 
-    /// The row kernel in plain Rust (what every [`Isa`] computes).
+    /// The row kernel in plain Rust (what every [`SimdPath`] computes).
     #[inline(always)]
     pub(super) fn apply_portable(&self, window: &[&[f32]], out: &mut [f32]) {
         match (&self.plan, self.radius) {
@@ -317,24 +318,26 @@ impl RowKernel for LinearTaps {
 
     #[inline]
     fn apply_row(&self, window: &[&[f32]], out: &mut [f32]) {
-        match self.isa {
-            // SAFETY: `isa` is only ever set to a level `Isa::is_supported` approved
-            // (detection in `new`, the check in `with_isa`).
+        match self.simd {
+            // SAFETY: `simd` is only ever set to a path `SimdPath::is_supported` approved
+            // (detection in `new`, the check in `with_simd`).
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => unsafe { super::x86::apply_avx512(self, window, out) },
+            SimdPath::Avx512 => unsafe { super::x86::apply_avx512(self, window, out) },
             // SAFETY: as above.
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => unsafe { super::x86::apply_avx2(self, window, out) },
+            SimdPath::Avx2 => unsafe { super::x86::apply_avx2(self, window, out) },
             _ => self.apply_portable(window, out),
         }
     }
 
     #[inline]
     fn apply_row_pair(&self, window: &[&[f32]], upper: &mut [f32], lower: &mut [f32]) {
-        match self.isa {
-            // SAFETY: `isa` is only ever set to a supported level (see `apply_row`).
+        match self.simd {
+            // SAFETY: `simd` is only ever set to a supported path (see `apply_row`).
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => unsafe { super::x86::apply_pair_avx512(self, window, upper, lower) },
+            SimdPath::Avx512 => unsafe {
+                super::x86::apply_pair_avx512(self, window, upper, lower)
+            },
             _ => {
                 let side = window.len() - 1;
                 self.apply_row(&window[..side], upper);

@@ -14,7 +14,7 @@
 //!
 //! Safety protocol: every function here is `unsafe` because it is compiled for an
 //! instruction set the caller must have verified, through
-//! [`Isa::is_supported`](super::Isa::is_supported), before calling.
+//! [`SimdPath::is_supported`](super::SimdPath::is_supported), before calling.
 //!
 //! The AVX-512 intrinsics are stable since Rust 1.89, hence the module's MSRV
 //! (declared on the `mod` item).
