@@ -10,10 +10,10 @@ use std::sync::OnceLock;
 
 use accel_core::ir::{Plan, Scratch};
 use accel_kernels::blackscholes::{
-    BlackScholesError, CHUNK, INPUT_NAMES, OptionBatch, SEED_CHECKSUM_10M, SimdPath, checksum,
+    BlackScholesError, INPUT_NAMES, OptionBatch, SEED_CHECKSUM_10M, SimdPath, checksum,
     checksum_on, ir_dump, price, price_naive, price_on, price_serial, program, unoptimized_program,
 };
-use accel_pool::{Pool, PoolConfig};
+use accel_pool::{FORMULA_CHUNK, Pool, PoolConfig};
 use proptest::prelude::*;
 
 /// Pools with 1, 2, 3 and 16 threads (more than this machine's cores), built once.
@@ -100,7 +100,7 @@ fn seed_10m_checksum_and_every_put() {
 
 #[test]
 fn every_path_and_thread_count_gives_the_same_puts_on_the_seed() {
-    let n = 3 * CHUNK + 77;
+    let n = 3 * FORMULA_CHUNK + 77;
     let batch = OptionBatch::seed(n);
     let mut strict = vec![0.0; n];
     price_serial(&batch, &mut strict).unwrap();
@@ -175,7 +175,7 @@ fn the_program_fuses_into_one_loop() {
 /// FMA paths; the interpreter's checksum over one chunk equals the staged one.
 #[test]
 fn the_interpreter_agrees_with_the_staged_kernels() {
-    for n in [1, 7, 8, 100, CHUNK - 3, CHUNK] {
+    for n in [1, 7, 8, 100, FORMULA_CHUNK - 3, FORMULA_CHUNK] {
         let mut batch = OptionBatch::seed(n);
         // Not just the benchmark's constant columns.
         for i in 0..n {

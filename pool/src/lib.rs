@@ -95,6 +95,7 @@
 mod barrier;
 mod config;
 mod deque;
+mod ir_formula;
 mod ir_plan;
 mod ir_stencil;
 mod job;
@@ -116,6 +117,7 @@ pub use config::{
     DEFAULT_SPIN, DefaultThreadsReason, MAX_THREADS, PoolConfig, PoolError, THREADS_ENV,
     allowed_cpus, default_threads, usable_cpus,
 };
+pub use ir_formula::FORMULA_CHUNK;
 pub use ir_plan::{PLAN_PIECE_COST, stage_grain};
 pub use ir_stencil::{StencilRunError, StencilSchedule};
 pub use pinning::PinningStatus;

@@ -10,6 +10,10 @@
 //! | [`SimdPath::Avx2`] | AVX2 and FMA, and an OS that saves the ymm state | 4 / 8 |
 //! | [`SimdPath::Portable`] | nothing: the build's baseline target (SSE2 on x86-64, NEON on aarch64) | 2 / 4 |
 //!
+//! The lane types of the AVX paths live here too (`zmm`, `fma_lanes`), with the
+//! one dispatch that runs a [`Formula`](crate::ir::Formula) on a path's lanes:
+//! [`map`] and [`sum`].
+//!
 //! ## Detection
 //!
 //! This crate is `no_std`, so it cannot use `std::is_x86_feature_detected!`. On
@@ -33,6 +37,14 @@
 
 use core::fmt;
 use core::sync::atomic::{AtomicU8, Ordering};
+
+#[cfg(target_arch = "x86_64")]
+mod fma_lanes;
+mod formula;
+#[cfg(target_arch = "x86_64")]
+mod zmm;
+
+pub use formula::{FormulaError, map, sum};
 
 /// A SIMD path: which build of the vectorised kernels runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -72,6 +84,8 @@ impl fmt::Display for SimdError {
         }
     }
 }
+
+impl core::error::Error for SimdError {}
 
 impl SimdPath {
     /// Every path, narrowest first.

@@ -7,14 +7,14 @@
 //! - the **IR program** ([`program`], [`ir_dump`]): built array-at-a-time (28
 //!   temporaries, as plain Julia would run it), the passes fuse it into one loop
 //!   that reads the five inputs and writes `put` (and `checksum = sum(put)`);
-//! - the **fused kernels** ([`price`], [`checksum`]): the pool splits the options
-//!   into chunks, and each chunk runs [`put`] in one plain pass, compiled for
-//!   AVX-512, AVX2+FMA and the baseline and dispatched at run time ([`SimdPath`],
-//!   [`SimdPath::active`]). No temporaries, no bounds checks in the loop,
-//!   `accel_core::math`'s branch-free functions vectorised, several vectors of
-//!   options at once so that independent chains hide the formula's latency: on
-//!   AVX-512 `put` is monomorphised at a type of three zmm registers, elsewhere
-//!   at blocks of `f64` lanes.
+//! - the **fused kernels** ([`price`], [`checksum`]): the formula ([`BlackScholes`])
+//!   plus one call of the pool's formula runner (`Pool::map_formula`,
+//!   `Pool::sum_formula`), which any user's formula gets too: the pool splits the
+//!   options into chunks, and each chunk runs [`put`] in one pass on the active
+//!   SIMD path's lane type from `accel_core::simd` ([`SimdPath::active`]). No
+//!   temporaries, no bounds checks in the loop, several vectors of options at
+//!   once so that independent chains hide the formula's latency. Nothing in this
+//!   module is SIMD-specific.
 //!
 //! The references: [`price_serial`] (strict: libm functions, one option at a
 //! time) and [`price_naive`] (array-at-a-time with a temporary per operation).
@@ -42,7 +42,7 @@
 //! of the same functions (`accel_core::math::fma`: half the arithmetic, the same
 //! ulp bounds) and AVX-512 the `math::fast` ones, so they differ from it in the
 //! last bits (about 1e-15 relative at most). [`checksum`] sums
-//! fixed chunks of [`CHUNK`] options in a fixed lane order and adds the chunk
+//! fixed chunks of [`FORMULA_CHUNK`](accel_pool::FORMULA_CHUNK) options in a fixed lane order and adds the chunk
 //! sums left to right: the same bits for any thread count.
 //!
 //! ```
@@ -61,30 +61,22 @@
 
 mod error;
 mod formula;
-mod fused;
 mod reference;
-mod simd;
-mod zmm;
 
 use core::ops::Range;
 
+use accel_core::simd::FormulaError;
 use accel_pool::Pool;
 
+pub use accel_core::simd::SimdPath;
 pub use error::BlackScholesError;
 pub use formula::{BlackScholes, INPUT_NAMES, cndf2, ir_dump, program, put, unoptimized_program};
 pub use reference::{price_naive, price_serial, put_strict};
-pub use simd::SimdPath;
 
 /// `sum(put)` for `OptionBatch::seed(10_000_000)`, from the original benchmark.
 pub const SEED_CHECKSUM_10M: f64 = 2.0954821257116845e8;
 /// `sum(put)` for `OptionBatch::seed(40_000_000)`, from the original benchmark.
 pub const SEED_CHECKSUM_40M: f64 = 8.381928525856283e8;
-
-/// Options per task: ≈ 10 µs of vectorised work, far above the cost of handing
-/// a task over, and small enough to balance two threads on a few chunks. Also
-/// the fixed piece size of [`checksum`]'s deterministic sum. Batches of at most
-/// one chunk are priced on the calling thread.
-pub const CHUNK: usize = 8192;
 
 /// A batch of European options, one array per parameter (structure of arrays),
 /// all with one element per option.
@@ -184,7 +176,7 @@ impl OptionBatch {
 
 /// Prices every option of `batch` into `put`, in parallel on `pool`, with the
 /// fused kernel on the widest SIMD path of this CPU. A batch of at most
-/// [`CHUNK`] options runs on the calling thread.
+/// [`FORMULA_CHUNK`](accel_pool::FORMULA_CHUNK) options runs on the calling thread.
 ///
 /// # Errors
 /// [`BlackScholesError::LengthMismatch`] when an array of `batch` or `put` does
@@ -229,12 +221,8 @@ pub fn price_on(
     path: SimdPath,
 ) -> Result<(), BlackScholesError> {
     batch.check_output(put.len())?;
-    let path = simd::checked(path)?;
-    pool.for_each_chunk_mut(put, CHUNK, |offset, out| {
-        let ins = batch.columns(offset..offset + out.len());
-        simd::price_chunk(path, ins, out);
-    });
-    Ok(())
+    pool.map_formula_on(path, batch.columns(0..put.len()), put, &BlackScholes)
+        .map_err(|e| simd_error(e, path))
 }
 
 /// `sum(put)` over every option of `batch`, fused (the prices are never
@@ -268,12 +256,14 @@ pub fn checksum_on(
     path: SimdPath,
 ) -> Result<f64, BlackScholesError> {
     batch.check()?;
-    let path = simd::checked(path)?;
-    Ok(pool.reduce(
-        0..batch.len(),
-        CHUNK,
-        || 0.0,
-        |r| simd::sum_chunk(path, batch.columns(r)),
-        |a, b| a + b,
-    ))
+    pool.sum_formula_on(path, batch.columns(0..batch.len()), &BlackScholes)
+        .map_err(|e| simd_error(e, path))
+}
+
+/// The error of a formula run whose slices `OptionBatch` already checked.
+fn simd_error(e: FormulaError, path: SimdPath) -> BlackScholesError {
+    match e {
+        FormulaError::Simd(_) => BlackScholesError::UnsupportedSimd { path: path.name() },
+        FormulaError::Slices(e) => unreachable!("the batch checked its lengths: {e}"),
+    }
 }

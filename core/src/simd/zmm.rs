@@ -1,49 +1,39 @@
-//! Whole AVX-512 registers as [`Real`] values: the AVX-512 path's executor.
+//! Whole AVX-512 registers as [`Real`] values: the AVX-512 path's lane type.
 //!
-//! The AVX-512 path used to run [`fused`](super::fused)'s `FmaLanes` (as AVX2
-//! still does), which holds a block as `[f64; 32]` and leaves it to LLVM to turn
-//! each lane loop into vector instructions. That works, but the block goes
-//! through the stack between operations and the formula is scheduled one 32-lane
-//! array at a time. [`Zmm`] holds `V` AVX-512 registers instead and implements
-//! every operation with one intrinsic per register, so [`put`](super::put) — the
-//! same generic source — compiles to straight-line register code with `V`
-//! independent chains. Measured side by side in one process (runs of each
-//! variant interleaved, 64 K random options in cache, 2-core Xeon, medians of
-//! 400): `Zmm<3>` took 0.63–0.82 of the time of the 32-lane block with the same
-//! math (4.5 against 5.5–7.2 ns per option; the block executor's time also moved
-//! more from build to build); against `Zmm<2>`, `Zmm<3>` took 0.92–0.94 and
-//! `Zmm<4>` 1.02–1.10; `Zmm<1>` leaves the formula's latency exposed (1.0–1.1 of
-//! the block executor). Hence [`VECTORS`].
+//! [`Zmm<V>`] holds `V` AVX-512 registers of eight f64 each and implements every
+//! operation of [`Real`] with one intrinsic per register, so a [`Formula`]
+//! written once generically compiles to straight-line register code with `V`
+//! independent dependency chains: enough to hide the latency of a long formula
+//! (Black-Scholes' critical path runs through two divisions, `log10` and `erf`)
+//! without spilling. Three registers per step ([`VECTORS`]) was the best
+//! trade-off between hidden latency and register pressure; one register leaves
+//! the latency exposed, four start to spill.
 //!
-//! The arithmetic is that of the block executor it replaced: separate multiplies
-//! and adds in the formula, `math::fast::{exp,log10,erf}_avx512`, `vsqrtpd` and
-//! `vdivpd` (both correctly rounded), and the sum folds option `r` into lane
-//! `r % 8` in order: the same bits (the 40 M checksum did not move).
+//! The elementary functions are `math::fast`'s table versions (`exp`, `log10`,
+//! `erf`, whose per-lane table entries are picked with AVX-512's two-register
+//! permute `vpermt2pd`), `vsqrtpd` and `vdivpd` (both correctly rounded), and
+//! `math::fma::ln` lane by lane. Their error bounds are in the accuracy table of
+//! `crate::math`. Sums fold element `r` into lane `r % 8` in order: the fixed lane
+//! order of [`ReduceOp::Sum`].
 //!
 //! # Where the time goes
-//! The release loop of a step (24 options) issues about 425 micro-ops to ports
-//! 0 and 5, the only vector ports for 512-bit work: 90 table permutes, 180
-//! multiplies and FMAs, the rest adds and bit operations (counted from the
-//! assembly; `llvm-mca -mcpu=icelake-server` agrees). At two per cycle that is
-//! 8.9 cycles per option; the loop measures ≈ 12 in cache, so about three
-//! quarters of the port bound: the rest is latency (one step's critical path,
-//! divide → `log10` → divide → `erf` → sum, is ≈ 200 cycles, and a step's ≈ 600
-//! micro-ops do not fit the out-of-order window, so consecutive steps overlap
-//! little). Measured side by side and not kept, because they made it slower or
-//! barely faster (in-process A/B, 16 K random options in cache, medians of 400):
-//! software pipelining (the first half of the formula for the next step
-//! interleaved with the second half of this one) 1.08–1.40× slower, from the
-//! registers it keeps live; one division `1/(strike·den)` shared by both
-//! quotients 1.14× slower, because `log10` then waits for the square root and
-//! the division; dropping the divisions and the square root altogether (timing
-//! only, wrong values) 7 % faster.
+//! A step of Black-Scholes (24 options) issues about 425 micro-ops to ports 0 and
+//! 5, the only vector ports for 512-bit work: 90 table permutes, 180 multiplies
+//! and FMAs, the rest adds and bit operations. At two per cycle that is 8.9
+//! cycles per option, the port bound; the rest of the measured time (see
+//! `docs/PERFORMANCE.md`) is latency: one step's critical path (divide → `log10`
+//! → divide → `erf` → sum) is about 200 cycles, and a step's micro-ops do not fit
+//! the out-of-order window, so consecutive steps overlap little. Software
+//! pipelining and a shared reciprocal were tried and made it slower (more live
+//! registers; `log10` waiting on the division).
 //!
 //! # Safety protocol
 //! Every method runs AVX-512F instructions. [`Zmm`] is private to this module and
 //! only [`map_vectors`] and [`sum_vectors`] create values of it; they are
-//! `unsafe fn`s whose callers promise AVX-512F, DQ and FMA (the dispatch calls
-//! them from `#[target_feature]` wrappers after `is_supported`). So every `Zmm` in
-//! existence lives inside such a call, and each `unsafe` block below relies on it.
+//! `unsafe fn`s whose callers promise AVX-512F, DQ and FMA (the dispatch in
+//! [`super::formula`] calls them from `#[target_feature]` wrappers after checking
+//! the path is supported). So every `Zmm` in existence lives inside such a call,
+//! and each `unsafe` block below relies on it.
 
 #![cfg(target_arch = "x86_64")]
 
@@ -55,12 +45,12 @@ use core::arch::x86_64::{
 };
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
 
-use accel_core::ir::{Formula, LANES, Real, ReduceOp, padded_block};
-use accel_core::math;
+use crate::ir::{Formula, LANES, Real, ReduceOp, padded_block};
+use crate::math;
 
-/// AVX-512 registers per step: three, measured fastest for Black-Scholes (module
-/// docs). Each step prices `8 · VECTORS` options.
-pub(crate) const VECTORS: usize = 3;
+/// AVX-512 registers per step (module docs). Each step computes `8 · VECTORS`
+/// elements.
+pub(super) const VECTORS: usize = 3;
 
 /// f64 lanes per register.
 const WIDTH: usize = 8;
@@ -77,7 +67,7 @@ struct Mask<const V: usize>([__mmask8; V]);
 /// Applies `$e` (an AVX-512 expression in register index `$i`) to each register.
 ///
 /// A plain loop, not `array::from_fn`: a closure is a function of its own, compiled
-/// without AVX-512, into which the intrinsics do not inline (measured: 20× slower).
+/// without AVX-512, into which the intrinsics do not inline.
 macro_rules! each {
     (|$i:ident| $e:expr) => {{
         // SAFETY: module protocol: a `Zmm` only exists inside a call whose caller
@@ -250,7 +240,7 @@ unsafe fn load<const K: usize, const V: usize>(inputs: &[&[f64]; K], start: usiz
     x
 }
 
-/// `f` on the `len` options from `start` (`1 ≤ len ≤ 8`) in one register,
+/// `f` on the `len` elements from `start` (`1 ≤ len ≤ 8`) in one register,
 /// padded as core's [`padded_block`] pads a partial block.
 ///
 /// # Safety
@@ -276,17 +266,15 @@ unsafe fn eval_tail<F: Formula<K, 1>, const K: usize>(
     out
 }
 
-/// How far ahead of the step being computed its inputs are prefetched, in options
-/// (512 B per input). The hardware prefetchers alone leave the loop waiting on
-/// memory now and then once the inputs stream from DRAM; prefetching each cache
-/// line of the five inputs this far ahead took 3–5 % off the 40 M-option checksum
-/// on 2 threads (medians of 15 interleaved runs, 0.105 → 0.100 s and
-/// 0.119 → 0.112 s); 32 and 128 were no better, prefetching one line in three no
-/// better than none. In cache it costs nothing measurable.
+/// How far ahead of the step being computed its inputs are prefetched, in
+/// elements (512 B per input). The hardware prefetchers alone leave the loop
+/// waiting on memory now and then once the inputs stream from DRAM; prefetching
+/// each cache line of every input this far ahead helps there (32 and 128 were no
+/// better, one line in three no better than none) and costs nothing in cache.
 const PREFETCH_AHEAD: usize = 64;
 
 /// Prefetches, into L1, the cache lines of every input that the step
-/// [`PREFETCH_AHEAD`] options after `start` will load.
+/// [`PREFETCH_AHEAD`] elements after `start` will load.
 #[inline(always)]
 fn prefetch<const K: usize>(inputs: &[&[f64]; K], start: usize) {
     use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
@@ -302,18 +290,18 @@ fn prefetch<const K: usize>(inputs: &[&[f64]; K], start: usize) {
     }
 }
 
-/// How many options, at most 7 (and at most `n`), to compute before `p` reaches a
+/// How many elements, at most 7 (and at most `n`), to compute before `p` reaches a
 /// 64-byte boundary. Computing them first through the one-register path makes
 /// every later load and store of arrays aligned like `p` whole cache lines
 /// instead of line-straddling halves (the allocator hands out large `Vec`s 16 bytes
-/// past a page boundary): 3–5 % off the 40 M-option price on 2 threads.
+/// past a page boundary).
 #[inline(always)]
 fn aligned_head(p: *const f64, n: usize) -> usize {
     p.align_offset(64).min(WIDTH - 1).min(n)
 }
 
-/// `out[i] = f(inputs…[i])`: the options before `out`'s first 64-byte boundary
-/// one padded register, then [`STEP`] options at a time in registers, then the
+/// `out[i] = f(inputs…[i])`: the elements before `out`'s first 64-byte boundary
+/// one padded register, then [`STEP`] elements at a time in registers, then the
 /// rest one (padded) register at a time.
 ///
 /// # Safety
@@ -322,7 +310,7 @@ fn aligned_head(p: *const f64, n: usize) -> usize {
 /// # Panics
 /// If an input is shorter than `out`.
 #[inline(always)]
-pub(crate) unsafe fn map_vectors<F: Formula<K, 1>, const K: usize>(
+pub(super) unsafe fn map_vectors<F: Formula<K, 1>, const K: usize>(
     f: &F,
     inputs: [&[f64]; K],
     out: &mut [f64],
@@ -341,8 +329,7 @@ pub(crate) unsafe fn map_vectors<F: Formula<K, 1>, const K: usize>(
         // SAFETY: the features are the caller's promise; `start + STEP <= n`.
         let [y] = f.eval(unsafe { load::<K, VECTORS>(&inputs, start) });
         // Raw stores, not a bounds-checked sub-slice per register: the checks'
-        // panic paths made LLVM spill the whole formula to the stack (measured:
-        // twice the time per option, in cache).
+        // panic paths made LLVM spill the whole formula to the stack.
         let o = out.as_mut_ptr();
         for (i, &r) in y.0.iter().enumerate() {
             // SAFETY: module protocol; `start + STEP <= n`, so the 8 lanes from
@@ -360,7 +347,7 @@ pub(crate) unsafe fn map_vectors<F: Formula<K, 1>, const K: usize>(
     }
 }
 
-/// `sum(f(inputs…))` in the fixed lane order of [`ReduceOp::Sum`] (option `r`
+/// `sum(f(inputs…))` in the fixed lane order of [`ReduceOp::Sum`] (element `r`
 /// into lane `r % 8`, each lane in order, then the lanes combined as
 /// [`ReduceOp::finish_lanes`] does), split as [`map_vectors`] splits (aligned to
 /// the first input).
@@ -371,7 +358,7 @@ pub(crate) unsafe fn map_vectors<F: Formula<K, 1>, const K: usize>(
 /// # Panics
 /// If the inputs differ in length.
 #[inline(always)]
-pub(crate) unsafe fn sum_vectors<F: Formula<K, 1>, const K: usize>(
+pub(super) unsafe fn sum_vectors<F: Formula<K, 1>, const K: usize>(
     f: &F,
     inputs: [&[f64]; K],
 ) -> f64 {
@@ -426,8 +413,11 @@ mod tests {
     //! subnormals, ties). Black-Scholes itself only uses some of the methods; the
     //! others must still mean what the trait says.
 
+    extern crate std;
     use super::*;
-    use crate::blackscholes::SimdPath;
+    use crate::simd::SimdPath;
+    use std::vec;
+    use std::vec::Vec;
 
     /// The methods' results for one pair of arguments, in a fixed order.
     const RESULTS: usize = 17;
@@ -554,7 +544,18 @@ mod tests {
         }
     }
 
-    /// `map_vectors` and `sum_vectors` on [`put`](crate::blackscholes::put)
+    /// A formula with what Black-Scholes exercises: divisions, `log10`, `sqrt`,
+    /// `exp`, `erf`.
+    struct Mix;
+    impl Formula<5, 1> for Mix {
+        #[inline(always)]
+        fn eval<R: Real>(&self, [a, b, c, d, e]: [R; 5]) -> [R; 1] {
+            let l = R::lit;
+            [(a / b).log10() * d.sqrt() + (-(c * e)).exp() - (l(0.3) * (a - b) / e).erf()]
+        }
+    }
+
+    /// `map_vectors` and `sum_vectors` on a Black-Scholes-like formula
     /// for every start alignment (the head before the first 64-byte boundary is
     /// 0 to 7 options) and lengths around the step: the prices do not depend on
     /// where the slice starts, and the sum is the prices folded in the lane
@@ -567,12 +568,12 @@ mod tests {
         #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
         unsafe fn map(ins: [&[f64]; 5], out: &mut [f64]) {
             // SAFETY: the caller checked the features.
-            unsafe { map_vectors(&crate::blackscholes::BlackScholes, ins, out) }
+            unsafe { map_vectors(&Mix, ins, out) }
         }
         #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
         unsafe fn sum(ins: [&[f64]; 5]) -> f64 {
             // SAFETY: the caller checked the features.
-            unsafe { sum_vectors(&crate::blackscholes::BlackScholes, ins) }
+            unsafe { sum_vectors(&Mix, ins) }
         }
         let total = 200;
         let mut rng = 0x9e37_79b9_7f4a_7c15u64;

@@ -1,36 +1,32 @@
-//! Blocks of options computed with fused multiply-adds: the AVX2+FMA path's
-//! executor.
+//! Blocks of lanes computed with fused multiply-adds: the AVX2 path's lane type.
 //!
-//! Core's staged executors run a formula on [`Lanes`] of values with the plain
-//! functions of `accel_core::math` — the same bits as the
-//! interpreter, but every polynomial step a separate multiply and add (Rust never
-//! fuses them). `accel_core::math::fma` has the same functions built on fused
-//! multiply-adds: about half the arithmetic and half the latency per polynomial
-//! step, within the same ulp bounds. [`FmaLanes`] is core's `Lanes` with those
-//! four elementary functions swapped in, applied lane by lane (LLVM vectorises the
-//! lane loops for AVX2), so [`put`](super::put) runs on it unchanged; [`map_blocks`]
-//! and [`sum_blocks`] run it over slices in blocks of [`BLOCK`].
-//!
-//! AVX-512 has its own executor ([`zmm`](super::zmm)): whole registers, and
-//! `math::fast`'s table functions, which need AVX-512's two-register permute.
+//! Core's [`Lanes`] run a formula with the plain functions of `crate::math`:
+//! the same bits as the interpreter, but every polynomial step a separate
+//! multiply and add (Rust never fuses them). `crate::math::fma` has the same
+//! functions built on fused multiply-adds: about half the arithmetic and half
+//! the latency per polynomial step, within the bounds of the accuracy table in
+//! `crate::math`. [`FmaLanes`] is [`Lanes`] with those four elementary functions
+//! swapped in, applied lane by lane (LLVM vectorises the lane loops for AVX2), so
+//! a [`Formula`] runs on it unchanged; [`map_blocks`] and [`sum_blocks`] run it
+//! over slices in blocks of [`BLOCK`].
 //!
 //! # Safety protocol
-//! The functions of `accel_core::math::fma` need FMA. [`FmaLanes`] is private to
-//! this module and only the two executors below create values of it; they are
-//! `unsafe fn`s whose callers promise FMA (the dispatch calls them from
-//! `#[target_feature]` wrappers after `is_supported`). So every `FmaLanes` in
-//! existence lives inside such a call.
+//! The functions of `crate::math::fma` need FMA. [`FmaLanes`] is private to this
+//! module and only the two executors below create values of it; they are `unsafe
+//! fn`s whose callers promise FMA (the dispatch in [`super::formula`] calls them
+//! from `#[target_feature]` wrappers after checking the path is supported). So
+//! every `FmaLanes` in existence lives inside such a call.
 
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
-use accel_core::ir::{Formula, LANES, LaneMask, Lanes, Real, ReduceOp, padded_block};
-use accel_core::math;
+use crate::ir::{Formula, LANES, LaneMask, Lanes, Real, ReduceOp, padded_block};
+use crate::math;
 
-/// Options per block: eight AVX2 vectors per operation keep the FP units busy
-/// across the formula's long dependency chains (32 measured fastest for
-/// Black-Scholes); a multiple of [`LANES`], so the reduction's lane order is the
-/// sequential one.
-pub(crate) const BLOCK: usize = 32;
+/// Elements per block: eight AVX2 vectors per operation keep the FP units busy
+/// across a long formula's dependency chains (32 was the best of the sizes tried
+/// for Black-Scholes); a multiple of [`LANES`], so the reduction's lane order is
+/// the sequential one.
+pub(super) const BLOCK: usize = 32;
 const _: () = assert!(BLOCK.is_multiple_of(LANES));
 
 /// Core's [`Lanes`] with `exp`/`ln`/`log10`/`erf` taken from
@@ -148,11 +144,11 @@ fn eval_block<F: Formula<K, 1>, const K: usize>(
     y.0.0
 }
 
-/// Options per block of the last, short part of a slice: one AVX-512 vector,
-/// so that a handful of options costs a handful of lanes, not a whole [`BLOCK`].
+/// Elements per block of the last, short part of a slice: one AVX-512 vector,
+/// so that a handful of elements costs a handful of lanes, not a whole [`BLOCK`].
 const TAIL: usize = LANES;
 
-/// Runs `f` on the `len` options starting at `start` (`1 ≤ len ≤ TAIL`), padded
+/// Runs `f` on the `len` elements starting at `start` (`1 ≤ len ≤ TAIL`), padded
 /// as core's [`padded_block`] pads a partial block.
 #[inline(always)]
 fn eval_tail<F: Formula<K, 1>, const K: usize>(
@@ -174,7 +170,7 @@ fn eval_tail<F: Formula<K, 1>, const K: usize>(
 /// # Panics
 /// If an input is shorter than `out`.
 #[inline(always)]
-pub(crate) unsafe fn map_blocks<F: Formula<K, 1>, const K: usize>(
+pub(super) unsafe fn map_blocks<F: Formula<K, 1>, const K: usize>(
     f: &F,
     inputs: [&[f64]; K],
     out: &mut [f64],
@@ -204,7 +200,7 @@ pub(crate) unsafe fn map_blocks<F: Formula<K, 1>, const K: usize>(
 /// # Panics
 /// If the inputs differ in length.
 #[inline(always)]
-pub(crate) unsafe fn sum_blocks<F: Formula<K, 1>, const K: usize>(
+pub(super) unsafe fn sum_blocks<F: Formula<K, 1>, const K: usize>(
     f: &F,
     inputs: [&[f64]; K],
 ) -> f64 {

@@ -1,0 +1,169 @@
+//! Running a user's [`Formula`] on the pool, on the active SIMD path.
+//!
+//! # Protocol
+//! ```text
+//! map: cut the output into fixed chunks of FORMULA_CHUNK elements;
+//!      every chunk, in parallel: accel_core::simd::map(path, f, its inputs, its outputs)
+//! sum: cut 0..n into the same fixed chunks;
+//!      every chunk, in parallel: accel_core::simd::sum(path, f, its inputs)
+//!      fold the chunk sums left to right (Pool::reduce)
+//! ```
+//! The chunks depend only on the length, never on the thread count, and core's
+//! executors fold each chunk in a fixed lane order, so on one SIMD path a sum
+//! has the same bits for any number of threads, and a map the same values as
+//! one serial call. Input of at most one chunk runs inline on the caller with no
+//! synchronisation (the grain rule: a tiny formula never pays for a fork).
+//!
+//! This is what Black-Scholes runs: its formula plus one call of each.
+
+use accel_core::ir::{Formula, SliceError, SliceRole};
+use accel_core::simd::{self, FormulaError, SimdPath};
+
+use crate::pool::Pool;
+
+/// Elements per chunk of [`Pool::map_formula`] and [`Pool::sum_formula`]: a
+/// chunk of a five-input formula reads 320 KiB, enough to amortise a piece's
+/// scheduling many times over, small enough that 10⁶ elements make a hundred
+/// chunks to balance.
+pub const FORMULA_CHUNK: usize = 8192;
+
+/// Checks that every input is `len` long.
+fn check_lengths<const K: usize>(inputs: &[&[f64]; K], len: usize) -> Result<(), FormulaError> {
+    match inputs.iter().position(|x| x.len() != len) {
+        None => Ok(()),
+        Some(index) => Err(FormulaError::Slices(SliceError::LengthMismatch {
+            role: SliceRole::Input,
+            index,
+            expected: len,
+            found: inputs[index].len(),
+        })),
+    }
+}
+
+impl Pool {
+    /// `out[i] = f(inputs…[i])` for every `i`, in parallel on the active SIMD
+    /// path ([`SimdPath::active`]); at most [`FORMULA_CHUNK`] elements run on
+    /// the calling thread. The values are those of one serial
+    /// [`simd::map`] call on the same path.
+    ///
+    /// # Errors
+    /// [`FormulaError::Slices`] if an input's length differs from `out`'s
+    /// (nothing is written).
+    ///
+    /// ```
+    /// use accel_core::ir::{Formula, Real};
+    /// /// The PA.jl example: `exp(-x²/2) · sqrt(y)`.
+    /// struct Bump;
+    /// impl Formula<2, 1> for Bump {
+    ///     #[inline(always)]
+    ///     fn eval<R: Real>(&self, [x, y]: [R; 2]) -> [R; 1] {
+    ///         [(-(x * x) * R::lit(0.5)).exp() * y.sqrt()]
+    ///     }
+    /// }
+    /// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(2))?;
+    /// let x: Vec<f64> = (0..100_000).map(|i| i as f64 * 1e-5).collect();
+    /// let y = vec![4.0; x.len()];
+    /// let mut out = vec![0.0; x.len()];
+    /// pool.map_formula([&x, &y], &mut out, &Bump)?;
+    /// assert!((out[0] - 2.0).abs() < 1e-15);
+    /// assert!((out[99_999] - 2.0 * (-0.5f64 * 0.99999 * 0.99999).exp()).abs() < 1e-14);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn map_formula<F, const K: usize>(
+        &self,
+        inputs: [&[f64]; K],
+        out: &mut [f64],
+        f: &F,
+    ) -> Result<(), FormulaError>
+    where
+        F: Formula<K, 1> + Sync,
+    {
+        self.map_formula_on(SimdPath::active(), inputs, out, f)
+    }
+
+    /// [`map_formula`](Self::map_formula) on a chosen SIMD path (to compare
+    /// paths, or to measure one).
+    ///
+    /// # Errors
+    /// As [`map_formula`](Self::map_formula), and [`FormulaError::Simd`] if this
+    /// CPU cannot run `path`.
+    pub fn map_formula_on<F, const K: usize>(
+        &self,
+        path: SimdPath,
+        inputs: [&[f64]; K],
+        out: &mut [f64],
+        f: &F,
+    ) -> Result<(), FormulaError>
+    where
+        F: Formula<K, 1> + Sync,
+    {
+        // Both checks up front, so that no chunk can fail halfway.
+        check_lengths(&inputs, out.len())?;
+        let path = path.checked()?;
+        self.for_each_chunk_mut(out, FORMULA_CHUNK, |offset, chunk| {
+            let ins = inputs.map(|x| &x[offset..offset + chunk.len()]);
+            simd::map(path, f, ins, chunk).expect("chunks are cut to equal lengths");
+        });
+        Ok(())
+    }
+
+    /// `sum(f(inputs…))` over every element, in parallel on the active SIMD
+    /// path, nothing stored: the same bits for any thread count (module docs).
+    ///
+    /// # Errors
+    /// [`FormulaError::Slices`] if the inputs differ in length.
+    ///
+    /// ```
+    /// use accel_core::ir::{Formula, Real};
+    /// struct Square;
+    /// impl Formula<1, 1> for Square {
+    ///     #[inline(always)]
+    ///     fn eval<R: Real>(&self, [x]: [R; 1]) -> [R; 1] {
+    ///         [x * x]
+    ///     }
+    /// }
+    /// let x: Vec<f64> = (0..50_000).map(|i| 1.0 / (i as f64 + 1.0)).collect();
+    /// let sum = |threads| {
+    ///     let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(threads)).unwrap();
+    ///     pool.sum_formula([&x], &Square).unwrap()
+    /// };
+    /// assert_eq!(sum(1).to_bits(), sum(3).to_bits());
+    /// assert!((sum(2) - std::f64::consts::PI.powi(2) / 6.0).abs() < 1e-4);
+    /// ```
+    pub fn sum_formula<F, const K: usize>(
+        &self,
+        inputs: [&[f64]; K],
+        f: &F,
+    ) -> Result<f64, FormulaError>
+    where
+        F: Formula<K, 1> + Sync,
+    {
+        self.sum_formula_on(SimdPath::active(), inputs, f)
+    }
+
+    /// [`sum_formula`](Self::sum_formula) on a chosen SIMD path.
+    ///
+    /// # Errors
+    /// As [`sum_formula`](Self::sum_formula), and [`FormulaError::Simd`] if this
+    /// CPU cannot run `path`.
+    pub fn sum_formula_on<F, const K: usize>(
+        &self,
+        path: SimdPath,
+        inputs: [&[f64]; K],
+        f: &F,
+    ) -> Result<f64, FormulaError>
+    where
+        F: Formula<K, 1> + Sync,
+    {
+        let n = inputs.first().map_or(0, |x| x.len());
+        check_lengths(&inputs, n)?;
+        let path = path.checked()?;
+        Ok(self.reduce(
+            0..n,
+            FORMULA_CHUNK,
+            || 0.0,
+            |r| simd::sum(path, f, inputs.map(|x| &x[r.clone()])).expect("checked above"),
+            |a, b| a + b,
+        ))
+    }
+}

@@ -1,0 +1,121 @@
+//! `Pool::map_formula` and `Pool::sum_formula` against one serial call of core's
+//! executor on the same SIMD path: every supported path, edge sizes (0, 1,
+//! primes, fewer elements than threads, one chunk and a bit), 1, 2, 3 and more
+//! threads than CPUs, and random inputs.
+
+use accel_core::ir::{Formula, Real};
+use accel_core::simd::{self, FormulaError, SimdPath};
+use accel_pool::{FORMULA_CHUNK, Pool, PoolConfig};
+use proptest::prelude::*;
+
+/// Three inputs, `exp` and `sqrt` (the example (b)), a division and `ln`.
+struct Mixed;
+impl Formula<3, 1> for Mixed {
+    #[inline(always)]
+    fn eval<R: Real>(&self, [a, b, c]: [R; 3]) -> [R; 1] {
+        let l = R::lit;
+        [(-(a * a) * l(0.5)).exp() * (b.abs() + l(1.0)).sqrt()
+            + (c.abs() + l(2.0)).ln() / (b * b + l(1.0))]
+    }
+}
+
+fn pools() -> Vec<Pool> {
+    let many = std::thread::available_parallelism().map_or(4, |n| n.get()) + 3;
+    [1, 2, 3, many]
+        .into_iter()
+        .map(|n| Pool::new(PoolConfig::new().threads(n).pin(false)).unwrap())
+        .collect()
+}
+
+fn columns(n: usize, seed: u64) -> [Vec<f64>; 3] {
+    let mut s = seed | 1;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64 * 8.0 - 4.0
+    };
+    std::array::from_fn(|_| (0..n).map(|_| next()).collect())
+}
+
+fn check(n: usize, seed: u64, pools: &[Pool]) {
+    let cols = columns(n, seed);
+    let ins = [&cols[0][..], &cols[1][..], &cols[2][..]];
+    for path in SimdPath::supported() {
+        let mut want = vec![0.0; n];
+        simd::map(path, &Mixed, ins, &mut want).unwrap();
+        let mut sums = Vec::new();
+        for pool in pools {
+            let mut got = vec![f64::NAN; n];
+            pool.map_formula_on(path, ins, &mut got, &Mixed).unwrap();
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&got),
+                bits(&want),
+                "{path}, n={n}, {} threads",
+                pool.num_threads()
+            );
+            sums.push(pool.sum_formula_on(path, ins, &Mixed).unwrap());
+        }
+        // The same bits for every thread count, and the serial sum's value.
+        assert!(
+            sums.iter().all(|s| s.to_bits() == sums[0].to_bits()),
+            "{path} n={n}: {sums:?}"
+        );
+        let serial: f64 = want.iter().sum();
+        assert!(
+            (sums[0] - serial).abs() <= 1e-12 * serial.abs().max(1.0),
+            "{path} n={n}: {} vs {serial}",
+            sums[0]
+        );
+    }
+}
+
+#[test]
+fn edge_sizes_on_every_path_and_thread_count() {
+    let pools = pools();
+    for n in [
+        0,
+        1,
+        2,
+        3,
+        7,
+        13,
+        31,
+        FORMULA_CHUNK - 1,
+        FORMULA_CHUNK,
+        FORMULA_CHUNK + 1,
+        3 * FORMULA_CHUNK + 17,
+    ] {
+        check(n, n as u64 + 1, &pools);
+    }
+}
+
+#[test]
+fn bad_lengths_and_paths_are_refused_before_any_write() {
+    let pool = Pool::new(PoolConfig::new().threads(2)).unwrap();
+    let (a, b) = (vec![1.0; 20_000], vec![1.0; 19_999]);
+    let mut out = vec![7.0; 20_000];
+    let e = pool
+        .map_formula([&a, &b, &a], &mut out, &Mixed)
+        .unwrap_err();
+    assert!(matches!(e, FormulaError::Slices(_)), "{e}");
+    assert!(out.iter().all(|&x| x == 7.0));
+    assert!(pool.sum_formula([&a, &a, &b], &Mixed).is_err());
+    for path in SimdPath::ALL.into_iter().filter(|p| !p.is_supported()) {
+        let e = pool
+            .map_formula_on(path, [&a, &a, &a], &mut out, &Mixed)
+            .unwrap_err();
+        assert!(matches!(e, FormulaError::Simd(_)), "{e}");
+        assert!(pool.sum_formula_on(path, [&a, &a, &a], &Mixed).is_err());
+    }
+    assert!(out.iter().all(|&x| x == 7.0));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn random_lengths_match_the_serial_executor(n in 0usize..40_000, seed in any::<u64>()) {
+        check(n, seed, &pools());
+    }
+}
