@@ -21,11 +21,9 @@
 //! loop is zmm code throughout (`vfmadd…pd`, `vpermt2pd`, `vmulpd`, `vdivpd`,
 //! `vsqrtpd`, `vgetmantpd`, `vscalefpd` on zmm registers) with no calls and no
 //! gathers; the only calls are the `memcpy` of the padded last register and the
-//! panic paths. Measured on the 2-core Xeon, 64 K options (in cache): 4.4 ns per
-//! option in thread CPU time with the 32-lane block executor on AVX-512 (8.1 with
-//! the 1-ulp functions), 15 (AVX2+FMA), 42 (portable), against 105 for the
-//! strict libm loop; the `zmm` executor then took 0.63–0.82 of the block
-//! executor's time, side by side in one process (its module docs).
+//! panic paths. Each wider path is faster than the one below it, all of them far
+//! faster than the strict libm loop; `docs/PERFORMANCE.md` records the speed of
+//! the path the benchmark machine picked.
 
 use core::sync::atomic::{AtomicU8, Ordering};
 

@@ -8,12 +8,10 @@
 //! every operation with one intrinsic per register, so [`put`](super::put) — the
 //! same generic source — compiles to straight-line register code with `V`
 //! independent chains. Measured side by side in one process (runs of each
-//! variant interleaved, 64 K random options in cache, 2-core Xeon, medians of
-//! 400): `Zmm<3>` took 0.63–0.82 of the time of the 32-lane block with the same
-//! math (4.5 against 5.5–7.2 ns per option; the block executor's time also moved
-//! more from build to build); against `Zmm<2>`, `Zmm<3>` took 0.92–0.94 and
-//! `Zmm<4>` 1.02–1.10; `Zmm<1>` leaves the formula's latency exposed (1.0–1.1 of
-//! the block executor). Hence [`VECTORS`].
+//! variant interleaved, random options in cache), `Zmm<3>` beat the 32-lane
+//! block with the same math clearly, and `Zmm<2>` and `Zmm<4>` narrowly: fewer
+//! registers leave the formula's latency exposed (`Zmm<1>` is no faster than the
+//! block executor), more run out of registers. Hence [`VECTORS`].
 //!
 //! The arithmetic is that of the block executor it replaced: separate multiplies
 //! and adds in the formula, `math::fast::{exp,log10,erf}_avx512`, `vsqrtpd` and
@@ -25,18 +23,18 @@
 //! 0 and 5, the only vector ports for 512-bit work: 90 table permutes, 180
 //! multiplies and FMAs, the rest adds and bit operations (counted from the
 //! assembly; `llvm-mca -mcpu=icelake-server` agrees). At two per cycle that is
-//! 8.9 cycles per option; the loop measures ≈ 12 in cache, so about three
-//! quarters of the port bound: the rest is latency (one step's critical path,
-//! divide → `log10` → divide → `erf` → sum, is ≈ 200 cycles, and a step's ≈ 600
-//! micro-ops do not fit the out-of-order window, so consecutive steps overlap
-//! little). Measured side by side and not kept, because they made it slower or
-//! barely faster (in-process A/B, 16 K random options in cache, medians of 400):
-//! software pipelining (the first half of the formula for the next step
-//! interleaved with the second half of this one) 1.08–1.40× slower, from the
-//! registers it keeps live; one division `1/(strike·den)` shared by both
-//! quotients 1.14× slower, because `log10` then waits for the square root and
-//! the division; dropping the divisions and the square root altogether (timing
-//! only, wrong values) 7 % faster.
+//! 8.9 cycles per option. The loop runs slower than that port bound in cache:
+//! the rest is latency (one step's critical path, divide → `log10` → divide →
+//! `erf` → sum, is ≈ 200 cycles, and a step's ≈ 600 micro-ops do not fit the
+//! out-of-order window, so consecutive steps overlap little). Measured side by
+//! side (in-process A/B, random options in cache) and not kept, because they
+//! made it slower or barely faster: software pipelining (the first half of the
+//! formula for the next step interleaved with the second half of this one),
+//! slower from the registers it keeps live; one division `1/(strike·den)` shared
+//! by both quotients, slower because `log10` then waits for the square root and
+//! the division; and, as a bound on what any divider trick could win, dropping
+//! the divisions and the square root altogether (timing only, wrong values)
+//! gained little.
 //!
 //! # Safety protocol
 //! Every method runs AVX-512F instructions. [`Zmm`] is private to this module and
@@ -77,7 +75,8 @@ struct Mask<const V: usize>([__mmask8; V]);
 /// Applies `$e` (an AVX-512 expression in register index `$i`) to each register.
 ///
 /// A plain loop, not `array::from_fn`: a closure is a function of its own, compiled
-/// without AVX-512, into which the intrinsics do not inline (measured: 20× slower).
+/// without AVX-512, into which the intrinsics do not inline (one call per
+/// intrinsic instead of one instruction).
 macro_rules! each {
     (|$i:ident| $e:expr) => {{
         // SAFETY: module protocol: a `Zmm` only exists inside a call whose caller
@@ -341,8 +340,7 @@ pub(crate) unsafe fn map_vectors<F: Formula<K, 1>, const K: usize>(
         // SAFETY: the features are the caller's promise; `start + STEP <= n`.
         let [y] = f.eval(unsafe { load::<K, VECTORS>(&inputs, start) });
         // Raw stores, not a bounds-checked sub-slice per register: the checks'
-        // panic paths made LLVM spill the whole formula to the stack (measured:
-        // twice the time per option, in cache).
+        // panic paths made LLVM spill the whole formula to the stack.
         let o = out.as_mut_ptr();
         for (i, &r) in y.0.iter().enumerate() {
             // SAFETY: module protocol; `start + STEP <= n`, so the 8 lanes from
