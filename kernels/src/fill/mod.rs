@@ -85,6 +85,19 @@ use accel_pool::Pool;
 /// constant rather than repeating its value.
 pub const STREAM_MIN_BYTES: usize = 8 << 20;
 
+/// Which streaming store [`simplefill`] uses on this CPU for matrices of at least
+/// [`STREAM_MIN_BYTES`]: `"avx512"` (64-byte lines), `"avx"` (32 bytes), `"sse2"`
+/// (16 bytes, the x86-64 baseline) or `"plain"` (no streaming stores: not
+/// x86-64). Detected at run time; the values written are the same on every path.
+///
+/// ```
+/// let path = accel_kernels::fill::simd_path();
+/// assert!(["avx512", "avx", "sse2", "plain"].contains(&path));
+/// ```
+pub fn simd_path() -> &'static str {
+    stream::Streamer::detect().name()
+}
+
 /// The notebook's benchmark: every stored entry of `m` becomes 1, in parallel.
 ///
 /// Same result as [`populate`] with a closure that fills each block with ones

@@ -66,6 +66,19 @@ impl Streamer {
         Streamer { width }
     }
 
+    /// The store this streamer uses: `"avx512"`, `"avx"`, `"sse2"` or `"plain"`.
+    pub(crate) fn name(&self) -> &'static str {
+        match self.width {
+            Width::Plain => "plain",
+            #[cfg(target_arch = "x86_64")]
+            Width::Sse2 => "sse2",
+            #[cfg(target_arch = "x86_64")]
+            Width::Avx => "avx",
+            #[cfg(target_arch = "x86_64")]
+            Width::Avx512 => "avx512",
+        }
+    }
+
     /// Plain stores only, whatever the CPU (for tests of the plain path).
     #[cfg(test)]
     pub(crate) fn plain() -> Self {
