@@ -1,6 +1,7 @@
 //! Accuracy of `accel_core::math::fast` against the `libm` crate, as stated in
-//! each function's doc, over 1.2e7 points per function; and the AVX-512 flavours
-//! against the FMA ones, bit for bit.
+//! the `fast::` rows of the accuracy table (`accel_core::math::precision`), over
+//! 1.2e7 points per function; and the AVX-512 flavours against the FMA ones, bit
+//! for bit.
 //!
 //! Points are spread over the whole domain: uniform in value over the range where
 //! the function varies, uniform in binary exponent (tiny and subnormal arguments
@@ -10,17 +11,26 @@
 mod math_common;
 
 use accel_core::math::fast;
+use accel_core::math::precision;
 use math_common::{Rng, ulp_distance};
 
 /// Points per function (the docs say 1.2e7).
 const POINTS: usize = 12_000_000;
 
-/// Stated bound of `fast::erf` (keep in sync with its doc).
-const ERF_ABS: f64 = 2.3e-16;
-/// Stated bound of `fast::exp`, in ulps (keep in sync with its doc).
-const EXP_ULP: u64 = 1;
-/// Stated bound of `fast::log10`, in ulps (keep in sync with its doc).
-const LOG10_ULP: u64 = 3;
+/// The absolute bound of `fast::erf`.
+const ERF_ABS: f64 = precision::FAST_ERF.bound.max_absolute().unwrap();
+/// The bound of `fast::exp`, in whole ulps.
+const EXP_ULP: u64 = whole_ulps(precision::FAST_EXP.bound);
+/// The bound of `fast::log10`, in whole ulps.
+const LOG10_ULP: u64 = whole_ulps(precision::FAST_LOG10.bound);
+
+/// An ulp bound as the integer distance from libm that it allows.
+const fn whole_ulps(bound: precision::Bound) -> u64 {
+    match bound.max_ulp() {
+        Some(u) => u as u64,
+        None => panic!("not an ulp bound"),
+    }
+}
 
 /// Special and boundary arguments every function is checked at.
 fn edges() -> Vec<f64> {
@@ -145,7 +155,7 @@ fn erf_within_its_absolute_bound() {
     // A real bound, not a loose one: the table is near its stated accuracy.
     assert!(
         err > ERF_ABS / 10.0,
-        "fast::erf: only {err:e}; tighten the doc"
+        "fast::erf: only {err:e}; tighten the accuracy table"
     );
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("fma") {
@@ -227,7 +237,7 @@ fn log10_within_its_ulp_bound() {
     assert!(err <= LOG10_ULP, "fast::log10: {err} ulp at {at:e}");
     assert!(
         err >= LOG10_ULP - 1,
-        "fast::log10: only {err} ulp; tighten the doc"
+        "fast::log10: only {err} ulp; tighten the accuracy table"
     );
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("fma") {
@@ -315,4 +325,16 @@ fn exp_avx512_matches_exp_fma_bit_for_bit() {
     avx512_matches_fma!(fast::exp_avx512, fast::exp_fma, seed: 17,
         extra: [f64::NAN, 709.78, -745.13, -708.4, 1e-300],
         inputs: exp_inputs, pad: 0.5, any_nan: true);
+}
+
+/// Every `fast::` row of the accuracy table is one this file checks, so a row
+/// added without a test fails here.
+#[test]
+fn every_fast_row_is_checked_here() {
+    let rows: Vec<&str> = precision::ACCURACY
+        .iter()
+        .map(|a| a.function)
+        .filter(|f| f.starts_with("fast::"))
+        .collect();
+    assert_eq!(rows, ["fast::exp", "fast::log10", "fast::erf"]);
 }

@@ -4,7 +4,8 @@
 //! its whole domain: uniform in value over the interesting range, uniform in bit
 //! pattern (so every binade, tiny and subnormal arguments included, gets its
 //! share) and dense around the places where the algorithms switch method. The
-//! maximum error is asserted against the bound stated in each function's doc.
+//! maximum error is asserted against the function's row of the accuracy table
+//! (`accel_core::math::precision`), which the function docs link to.
 //!
 //! f64 results are compared with libm's f64 result as an integer ulp distance
 //! (libm itself is within about half an ulp, so this measures our error plus
@@ -15,6 +16,7 @@
 mod math_common;
 
 use accel_core::math;
+use accel_core::math::precision::{self, Accuracy};
 use math_common::{Rng, pow2, ulp_distance};
 
 /// Points per function (the docs say 1.2e7).
@@ -22,16 +24,12 @@ const POINTS: usize = 12_000_000;
 /// Points for the FMA flavour of each function, which shares the algorithm.
 const FUSED_POINTS: usize = 4_000_000;
 
-/// Stated bounds (keep in sync with the function docs).
-const EXP_ULP: u64 = 1;
-const LN_ULP: u64 = 1;
-const LOG10_ULP: u64 = 1;
-const ERF_ULP: u64 = 1;
-/// The f32 functions compute in f32 arithmetic: fractional ulp bounds.
-const EXPF_ULP: f64 = 1.0;
-const LNF_ULP: f64 = 1.0;
-const LOG10F_ULP: f64 = 1.0;
-const ERFF_ULP: f64 = 1.5;
+/// The bound of a row in ulps (every row this file checks has one).
+fn max_ulp(row: &Accuracy) -> f64 {
+    row.bound
+        .max_ulp()
+        .unwrap_or_else(|| panic!("{}: not an ulp bound", row.function))
+}
 
 /// Error of an f32 result against an exact(ish) f64 value, in f32 ulps of the value.
 fn f32_error(got: f32, want: f64) -> f64 {
@@ -109,13 +107,16 @@ fn measure_f32(
     worst
 }
 
-fn assert_f64(name: &str, worst: Worst<u64>, bound: u64, f: &dyn Fn(f64) -> f64) {
+/// Asserts an integer ulp distance from libm's f64 result against `row`.
+fn assert_f64(name: &str, worst: Worst<u64>, row: &Accuracy, f: &dyn Fn(f64) -> f64) {
+    assert_eq!(row.reference, precision::Reference::Libm, "{name}");
+    let bound = max_ulp(row);
     println!(
         "{name}: max error {} ulp at x = {:e}",
         worst.error, worst.at
     );
     assert!(
-        worst.error <= bound,
+        worst.error as f64 <= bound,
         "{name}: {} ulp > {bound} ulp at x = {:e} ({:e})",
         worst.error,
         worst.at,
@@ -123,7 +124,11 @@ fn assert_f64(name: &str, worst: Worst<u64>, bound: u64, f: &dyn Fn(f64) -> f64)
     );
 }
 
-fn assert_f32(name: &str, worst: Worst<f64>, bound: f64) {
+/// Asserts a fractional f32 ulp error against the exact value (libm in f64)
+/// against `row`; `slack` allows for the reference's own rounding.
+fn assert_f32(name: &str, worst: Worst<f64>, row: &Accuracy, slack: f64) {
+    assert_eq!(row.reference, precision::Reference::LibmF64, "{name}");
+    let bound = max_ulp(row) + slack;
     println!(
         "{name}: max error {:.4} ulp at x = {:e}",
         worst.error, worst.at
@@ -188,7 +193,7 @@ fn exp_f64() {
         &libm::exp,
         EXP_EDGES,
     );
-    assert_f64("exp", worst, EXP_ULP, &math::exp);
+    assert_f64("exp", worst, &precision::EXP, &math::exp);
     #[cfg(target_arch = "x86_64")]
     if has_fma() {
         // SAFETY: the CPU has FMA (checked just above).
@@ -201,7 +206,7 @@ fn exp_f64() {
             &libm::exp,
             EXP_EDGES,
         );
-        assert_f64("fma::exp", worst, EXP_ULP, &fused);
+        assert_f64("fma::exp", worst, &precision::EXP, &fused);
     }
 }
 
@@ -252,7 +257,7 @@ fn ln_f64() {
         &libm::log,
         LOG_EDGES,
     );
-    assert_f64("ln", worst, LN_ULP, &math::ln);
+    assert_f64("ln", worst, &precision::LN, &math::ln);
     #[cfg(target_arch = "x86_64")]
     if has_fma() {
         // SAFETY: the CPU has FMA (checked just above).
@@ -265,7 +270,7 @@ fn ln_f64() {
             &libm::log,
             LOG_EDGES,
         );
-        assert_f64("fma::ln", worst, LN_ULP, &fused);
+        assert_f64("fma::ln", worst, &precision::LN, &fused);
     }
 }
 
@@ -279,7 +284,7 @@ fn log10_f64() {
         &libm::log10,
         LOG_EDGES,
     );
-    assert_f64("log10", worst, LOG10_ULP, &math::log10);
+    assert_f64("log10", worst, &precision::LOG10, &math::log10);
     #[cfg(target_arch = "x86_64")]
     if has_fma() {
         // SAFETY: the CPU has FMA (checked just above).
@@ -292,7 +297,7 @@ fn log10_f64() {
             &libm::log10,
             LOG_EDGES,
         );
-        assert_f64("fma::log10", worst, LOG10_ULP, &fused);
+        assert_f64("fma::log10", worst, &precision::LOG10, &fused);
     }
 }
 
@@ -339,7 +344,7 @@ fn erf_f64() {
         &libm::erf,
         ERF_EDGES,
     );
-    assert_f64("erf", worst, ERF_ULP, &math::erf);
+    assert_f64("erf", worst, &precision::ERF, &math::erf);
     #[cfg(target_arch = "x86_64")]
     if has_fma() {
         // SAFETY: the CPU has FMA (checked just above).
@@ -352,7 +357,7 @@ fn erf_f64() {
             &libm::erf,
             ERF_EDGES,
         );
-        assert_f64("fma::erf", worst, ERF_ULP, &fused);
+        assert_f64("fma::erf", worst, &precision::ERF, &fused);
     }
 }
 
@@ -376,7 +381,9 @@ fn sqrt_f64_is_exact() {
         f64::NAN,
     ];
     let worst = measure_f64("sqrt", POINTS, inputs, &math::sqrt, &libm::sqrt, &edges);
-    assert_f64("sqrt", worst, 0, &math::sqrt);
+    // libm's sqrt is correctly rounded too: a correctly rounded result is 0 ulp
+    // from it.
+    assert_f64("sqrt", worst, &precision::SQRT, &math::sqrt);
 }
 
 fn f32_inputs(lo: f32, hi: f32, min_exp: i32, max_exp: i32) -> impl FnMut(&mut Rng, usize) -> f32 {
@@ -423,17 +430,17 @@ fn check_f32(
     fused: Option<unsafe fn(f32) -> f32>,
     reference: fn(f64) -> f64,
     range: (f32, f32),
-    bound: f64,
+    row: &Accuracy,
 ) {
     let mut inputs = f32_inputs(range.0, range.1, -140, 7);
     let worst = measure_f32(name, POINTS, &mut inputs, &f, &reference, F32_EDGES);
-    assert_f32(name, worst, bound);
+    assert_f32(name, worst, row, 0.0);
     if let Some(fused) = fused.filter(|_| has_fma()) {
         // SAFETY: the CPU has FMA (checked by the filter above).
         let g = |x| unsafe { fused(x) };
         let mut inputs = f32_inputs(range.0, range.1, -140, 7);
         let worst = measure_f32(name, FUSED_POINTS, &mut inputs, &g, &reference, F32_EDGES);
-        assert_f32(&format!("fma::{name}"), worst, bound);
+        assert_f32(&format!("fma::{name}"), worst, row, 0.0);
     }
 }
 
@@ -456,7 +463,7 @@ fn expf_f32() {
         fused_f32!(expf),
         libm::exp,
         (-104.0, 89.0),
-        EXPF_ULP,
+        &precision::EXPF,
     );
 }
 
@@ -468,7 +475,7 @@ fn lnf_f32() {
         fused_f32!(lnf),
         libm::log,
         (0.0, 4.0),
-        LNF_ULP,
+        &precision::LNF,
     );
 }
 
@@ -480,7 +487,7 @@ fn log10f_f32() {
         fused_f32!(log10f),
         libm::log10,
         (0.0, 1000.0),
-        LOG10F_ULP,
+        &precision::LOG10F,
     );
 }
 
@@ -492,7 +499,7 @@ fn erff_f32() {
         fused_f32!(erff),
         libm::erf,
         (-4.5, 4.5),
-        ERFF_ULP,
+        &precision::ERFF,
     );
 }
 
@@ -507,16 +514,32 @@ fn sqrtf_f32_is_exact() {
         &libm::sqrt,
         F32_EDGES,
     );
-    println!(
-        "sqrtf: max error {:.4} ulp at x = {:e}",
-        worst.error, worst.at
-    );
     // Correct rounding: at most half an ulp from the root (the f64 reference is off by
     // at most 2^-30 f32 ulp).
-    assert!(
-        worst.error <= 0.5 + 1e-8,
-        "sqrtf: {} ulp at {:e}",
-        worst.error,
-        worst.at
-    );
+    assert_f32("sqrtf", worst, &precision::SQRTF, 1e-8);
+}
+
+/// Every row of the accuracy table outside `fast::` is one this file checks, so a
+/// row added without a test fails here.
+#[test]
+fn every_row_outside_fast_is_checked_here() {
+    let checked = [
+        precision::EXP,
+        precision::EXPF,
+        precision::LN,
+        precision::LNF,
+        precision::LOG10,
+        precision::LOG10F,
+        precision::ERF,
+        precision::ERFF,
+        precision::SQRT,
+        precision::SQRTF,
+    ];
+    let rows: Vec<&str> = precision::ACCURACY
+        .iter()
+        .map(|a| a.function)
+        .filter(|f| !f.starts_with("fast::"))
+        .collect();
+    let names: Vec<&str> = checked.iter().map(|a| a.function).collect();
+    assert_eq!(rows, names);
 }

@@ -16,62 +16,38 @@
 //! memory floor (48 B per option at the measured bandwidth of a 5-in/1-out
 //! stream over the same arrays) is printed.
 //!
-//! Floor and prediction (2-core AVX-512 machine): memory floor 48 B × 40 M /
-//! ≈ 48 GB/s ≈ 0.04 s. The arithmetic is the real cost: two erf, exp, log10,
-//! sqrt and two divisions per option. Predicted before tuning from the per-call
-//! costs of `accel_core::math` (core's math bench): ≈ 4 ns per option per
-//! thread, so ≈ 0.08 s at 40 M on 2 threads. Measured (thread CPU time, so
-//! independent of other load on the machine): the per-element fused loop ran
-//! at 14 ns per option — vectorised (zmm) but latency bound: the formula's
-//! ≈ 460 instructions per 8 options exceed the out-of-order window, so
-//! iterations do not overlap; core's lane-block executor (16 options per
-//! operation) brought it to 11 ns, and this crate's FMA lane blocks to 8.2 ns,
-//! ≈ 66 instructions per option (the math's polynomials, coefficient blends,
-//! stack round trips between per-function lane loops). So ≈ 0.16–0.19 s at
-//! 40 M on an idle 2-core machine: compute bound, about 2× the target; the
-//! rest would have to come from cheaper elementary functions.
+//! The 48 B are five f64 inputs read and one output written per option. The
+//! arithmetic is the real cost — two erf, exp, log10, sqrt and two divisions per
+//! option — so on a machine with a few cores the kernel is compute bound, and
+//! its speed is set by the elementary functions and by how well the formula's
+//! long dependency chains overlap. Recorded timings, with the machine and SIMD
+//! path they came from, are in `docs/PERFORMANCE.md`.
 //!
-//! Second round (the `accel_core::math::fast` functions on the AVX-512 path),
-//! measured per function alone in a loop (thread CPU time per element): the
-//! 1-ulp erf 1.9 ns, of which about half is the exp inside it and the other
-//! half two polynomials evaluated side by side in every lane; the 16-piece
-//! table erf (one degree-12 polynomial, coefficients permuted per lane from
-//! registers) 1.05 ns; log10 1.9 → 0.72 ns; exp 1.1 → 0.48 ns; a division
-//! 0.59 ns and a square root 0.89 ns, on the divider beside the FMA ports.
-//! Predicted from that: 2 · 1.05 + 0.72 + 0.48 + ≈ 0.3 of plain arithmetic
-//! ≈ 3.6 ns per option with the divider's 2.1 ns overlapped; measured 4.4 ns
-//! per option per thread with the inputs in cache (the rest: stack round trips
-//! between the per-function lane loops; one table kept in registers by LLVM had
-//! cost 40 % through spills, which the volatile table loads in `math::fast`
-//! prevent). Streaming 40 M options from memory it is 5.9–6.2 ns per option
-//! per thread (2 threads scale 1.95×): 48 B per 6 ns is ≈ 8 GB/s per core, near
-//! what one core of this Xeon sustains while it also computes (a bare
-//! 5-in/1-out stream gets ≈ 15 GB/s per core; software prefetching 4–16 KB
-//! ahead measured no better). So at 40 M on 2 threads, machine otherwise idle:
-//! ≈ 0.12 s, against a memory floor of 0.062 s (30.8 GB/s) and an in-cache
-//! compute floor of ≈ 0.088 s; the 0.08 s target is not reached, and the op
-//! counts left (two erfs ≈ half of the time) no longer hold it without giving
-//! up accuracy.
+//! How the kernel got its shape (each step was kept because it measured faster
+//! in this bench, each rejected idea because it did not):
 //!
-//! Third round (the AVX-512 path on whole registers, `blackscholes/zmm.rs`).
-//! Counted in the release build's loop: ≈ 136 port-0/5 micro-ops per 8 options
-//! (30 permutes, 43 FMAs, 19 multiplies, …), ≈ 68 cycles at two per cycle, so
-//! ≈ 2.8 ns per option at the 3.0 GHz a zmm FMA loop measures here. The
-//! 32-lane block executor ran at 4.4–7 ns (noisy machine), partly because
-//! its blocks went through the stack between operations. Predicted: whole
-//! registers, a few chains at a time, ≈ 3.5 ns. Measured side by side in one
-//! process (interleaved, 64 K options in cache): three registers 4.0–4.5 ns,
-//! 0.63–0.82 of the block executor's time; two 1.07× and four 1.1–1.2× slower
-//! than three. The miss against the prediction: removing the two divisions and
-//! the square root took 15–20 % off (the divider's ≈ 50 cycles per 8 options do
-//! not fully overlap), but Newton-Raphson replacements on the FMA ports won back
-//! only 2–4 %, and an Estrin erf (a third of Horner's latency) nothing.
-//! The price path had been 1.6× slower than the checksum: bounds-checked
-//! sub-slice stores made LLVM spill the formula (fixed with raw stores). With a
-//! 64-option prefetch and loops aligned to cache lines, 40 M options on 2
-//! threads: price ≈ 0.095–0.11 s, checksum ≈ 0.095–0.105 s on a noisy machine
-//! (in-cache compute ≈ 4.2 ns per option per thread, i.e. ≈ 0.084 s even with
-//! the memory fully hidden).
+//! - A per-element fused loop vectorises but is latency bound: the formula's
+//!   hundreds of instructions per vector exceed the out-of-order window, so
+//!   iterations barely overlap. Blocks of lanes (core's lane-block executor,
+//!   then this crate's FMA lane blocks) give the core independent chains.
+//! - The accurate `erf` spends about half its time in the `exp` inside it and
+//!   the other half in two polynomials evaluated side by side in every lane. The
+//!   AVX-512 path therefore uses `accel_core::math::fast`'s table functions (one
+//!   short polynomial per piece, coefficients permuted per lane from registers),
+//!   whose absolute accuracy is what a CDF needs. A table that LLVM kept in
+//!   registers caused spills; the volatile table loads in `math::fast` prevent it.
+//! - Whole zmm registers, three at a time (`blackscholes/zmm.rs`), replaced
+//!   32-lane blocks that went through the stack between operations; the module
+//!   docs there count the micro-ops. The two divisions and the square root run
+//!   on the divider beside the FMA ports and do not fully overlap with the rest,
+//!   but Newton-Raphson replacements on the FMA ports, and an Estrin `erf` with a
+//!   third of Horner's latency, won back little or nothing and were not kept.
+//! - Bounds-checked sub-slice stores had made LLVM spill the formula in the price
+//!   path (fixed with raw stores); a short software prefetch and loops aligned to
+//!   cache lines help when the options stream from memory. A core that also
+//!   computes sustains less bandwidth than a bare stream, so at the 40 M target
+//!   size the kernel sits above both the memory floor and the in-cache compute
+//!   floor.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

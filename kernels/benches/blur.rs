@@ -20,10 +20,10 @@
 //!   for the baseline target, as a peer would write it).
 //!
 //! Every sample first copies the input image into the plane (≈ 8 B per pixel,
-//! the same for all variants). Throughput is in pixel-iterations. The per-iteration memory floor is 8 B per
-//! pixel-iteration at the machine's bandwidth (≈ 45 GB/s here: 0.67 s for the
-//! 100-iteration seed run); only the blocked variants can go below it. The row
-//! kernel path is printed first (`blur simd path: …`).
+//! the same for all variants). Throughput is in pixel-iterations. The
+//! per-iteration memory floor is 8 B per pixel-iteration at the machine's
+//! bandwidth; only the blocked variants can go below it. The row kernel path is
+//! printed first (`blur simd path: …`).
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use accel_kernels::fill::{
-    BandError, BandedBlockBandedMatrix, BandedBlockBandedSizes, FillError, fill_stored, populate,
-    populate_serial, populate_with_cost, simplefill, simplefill_serial,
+    BandError, BandedBlockBandedMatrix, BandedBlockBandedSizes, FillError, STREAM_MIN_BYTES,
+    fill_stored, populate, populate_serial, populate_with_cost, simplefill, simplefill_serial,
 };
 use accel_pool::{Pool, PoolConfig};
 use proptest::prelude::*;
@@ -454,7 +454,8 @@ fn edge_sizes() {
 }
 
 /// Block sizes (rows and columns alike) and `[l, u, λ, μ]` of two matrices above the
-/// 8 MiB threshold of streaming stores and prefetching: uneven block sizes with a
+/// threshold of streaming stores and prefetching ([`STREAM_MIN_BYTES`]): uneven
+/// block sizes with a
 /// few empty blocks and partial block bands at both ends, then equal blocks with a
 /// negative sub-band.
 fn larger_than_the_cache() -> [(Vec<usize>, [isize; 4]); 2] {
@@ -464,12 +465,12 @@ fn larger_than_the_cache() -> [(Vec<usize>, [isize; 4]); 2] {
     let shapes = [(uneven, [1, 2, 2, 1]), (vec![997; 181], [0, 1, 3, -1])];
     for (sizes, [l, u, lam, mu]) in &shapes {
         let s = BandedBlockBandedSizes::new(sizes, sizes, *l, *u, *lam, *mu).unwrap();
-        assert!(s.storage_len() * size_of::<f64>() > 8 << 20);
+        assert!(s.storage_len() * size_of::<f64>() > STREAM_MIN_BYTES);
     }
     shapes
 }
 
-/// Matrices larger than the streaming threshold (8 MiB): `simplefill` writes
+/// Matrices larger than the streaming threshold ([`STREAM_MIN_BYTES`]): `simplefill` writes
 /// long runs with streaming stores, on several workers, and must still write
 /// exactly what the serial loop writes ([`larger_than_the_cache`]), with 1, 2, 3
 /// and 16 threads.
@@ -491,7 +492,7 @@ fn simplefill_of_a_matrix_larger_than_the_cache_equals_serial() {
     }
 }
 
-/// Matrices larger than the prefetch threshold (8 MiB): `populate` prefetches each
+/// Matrices larger than the prefetch threshold ([`STREAM_MIN_BYTES`]): `populate` prefetches each
 /// next block column, and must still visit every block once and write what the
 /// serial visit writes ([`larger_than_the_cache`]), with 1, 2, 3 and 16 threads.
 #[test]

@@ -13,7 +13,7 @@
 //! its store: every member has arrived and waits for the generation to move
 //! before it can arrive again. With two members a round moves the line twice
 //! (each arrival) instead of three times with separate count and generation
-//! words (≈ 100 ns less on the 2-core Xeon).
+//! words: one cache-line transfer fewer per round.
 //!
 //! Sleeping uses the same Dekker pattern as [`crate::sleep`]: a waiter increments
 //! `sleepers` (`SeqCst`) and re-checks the generation before parking; the last

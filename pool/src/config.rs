@@ -299,7 +299,7 @@ impl PoolConfig {
     /// Whether team regions of a pool with more threads than CPUs run with one
     /// member per CPU (default on; see [`Pool::team_size`](crate::Pool::team_size)).
     /// Off, every thread is a member, and a barrier then waits for threads the
-    /// OS has descheduled — a team of 36 on 2 CPUs runs 10–20× slower than a
+    /// OS has descheduled — a team of 36 on 2 CPUs runs many times slower than a
     /// team of 2. Turn it off only to test code with large teams on a small
     /// machine.
     ///

@@ -23,9 +23,9 @@ use accel_core::ir::{Element, IrError, Plan, Scratch, Stage};
 use crate::pool::{DEFAULT_COST_GRAIN, Pool};
 use crate::shared::SharedSlice;
 
-/// The cost (in [`Stage::cost_per_element`] units, ≈ 0.3–1 ns each) of one piece of
-/// a stage: four grains, so the per-piece costs (a scratch lookup, the partials'
-/// vector) stay under a few per cent.
+/// The cost (in [`Stage::cost_per_element`] units, about a nanosecond or less
+/// each) of one piece of a stage: four grains, so the per-piece costs (a scratch
+/// lookup, the partials' vector) stay under a few per cent.
 ///
 /// ```
 /// assert_eq!(accel_pool::PLAN_PIECE_COST, 4 * accel_pool::DEFAULT_COST_GRAIN);

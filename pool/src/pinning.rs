@@ -78,7 +78,7 @@ impl PinningStatus {
 
 /// The calling thread pinned to one CPU until this is dropped, when its previous
 /// affinity mask comes back (also when a team region unwinds). Costs three
-/// system calls (≈ 1–3 µs), which only team regions — long, iterated work — pay.
+/// system calls, which only team regions — long, iterated work — pay.
 /// Where the mask cannot be read or set (or off Linux) it does nothing.
 pub(crate) struct CallerPin {
     #[cfg(target_os = "linux")]

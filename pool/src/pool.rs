@@ -47,7 +47,8 @@ use crate::unwind::{BarrierPoisoned, PanicSlot, drop_payload};
 
 /// The default cost grain of [`Pool::for_weighted`]: a weighted loop whose total
 /// cost is at most this runs inline, and owners take work in runs of at least this
-/// cost. Costs are meant in "simple element operations" (≈ 0.3–1 ns each), so this
+/// cost. Costs are meant in "simple element operations" (about a nanosecond or
+/// less each), so this
 /// is a few microseconds of work — the price of forking to spinning workers.
 ///
 /// ```

@@ -47,9 +47,9 @@ use crate::sync::{
 
 /// Whether an idle thread polls the other deques on its `polls`-th fruitless
 /// poll: the first eight (work tends to appear right after work), then every
-/// sixteenth (≈ 2 µs apart: each poll costs the polled owner a cache miss on its
-/// next push or pop, ≈ 4 ns per `join` when polled every 0.5 µs). Its own deque
-/// and the region slot are polled every time. (Under loom, where every wait
+/// sixteenth (each poll costs the polled owner a cache miss on its next push or
+/// pop, so polling on every round would tax every `join` of a busy owner). Its
+/// own deque and the region slot are polled every time. (Under loom, where every wait
 /// sleeps after one poll, every poll steals, so the models explore the stolen
 /// paths.)
 #[inline]

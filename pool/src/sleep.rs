@@ -2,7 +2,7 @@
 //!
 //! # Why
 //! Handing work to a sleeping thread costs a futex wake-up (microseconds); handing
-//! it to a spinning one costs a cache-line transfer (~100 ns). So a thread that runs
+//! it to a spinning one costs a cache-line transfer (far less). So a thread that runs
 //! out of work first *spins* for a bounded window ([`SpinPolicy::window`], default
 //! 100 µs) polling for work, and only then *sleeps*, so that an idle pool burns no
 //! CPU. While spinning it yields its CPU every few polls: on a busy machine the
@@ -87,15 +87,16 @@ pub struct Backoff {
     started: Option<Instant>,
 }
 
-/// Pauses per poll grow as 1, 2, 4, 8 and stay at 8 (≈ 0.4 µs on current x86):
+/// Pauses per poll grow as 1, 2, 4, 8 and stay at 8 (under a microsecond on
+/// current x86):
 /// the poll interval bounds how fast a spinning worker notices a new region.
 const MAX_PAUSE_SHIFT: u32 = 3;
 /// A spinning thread yields its CPU on every this-many-th poll (a power of two).
 const YIELD_EVERY: u32 = 8;
 /// Polls before an [eager](Backoff::eager) spin phase starts yielding.
 const EAGER_POLLS: u32 = 48;
-/// The clock is read every this many polls (a power of two; reading it costs
-/// ~20 ns).
+/// The clock is read every this many polls (a power of two; a clock read costs
+/// more than a poll).
 const CLOCK_EVERY: u32 = 16;
 
 impl Backoff {
@@ -110,7 +111,8 @@ impl Backoff {
         }
     }
 
-    /// A spin phase that only starts yielding after [`EAGER_POLLS`] polls (≈ 5 µs):
+    /// A spin phase that only starts yielding after [`EAGER_POLLS`] polls (a few
+    /// microseconds):
     /// for barrier waits, which are short when the team is balanced. Yielding
     /// early there invites the scheduler to put two members on one CPU.
     pub fn eager(policy: SpinPolicy) -> Self {

@@ -8,7 +8,7 @@
 //! the whole interpreter, every per-op loop included, compiled for that ISA.
 //! (Rust never contracts `a * b + c` into an FMA, so results do not depend on the ISA.)
 //!
-//! See the [`ir`](crate::ir) module docs for measured speeds.
+//! See the [`ir`](crate::ir) module docs on speed.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -140,7 +140,7 @@ fn split_dst<'a, T: Copy>(
 // The per-op loops. Each is written out by a macro with a direct call to its
 // `#[inline(always)]` function in `op::eval`: passing the function as a closure or a
 // function item would go through a `Fn::call` shim that LLVM may leave out of line in
-// the large `run_chunk`, making the loop scalar (measured: an `erf` loop 2-3x slower).
+// the large `run_chunk`, making the loop scalar.
 macro_rules! map1 {
     ($d:expr, $a:expr, $f:path) => {
         for (d, &a) in $d.iter_mut().zip($a) {

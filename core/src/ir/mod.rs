@@ -82,11 +82,11 @@
 //! ```
 //!
 //! # Speed
-//! Measured on the project machine (2-core Xeon, busy, so treat the figures as ratios),
-//! Black-Scholes per element and thread: the plan's interpreter 45 ns portable, 25 ns
-//! wrapped in `#[target_feature(enable = "avx2,fma")]`, 16 ns with AVX-512; the
-//! staged [`map_reduce_formula`] 20 ns (AVX2) and 11 ns (AVX-512). `erf`, `exp` and
-//! `log10` dominate either way.
+//! The staged [`map_reduce_formula`] is faster than the plan's interpreter, which
+//! keeps one buffer per graph node, and both gain from being compiled for a wider
+//! instruction set (wrap the call in a `#[target_feature]` function). For
+//! Black-Scholes, `erf`, `exp` and `log10` dominate either way. Recorded timings
+//! are in `docs/PERFORMANCE.md`.
 
 pub mod lanes;
 pub mod op;

@@ -14,7 +14,8 @@
 //! FMA CPU, one out-of-line call per multiply-add, so slowly.)
 //!
 //! Results can differ from the free functions in the last bit, since the roundings
-//! differ; the error bounds stated there hold for both (the tests check both).
+//! differ; the error bounds of the accuracy table
+//! ([`precision`](crate::math::precision)) hold for both (the tests check both).
 //!
 //! # Safety
 //!

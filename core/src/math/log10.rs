@@ -68,10 +68,8 @@ pub(crate) fn log10f_generic<M: MulAdd>(x: f32) -> f32 {
 
 /// Base-10 logarithm.
 ///
-/// Maximum error 1 ulp against the `libm` crate (measured over 1.2e7 points spread
-/// over all positive floats, subnormals included, by `core/tests/math_ulp.rs`); at
-/// most 0.71 ulp from the true value in a 120 000-point check against mpmath. Exact
-/// powers of ten give exact integers.
+/// Maximum error: [`precision::LOG10`](super::precision::LOG10). Exact powers of
+/// ten give exact integers.
 /// `log10(±0) = -inf`, `log10(x < 0) = NaN`, `log10(inf) = inf`, `log10(NaN) = NaN`,
 /// `log10(1) = 0` exactly. Branch-free: a loop over it vectorises.
 #[inline(always)]
@@ -81,10 +79,9 @@ pub fn log10(x: f64) -> f64 {
 
 /// Base-10 logarithm for f32.
 ///
-/// Computed in f32 arithmetic (module docs); the maximum error against
-/// `libm::log10` in f64 is stated in the table of [`crate::math`] and checked over
-/// 1.2e7 points, subnormals included. Same special values as [`log10`].
-/// Branch-free.
+/// Computed in f32 arithmetic (see the [`math`](crate::math) docs). Maximum
+/// error: [`precision::LOG10F`](super::precision::LOG10F). Same special values as
+/// [`log10`]. Branch-free.
 #[inline(always)]
 pub fn log10f(x: f32) -> f32 {
     log10f_generic::<Separate>(x)

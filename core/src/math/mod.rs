@@ -8,16 +8,10 @@
 //! `ln`, `log10`, `erf`), so LLVM vectorises a loop that calls them, e.g. inside a
 //! `#[target_feature(enable = "avx2,fma")]` kernel.
 //!
-//! One function per file, f64 and f32 together, each doc stating the maximum error
-//! in ulps measured by `core/tests/math_ulp.rs` against the `libm` crate:
-//!
-//! | function | f64 | f32 |
-//! |---|---|---|
-//! | [`exp`], [`expf`] | ≤ 1 ulp | ≤ 1 ulp |
-//! | [`ln`], [`lnf`] | ≤ 1 ulp | ≤ 1 ulp |
-//! | [`log10`], [`log10f`] | ≤ 1 ulp | ≤ 1 ulp |
-//! | [`erf`], [`erff`] | ≤ 1 ulp | ≤ 1.5 ulp |
-//! | [`sqrt`], [`sqrtf`] | exact | exact |
+//! One function per file, f64 and f32 together. Their error bounds, and those of
+//! [`fast`], are stated once, in the accuracy table [`precision::ACCURACY`]; each
+//! function's doc links to its row, and the accuracy tests (`core/tests/math_ulp.rs`,
+//! `core/tests/math_fast.rs`) assert the same rows against the `libm` crate.
 //!
 //! NaN in gives NaN out everywhere; infinities, overflow, underflow and subnormals
 //! follow IEEE 754 and the C library (see each function). The f32 functions compute
@@ -29,16 +23,17 @@
 //! On x86_64, [`fma`] has the same functions built on fused multiply-adds, for
 //! kernels compiled with FMA (Rust never fuses `a * b + c` by itself).
 //!
-//! Cost, for orientation (a loop over 4096 values on the 2.8 GHz Ice Lake Xeon
-//! where this was written; `core/benches/math.rs` has the same loops): the [`fma`]
-//! flavours inside an `avx512f` function take about 1.0 ns per element for `exp`,
-//! 1.7 ns for `log10` and 1.8 ns for `erf`, against 8.5, 10.8 and 23 ns for the
-//! `libm` crate; inside `avx2,fma` about twice that. In a build for the plain
-//! x86_64 baseline (SSE2) LLVM keeps loops over `ln`/`log10` scalar, where they are
-//! no faster than `libm`: dispatch to AVX2 or AVX-512 at run time.
+//! Cost: the point of these functions is that a loop over them vectorises, so
+//! they pay off inside a kernel compiled for wide vectors (the [`fma`] flavours
+//! in an `avx512f` or `avx2,fma` function), where they run several times faster
+//! than the `libm` crate's branchy code. In a build for the plain x86_64 baseline
+//! (SSE2) LLVM keeps loops over `ln`/`log10` scalar, where they are no faster than
+//! `libm`: dispatch to AVX2 or AVX-512 at run time. `cargo bench -p accel-core
+//! --bench math` times each flavour against `libm` on the machine at hand.
 //!
 //! [`fast`] has faster variants for kernels whose error budget is absolute or looser
-//! than 1 ulp (Black-Scholes' normal CDF), each with its stated, tested bound.
+//! than that of the functions here (Black-Scholes' normal CDF); their bounds are rows
+//! of the same table.
 //!
 //! The polynomial coefficients come from `gen_coefficients.py` (a Remez exchange in
 //! mpmath), which writes `coefficients.rs`.
@@ -52,6 +47,7 @@ pub mod fast;
 pub mod fma;
 mod ln;
 mod log10;
+pub mod precision;
 mod sqrt;
 
 pub use erf::{erf, erff};

@@ -9,8 +9,9 @@
 /// Square root, correctly rounded (IEEE 754).
 ///
 /// `sqrt(-0) = -0`, `sqrt(x < 0) = NaN`, `sqrt(inf) = inf`, `sqrt(NaN) = NaN`.
-/// Exact (0 ulp) on every target: the `sqrtsd` instruction on x86_64 (vectorised in
-/// loops), an integer algorithm elsewhere.
+/// Correctly rounded on every target ([`precision::SQRT`](super::precision::SQRT)):
+/// the `sqrtsd` instruction on x86_64 (vectorised in loops), an integer algorithm
+/// elsewhere.
 #[inline(always)]
 pub fn sqrt(x: f64) -> f64 {
     #[cfg(target_arch = "x86_64")]
@@ -31,7 +32,8 @@ pub fn sqrt(x: f64) -> f64 {
 
 /// Square root for f32, correctly rounded (IEEE 754).
 ///
-/// Same special values as [`sqrt`]; exact (0 ulp): `sqrtss` on x86_64, `vsqrt.f32`
+/// Same special values as [`sqrt`]; correctly rounded
+/// ([`precision::SQRTF`](super::precision::SQRTF)): `sqrtss` on x86_64, `vsqrt.f32`
 /// on 32-bit Arm with a hard-float ABI (every such core has a VFP unit with a
 /// single-precision square root: the Cortex-M4F, M7, M33…), elsewhere the f64
 /// fallback rounded to f32 (rounding the correctly rounded f64 root to f32 is

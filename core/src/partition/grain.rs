@@ -1,6 +1,6 @@
 //! How many parts a piece of work is worth: the rule that keeps tiny work serial.
 //!
-//! The seed's tiny fill took 5.6 µs serially and 715 µs in parallel: splitting
+//! The seed's tiny fill ran far slower in parallel than serially: splitting
 //! costs a fixed overhead per task (wake a worker, hand over the task, join), and
 //! below some size that overhead is all there is. The model here is the simplest
 //! one that captures it: `W` ns of perfectly divisible work split into `p` parts

@@ -4,8 +4,8 @@
 //! the same bits as the interpreter, but every polynomial step a separate
 //! multiply and add (Rust never fuses them). `crate::math::fma` has the same
 //! functions built on fused multiply-adds: about half the arithmetic and half
-//! the latency per polynomial step, within the bounds of the accuracy table in
-//! `crate::math`. [`FmaLanes`] is [`Lanes`] with those four elementary functions
+//! the latency per polynomial step, within the bounds of the accuracy table
+//! ([`ACCURACY`](crate::math::precision::ACCURACY)). [`FmaLanes`] is [`Lanes`] with those four elementary functions
 //! swapped in, applied lane by lane (LLVM vectorises the lane loops for AVX2), so
 //! a [`Formula`] runs on it unchanged; [`map_blocks`] and [`sum_blocks`] run it
 //! over slices in blocks of [`BLOCK`].

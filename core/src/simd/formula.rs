@@ -9,8 +9,8 @@
 //! | [`SimdPath::Avx2`] | blocks of 32 lanes ([`super::fma_lanes`]) | `math::fma` |
 //! | [`SimdPath::Portable`] | core's [`Lanes`](crate::ir::Lanes) (`ir::map_formula`) | `math`, bit-identical to the interpreter |
 //!
-//! Each path's functions have their own error bounds (the accuracy table of
-//! `crate::math`), so the last bits of a result may differ between paths; on
+//! Each path's functions have their own error bounds (the accuracy table,
+//! [`ACCURACY`](crate::math::precision::ACCURACY)), so the last bits of a result may differ between paths; on
 //! one path, a result does not depend on where the slices start or how they
 //! are cut, and a sum folds element `r` into lane `r % 8` in order (the lane
 //! order of [`ReduceOp::Sum`]). The AVX builds are `#[target_feature]` wrappers

@@ -12,8 +12,8 @@
 //! The elementary functions are `math::fast`'s table versions (`exp`, `log10`,
 //! `erf`, whose per-lane table entries are picked with AVX-512's two-register
 //! permute `vpermt2pd`), `vsqrtpd` and `vdivpd` (both correctly rounded), and
-//! `math::fma::ln` lane by lane. Their error bounds are in the accuracy table of
-//! `crate::math`. Sums fold element `r` into lane `r % 8` in order: the fixed lane
+//! `math::fma::ln` lane by lane. Their error bounds are in the accuracy table,
+//! [`ACCURACY`](crate::math::precision::ACCURACY). Sums fold element `r` into lane `r % 8` in order: the fixed lane
 //! order of [`ReduceOp::Sum`].
 //!
 //! # Where the time goes

@@ -20,11 +20,14 @@
 //! time) and [`price_naive`] (array-at-a-time with a temporary per operation).
 //!
 //! # Accuracy
-//! `accel_core::math` is within 1 ulp of libm for each f64 function (the table
-//! in `accel_core::math` states each bound, and its tests check them). The AVX-512
-//! path takes `exp`, `log10` and `erf` from `accel_core::math::fast` instead:
-//! exp within 1 ulp, log10 within 3 ulp, erf within 2.3e-16 *absolute* — the
-//! normal CDF needs absolute, not relative, accuracy: a put moves by at most
+//! The elementary functions keep the bounds of core's accuracy table,
+//! [`ACCURACY`](accel_core::math::precision::ACCURACY), which core's tests assert
+//! (the FMA flavours the AVX paths use are held to the same rows). The AVX-512
+//! path takes `exp`, `log10` and `erf` from `accel_core::math::fast` instead,
+//! whose rows are looser: [`FAST_EXP`](accel_core::math::precision::FAST_EXP),
+//! [`FAST_LOG10`](accel_core::math::precision::FAST_LOG10) and, *absolute*,
+//! [`FAST_ERF`](accel_core::math::precision::FAST_ERF) — the normal CDF needs
+//! absolute, not relative, accuracy: a put moves by at most
 //! `(spt + fv) · δ/2` when erf is off by δ. Through the formula every put stays
 //! within 1e-13 relative of [`price_serial`] on the seed inputs (measured:
 //! 5.3e-16), and in general within 1e-13 of the larger of the put and the spot
@@ -40,7 +43,8 @@
 //! core's executor with the plain `accel_core::math` functions and matches the
 //! IR interpreter bit for bit; the AVX paths use the fused-multiply-add flavours
 //! of the same functions (`accel_core::math::fma`: half the arithmetic, the same
-//! ulp bounds) and AVX-512 the `math::fast` ones, so they differ from it in the
+//! rows of the accuracy table) and AVX-512 the `math::fast` ones, so they differ
+//! from it in the
 //! last bits (about 1e-15 relative at most). [`checksum`] sums
 //! fixed chunks of [`FORMULA_CHUNK`](accel_pool::FORMULA_CHUNK) options in a fixed lane order and adds the chunk
 //! sums left to right: the same bits for any thread count.

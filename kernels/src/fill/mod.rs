@@ -24,9 +24,9 @@
 //! every stored block is visited exactly once, and a worker's blocks are
 //! contiguous in memory. A matrix whose whole cost is below a few fork-join
 //! overheads (the notebook's tiny case) runs inline on the caller, allocating
-//! nothing. For a matrix larger than the cache, each next block column is
-//! prefetched while the blocks of the current one are visited (see the private
-//! `prefetch` module: 0.79× the time at N = M = 500).
+//! nothing. For a matrix of at least [`STREAM_MIN_BYTES`], each next block column
+//! is prefetched while the blocks of the current one are visited (see the private
+//! `prefetch` module for why).
 //!
 //! # One value everywhere
 //! Calling a closure per block means one sweep over a block column per block.
@@ -34,10 +34,10 @@
 //! entry in one sweep: within a storage column the segments of consecutive
 //! blocks are adjacent, so where every block of a block column stores its full
 //! band the block column's stored entries are one run per storage column — or,
-//! with all `l + u + 1` blocks present, one contiguous range. For a matrix over
-//! 8 MiB, [`simplefill`] writes those ranges with streaming (non-temporal)
-//! stores where the CPU has them: the fill is then bound by the write bandwidth,
-//! and streaming stores skip reading each line before writing it.
+//! with all `l + u + 1` blocks present, one contiguous range. For a matrix of at
+//! least [`STREAM_MIN_BYTES`], [`simplefill`] writes those ranges with streaming
+//! (non-temporal) stores where the CPU has them: the fill is then bound by the
+//! write bandwidth, and streaming stores skip reading each line before writing it.
 //!
 //! ```
 //! use accel_kernels::fill::{simplefill, BandedBlockBandedMatrix};
@@ -71,15 +71,28 @@ pub use view::{BlockView, BlockViewMut};
 
 use accel_pool::Pool;
 
+/// The storage size, in bytes, from which a matrix is treated as larger than the
+/// cache: [`simplefill`] writes it with streaming stores and [`populate`]
+/// prefetches each next block column.
+///
+/// Below it a matrix is likely to fit the shared last-level cache of a desktop
+/// or server CPU, so a matrix that is filled again, or read soon after, is still
+/// cached: plain stores are as fast there and leave the data in cache, and
+/// prefetching only adds instructions. Above it the fill ends in memory
+/// whatever the stores do. The value sits between the sizes at which the two
+/// kinds of store were measured equal and streaming clearly ahead (the private
+/// `stream` module has the details); every size test and document refers to this
+/// constant rather than repeating its value.
+pub const STREAM_MIN_BYTES: usize = 8 << 20;
+
 /// The notebook's benchmark: every stored entry of `m` becomes 1, in parallel.
 ///
 /// Same result as [`populate`] with a closure that fills each block with ones
 /// (the notebook's formulation), but run by [`fill_stored`], which writes each
-/// block column in one pass instead of one pass per block. A matrix of more
-/// than 8 MiB (`stream::MIN_BYTES`) is written with streaming stores where the
-/// CPU has them: it ends
-/// in memory anyway, and they skip reading each line before writing it (about
-/// twice as fast at 32 MB).
+/// block column in one pass instead of one pass per block. A matrix of at least
+/// [`STREAM_MIN_BYTES`] is written with streaming stores where the CPU has them:
+/// it ends in memory anyway, and they skip reading each line before writing it,
+/// which halves the memory traffic.
 ///
 /// ```
 /// use accel_kernels::fill::{simplefill, BandedBlockBandedMatrix};

@@ -25,18 +25,20 @@ use accel_core::partition::worthwhile_parts;
 use accel_pool::{Pool, SharedSlice};
 
 use super::matrix::BandedBlockBandedMatrix;
-use super::prefetch::{self, ColumnPrefetch};
+use super::prefetch::ColumnPrefetch;
 use super::view::{BlockViewMut, Place};
 
 /// Nanoseconds to visit one block besides its entries (compute its layout, build
-/// the view, call the closure), measured on the tiny fill.
+/// the view, call the closure): a handful of operations, calibrated on the tiny
+/// fill.
 const BLOCK_NS: f64 = 5.0;
 /// The cost of one stored entry that [`populate`] assumes: one store, with the
-/// data streaming from cache (≈ 4 entries per ns per core; assume the slower case).
+/// data streaming from cache, a fraction of a nanosecond (rounded up: the slower
+/// case keeps small matrices serial).
 pub const DEFAULT_NS_PER_ENTRY: f64 = 0.25;
 /// Nanoseconds a parallel loop costs on top of its work: the pool's weighted
-/// loop forks and joins in ≈ 0.9–2.5 µs back to back (workers spinning) on the
-/// 2-core machine, more once its workers have parked; this sits in between.
+/// loop forks and joins in a few microseconds, less back to back (workers
+/// spinning), more once its workers have parked; this sits in between.
 const FORK_NS: f64 = 4_000.0;
 /// At most this fraction of a task's time may be overhead.
 const MAX_OVERHEAD: f64 = 0.1;
@@ -201,7 +203,7 @@ fn visit_block_columns<T, F>(
 ) where
     F: FnMut(BlockViewMut<'_, T>, usize, usize),
 {
-    let prefetch = sizes.storage_len().saturating_mul(size_of::<T>()) >= prefetch::MIN_BYTES;
+    let prefetch = sizes.storage_len().saturating_mul(size_of::<T>()) >= super::STREAM_MIN_BYTES;
     let end = cols.end;
     for block_col in cols {
         let first_col = sizes.col_offset(block_col);

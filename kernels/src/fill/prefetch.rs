@@ -11,21 +11,16 @@
 //! block of a column, one block's share of the next column's lines, so the whole
 //! next column has been requested by the time its first block starts.
 //!
-//! Measured (in-process A/B, alternating runs, `populate` with `BlockViewMut::fill`
-//! on the N = M = 500 case, 32 MB, medians of 200): 0.79× the time on 2 threads
-//! and 1 thread with L1 prefetches (`prefetcht0`); with L2 prefetches (`prefetcht1`)
-//! only 0.92–0.96×. A matrix that fits the cache gains nothing and pays for the
-//! prefetch instructions (N = M = 10, 640 KB: 1.06× the time), so matrices below
-//! [`MIN_BYTES`] are not prefetched.
+//! Measured in-process (alternating runs, `populate` with `BlockViewMut::fill` on
+//! the N = M = 500 case, on 1 and 2 threads), L1 prefetches (`prefetcht0`) save a
+//! clear share of the time and L2 prefetches (`prefetcht1`) much less. A matrix
+//! that fits the cache gains nothing and pays for the prefetch instructions (it
+//! ran slower at N = M = 10), so matrices below
+//! [`STREAM_MIN_BYTES`](super::STREAM_MIN_BYTES) are not prefetched.
 
 use core::ops::Range;
 
 use super::BandedBlockBandedSizes;
-
-/// Matrices with less storage than this are not prefetched: they stay in the
-/// cache from one fill to the next. The streaming-store threshold, for the same
-/// reason.
-pub(crate) const MIN_BYTES: usize = super::stream::MIN_BYTES;
 
 /// Cache line size assumed for the prefetch stride.
 const LINE: usize = 64;

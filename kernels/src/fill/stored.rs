@@ -16,7 +16,8 @@
 //! over the blocks. Padding is never written.
 //!
 //! [`simplefill`](super::simplefill) writes the long runs of a matrix larger
-//! than [`stream::MIN_BYTES`] with streaming stores (see [`super::stream`]): such
+//! than [`STREAM_MIN_BYTES`](super::STREAM_MIN_BYTES) with streaming stores (see
+//! [`super::stream`]): such
 //! a fill is bound by the write bandwidth, and plain stores would first read
 //! every line.
 
@@ -29,7 +30,7 @@ use accel_pool::Pool;
 
 use super::matrix::BandedBlockBandedMatrix;
 use super::populate::{DEFAULT_NS_PER_ENTRY, for_block_column_runs};
-use super::stream::{self, Streamer};
+use super::stream::Streamer;
 
 /// Writes `value` to every stored entry of `m`, in parallel on `pool`, one pass
 /// over the storage (see the [module docs](crate::fill)); padding entries are left
@@ -60,9 +61,10 @@ where
 }
 
 /// [`fill_stored`] for `f64`, writing the long runs of a matrix larger than
-/// [`stream::MIN_BYTES`] with streaming stores (see [`super::stream`]).
+/// [`STREAM_MIN_BYTES`](super::STREAM_MIN_BYTES) with streaming stores (see
+/// [`super::stream`]).
 pub(crate) fn fill_stored_f64(pool: &Pool, m: &mut BandedBlockBandedMatrix<f64>, value: f64) {
-    if size_of_val(m.storage()) < stream::MIN_BYTES {
+    if size_of_val(m.storage()) < super::STREAM_MIN_BYTES {
         fill_stored(pool, m, value);
         return;
     }
@@ -204,8 +206,8 @@ pub(crate) fn full_band_cols(
 /// pay for once per edge column.
 ///
 /// `SHORT` writes each segment with [`fill_short`]'s fixed-length stores: the
-/// one-value fill measured 20 % faster on the tiny case and 13 % at N = 10 with
-/// them, while inside [`BlockViewMut::fill`](super::BlockViewMut::fill) they
+/// one-value fill measured faster with them on small matrices (the tiny case
+/// and N = 10), while inside [`BlockViewMut::fill`](super::BlockViewMut::fill) they
 /// made `populate` slower (a larger body that no longer inlines as well), so the
 /// view passes `false`.
 #[inline]
@@ -239,8 +241,8 @@ pub(crate) fn fill_block_cols<T: Copy, const SHORT: bool>(
 /// local column of a block stores: the segment `BlockLayout::col_storage` gives,
 /// relative to the slab row, computed with two clamps and no range checks. The
 /// one-value fill's column loops use it; it measured faster there than going
-/// through `col_storage` (tiny simplefill ≈ 260 → 180 ns together with the
-/// one-pass edge columns).
+/// through `col_storage` (on the tiny simplefill, together with the one-pass edge
+/// columns).
 struct BandRows {
     mu: isize,
     rows: isize,
@@ -388,7 +390,8 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
-        /// The streaming writer, forced on small matrices (below `MIN_BYTES`) and
+        /// The streaming writer, forced on small matrices (below
+        /// `STREAM_MIN_BYTES`) and
         /// split among the workers whatever the size, writes exactly what a
         /// per-block fill writes (an independent path), with 1, 2, 3 and 5
         /// threads; negative bands, zero-size blocks, runs shorter and longer

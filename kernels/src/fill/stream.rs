@@ -2,21 +2,19 @@
 //!
 //! A fill of tens of megabytes ends in memory whatever the stores do, and plain
 //! stores make it cost twice: each line is first read for ownership, then
-//! written back. Streaming stores of whole 64-byte lines skip the read. On the
-//! project's 2-core Xeon (same run, 32 MiB of f64): plain 16-byte stores (the
-//! x86-64 baseline) 3.4 ms, plain AVX-512 stores ≈ 2.4 ms, 16-byte streaming
-//! stores 1.9 ms, 64-byte streaming stores 1.25 ms — the machine's write
-//! bandwidth (≈ 25 GB/s) for one thread. Two threads reach ≈ 0.8–1.0 ms
-//! (criterion, `fill/N=500`: `memset-stream/2t` 0.96 ms, plain `memset/2t`
-//! 1.9 ms). Two things measured no better and are not used: `rep stosq`
-//! (16 MiB: 1.30 against 1.38 ms, 32 MiB: 2.9 against 2.0 ms for one thread)
-//! and transparent huge pages for the storage (`madvise(MADV_HUGEPAGE)`, which
-//! this machine's kernel requires: 0.746 against 0.762 ms for the N=500
-//! simplefill, medians of 300 interleaved runs, 2 % and within noise). A fill that fits
-//! the shared L3 comfortably is different: filled again and again (or read
-//! soon after), its lines stay in L3, where plain stores are as fast and leave
-//! the data cached; at 6.4 MB plain and streaming fills measured within noise
-//! of each other, at 12.8 MB streaming won clearly. Hence [`MIN_BYTES`].
+//! written back. Streaming stores of whole 64-byte lines skip the read. Measured
+//! side by side on a large fill, the order is: plain baseline (16-byte) stores
+//! slowest, then plain AVX-512 stores, then 16-byte streaming stores, and 64-byte
+//! streaming stores fastest, at the core's write bandwidth; hence the widest
+//! streaming store the CPU has. The `memset` and `memset-stream` variants of
+//! `kernels/benches/fill.rs` show the difference on the machine at hand. Two
+//! things measured no better and are not used: `rep stosq`, and transparent huge
+//! pages for the storage (`madvise(MADV_HUGEPAGE)`), which stayed within noise.
+//! A fill that fits the shared L3 comfortably is different: filled again and
+//! again (or read soon after), its lines stay in L3, where plain stores are as
+//! fast and leave the data cached; at 6.4 MB plain and streaming fills measured
+//! within noise of each other, at 12.8 MB streaming won clearly. Hence
+//! [`STREAM_MIN_BYTES`](super::STREAM_MIN_BYTES), between the two.
 //!
 //! # Protocol
 //! [`Streamer::detect`] picks the widest streaming store the CPU has (AVX-512,
@@ -25,10 +23,6 @@
 //! done, before the pool's completion signal: streaming stores are weakly
 //! ordered, and the ordinary atomics that publish a worker's result do not
 //! order them on x86.
-
-/// Fills of fewer bytes than this use plain stores (the data fits the shared
-/// L3 and may be read again soon, and then it is still in cache).
-pub(crate) const MIN_BYTES: usize = 8 << 20;
 
 /// Runs of fewer entries than this use plain stores: a streaming store pays
 /// off only over whole lines, and the head and tail of a run are plain anyway.

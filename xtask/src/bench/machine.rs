@@ -11,8 +11,8 @@ use accel_pool::Pool;
 use serde_json::{Value, json};
 use std::process::Command;
 
-/// A JSON description of the machine and build: CPU, CPUs allowed, SIMD path,
-/// toolchain, date.
+/// A JSON description of the machine and build: CPU, CPUs allowed and online,
+/// memory, the SIMD path each workload detects, toolchain, date.
 pub fn describe(date: &str) -> Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -37,10 +37,17 @@ pub fn describe(date: &str) -> Value {
             Some(kib / (1024.0 * 1024.0))
         })
         .unwrap_or(0.0);
+    let logical_cpus = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .map(|s| s.lines().filter(|l| l.starts_with("processor")).count())
+        .filter(|&n| n > 0)
+        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .unwrap_or(0);
     json!({
         "date": date,
         "cpu": cpu,
         "allowed_cpus": accel_pool::allowed_cpus().len(),
+        "logical_cpus": logical_cpus,
         "memory_gib": (mem_gib * 10.0).round() / 10.0,
         "simd": accel_core::simd::SimdPath::active().name(),
         "rustc": rustc,

@@ -6,7 +6,9 @@
 //! Black-Scholes also as the naive array-at-a-time version. Every run's result is
 //! checked before any time is reported: a wrong answer fails the suite with no table.
 //! Results go to stdout (Markdown, or JSON with `--json`) and to
-//! `target/accel-bench/<timestamp>/` (results.md, results.json, SVG charts).
+//! `target/accel-bench/<timestamp>/` (results.md, results.json, SVG charts). With
+//! `--record` the run also rewrites `docs/PERFORMANCE.md`, the project's one page
+//! of measurements: dated, naming the machine and SIMD path, generated in full.
 
 mod charts;
 mod machine;
@@ -15,7 +17,7 @@ mod results;
 mod timing;
 mod workloads;
 
-use results::Report;
+use results::{Report, RunInfo};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -33,6 +35,8 @@ options:
   --out DIR              where to write results.md/results.json/charts
                          (default: target/accel-bench/<timestamp>)
   --json                 print results.json to stdout instead of the Markdown table
+  --record               also write docs/PERFORMANCE.md: the dated page of measurements
+                         (machine, SIMD path, command, results) the docs point to
   --micro                run the criterion micro-benchmarks of every crate instead
   -h, --help             this text
 ";
@@ -42,10 +46,21 @@ options:
 pub enum Mode {
     /// CI: seconds.
     Quick,
-    /// Default: about five minutes on a 2-core machine.
+    /// Default: minutes (the sizes the recorded page uses).
     Default,
     /// The seed sizes.
     Full,
+}
+
+impl Mode {
+    /// The preset's name and what it means, for the recorded page.
+    fn describe(self) -> &'static str {
+        match self {
+            Mode::Quick => "quick (`--quick`: tiny sizes, few samples)",
+            Mode::Default => "default (medium sizes)",
+            Mode::Full => "full (`--full`: the seed sizes)",
+        }
+    }
 }
 
 /// Parsed command line.
@@ -60,6 +75,7 @@ pub struct Options {
     out: Option<PathBuf>,
     json: bool,
     micro: bool,
+    record: bool,
 }
 
 fn parse(args: &[String]) -> Result<Option<Options>, String> {
@@ -71,6 +87,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
         out: None,
         json: false,
         micro: false,
+        record: false,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -88,6 +105,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--full" => opts.mode = Mode::Full,
             "--json" => opts.json = true,
             "--micro" => opts.micro = true,
+            "--record" => opts.record = true,
             "--out" => opts.out = Some(PathBuf::from(value("--out")?)),
             "--workloads" => {
                 opts.workloads = value("--workloads")?
@@ -116,6 +134,9 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
     }
     if opts.workloads.is_empty() {
         return Err("--workloads: no workload named".into());
+    }
+    if opts.record && opts.micro {
+        return Err("--record records the suite's run, not the criterion micro-benchmarks".into());
     }
     Ok(Some(opts))
 }
@@ -164,6 +185,27 @@ pub fn run(args: &[String]) -> Result<(), String> {
     write(&dir.join("results.md"), &md)?;
     write(&dir.join("results.json"), &json)?;
     let charts = charts::write_all(&report, &dir)?;
+    if opts.record {
+        let run = RunInfo {
+            command: command_line(args),
+            mode: opts.mode.describe().to_string(),
+            threads: opts.threads.clone(),
+            workloads: opts
+                .workloads
+                .iter()
+                .map(|w| w.name().to_string())
+                .collect(),
+            elapsed_secs: started.elapsed().as_secs_f64(),
+            files: dir
+                .strip_prefix(workspace_root())
+                .unwrap_or(&dir)
+                .display()
+                .to_string(),
+        };
+        let page = workspace_root().join("docs").join("PERFORMANCE.md");
+        write(&page, &report.performance_page(&run))?;
+        eprintln!("bench: recorded {}", page.display());
+    }
     if opts.json {
         println!("{json}");
     } else {
@@ -176,6 +218,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The command line as a user would type it again.
+fn command_line(args: &[String]) -> String {
+    let mut line = String::from("cargo xtask bench");
+    for a in args {
+        line.push(' ');
+        line.push_str(a);
+    }
+    line
 }
 
 fn write(path: &std::path::Path, text: &str) -> Result<(), String> {

@@ -23,6 +23,15 @@ pub enum Workload {
 impl Workload {
     /// Every workload, in the order the suite runs them.
     pub const ALL: [Workload; 3] = [Workload::Fill, Workload::BlackScholes, Workload::Blur];
+
+    /// The name `--workloads` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Fill => "fill",
+            Workload::BlackScholes => "blackscholes",
+            Workload::Blur => "blur",
+        }
+    }
 }
 
 impl FromStr for Workload {

@@ -66,7 +66,8 @@ impl BlockPlan {
     /// and output row, long enough for the hardware prefetchers to stream the
     /// source and destination rows, short enough that many levels fit in L2.
     /// Narrower strips starve the prefetchers; wider ones leave room for fewer
-    /// levels (measured on the 7095-wide benchmark: 1024–2048 all within noise).
+    /// levels. The optimum is flat: on the 7095-wide benchmark plane, strips from
+    /// 1024 to 2048 columns ran within noise of each other.
     pub const PREFERRED_STRIP: usize = 1536;
 
     /// The most levels the cache model picks: beyond this the memory traffic
@@ -111,9 +112,10 @@ impl BlockPlan {
     /// the private cache (L2): rows must come back from there at the rate the
     /// kernel reads them. So the strip is [`BlockPlan::PREFERRED_STRIP`] (or the
     /// plane's width), and `k` the largest level count whose rings fit, capped at
-    /// [`BlockPlan::MODEL_MAX_LEVELS`]. Measured single-threaded on 7095×5322, 100
-    /// iterations: 12 levels 1.46 s, 17–34 levels 1.33–1.38 s, 50 levels (rings
-    /// past L2) 1.98 s.
+    /// [`BlockPlan::MODEL_MAX_LEVELS`]. On the benchmark plane the time is flat
+    /// across a wide range of level counts around the model's pick and rises
+    /// sharply once the rings spill out of L2, which is why the model caps the
+    /// levels by the cache rather than pushing them as high as possible.
     pub fn for_cache(radius: usize, width: usize, cache_bytes: usize) -> Self {
         let strip = Self::PREFERRED_STRIP.min(width).max(1);
         let rows = ring_rows(radius);

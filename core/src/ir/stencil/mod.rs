@@ -32,16 +32,12 @@
 //! The blur does 25 multiply-adds per point per iteration (21 operations with the
 //! mirror-symmetric plan, see [`taps`]). A plain sweep per iteration moves at least
 //! 8 B per point (read 4, write 4): 100 iterations of 7095×5322 move ≥ 30 GB,
-//! ≥ 0.67 s at ≈ 45 GB/s. Fusing `k` iterations per pass moves ≈ 8/k B per point
-//! per iteration instead; see [`BlockPlan::for_cache`] for how `k` is chosen.
-//!
-//! Measured on the 2-core Xeon (Ice Lake, AVX-512), one thread, thread CPU time
-//! (the machine was shared): the AVX-512 row kernel alone ≈ 0.29 ns per point
-//! with rows in L1; 7095×5322 × 100 iterations with the blocked executor and
-//! the default plan (26 levels, 1536-column strips) 1.33–1.46 s
-//! (≈ 2.6–2.8 Gpoint·iterations/s), against ≈ 1.2 G/s for one sweep per
-//! iteration (the reference, same kernel) and ≈ 0.85 G/s for the portable
-//! SSE2 kernel.
+//! so one sweep per iteration is bound by memory bandwidth long before the
+//! arithmetic. Fusing `k` iterations per pass moves ≈ 8/k B per point per
+//! iteration instead, which turns the blur compute bound; see
+//! [`BlockPlan::for_cache`] for how `k` is chosen. Recorded timings of the
+//! blocked executor against one sweep per iteration, with the machine and the
+//! instruction set they ran on, are in `docs/PERFORMANCE.md`.
 //!
 //! # Vectorisation
 //! [`LinearTaps`] picks its row kernel at run time: [`SimdPath::active`](crate::simd::SimdPath::active), the

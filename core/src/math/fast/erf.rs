@@ -10,8 +10,9 @@
 //! One short polynomial and no `exp`: about half the work of [`crate::math::erf`],
 //! which evaluates an `exp`, a degree-21 and a degree-11 polynomial in every lane.
 //! The price is accuracy relative to the value: the error is bounded *absolutely*
-//! (2.3e-16), so erf of a tiny argument may be off by more than an ulp (it is still
-//! close to relative for `|x| < 0.375`, where piece 0 is a multiple of `x`).
+//! ([`precision::FAST_ERF`](crate::math::precision::FAST_ERF)), so erf of a tiny
+//! argument may be off by more than an ulp (it is still close to relative for
+//! `|x| < 0.375`, where piece 0 is a multiple of `x`).
 //!
 //! In a vector the piece differs from lane to lane; [`erf_avx512`] keeps each
 //! coefficient of the 16 pieces in two registers and picks per lane with one
@@ -52,13 +53,12 @@ fn erf_generic<M: MulAdd>(x: f64) -> f64 {
     f64::from_bits(acc.to_bits() | (x.to_bits() & SIGN_BIT))
 }
 
-/// The error function to 2.3e-16 absolute (not relative) error.
+/// The error function to a fixed absolute (not relative) error.
 ///
-/// Maximum error 2.3e-16 absolute against the `libm` crate, measured over 1.2e7
-/// points across the whole domain by `core/tests/math_fast.rs`: about 2 ulp of 1,
-/// the accuracy a CDF needs, but for `|x|` below about 1e-3 more ulps of the
-/// (small) value than [`crate::math::erf`]. `erf(±0) = ±0`, `erf(±inf) = ±1`,
-/// `erf(NaN) = NaN`, odd symmetry exact.
+/// Maximum error: [`precision::FAST_ERF`](crate::math::precision::FAST_ERF), a
+/// couple of ulps of values near 1, the accuracy a CDF needs, but for `|x|` below
+/// about 1e-3 more ulps of the (small) value than [`crate::math::erf`].
+/// `erf(±0) = ±0`, `erf(±inf) = ±1`, `erf(NaN) = NaN`, odd symmetry exact.
 ///
 /// ```
 /// use accel_core::math::fast::erf;

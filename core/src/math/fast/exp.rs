@@ -1,4 +1,4 @@
-//! e^x to an ulp, from a 16-entry table of 2^(j/16).
+//! e^x from a 16-entry table of 2^(j/16).
 //!
 //! Method: `x = (16k + j) ln2/16 + r` with `n = 16k + j = round(16 x / ln 2)` found
 //! with the shifter trick (adding 1.5 · 2^52 leaves `n` in the low mantissa bits,
@@ -10,7 +10,7 @@
 //!
 //! About a third of the work of [`crate::math::exp`] (degree 11 and a two-part
 //! reduction, correctly rounded more often): the table entry is rounded once,
-//! which the measured bound still absorbs.
+//! which its bound in the accuracy table still absorbs.
 //! [`exp_avx512`] permutes each lane's `2^(j/16)` from registers and scales with
 //! `vscalefpd`.
 
@@ -74,11 +74,10 @@ fn exp_generic<M: MulAdd>(x: f64) -> f64 {
     p * scale1 * scale2
 }
 
-/// e^x within 1 ulp.
+/// e^x.
 ///
-/// Maximum error 1 ulp against the `libm` crate (measured over 1.2e7 points
-/// across the whole domain, subnormal results included, by
-/// `core/tests/math_fast.rs`). `exp(NaN) = NaN`, `exp(-inf) = 0`,
+/// Maximum error: [`precision::FAST_EXP`](crate::math::precision::FAST_EXP).
+/// `exp(NaN) = NaN`, `exp(-inf) = 0`,
 /// `exp(inf) = inf`, overflow gives inf and underflow subnormals, then 0.
 ///
 /// ```

@@ -14,10 +14,12 @@
 //! relative to its (small) value.
 //!
 //! About half the work of [`crate::math::log10`] (a degree-18 polynomial, exact
-//! splits), for 3 ulp instead of 1. [`log10_avx512`] splits `x` with `vgetexppd`
-//! and `vgetmantpd` (which also handle subnormals and, with the sign control that
-//! turns negative inputs into NaN, every special value) and permutes each lane's
-//! table entries from registers: no gathers, no selects.
+//! splits), for a looser bound (compare
+//! [`precision::FAST_LOG10`](crate::math::precision::FAST_LOG10) with
+//! [`precision::LOG10`](crate::math::precision::LOG10)). [`log10_avx512`] splits
+//! `x` with `vgetexppd` and `vgetmantpd` (which also handle subnormals and, with
+//! the sign control that turns negative inputs into NaN, every special value) and
+//! permutes each lane's table entries from registers: no gathers, no selects.
 
 use super::super::arith::{MulAdd, Separate, select};
 use super::super::ln::{lift_subnormal, log_regular, log_special};
@@ -68,10 +70,9 @@ fn log10_generic<M: MulAdd>(x: f64) -> f64 {
     select(log_regular(x), from_parts::<M>(e, m), log_special(x))
 }
 
-/// Base-10 logarithm within 3 ulp.
+/// Base-10 logarithm to a few ulps.
 ///
-/// Maximum error 3 ulp against the `libm` crate (measured over 1.2e7 points
-/// across all positive floats, subnormals included, by `core/tests/math_fast.rs`);
+/// Maximum error: [`precision::FAST_LOG10`](crate::math::precision::FAST_LOG10);
 /// relative accuracy holds near 1 too. `log10(±0) = -inf`, `log10(x < 0) = NaN`,
 /// `log10(inf) = inf`, `log10(NaN) = NaN`, `log10(1) = 0`.
 ///

@@ -1,18 +1,15 @@
-//! Faster elementary functions for kernels whose error budget is looser than 1 ulp.
+//! Faster elementary functions for kernels whose error budget is looser than
+//! [`crate::math`]'s.
 //!
-//! The functions of [`crate::math`] are within 1 ulp everywhere, which costs long
+//! The functions of [`crate::math`] are accurate to about an ulp everywhere
+//! ([`precision`](crate::math::precision) has the exact bounds), which costs long
 //! polynomials and, for `erf`, two branches evaluated side by side in every vector
 //! lane. A kernel such as Black-Scholes only needs the normal CDF to about 1e-15
 //! *absolute* (its put price is compared to 1e-13 of the larger of the put and the
-//! spot price): the functions here spend just that. Each states its error bound,
-//! measured against the `libm` crate by `core/tests/math_fast.rs` (≥ 10^7 points)
-//! and asserted there.
-//!
-//! | function | error against libm |
-//! |---|---|
-//! | [`exp`] | ≤ 1 ulp |
-//! | [`erf`] | ≤ 2.3e-16 absolute |
-//! | [`log10`] | ≤ 3 ulp |
+//! spot price): the functions here spend just that. Their error bounds against the
+//! `libm` crate are the `fast::` rows of the accuracy table
+//! ([`precision::ACCURACY`](crate::math::precision::ACCURACY)), which
+//! `core/tests/math_fast.rs` asserts.
 //!
 //! Each comes in a portable scalar flavour, an FMA flavour for x86_64 kernels
 //! compiled with FMA, and where it pays an AVX-512 flavour on whole vectors; the
