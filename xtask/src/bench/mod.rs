@@ -152,6 +152,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if cfg!(debug_assertions) {
         eprintln!("bench: warning: this is a debug build; run it as `cargo xtask bench` (release)");
     }
+    // A forced path the CPU lacks is refused here, before any measurement.
+    accel_core::simd::force_from_env().map_err(|e| e.to_string())?;
     let started = Instant::now();
     let date = utc_timestamp();
     let machine = machine::describe(&date.0);
