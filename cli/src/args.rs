@@ -78,7 +78,8 @@ const BLACKSCHOLES_EXAMPLES: &str = concat!(
 Examples:
   accel blackscholes
   accel blackscholes --options 40000000 --threads 4 --compare
-  accel blackscholes --options 1000000 --json",
+  accel blackscholes --options 1000000 --json
+  accel blackscholes --explain",
     exit_statuses!()
 );
 
@@ -271,6 +272,11 @@ pub struct BlackScholesArgs {
     /// Number of options to price (the seed's inputs for size N).
     #[arg(long, value_name = "N", default_value = "10000000", value_parser = parse_at_least_one, allow_hyphen_values = true)]
     pub options: usize,
+    /// Print what the array-style program became (its loops before and after
+    /// fusion, their reads, writes and operations), the compiled formula and how
+    /// its run is cut up, instead of running it.
+    #[arg(long, conflicts_with_all = ["compare", "json"])]
+    pub explain: bool,
     /// Threads and pinning.
     #[command(flatten)]
     pub pool: PoolArgs,

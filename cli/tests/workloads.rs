@@ -431,3 +431,36 @@ fn blur_reports_every_phase_of_the_wall_time() {
     assert!(decode > 0.0 && encode > 0.0 && kernel > 0.0, "{json}");
     assert!(total >= decode + kernel + encode, "{json}");
 }
+
+#[test]
+fn blackscholes_explain_shows_the_fusion_and_the_compiled_formula() {
+    let dir = temp_dir();
+    let run = accel(
+        dir.path(),
+        &["blackscholes", "--explain", "--options", "1000"],
+    );
+    run.assert_ok();
+    let out = &run.stdout;
+    assert!(out.contains("30 loops -> 1"), "{out}");
+    let compiled = out
+        .split("== the compiled formula")
+        .nth(1)
+        .expect("the compiled formula's section");
+    let (formula, how) = compiled
+        .split_once("== how it runs ==")
+        .expect("the run's section");
+    assert_eq!(
+        formula.lines().filter(|l| l.starts_with("loop ")).count(),
+        1
+    );
+    for op in ["log10", "erf", "exp", "sqrt", "div"] {
+        assert!(formula.contains(op), "{op} missing from {formula}");
+    }
+    assert!(how.contains("1 chunk of 8192 options"), "{how}");
+    assert!(how.contains(&format!(
+        "SIMD path {}",
+        accel_core::simd::SimdPath::active()
+    )));
+    accel(dir.path(), &["blackscholes", "--explain", "--json"])
+        .assert_error(2, &["--explain", "--json"]);
+}

@@ -235,6 +235,51 @@ impl fmt::Display for Explained {
     }
 }
 
+/// The dump of a [`Formula`](super::Formula): the one fused loop the compiled
+/// executors run for it over arrays of `len` elements (named `inputs` and
+/// `outputs`), with its reads, writes and operations, as [`Program`]'s dump
+/// prints a loop. Built by calling the formula with expression handles, so it
+/// shows exactly the operations the lanes compute, after the passes (common
+/// subexpressions merged, constants folded).
+///
+/// # Errors
+/// [`IrError`](super::IrError) for names the builder refuses (empty, repeated).
+///
+/// ```
+/// use accel_core::ir::{DType, Formula, Real, dump_formula};
+/// struct Hypot;
+/// impl Formula<2, 1> for Hypot {
+///     fn eval<R: Real>(&self, [x, y]: [R; 2]) -> [R; 1] {
+///         [(x * x + y * y).sqrt()]
+///     }
+/// }
+/// let dump = dump_formula(&Hypot, DType::F64, ["x", "y"], ["h"], 1000)?;
+/// assert!(dump.contains("loop 0 over i in 0..1000"));
+/// assert!(dump.contains("sqrt"));
+/// assert_eq!(dump.lines().filter(|l| l.starts_with("loop")).count(), 1);
+/// # Ok::<(), accel_core::ir::IrError>(())
+/// ```
+pub fn dump_formula<F: super::Formula<K, M>, const K: usize, const M: usize>(
+    f: &F,
+    dtype: DType,
+    inputs: [&str; K],
+    outputs: [&str; M],
+    len: usize,
+) -> Result<String, super::IrError> {
+    let b = super::Builder::new(dtype);
+    let mut xs = Vec::with_capacity(K);
+    for name in inputs {
+        xs.push(b.input(name, len)?);
+    }
+    let xs: [super::Ex<'_>; K] = core::array::from_fn(|k| xs[k]);
+    let ys = f.eval(xs);
+    let outs: [(&str, super::Ex<'_>); M] = core::array::from_fn(|m| (outputs[m], ys[m]));
+    b.outputs(outs)?;
+    let mut p = b.finish()?;
+    p.optimize();
+    Ok(alloc::string::ToString::to_string(&p))
+}
+
 impl Program {
     /// [`Program::optimize`], returning the dumps before and after.
     ///

@@ -126,7 +126,7 @@ pub use slices::{
 #[cfg(feature = "alloc")]
 pub use builder::{Builder, Style};
 #[cfg(feature = "alloc")]
-pub use dump::Explained;
+pub use dump::{Explained, dump_formula};
 #[cfg(feature = "alloc")]
 pub use error::IrError;
 #[cfg(feature = "alloc")]
