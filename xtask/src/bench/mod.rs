@@ -2,14 +2,18 @@
 //!
 //! It measures the machine's memory bandwidth, then runs each workload (fill,
 //! Black-Scholes, blur) as the serial reference, as accel at each thread count of a
-//! sweep, as rayon doing the same computation the best way rayon allows, and for
-//! Black-Scholes also as the naive array-at-a-time version. Every run's result is
+//! sweep, as rayon doing the same computation the best way rayon allows, as one
+//! fused OpenMP loop in C (`csrc/peers.c`, built by `build.rs` with
+//! `gcc -O3 -march=native -fopenmp`, and for Black-Scholes also with
+//! `-ffast-math`; skipped with a note where no C compiler with OpenMP is found),
+//! and for Black-Scholes also as the naive array-at-a-time version. Every run's result is
 //! checked before any time is reported: a wrong answer fails the suite with no table.
 //! Results go to stdout (Markdown, or JSON with `--json`) and to
 //! `target/accel-bench/<timestamp>/` (results.md, results.json, SVG charts). With
 //! `--record` the run also rewrites `docs/PERFORMANCE.md`, the project's one page
 //! of measurements: dated, naming the machine and SIMD path, generated in full.
 
+mod c_peers;
 mod charts;
 mod machine;
 mod peers;
@@ -170,10 +174,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
         machine,
         bandwidth,
         runs: Vec::new(),
+        notes: Vec::new(),
     };
+    if let Err(why) = c_peers::available() {
+        report
+            .notes
+            .push(format!("The C OpenMP contenders are skipped: {why}."));
+    }
     for w in &opts.workloads {
-        let runs = workloads::run(*w, &opts, &report.bandwidth)?;
+        let (runs, notes) = workloads::run(*w, &opts, &report.bandwidth)?;
         report.runs.extend(runs);
+        report.notes.extend(notes);
     }
     let dir = opts.out.clone().unwrap_or_else(|| {
         workspace_root()

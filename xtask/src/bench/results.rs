@@ -56,6 +56,9 @@ pub struct Report {
     pub bandwidth: Bandwidth,
     /// All measurements, grouped by workload and size in run order.
     pub runs: Vec<Measurement>,
+    /// One line each, printed under the table: the C contenders' accuracy, or
+    /// why they are missing.
+    pub notes: Vec<String>,
 }
 
 /// How a recorded run was invoked, for the generated page.
@@ -254,6 +257,12 @@ impl Report {
              \"floor / median\" is the share of the bandwidth floor reached (100 % = at the floor). \
              Noise: the largest max/min spread of any contender was {noisiest:.2}."
         );
+        if !self.notes.is_empty() {
+            out.push('\n');
+            for note in &self.notes {
+                let _ = writeln!(out, "- {note}");
+            }
+        }
         out
     }
 
@@ -282,6 +291,7 @@ impl Report {
             "machine": self.machine,
             "bandwidth_gbs": { "copy": b.copy, "triad": b.triad, "write": b.write, "threads": b.threads },
             "runs": runs,
+            "notes": self.notes,
         })
     }
 }
@@ -324,6 +334,7 @@ mod tests {
                 run("serial", 1, &[0.004, 0.005, 0.006]),
                 run("accel", 2, &[0.002, 0.002, 0.003]),
             ],
+            notes: vec!["C fast-math: largest error 1e-15".into()],
         }
     }
 
@@ -352,6 +363,7 @@ mod tests {
             "| Memory | 7.5 GiB |",
             "copy 12.5 GB/s, triad 13.3 GB/s, write 9.0 GB/s (2 threads, accel pool)",
             "| SIMD path | `avx2` |",
+            "- C fast-math: largest error 1e-15",
             "rustc 1.95.0, release build, linux",
             "- Command: `cargo xtask bench --record`",
             "- Mode: default (medium sizes)",

@@ -3,7 +3,7 @@
 
 use super::results::{Bandwidth, Measurement};
 use super::timing::{Budget, interleaved_boxed};
-use super::{Mode, Options, peers};
+use super::{Mode, Options, c_peers, peers};
 use accel_kernels::{blackscholes, blur, fill};
 use accel_pool::{Pool, PoolConfig};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -50,7 +50,13 @@ impl FromStr for Workload {
 
 /// Runs every size of workload `w` and returns its measurements; a wrong result from
 /// any contender is an error.
-pub fn run(w: Workload, opts: &Options, bw: &Bandwidth) -> Result<Vec<Measurement>, String> {
+/// Runs workload `w`: its measurements, and notes for under the table (the C
+/// contenders' accuracy).
+pub fn run(
+    w: Workload,
+    opts: &Options,
+    bw: &Bandwidth,
+) -> Result<(Vec<Measurement>, Vec<String>), String> {
     let pools = opts
         .threads
         .iter()
@@ -71,11 +77,18 @@ pub fn run(w: Workload, opts: &Options, bw: &Bandwidth) -> Result<Vec<Measuremen
         budget: Budget::new(opts.mode == Mode::Quick),
         bw,
     };
-    match w {
-        Workload::Fill => run_fill(&ctx, opts.mode),
-        Workload::BlackScholes => run_blackscholes(&ctx, opts.mode),
-        Workload::Blur => run_blur(&ctx, opts.mode),
-    }
+    let mut notes = Vec::new();
+    let runs = match w {
+        Workload::Fill => run_fill(&ctx, opts.mode)?,
+        Workload::BlackScholes => run_blackscholes(&ctx, opts.mode, &mut notes)?,
+        Workload::Blur => run_blur(&ctx, opts.mode, &mut notes)?,
+    };
+    Ok((runs, notes))
+}
+
+/// Whether the C contenders run (built by build.rs).
+fn with_c() -> bool {
+    c_peers::available().is_ok()
 }
 
 struct Ctx<'a> {
@@ -179,6 +192,16 @@ fn run_fill(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
                 "fill {size}: the rayon version differs from the serial reference"
             ));
         }
+        let c_fill = with_c().then(|| c_peers::FillSegments::new(&sizes));
+        let mut c_store = vec![0.0; reference.storage().len()];
+        if let Some(segs) = &c_fill {
+            segs.fill(&mut c_store, ctx.max_threads);
+            if c_store != reference.storage() {
+                return Err(format!(
+                    "fill {size}: the C version differs from the serial reference"
+                ));
+            }
+        }
         let mut names = vec![("serial", 1)];
         let mut runs: Vec<Box<dyn FnMut() + '_>> =
             vec![Box::new(|| fill::simplefill_serial(&mut reference))];
@@ -191,6 +214,10 @@ fn run_fill(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
             ctx.rayon
                 .install(|| peers::simplefill(&sizes, &mut rayon_store))
         }));
+        if let Some(segs) = &c_fill {
+            names.push((c_peers::Flavour::Strict.contender(), ctx.max_threads));
+            runs.push(Box::new(|| segs.fill(&mut c_store, ctx.max_threads)));
+        }
         let samples = interleaved_boxed(&mut runs, ctx.budget);
         let floor = entries as f64 * 8.0 / (ctx.bw.write * 1e9);
         out.extend(measurements(
@@ -207,7 +234,11 @@ fn run_fill(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
     Ok(out)
 }
 
-fn run_blackscholes(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
+fn run_blackscholes(
+    ctx: &Ctx,
+    mode: Mode,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Measurement>, String> {
     let sizes: &[usize] = match mode {
         Mode::Quick => &[1_000_000],
         Mode::Default => &[10_000_000],
@@ -261,6 +292,41 @@ fn run_blackscholes(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
         rayon_run(&mut rayon_put);
         check("rayon", rayon_put.iter().sum())?;
         check("naive", blackscholes::price_naive(&batch).iter().sum())?;
+        let columns = [
+            &batch.spt[..],
+            &batch.strike,
+            &batch.rate,
+            &batch.vol,
+            &batch.time,
+        ];
+        let flavours: &[c_peers::Flavour] = if with_c() {
+            &[c_peers::Flavour::Strict, c_peers::Flavour::FastMath]
+        } else {
+            &[]
+        };
+        let mut c_bufs: Vec<Vec<f64>> = Vec::new();
+        for &flavour in flavours {
+            let mut buf = vec![0.0; n];
+            c_peers::blackscholes(flavour, columns, &mut buf, ctx.max_threads);
+            check(flavour.contender(), buf.iter().sum())?;
+            // Its accuracy against the strict serial reference (`put`).
+            let worst = buf
+                .iter()
+                .zip(&put)
+                .map(|(a, b)| ((a - b) / b).abs())
+                .fold(0.0, f64::max);
+            notes.push(format!(
+                "Black-Scholes {size}: {} (gcc -O3 -march=native -fopenmp{}) is within {worst:.1e} \
+                 relative of the strict reference.",
+                flavour.contender(),
+                if flavour == c_peers::Flavour::FastMath {
+                    " -ffast-math"
+                } else {
+                    ""
+                }
+            ));
+            c_bufs.push(buf);
+        }
 
         let mut bufs: Vec<Vec<f64>> = ctx.pools.iter().map(|_| vec![0.0; n]).collect();
         let mut names = vec![("serial", 1)];
@@ -278,6 +344,12 @@ fn run_blackscholes(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
         runs.push(Box::new(|| rayon_run(&mut rayon_put)));
         names.push(("naive", 1));
         runs.push(Box::new(|| drop(blackscholes::price_naive(&batch))));
+        for (&flavour, buf) in flavours.iter().zip(c_bufs.iter_mut()) {
+            names.push((flavour.contender(), ctx.max_threads));
+            runs.push(Box::new(move || {
+                c_peers::blackscholes(flavour, columns, buf, ctx.max_threads)
+            }));
+        }
         let samples = interleaved_boxed(&mut runs, ctx.budget);
         // 5 input streams + 1 output stream of f64 per option (ARCHITECTURE.md §6).
         let floor = 48.0 * n as f64 / (ctx.bw.triad * 1e9);
@@ -309,7 +381,7 @@ fn test_image(width: usize, height: usize) -> Vec<f32> {
         .collect()
 }
 
-fn run_blur(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
+fn run_blur(ctx: &Ctx, mode: Mode, notes: &mut Vec<String>) -> Result<Vec<Measurement>, String> {
     let cases: &[(usize, usize, usize)] = match mode {
         Mode::Quick => &[(256, 256, 10)],
         Mode::Default => &[(2048, 1536, 50)],
@@ -349,6 +421,32 @@ fn run_blur(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
                 "blur {size}: the rayon version differs from the reference by {worst:e} (> 1e-5)"
             ));
         }
+        let mut c_img = input.clone();
+        let mut c_tmp = input.clone();
+        if with_c() {
+            c_peers::blur(
+                &mut c_img,
+                &mut c_tmp,
+                (w, h),
+                iters,
+                &weights,
+                ctx.max_threads,
+            );
+            let worst = c_img
+                .iter()
+                .zip(&reference)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            if worst > 1e-5 {
+                return Err(format!(
+                    "blur {size}: the C version differs from the reference by {worst:e} (> 1e-5)"
+                ));
+            }
+            notes.push(format!(
+                "blur {size}: C OpenMP is within {worst:.1e} of the serial reference (its sums \
+                 run in another order)."
+            ));
+        }
         let mut bufs: Vec<Vec<f32>> = ctx.pools.iter().map(|_| input.clone()).collect();
         let mut names = vec![("serial", 1)];
         let mut img = input.clone();
@@ -370,6 +468,20 @@ fn run_blur(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
             ctx.rayon
                 .install(|| peers::blur(&mut rayon_img, w, h, iters, &weights));
         }));
+        if with_c() {
+            names.push((c_peers::Flavour::Strict.contender(), ctx.max_threads));
+            runs.push(Box::new(|| {
+                c_img.copy_from_slice(&input);
+                c_peers::blur(
+                    &mut c_img,
+                    &mut c_tmp,
+                    (w, h),
+                    iters,
+                    &weights,
+                    ctx.max_threads,
+                );
+            }));
+        }
         let samples = interleaved_boxed(&mut runs, ctx.budget);
         // One read and one write of 4 B per pixel per iteration.
         let floor = 8.0 * (w * h * iters) as f64 / (ctx.bw.copy * 1e9);
