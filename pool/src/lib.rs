@@ -48,6 +48,14 @@
 //!   static share (the same tiles every iteration), a late member's share is
 //!   stolen, and completion is counted in pieces, so a member the OS preempts
 //!   does not stall the team.
+//! - **It runs a user's formula.** [`Pool::map_formula`] and
+//!   [`Pool::sum_formula`] run a [`Formula`](ir::Formula) (written once,
+//!   generically over [`Real`](ir::Real)) on the active SIMD path's lanes over
+//!   fixed chunks: the code Black-Scholes runs, for any formula. This crate
+//!   re-exports accel-core's [`ir`], [`simd`], [`math`], [`partition`] and
+//!   [`banded`], so one dependency gives formulas, stencils and the pool; the
+//!   `examples/` show the entry points (`cargo run --release -p accel-pool
+//!   --example blackscholes`).
 //! - **It runs core's IR.** [`Pool::run_plan`] runs a compiled program (fused
 //!   maps, reductions, comprehensions) stage by stage over fixed pieces;
 //!   [`Pool::run_stencil`] runs an iterated stencil in one team region, each
@@ -113,6 +121,7 @@ mod team;
 mod team_loop;
 mod unwind;
 
+pub use accel_core::{banded, ir, math, partition, simd};
 pub use config::{
     DEFAULT_SPIN, DefaultThreadsReason, MAX_THREADS, PoolConfig, PoolError, THREADS_ENV,
     allowed_cpus, default_threads, usable_cpus,
