@@ -36,7 +36,7 @@
 //!   short polynomial per piece, coefficients permuted per lane from registers),
 //!   whose absolute accuracy is what a CDF needs. A table that LLVM kept in
 //!   registers caused spills; the volatile table loads in `math::fast` prevent it.
-//! - Whole zmm registers, three at a time (`blackscholes/zmm.rs`), replaced
+//! - Whole zmm registers, three at a time (now `core/src/simd/zmm.rs`, the AVX-512 path of every formula), replaced
 //!   32-lane blocks that went through the stack between operations; the module
 //!   docs there count the micro-ops. The two divisions and the square root run
 //!   on the divider beside the FMA ports and do not fully overlap with the rest,
