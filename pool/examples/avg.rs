@@ -9,28 +9,13 @@
 
 use std::time::Instant;
 
-use accel_pool::ir::{Formula, Real};
 use accel_pool::simd::SimdPath;
 use accel_pool::{Pool, PoolConfig};
 use rayon::prelude::*;
 
-/// The three-point average, written once for every lane type.
-struct Avg;
-
-impl Formula<3, 1> for Avg {
-    #[inline(always)]
-    fn eval<R: Real>(&self, [left, centre, right]: [R; 3]) -> [R; 1] {
-        let c = R::lit;
-        [c(0.25) * left + c(0.5) * centre + c(0.25) * right]
-    }
-}
-
-/// The plain loop a user would write first.
-fn plain(x: &[f64], out: &mut [f64]) {
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = 0.25 * x[i] + 0.5 * x[i + 1] + 0.25 * x[i + 2];
-    }
-}
+#[path = "shared/formulas.rs"]
+mod formulas;
+use formulas::{Avg, avg_plain as plain};
 
 /// The median of 7 timed runs of `f`, in seconds.
 fn median(mut f: impl FnMut()) -> f64 {

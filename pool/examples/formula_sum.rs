@@ -10,24 +10,13 @@
 
 use std::time::Instant;
 
-use accel_pool::ir::{Formula, Real};
 use accel_pool::simd::SimdPath;
 use accel_pool::{Pool, PoolConfig};
 use rayon::prelude::*;
 
-struct Bump;
-
-impl Formula<3, 1> for Bump {
-    #[inline(always)]
-    fn eval<R: Real>(&self, [a, b, c]: [R; 3]) -> [R; 1] {
-        let l = R::lit;
-        [(-(a * a) * l(0.5)).exp() * (b * b + c).sqrt()]
-    }
-}
-
-fn plain_one(a: f64, b: f64, c: f64) -> f64 {
-    (-(a * a) * 0.5).exp() * (b * b + c).sqrt()
-}
+#[path = "shared/formulas.rs"]
+mod formulas;
+use formulas::{Bump, bump_plain as plain_one};
 
 fn median(mut f: impl FnMut()) -> f64 {
     let mut t: Vec<f64> = (0..7)

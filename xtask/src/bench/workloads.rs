@@ -18,11 +18,20 @@ pub enum Workload {
     BlackScholes,
     /// The iterated 5×5 Gaussian stencil.
     Blur,
+    /// A user's own formulas, as the `avg` and `formula_sum` examples of
+    /// accel-pool write them: the comprehension `avg` and a three-input
+    /// `exp`·`sqrt` sum.
+    Formulas,
 }
 
 impl Workload {
     /// Every workload, in the order the suite runs them.
-    pub const ALL: [Workload; 3] = [Workload::Fill, Workload::BlackScholes, Workload::Blur];
+    pub const ALL: [Workload; 4] = [
+        Workload::Fill,
+        Workload::BlackScholes,
+        Workload::Blur,
+        Workload::Formulas,
+    ];
 
     /// The name `--workloads` takes.
     pub fn name(self) -> &'static str {
@@ -30,6 +39,7 @@ impl Workload {
             Workload::Fill => "fill",
             Workload::BlackScholes => "blackscholes",
             Workload::Blur => "blur",
+            Workload::Formulas => "formulas",
         }
     }
 }
@@ -41,8 +51,9 @@ impl FromStr for Workload {
             "fill" => Ok(Workload::Fill),
             "blackscholes" | "black-scholes" => Ok(Workload::BlackScholes),
             "blur" => Ok(Workload::Blur),
+            "formulas" => Ok(Workload::Formulas),
             other => Err(format!(
-                "--workloads: unknown workload `{other}` (expected fill, blackscholes, blur)"
+                "--workloads: unknown workload `{other}` (expected fill, blackscholes, blur, formulas)"
             )),
         }
     }
@@ -82,6 +93,7 @@ pub fn run(
         Workload::Fill => run_fill(&ctx, opts.mode)?,
         Workload::BlackScholes => run_blackscholes(&ctx, opts.mode, &mut notes)?,
         Workload::Blur => run_blur(&ctx, opts.mode, &mut notes)?,
+        Workload::Formulas => run_formulas(&ctx, opts.mode)?,
     };
     Ok((runs, notes))
 }
@@ -495,6 +507,152 @@ fn run_blur(ctx: &Ctx, mode: Mode, notes: &mut Vec<String>) -> Result<Vec<Measur
         ));
         bar.inc(1);
     }
+    bar.finish_and_clear();
+    Ok(out)
+}
+
+/// The formulas of accel-pool's examples, shared as source.
+#[path = "../../../pool/examples/shared/formulas.rs"]
+mod user_formulas;
+
+/// A user's formulas through `Pool::map_formula` / `Pool::sum_formula`, against
+/// the plain loop and rayon: the comprehension `avg` (writes one array) and the
+/// `exp`·`sqrt` sum (reads three, writes nothing).
+fn run_formulas(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
+    use rayon::prelude::*;
+    use user_formulas::{Avg, Bump, avg_plain, bump_plain};
+    let (avg_n, sum_n) = match mode {
+        Mode::Quick => (1_000_000, 1_000_000),
+        Mode::Default => (20_000_000, 10_000_000),
+        Mode::Full => (50_000_000, 20_000_000),
+    };
+    let bar = progress(2, "formulas");
+    let mut out = Vec::new();
+
+    // avg over n f64: reads x, writes n − 2 values.
+    let size = format!("avg {}M f64", avg_n / 1_000_000);
+    bar.set_message(size.clone());
+    let x: Vec<f64> = (0..avg_n)
+        .map(|i| ((i * 7919) % 1000) as f64 * 1e-3)
+        .collect();
+    let views = [&x[..avg_n - 2], &x[1..avg_n - 1], &x[2..]];
+    let mut want = vec![0.0; avg_n - 2];
+    avg_plain(&x, &mut want);
+    let mut bufs: Vec<Vec<f64>> = ctx.pools.iter().map(|_| vec![0.0; avg_n - 2]).collect();
+    for (pool, buf) in ctx.pools.iter().zip(bufs.iter_mut()) {
+        pool.map_formula(views, buf, &Avg)
+            .map_err(|e| format!("formulas {size}: {e}"))?;
+        if buf
+            .iter()
+            .zip(&want)
+            .any(|(a, b)| a.to_bits() != b.to_bits())
+        {
+            return Err(format!(
+                "formulas {size}: accel with {} threads differs from the plain loop",
+                pool.num_threads()
+            ));
+        }
+    }
+    let rayon_avg = |out: &mut [f64]| {
+        ctx.rayon.install(|| {
+            out.par_chunks_mut(1 << 14).enumerate().for_each(|(c, o)| {
+                avg_plain(&x[c << 14..(c << 14) + o.len() + 2], o);
+            })
+        })
+    };
+    let mut rayon_out = vec![0.0; avg_n - 2];
+    rayon_avg(&mut rayon_out);
+    if rayon_out != want {
+        return Err(format!("formulas {size}: the rayon version differs"));
+    }
+    let mut names = vec![("serial", 1)];
+    let mut runs: Vec<Box<dyn FnMut() + '_>> = vec![Box::new(|| avg_plain(&x, &mut want))];
+    for (pool, buf) in ctx.pools.iter().zip(bufs.iter_mut()) {
+        names.push(("accel", pool.num_threads()));
+        runs.push(Box::new(move || {
+            pool.map_formula(views, buf, &Avg).expect("checked above")
+        }));
+    }
+    names.push(("rayon", ctx.max_threads));
+    runs.push(Box::new(|| rayon_avg(&mut rayon_out)));
+    let samples = interleaved_boxed(&mut runs, ctx.budget);
+    // One read and one write of 8 B per element (the shifted reads hit the cache).
+    let floor = 16.0 * avg_n as f64 / (ctx.bw.copy * 1e9);
+    out.extend(measurements(
+        "formulas",
+        &size,
+        avg_n as f64,
+        Some(floor),
+        &names,
+        samples,
+    ));
+    bar.inc(1);
+
+    // sum(exp(−a²/2)·sqrt(b²+c)) over n triples: reads three arrays.
+    let size = format!("exp·sqrt sum {}M", sum_n / 1_000_000);
+    bar.set_message(size.clone());
+    let col = |k: usize| -> Vec<f64> {
+        (0..sum_n)
+            .map(|i| ((i * (31 + k)) % 4096) as f64 / 1024.0)
+            .collect()
+    };
+    let (a, b, c) = (col(0), col(1), col(2));
+    let ins = [&a[..], &b[..], &c[..]];
+    let plain_sum = || -> f64 { (0..sum_n).map(|i| bump_plain(a[i], b[i], c[i])).sum() };
+    let want = plain_sum();
+    let mut first: Option<f64> = None;
+    for pool in ctx.pools {
+        let got = pool
+            .sum_formula(ins, &Bump)
+            .map_err(|e| format!("formulas {size}: {e}"))?;
+        // Millions of terms summed in another order: n·ε of rounding each.
+        if ((got - want) / want).abs() > 1e-10
+            || first.is_some_and(|f| f.to_bits() != got.to_bits())
+        {
+            return Err(format!(
+                "formulas {size}: accel with {} threads gives {got:e} (plain loop {want:e}; \
+                 every thread count must give the same bits)",
+                pool.num_threads()
+            ));
+        }
+        first = Some(got);
+    }
+    let rayon_sum = || -> f64 {
+        ctx.rayon.install(|| {
+            (0..sum_n)
+                .into_par_iter()
+                .map(|i| bump_plain(a[i], b[i], c[i]))
+                .sum()
+        })
+    };
+    if ((rayon_sum() - want) / want).abs() > 1e-10 {
+        return Err(format!("formulas {size}: the rayon sum differs"));
+    }
+    let mut names = vec![("serial", 1)];
+    let mut runs: Vec<Box<dyn FnMut() + '_>> = vec![Box::new(|| {
+        std::hint::black_box(plain_sum());
+    })];
+    for pool in ctx.pools {
+        names.push(("accel", pool.num_threads()));
+        runs.push(Box::new(move || {
+            std::hint::black_box(pool.sum_formula(ins, &Bump).expect("checked above"));
+        }));
+    }
+    names.push(("rayon", ctx.max_threads));
+    runs.push(Box::new(|| {
+        std::hint::black_box(rayon_sum());
+    }));
+    let samples = interleaved_boxed(&mut runs, ctx.budget);
+    let floor = 24.0 * sum_n as f64 / (ctx.bw.copy * 1e9);
+    out.extend(measurements(
+        "formulas",
+        &size,
+        sum_n as f64,
+        Some(floor),
+        &names,
+        samples,
+    ));
+    bar.inc(1);
     bar.finish_and_clear();
     Ok(out)
 }
