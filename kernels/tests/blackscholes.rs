@@ -274,11 +274,15 @@ fn the_detected_path_is_the_widest_supported_one() {
         assert_eq!(SimdPath::active(), widest);
     }
     assert!(SimdPath::Portable.is_supported());
+    #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f")
         && std::arch::is_x86_feature_detected!("avx512dq")
+        && std::arch::is_x86_feature_detected!("avx512vl")
     {
         assert_eq!(SimdPath::best().name(), "avx512");
     }
+    #[cfg(target_arch = "aarch64")]
+    assert_eq!(SimdPath::best(), SimdPath::Neon);
 }
 
 /// Realistic option parameters (not the benchmark's constants).

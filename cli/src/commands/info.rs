@@ -31,7 +31,9 @@ pub fn run(args: &InfoArgs) -> Result<(), Error> {
     let path = forced.as_ref().ok().copied().flatten().unwrap_or(best);
     let path_note = match &forced {
         Ok(Some(_)) => format!("forced by ACCEL_SIMD; this CPU's widest is {best}"),
-        Ok(None) => "this CPU's widest; ACCEL_SIMD=avx512|avx2|portable forces one".to_string(),
+        Ok(None) => {
+            "this CPU's widest; ACCEL_SIMD=avx512|avx2|neon|portable forces one".to_string()
+        }
         Err(e) => format!("this CPU's widest; {e}, ignored here and refused by the workloads"),
     };
     let available = memory::available_bytes();

@@ -38,7 +38,7 @@ impl MulAdd for Separate {
 /// promise that the CPU has FMA; that promise is what makes the `unsafe` block below
 /// sound. Inlined into a caller compiled with FMA, the scalar intrinsic becomes
 /// `llvm.fma.f64`, which the loop vectoriser widens.
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub(crate) struct Fused;
 
 #[cfg(target_arch = "x86_64")]
@@ -57,6 +57,28 @@ impl MulAdd for Fused {
         // SAFETY: as in `mul_add`: only the `math::fma` functions, whose callers
         // promise FMA, instantiate `Fused`.
         unsafe { _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c))) }
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+impl MulAdd for Fused {
+    #[inline(always)]
+    fn mul_add(a: f64, b: f64, c: f64) -> f64 {
+        use core::arch::aarch64::{vdup_n_f64, vfma_f64, vget_lane_f64};
+        // SAFETY: NEON and FMA (`fmadd`) are part of the aarch64 baseline.
+        #[allow(unused_unsafe)]
+        unsafe {
+            vget_lane_f64::<0>(vfma_f64(vdup_n_f64(c), vdup_n_f64(a), vdup_n_f64(b)))
+        }
+    }
+    #[inline(always)]
+    fn mul_add_f32(a: f32, b: f32, c: f32) -> f32 {
+        use core::arch::aarch64::{vdup_n_f32, vfma_f32, vget_lane_f32};
+        // SAFETY: as above.
+        #[allow(unused_unsafe)]
+        unsafe {
+            vget_lane_f32::<0>(vfma_f32(vdup_n_f32(c), vdup_n_f32(a), vdup_n_f32(b)))
+        }
     }
 }
 

@@ -19,8 +19,9 @@
 //!
 //! # Safety
 //!
-//! Every function here requires a CPU with the FMA extension (check
-//! `is_x86_feature_detected!("fma")` or call it from code that already did).
+//! Every function here requires a CPU with the FMA extension: on x86_64 check
+//! `is_x86_feature_detected!("fma")` (or `SimdPath::Avx2.is_supported()`) or call
+//! it from code that already did; every aarch64 CPU has it.
 
 use super::arith::Fused;
 

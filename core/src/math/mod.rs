@@ -43,7 +43,7 @@ mod coefficients;
 mod erf;
 mod exp;
 pub mod fast;
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub mod fma;
 mod ln;
 mod log10;

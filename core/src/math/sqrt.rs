@@ -10,8 +10,8 @@
 ///
 /// `sqrt(-0) = -0`, `sqrt(x < 0) = NaN`, `sqrt(inf) = inf`, `sqrt(NaN) = NaN`.
 /// Correctly rounded on every target ([`precision::SQRT`](super::precision::SQRT)):
-/// the `sqrtsd` instruction on x86_64 (vectorised in loops), an integer algorithm
-/// elsewhere.
+/// the `sqrtsd` instruction on x86_64 and `fsqrt` on aarch64 (both vectorised in
+/// loops), an integer algorithm elsewhere.
 #[inline(always)]
 pub fn sqrt(x: f64) -> f64 {
     #[cfg(target_arch = "x86_64")]
@@ -24,7 +24,17 @@ pub fn sqrt(x: f64) -> f64 {
             _mm_cvtsd_f64(_mm_sqrt_sd(_mm_setzero_pd(), _mm_set_sd(x)))
         }
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(target_arch = "aarch64")]
+    {
+        use core::arch::aarch64::{vdup_n_f64, vget_lane_f64, vsqrt_f64};
+        // SAFETY: NEON and the FP unit are part of the aarch64 baseline (enabled for
+        // the whole target); `fsqrt` is correctly rounded.
+        #[allow(unused_unsafe)]
+        unsafe {
+            vget_lane_f64::<0>(vsqrt_f64(vdup_n_f64(x)))
+        }
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     {
         sqrt_portable(x)
     }

@@ -1,4 +1,5 @@
-//! Blocks of lanes computed with fused multiply-adds: the AVX2 path's lane type.
+//! Blocks of lanes computed with fused multiply-adds: the lane type of the AVX2
+//! and NEON paths.
 //!
 //! Core's [`Lanes`] run a formula with the plain functions of `crate::math`:
 //! the same bits as the interpreter, but every polynomial step a separate
@@ -6,7 +7,8 @@
 //! functions built on fused multiply-adds: about half the arithmetic and half
 //! the latency per polynomial step, within the bounds of the accuracy table
 //! ([`ACCURACY`](crate::math::precision::ACCURACY)). [`FmaLanes`] is [`Lanes`] with those four elementary functions
-//! swapped in, applied lane by lane (LLVM vectorises the lane loops for AVX2), so
+//! swapped in, applied lane by lane (LLVM vectorises the lane loops for AVX2, or
+//! NEON on aarch64), so
 //! a [`Formula`] runs on it unchanged; [`map_blocks`] and [`sum_blocks`] run it
 //! over slices in blocks of [`BLOCK`].
 //!
@@ -14,8 +16,9 @@
 //! The functions of `crate::math::fma` need FMA. [`FmaLanes`] is private to this
 //! module and only the two executors below create values of it; they are `unsafe
 //! fn`s whose callers promise FMA (the dispatch in [`super::formula`] calls them
-//! from `#[target_feature]` wrappers after checking the path is supported). So
-//! every `FmaLanes` in existence lives inside such a call.
+//! from `#[target_feature]` wrappers after checking the path is supported on
+//! x86-64; every aarch64 CPU has FMA). So every `FmaLanes` in existence lives
+//! inside such a call.
 
 use core::ops::{Add, Div, Mul, Neg, Sub};
 

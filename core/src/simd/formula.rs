@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | [`SimdPath::Avx512`] | three zmm registers ([`super::zmm`]) | `math::fast` tables, `math::fma::ln` |
 //! | [`SimdPath::Avx2`] | blocks of 32 lanes ([`super::fma_lanes`]) | `math::fma` |
+//! | [`SimdPath::Neon`] | blocks of 32 lanes ([`super::fma_lanes`]) | `math::fma` (aarch64's `fmadd`) |
 //! | [`SimdPath::Portable`] | core's [`Lanes`](crate::ir::Lanes) (`ir::map_formula`) | `math`, bit-identical to the interpreter |
 //!
 //! Each path's functions have their own error bounds (the accuracy table,
@@ -108,6 +109,9 @@ pub fn map<F: Formula<K, 1>, const K: usize>(
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above, for AVX2 and FMA.
         SimdPath::Avx2 => unsafe { x86::map_avx2(f, inputs, out) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: FMA, which the executor's lanes need, is in the aarch64 baseline.
+        SimdPath::Neon => unsafe { super::fma_lanes::map_blocks(f, inputs, out) },
         _ => crate::ir::map_formula(inputs, [out], f)?,
     }
     Ok(())
@@ -133,6 +137,9 @@ pub fn sum<F: Formula<K, 1>, const K: usize>(
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above, for AVX2 and FMA.
         SimdPath::Avx2 => unsafe { x86::sum_avx2(f, inputs) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: as in `map`.
+        SimdPath::Neon => unsafe { super::fma_lanes::sum_blocks(f, inputs) },
         _ => crate::ir::reduce_formula(ReduceOp::Sum, inputs, f)?,
     })
 }

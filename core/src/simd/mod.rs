@@ -8,7 +8,8 @@
 //! |---|---|---|
 //! | [`SimdPath::Avx512`] | AVX-512 F, DQ and VL, AVX2, FMA, and an OS that saves the zmm state | 8 / 16 |
 //! | [`SimdPath::Avx2`] | AVX2 and FMA, and an OS that saves the ymm state | 4 / 8 |
-//! | [`SimdPath::Portable`] | nothing: the build's baseline target (SSE2 on x86-64, NEON on aarch64) | 2 / 4 |
+//! | [`SimdPath::Neon`] | an aarch64 CPU (NEON and FMA are in its baseline) | 2 / 4 |
+//! | [`SimdPath::Portable`] | nothing: the build's baseline target, vectorised by the compiler (SSE2 on x86-64, NEON on aarch64), plain math | 2 / 4 |
 //!
 //! The lane types of the AVX paths live here too (`zmm`, `fma_lanes`), with the
 //! one dispatch that runs a [`Formula`](crate::ir::Formula) on a path's lanes:
@@ -20,12 +21,14 @@
 //! x86-64 it asks the CPU directly (`cpuid`, and `xgetbv` for the register state
 //! the operating system saves: a CPU with AVX-512 under an OS that does not save
 //! zmm registers must not use them), the same checks `std` makes, once; the
-//! answer is cached in an atomic. Elsewhere only [`SimdPath::Portable`] exists.
+//! answer is cached in an atomic. On aarch64 the widest path is
+//! [`SimdPath::Neon`] (NEON and FMA are part of the architecture's baseline);
+//! elsewhere only [`SimdPath::Portable`] exists.
 //!
 //! ## Forcing a path
 //!
 //! [`force`] (a library setting) or the environment variable `ACCEL_SIMD`
-//! (`avx512`, `avx2` or `portable`; read on first use when the `std` feature is
+//! (`avx512`, `avx2`, `neon` or `portable`; read on first use when the `std` feature is
 //! on) makes [`SimdPath::active`] return a narrower path than the CPU's best, so
 //! that the AVX2 path can be tested and measured on an AVX-512 machine and the
 //! portable path anywhere. A path the CPU lacks is refused: [`force`] returns an
@@ -38,7 +41,7 @@
 use core::fmt;
 use core::sync::atomic::{AtomicU8, Ordering};
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod fma_lanes;
 mod formula;
 #[cfg(target_arch = "x86_64")]
@@ -49,8 +52,11 @@ pub use formula::{FormulaError, map, sum};
 /// A SIMD path: which build of the vectorised kernels runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SimdPath {
-    /// The build's baseline target, vectorised by the compiler (SSE2 on x86-64).
+    /// The build's baseline target, vectorised by the compiler (SSE2 on x86-64),
+    /// with the plain math (bit-identical to the interpreter).
     Portable,
+    /// aarch64 NEON (128-bit vectors) with fused multiply-adds.
+    Neon,
     /// x86-64 AVX2 with FMA: 256-bit vectors.
     Avx2,
     /// x86-64 AVX-512 (F, DQ, VL) with AVX2 and FMA: 512-bit vectors.
@@ -60,7 +66,7 @@ pub enum SimdPath {
 /// Why a path cannot be used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SimdError {
-    /// The name is none of `avx512`, `avx2`, `portable`.
+    /// The name is none of `avx512`, `avx2`, `neon`, `portable`.
     UnknownName,
     /// This CPU cannot run the path.
     Unsupported {
@@ -75,7 +81,7 @@ impl fmt::Display for SimdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SimdError::UnknownName => {
-                f.write_str("unknown SIMD path (expected avx512, avx2 or portable)")
+                f.write_str("unknown SIMD path (expected avx512, avx2, neon or portable)")
             }
             SimdError::Unsupported { requested, best } => write!(
                 f,
@@ -88,8 +94,14 @@ impl fmt::Display for SimdError {
 impl core::error::Error for SimdError {}
 
 impl SimdPath {
-    /// Every path, narrowest first.
-    pub const ALL: [SimdPath; 3] = [SimdPath::Portable, SimdPath::Avx2, SimdPath::Avx512];
+    /// Every path, narrowest first (Neon and the AVX paths belong to different
+    /// architectures: a CPU runs the portable path and one of the two families).
+    pub const ALL: [SimdPath; 4] = [
+        SimdPath::Portable,
+        SimdPath::Neon,
+        SimdPath::Avx2,
+        SimdPath::Avx512,
+    ];
 
     /// The widest path this CPU runs, detected once and cached.
     ///
@@ -125,9 +137,21 @@ impl SimdPath {
         }
     }
 
-    /// Whether this CPU can run the path.
+    /// Whether this CPU can run the path: the portable one, or a path of this
+    /// CPU's family no wider than its best.
     pub fn is_supported(self) -> bool {
-        self <= Self::best()
+        let best = Self::best();
+        self == SimdPath::Portable || (self.family() == best.family() && self <= best)
+    }
+
+    /// The architecture a path belongs to: 0 for the portable path, 1 for
+    /// aarch64's, 2 for x86-64's.
+    fn family(self) -> u8 {
+        match self {
+            SimdPath::Portable => 0,
+            SimdPath::Neon => 1,
+            SimdPath::Avx2 | SimdPath::Avx512 => 2,
+        }
     }
 
     /// The paths this CPU can run, narrowest first.
@@ -135,10 +159,11 @@ impl SimdPath {
         Self::ALL.into_iter().filter(|p| p.is_supported())
     }
 
-    /// `"avx512"`, `"avx2"` or `"portable"`: the names `ACCEL_SIMD` takes.
+    /// `"avx512"`, `"avx2"`, `"neon"` or `"portable"`: the names `ACCEL_SIMD` takes.
     pub const fn name(self) -> &'static str {
         match self {
             SimdPath::Portable => "portable",
+            SimdPath::Neon => "neon",
             SimdPath::Avx2 => "avx2",
             SimdPath::Avx512 => "avx512",
         }
@@ -354,7 +379,18 @@ fn detect() -> SimdPath {
     }
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(target_arch = "aarch64")]
+fn detect() -> SimdPath {
+    // NEON and the FP unit (with FMA) are mandatory in the aarch64 ABIs Rust
+    // targets; the target enables `neon` for the whole build.
+    if cfg!(target_feature = "neon") {
+        SimdPath::Neon
+    } else {
+        SimdPath::Portable
+    }
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 fn detect() -> SimdPath {
     SimdPath::Portable
 }
@@ -371,6 +407,10 @@ mod tests {
             assert_eq!(SimdPath::from_name(p.name()), Ok(p));
         }
         assert!(SimdPath::Portable < SimdPath::Avx2 && SimdPath::Avx2 < SimdPath::Avx512);
+        // One family per CPU: Neon and the AVX paths are never both supported.
+        assert!(!(SimdPath::Neon.is_supported() && SimdPath::Avx2.is_supported()));
+        #[cfg(target_arch = "aarch64")]
+        assert_eq!(SimdPath::best(), SimdPath::Neon);
         assert_eq!(SimdPath::from_name("avx512f"), Err(SimdError::UnknownName));
         assert!(SimdPath::Portable.is_supported());
         assert_eq!(SimdPath::supported().last(), Some(SimdPath::best()));

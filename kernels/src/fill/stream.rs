@@ -59,7 +59,7 @@ impl Streamer {
         let width = match accel_core::simd::SimdPath::active() {
             accel_core::simd::SimdPath::Avx512 => Width::Avx512,
             accel_core::simd::SimdPath::Avx2 => Width::Avx,
-            accel_core::simd::SimdPath::Portable => Width::Sse2,
+            accel_core::simd::SimdPath::Portable | accel_core::simd::SimdPath::Neon => Width::Sse2,
         };
         #[cfg(not(target_arch = "x86_64"))]
         let width = Width::Plain;
