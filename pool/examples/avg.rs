@@ -7,28 +7,17 @@
 //! multiplies and adds in the same order) and times accel, the plain loop and
 //! rayon side by side (medians of 7).
 
-use std::time::Instant;
-
 use accel_pool::simd::SimdPath;
 use accel_pool::{Pool, PoolConfig};
 use rayon::prelude::*;
 
+#[path = "shared/timing.rs"]
+mod timing;
+use timing::median;
+
 #[path = "shared/formulas.rs"]
 mod formulas;
 use formulas::{Avg, avg_plain as plain};
-
-/// The median of 7 timed runs of `f`, in seconds.
-fn median(mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..7)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[3]
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = std::env::args()

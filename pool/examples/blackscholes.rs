@@ -7,12 +7,14 @@
 //! function on `f64` (within 1e-13 relative), then times the fused checksum
 //! against that loop and rayon (medians of 7).
 
-use std::time::Instant;
-
 use accel_pool::ir::{Formula, Real, erf, exp, log10, sqrt};
 use accel_pool::simd::SimdPath;
 use accel_pool::{Pool, PoolConfig};
 use rayon::prelude::*;
+
+#[path = "shared/timing.rs"]
+mod timing;
+use timing::median;
 
 /// The normal CDF as the benchmark writes it.
 // 0.707106781 is the benchmark's own constant, not exactly 1/√2: keep it.
@@ -44,18 +46,6 @@ impl Formula<5, 1> for Put {
     fn eval<R: Real>(&self, [s, k, r, v, t]: [R; 5]) -> [R; 1] {
         [put(s, k, r, v, t)]
     }
-}
-
-fn median(mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..7)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[3]
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

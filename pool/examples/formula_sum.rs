@@ -8,27 +8,17 @@
 //! bound, see `accel_pool::math::precision`; 1e-10 for the sum of millions of terms) and that the sum has the same bits on 1 and
 //! all threads, then times accel, the plain loop and rayon (medians of 7).
 
-use std::time::Instant;
-
 use accel_pool::simd::SimdPath;
 use accel_pool::{Pool, PoolConfig};
 use rayon::prelude::*;
 
+#[path = "shared/timing.rs"]
+mod timing;
+use timing::median;
+
 #[path = "shared/formulas.rs"]
 mod formulas;
 use formulas::{Bump, bump_plain as plain_one};
-
-fn median(mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..7)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[3]
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = std::env::args()
