@@ -4,7 +4,9 @@
 //! thread, and oversubscription: 100 iterations of a small 3-point average
 //! (16 K elements) with a barrier per iteration, on pools of 2, 8, 32 and 64
 //! threads whatever the machine (teams capped at the CPU count, as by default,
-//! and uncapped), against a team loop, rayon and serial.
+//! and uncapped), against a team loop, rayon and serial; and `Pool::map_formula`
+//! on tiny inputs (1 to 1000 elements) against one serial call of the same
+//! executor (`simd::map`), which it must never lose to.
 //!
 //! `cargo bench -p accel-pool --bench overhead`
 
@@ -314,9 +316,42 @@ fn oversubscribed(c: &mut Criterion) {
     }
 }
 
+/// A three-input formula with `exp` and `sqrt`.
+struct Bump;
+
+impl accel_pool::ir::Formula<3, 1> for Bump {
+    #[inline(always)]
+    fn eval<R: accel_pool::ir::Real>(&self, [a, b, c]: [R; 3]) -> [R; 1] {
+        [(-(a * a) * R::lit(0.5)).exp() * (b * b + c).sqrt()]
+    }
+}
+
+/// `Pool::map_formula` on 1 to 1000 elements (at most one chunk: the grain
+/// rule runs it inline) against one serial call of the same executor.
+fn formula_tiny(c: &mut Criterion) {
+    let (pool, _) = common::pools();
+    let p = pool.num_threads();
+    let path = accel_pool::simd::SimdPath::active();
+    for n in [1usize, 10, 100, 1000] {
+        let cols: Vec<Vec<f64>> = (0..3)
+            .map(|k| (0..n).map(|i| (i + k) as f64 * 1e-3).collect())
+            .collect();
+        let ins = [&cols[0][..], &cols[1][..], &cols[2][..]];
+        let mut out = vec![0.0; n];
+        let mut group = c.benchmark_group(format!("formula_tiny_{n}/{p}_threads"));
+        group.bench_function("accel", |b| {
+            b.iter(|| pool.map_formula(black_box(ins), &mut out, &Bump).unwrap())
+        });
+        group.bench_function("serial", |b| {
+            b.iter(|| accel_pool::simd::map(path, &Bump, black_box(ins), &mut out).unwrap())
+        });
+        group.finish();
+    }
+}
+
 criterion_group! {
     name = overhead;
     config = common::config();
-    targets = empty_loop, barrier, join, reduce_partials, oversubscribed
+    targets = empty_loop, barrier, join, reduce_partials, oversubscribed, formula_tiny
 }
 criterion_main!(overhead);

@@ -97,6 +97,10 @@ impl Pool {
     where
         F: Formula<K, 1> + Sync,
     {
+        if out.len() <= FORMULA_CHUNK {
+            // One chunk: exactly the serial call, with nothing around it.
+            return simd::map(path, f, inputs, out);
+        }
         // Both checks up front, so that no chunk can fail halfway.
         check_lengths(&inputs, out.len())?;
         let path = path.checked()?;
@@ -156,6 +160,12 @@ impl Pool {
         F: Formula<K, 1> + Sync,
     {
         let n = inputs.first().map_or(0, |x| x.len());
+        if n <= FORMULA_CHUNK {
+            // One chunk: the serial call; `0.0 +` is the fold of `reduce` below
+            // (it only turns a sum of -0.0 into +0.0), so the bits match a
+            // chunked run's exactly.
+            return Ok(0.0 + simd::sum(path, f, inputs)?);
+        }
         check_lengths(&inputs, n)?;
         let path = path.checked()?;
         Ok(self.reduce(
