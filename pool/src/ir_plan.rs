@@ -4,14 +4,17 @@
 //! ```text
 //! for each stage of the plan, in order (core binds its arrays, temporaries included):
 //!     cut stage.domain() into fixed pieces of stage_grain(stage) elements
-//!     run the pieces in parallel (Pool::reduce): piece p runs Stage::run_range(p)
+//!     run the pieces in parallel (Pool::reduce): piece p runs Stage::run_range_on(path, p)
 //!         on the worker's own Scratch, writing only its own sub-slice of every output
 //!     fold the pieces' reduction partials left to right with each ReduceOp
 //! ```
 //! The pieces depend only on the stage (its chunk and its cost per element), never
 //! on the thread count, and [`Pool::reduce`] folds them in index order, so maps are
-//! bit-identical to core's serial [`Plan::run`] and reductions are bit-identical
-//! for any number of threads. A stage whose whole domain is one piece runs inline
+//! bit-identical to core's serial [`Plan::run_on`] on the same SIMD path and
+//! reductions are bit-identical for any number of threads. The path (the active
+//! one unless a caller names another) decides how every piece is compiled: each
+//! `*_on` entry checks it once, and the pieces run core's AVX build, or its
+//! portable one, through [`Stage::run_range_on`]. A stage whose whole domain is one piece runs inline
 //! on the caller with no synchronisation. Pieces write disjoint sub-slices, which
 //! is the one fact the [`SharedSlice`] accesses below rely on.
 
@@ -19,6 +22,7 @@ use std::ops::Range;
 use std::sync::Mutex;
 
 use accel_core::ir::{Element, IrError, Plan, Scratch, Stage};
+use accel_core::simd::SimdPath;
 
 use crate::pool::{DEFAULT_COST_GRAIN, Pool};
 use crate::shared::SharedSlice;
@@ -64,9 +68,13 @@ impl Pool {
     /// [`Plan::inputs`] / [`Plan::results`] order; the reduction values come back in
     /// [`Plan::reductions`] order.
     ///
-    /// The outputs are bit-identical to [`Plan::run`] (core's serial executor), and
-    /// the reductions are bit-identical for any thread count (they may differ from
-    /// [`Plan::run`] in the last bits, which folds one piece).
+    /// It runs on the active SIMD path ([`SimdPath::active`]): every per-op loop
+    /// compiled for that path, with its elementary functions (see
+    /// [`Stage::run_range_on`]); [`run_plan_on`](Self::run_plan_on) names a path.
+    /// The outputs are bit-identical to [`Plan::run_on`] on the same path (core's
+    /// serial executor), and the reductions are bit-identical for any thread count
+    /// (they may differ from the serial executor's in the last bits, which folds
+    /// one piece).
     ///
     /// # Errors
     /// [`IrError::ArgumentCount`] or [`IrError::ArgumentLength`] when the arguments do
@@ -106,8 +114,24 @@ impl Pool {
         inputs: &[&[T]],
         outputs: &mut [&mut [T]],
     ) -> Result<Vec<T>, IrError> {
+        self.run_plan_on(SimdPath::active(), plan, inputs, outputs)
+    }
+
+    /// [`run_plan`](Self::run_plan) on the SIMD path `path`.
+    ///
+    /// # Errors
+    /// [`IrError::Simd`] if this CPU cannot run `path` (nothing runs), and the
+    /// errors of [`run_plan`](Self::run_plan).
+    pub fn run_plan_on<T: Element>(
+        &self,
+        path: SimdPath,
+        plan: &Plan<T>,
+        inputs: &[&[T]],
+        outputs: &mut [&mut [T]],
+    ) -> Result<Vec<T>, IrError> {
+        path.checked()?;
         plan.run_with(inputs, outputs, |stage, ins, outs, reductions| {
-            self.run_stage(stage, ins, outs, reductions)
+            self.run_stage_on(path, stage, ins, outs, reductions)
         })
     }
 
@@ -146,6 +170,23 @@ impl Pool {
         outputs: &mut [&mut [T]],
         reductions: &mut [T],
     ) -> Result<(), IrError> {
+        self.run_stage_on(SimdPath::active(), stage, inputs, outputs, reductions)
+    }
+
+    /// [`run_stage`](Self::run_stage) on the SIMD path `path`.
+    ///
+    /// # Errors
+    /// [`IrError::Simd`] if this CPU cannot run `path`, and the errors of
+    /// [`run_stage`](Self::run_stage).
+    pub fn run_stage_on<T: Element>(
+        &self,
+        path: SimdPath,
+        stage: &Stage<T>,
+        inputs: &[&[T]],
+        outputs: &mut [&mut [T]],
+        reductions: &mut [T],
+    ) -> Result<(), IrError> {
+        path.checked()?;
         let domain = stage.domain();
         let ops: Vec<_> = stage.reductions().iter().map(|&(_, op)| op).collect();
         if reductions.len() != ops.len() {
@@ -175,11 +216,11 @@ impl Pool {
             let seat = self.current_worker().unwrap_or(0) % scratches.len();
             match scratches[seat].try_lock() {
                 Ok(mut scratch) => stage
-                    .run_range(piece, inputs, &mut outs, &mut scratch)
+                    .run_range_on(path, piece, inputs, &mut outs, &mut scratch)
                     .map(<[T]>::to_vec),
                 // A nested call on the same worker holds its scratch: use a fresh one.
                 Err(_) => stage
-                    .run_range(piece, inputs, &mut outs, &mut Scratch::new())
+                    .run_range_on(path, piece, inputs, &mut outs, &mut Scratch::new())
                     .map(<[T]>::to_vec),
             }
         };

@@ -57,7 +57,8 @@
 //!   `examples/` show the entry points (`cargo run --release -p accel-pool
 //!   --example blackscholes`).
 //! - **It runs core's IR.** [`Pool::run_plan`] runs a compiled program (fused
-//!   maps, reductions, comprehensions) stage by stage over fixed pieces;
+//!   maps, reductions, comprehensions) stage by stage over fixed pieces, on the
+//!   active SIMD path like a formula;
 //!   [`Pool::run_stencil`] runs an iterated stencil in one team region, each
 //!   member keeping its band of rows for every iteration, with buffer rotation
 //!   and a barrier per (fused) pass.

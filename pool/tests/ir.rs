@@ -1,14 +1,17 @@
 //! The pool running core's IR: compiled plans ([`Pool::run_plan`]) and iterated
 //! stencils ([`Pool::run_stencil_planes`]) against core's serial executors, on
 //! random inputs, edge sizes, and 1, 2, 3 and 16 threads (more than this
-//! machine's cores).
+//! machine's cores); plans on every SIMD path this CPU runs.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use accel_core::ir::stencil::{
     Boundary, ExprKernel, MAX_LEVELS, Shape, Stencil, StencilError, Window,
 };
-use accel_core::ir::{Builder, DType, IrError, Plan, Program, ReduceOp, exp};
+use accel_core::ir::{
+    Builder, DType, Formula, IrError, Plan, Program, Real, ReduceOp, erf, exp, ln, log10, sqrt,
+};
+use accel_core::simd::SimdPath;
 use accel_pool::{Pool, PoolConfig, StencilRunError, StencilSchedule, stage_grain};
 use proptest::prelude::*;
 
@@ -68,18 +71,26 @@ fn bits(v: &[f64]) -> Vec<u64> {
 /// bit for bit, the reductions are the same bits on every pool size, the sum is
 /// within rounding of the serial sum and max/min are exact.
 fn check_two_stage(n: usize, seed: u64) {
+    for path in SimdPath::supported() {
+        check_two_stage_on(path, n, seed);
+    }
+}
+
+fn check_two_stage_on(path: SimdPath, n: usize, seed: u64) {
     let plan = Plan::<f64>::compile(&two_stage(n)).unwrap();
     let (x, y) = (data(n, seed), data(n, seed ^ 0x9e37_79b9));
     let (mut t0, mut u0) = (vec![0.0; n], vec![0.0; n - 2]);
-    let serial = plan.run(&[&x, &y], &mut [&mut t0, &mut u0]).unwrap();
+    let serial = plan
+        .run_on(path, &[&x, &y], &mut [&mut t0, &mut u0])
+        .unwrap();
     let mut first: Option<Vec<u64>> = None;
     for threads in THREADS {
         let (mut t, mut u) = (vec![f64::NAN; n], vec![f64::NAN; n - 2]);
         let red = pool(threads)
-            .run_plan(&plan, &[&x, &y], &mut [&mut t, &mut u])
+            .run_plan_on(path, &plan, &[&x, &y], &mut [&mut t, &mut u])
             .unwrap();
-        assert_eq!(bits(&t), bits(&t0), "t, n {n}, {threads} threads");
-        assert_eq!(bits(&u), bits(&u0), "u, n {n}, {threads} threads");
+        assert_eq!(bits(&t), bits(&t0), "t, n {n}, {threads} threads, {path}");
+        assert_eq!(bits(&u), bits(&u0), "u, n {n}, {threads} threads, {path}");
         let rel = (red[0] - serial[0]).abs() / serial[0].abs().max(1.0);
         assert!(rel < 1e-12, "sum {} vs {}", red[0], serial[0]);
         assert_eq!(red[1], serial[1], "max, n {n}");
@@ -121,6 +132,7 @@ fn plans_on_edge_sizes() {
         let plan = one_stage(n);
         let x = data(n, 7);
         let mut want = vec![0.0; n];
+        // No elementary function: every path gives the portable executor's bits.
         let serial = plan.run(&[&x], &mut [&mut want]).unwrap();
         let mut sums = Vec::new();
         for threads in THREADS {
@@ -134,6 +146,67 @@ fn plans_on_edge_sizes() {
             // One piece: the same fold as the serial executor.
             assert_eq!(sums[0], serial[0].to_bits(), "n {n}");
         }
+    }
+}
+
+/// A formula with every elementary function, written once over [`Real`].
+#[inline(always)]
+fn mixed<T: Real>(a: T, b: T, c: T) -> T {
+    let k = T::lit;
+    let q = sqrt(a * a + k(0.25)) / (k(1.5) + b * b);
+    exp(-q) * log10(k(2.0) + c * c) + erf(a - b) - ln(k(1.0) + q)
+}
+
+struct Mixed;
+
+impl Formula<3, 1> for Mixed {
+    #[inline(always)]
+    fn eval<R: Real>(&self, [a, b, c]: [R; 3]) -> [R; 1] {
+        [mixed(a, b, c)]
+    }
+}
+
+/// A program built at run time from a formula's source runs on every SIMD path
+/// through the path's elementary functions: on the portable, AVX2 and NEON paths
+/// it gives the formula's bits ([`accel_core::simd::map`] on the same path); on
+/// AVX-512 (whose formula lanes use the faster table functions) it stays within
+/// their bounds. A path the CPU lacks is refused before anything is written.
+#[test]
+fn plans_run_each_simd_path_with_the_formulas_functions() {
+    for n in [0, 1, 5, 97, 4099, 70_001] {
+        let b = Builder::new(DType::F64);
+        let [a, bb, c] = ["a", "b", "c"].map(|name| b.input(name, n).unwrap());
+        b.output("y", mixed(a, bb, c)).unwrap();
+        let mut program = b.finish().unwrap();
+        program.optimize();
+        let plan = Plan::<f64>::compile(&program).unwrap();
+        let (xa, xb, xc) = (data(n, 1), data(n, 2), data(n, 3));
+        for path in SimdPath::supported() {
+            let mut want = vec![0.0; n];
+            accel_core::simd::map(path, &Mixed, [&xa, &xb, &xc], &mut want).unwrap();
+            for threads in [1, 3] {
+                let mut got = vec![f64::NAN; n];
+                pool(threads)
+                    .run_plan_on(path, &plan, &[&xa, &xb, &xc], &mut [&mut got])
+                    .unwrap();
+                if path == SimdPath::Avx512 {
+                    for (g, w) in got.iter().zip(&want) {
+                        assert!((g - w).abs() <= 1e-14 * w.abs().max(1.0), "{g} vs {w}");
+                    }
+                } else {
+                    assert_eq!(bits(&got), bits(&want), "n {n}, {path}, {threads} threads");
+                }
+            }
+        }
+    }
+    let plan = one_stage(4);
+    for path in SimdPath::ALL.into_iter().filter(|p| !p.is_supported()) {
+        let mut y = [7.0; 4];
+        let err = pool(2)
+            .run_plan_on(path, &plan, &[&[1.0; 4]], &mut [&mut y])
+            .unwrap_err();
+        assert!(matches!(err, IrError::Simd(_)), "{err:?}");
+        assert_eq!(y, [7.0; 4]);
     }
 }
 

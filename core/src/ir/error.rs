@@ -6,6 +6,7 @@ use core::ops::Range;
 
 use super::op::ValueKind;
 use super::real::DType;
+use crate::simd::SimdError;
 
 /// An invalid program, or invalid arguments to run one. Every variant names the pattern
 /// (an output array or reduction name) or array concerned and the offending values.
@@ -117,6 +118,8 @@ pub enum IrError {
         /// The loop's index range.
         domain: Range<usize>,
     },
+    /// The SIMD path a run asked for cannot run on this CPU.
+    Simd(SimdError),
 }
 
 impl fmt::Display for IrError {
@@ -207,8 +210,15 @@ impl fmt::Display for IrError {
                 "the range {}..{} is not inside the loop's index range {}..{}",
                 range.start, range.end, domain.start, domain.end
             ),
+            IrError::Simd(e) => e.fmt(f),
         }
     }
 }
 
 impl core::error::Error for IrError {}
+
+impl From<SimdError> for IrError {
+    fn from(e: SimdError) -> Self {
+        IrError::Simd(e)
+    }
+}

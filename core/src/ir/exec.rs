@@ -19,6 +19,7 @@ use super::graph::ArrayId;
 use super::op::{BinOp, LANES, UnOp, eval};
 use super::plan::{Dst, Instr, Plan, Src, Stage};
 use super::real::Element;
+use crate::simd::SimdPath;
 
 /// Per-thread working memory for [`Stage::run_range`]: register blocks and reduction
 /// lanes. It grows on first use and is then reused without allocating.
@@ -147,6 +148,11 @@ macro_rules! map1 {
             *d = $f(a);
         }
     };
+    ($d:expr, $a:expr, |$x:ident| $body:expr) => {
+        for (d, &$x) in $d.iter_mut().zip($a) {
+            *d = $body;
+        }
+    };
 }
 
 macro_rules! map2 {
@@ -174,8 +180,24 @@ macro_rules! map2 {
 
 macro_rules! dispatch {
     (un: $($uv:ident => $uf:ident),*; bin: $($bv:ident => $bf:ident),*) => {
+        /// # Safety
+        /// With `FUSED`, the CPU must support FMA.
         #[inline(always)]
-        fn unary<T: Element>(op: UnOp, d: &mut [T], a: &[T]) {
+        unsafe fn unary<T: Element, const FUSED: bool>(op: UnOp, d: &mut [T], a: &[T]) {
+            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+            if FUSED {
+                // SAFETY: the `*_fused` functions need FMA, which this function's
+                // contract guarantees with `FUSED`.
+                unsafe {
+                    match op {
+                        UnOp::Exp => return map1!(d, a, |x| T::exp_fused(x)),
+                        UnOp::Ln => return map1!(d, a, |x| T::ln_fused(x)),
+                        UnOp::Log10 => return map1!(d, a, |x| T::log10_fused(x)),
+                        UnOp::Erf => return map1!(d, a, |x| T::erf_fused(x)),
+                        _ => {}
+                    }
+                }
+            }
             match op {
                 $(UnOp::$uv => map1!(d, a, eval::$uf::<T>),)*
             }
@@ -302,11 +324,87 @@ impl<T: Element> Stage<T> {
     /// # Ok::<(), accel_core::ir::IrError>(())
     /// ```
     ///
+    /// This runs the portable path: the plain functions of [`crate::math`], compiled
+    /// for the build's baseline, bit-identical to [`Plan::run`] and to core's
+    /// interpreter. [`Stage::run_range_on`] runs a SIMD path.
+    ///
     /// # Errors
     /// [`IrError::RangeOutsideDomain`], [`IrError::ArgumentCount`] or
     /// [`IrError::ArgumentLength`]; nothing is written then.
     #[inline(always)]
     pub fn run_range<'s>(
+        &self,
+        range: Range<usize>,
+        inputs: &[&[T]],
+        outputs: &mut [&mut [T]],
+        scratch: &'s mut Scratch<T>,
+    ) -> Result<&'s [T], IrError> {
+        // SAFETY: not fused, so nothing is asked of the CPU.
+        unsafe { self.run_range_flavoured::<false>(range, inputs, outputs, scratch) }
+    }
+
+    /// [`Stage::run_range`] on the SIMD path `path`: the same register machine,
+    /// with every per-op loop compiled for the path's instruction set and the
+    /// elementary functions (`exp`, `ln`, `log10`, `erf`) taken from
+    /// [`math::fma`](crate::math::fma) on the FMA paths (`avx2`, `neon`, `avx512`).
+    ///
+    /// On the `avx2` and `neon` paths those are the functions a
+    /// [`Formula`](crate::ir::Formula) gets from [`simd::map`](crate::simd::map) on
+    /// the same path, so a program built from a formula's source gives the
+    /// formula's bits. (On `avx512` the formula's lanes use the table functions of
+    /// [`math::fast`](crate::math::fast); the plan keeps the ≤ 1 ulp ones.) The
+    /// portable path is [`Stage::run_range`] itself. Results never depend on how
+    /// the domain is cut into ranges.
+    ///
+    /// ```
+    /// use accel_core::ir::{Builder, DType, Plan, Scratch, exp};
+    /// use accel_core::simd::SimdPath;
+    /// let b = Builder::new(DType::F64);
+    /// let x = b.input("x", 5)?;
+    /// b.output("y", exp(x) * 2.0)?;
+    /// let plan = Plan::<f64>::compile(&b.finish()?)?;
+    /// let xs = [0.0, 0.5, 1.0, 1.5, 2.0];
+    /// let mut ys = [0.0; 5];
+    /// plan.stages()[0].run_range_on(SimdPath::active(), 0..5, &[&xs], &mut [&mut ys], &mut Scratch::new())?;
+    /// assert!((ys[2] - 2.0 * std::f64::consts::E).abs() < 1e-15);
+    /// # Ok::<(), accel_core::ir::IrError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`IrError::Simd`] if this CPU cannot run `path`, and the errors of
+    /// [`Stage::run_range`]; nothing is written then.
+    #[inline]
+    pub fn run_range_on<'s>(
+        &self,
+        path: SimdPath,
+        range: Range<usize>,
+        inputs: &[&[T]],
+        outputs: &mut [&mut [T]],
+        scratch: &'s mut Scratch<T>,
+    ) -> Result<&'s [T], IrError> {
+        match path.checked()? {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `checked` confirmed the CPU runs the AVX-512 path, every
+            // feature the wrapper enables (FMA included).
+            SimdPath::Avx512 => unsafe { x86::run_avx512(self, range, inputs, outputs, scratch) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above, for AVX2 and FMA.
+            SimdPath::Avx2 => unsafe { x86::run_avx2(self, range, inputs, outputs, scratch) },
+            #[cfg(target_arch = "aarch64")]
+            // SAFETY: FMA is in the aarch64 baseline.
+            SimdPath::Neon => unsafe {
+                self.run_range_flavoured::<true>(range, inputs, outputs, scratch)
+            },
+            _ => self.run_range(range, inputs, outputs, scratch),
+        }
+    }
+
+    /// [`Stage::run_range`] with the fused elementary functions when `FUSED`.
+    ///
+    /// # Safety
+    /// With `FUSED`, the CPU must support FMA.
+    #[inline(always)]
+    unsafe fn run_range_flavoured<'s, const FUSED: bool>(
         &self,
         range: Range<usize>,
         inputs: &[&[T]],
@@ -331,7 +429,10 @@ impl<T: Element> Stage<T> {
                 len,
                 out_off: base - range.start,
             };
-            self.run_chunk(c, inputs, outputs, &mut scratch.regs, &mut scratch.lanes);
+            // SAFETY: FMA with `FUSED`, by this function's contract.
+            unsafe {
+                self.run_chunk::<FUSED>(c, inputs, outputs, &mut scratch.regs, &mut scratch.lanes);
+            }
             base += len;
         }
         scratch.partials.clear();
@@ -344,8 +445,10 @@ impl<T: Element> Stage<T> {
         Ok(&scratch.partials[..nred])
     }
 
+    /// # Safety
+    /// With `FUSED`, the CPU must support FMA.
     #[inline(always)]
-    fn run_chunk(
+    unsafe fn run_chunk<const FUSED: bool>(
         &self,
         c: Chunk,
         inputs: &[&[T]],
@@ -369,7 +472,8 @@ impl<T: Element> Stage<T> {
                 }
                 Instr::Un { op, dst, a } => {
                     let (d, r) = split_dst(dst, regs, outputs, chunk, c);
-                    unary(op, d, operand(a, &r, inputs, c).slice());
+                    // SAFETY: FMA with `FUSED`, by this function's contract.
+                    unsafe { unary::<T, FUSED>(op, d, operand(a, &r, inputs, c).slice()) };
                 }
                 Instr::Bin { op, dst, a, b } => {
                     let (d, r) = split_dst(dst, regs, outputs, chunk, c);
@@ -438,12 +542,30 @@ impl<T: Element> Plan<T> {
     /// in [`Plan::inputs`] / [`Plan::results`] order; temporaries are allocated here.
     /// Returns the reduction values in [`Plan::reductions`] order.
     ///
+    /// It runs the portable path (see [`Stage::run_range`]); [`Plan::run_on`] runs
+    /// a SIMD path.
+    ///
     /// # Errors
     /// [`IrError::ArgumentCount`] or [`IrError::ArgumentLength`].
     pub fn run(&self, inputs: &[&[T]], outputs: &mut [&mut [T]]) -> Result<Vec<T>, IrError> {
+        self.run_on(SimdPath::Portable, inputs, outputs)
+    }
+
+    /// [`Plan::run`] on the SIMD path `path` (see [`Stage::run_range_on`]).
+    ///
+    /// # Errors
+    /// [`IrError::Simd`] if this CPU cannot run `path`, and the errors of
+    /// [`Plan::run`].
+    pub fn run_on(
+        &self,
+        path: SimdPath,
+        inputs: &[&[T]],
+        outputs: &mut [&mut [T]],
+    ) -> Result<Vec<T>, IrError> {
+        path.checked()?;
         let mut scratch = Scratch::new();
         self.run_with(inputs, outputs, |stage, ins, outs, reductions| {
-            let partials = stage.run_range(stage.domain(), ins, outs, &mut scratch)?;
+            let partials = stage.run_range_on(path, stage.domain(), ins, outs, &mut scratch)?;
             reductions.copy_from_slice(partials);
             Ok(())
         })
@@ -560,5 +682,43 @@ impl<T: Element> Plan<T> {
             }
         }
         Ok(results)
+    }
+}
+
+/// The AVX builds of the register machine: [`Stage::run_range_on`]'s wrappers,
+/// everything below them inlined and compiled with the path's features.
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use core::ops::Range;
+
+    use super::{IrError, Scratch, Stage};
+    use crate::ir::Element;
+
+    /// # Safety
+    /// The CPU must run the AVX-512 path (F, DQ, VL, AVX2, FMA).
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+    pub(super) unsafe fn run_avx512<'s, T: Element>(
+        stage: &Stage<T>,
+        range: Range<usize>,
+        inputs: &[&[T]],
+        outputs: &mut [&mut [T]],
+        scratch: &'s mut Scratch<T>,
+    ) -> Result<&'s [T], IrError> {
+        // SAFETY: FMA is among this function's features, which the caller promised.
+        unsafe { stage.run_range_flavoured::<true>(range, inputs, outputs, scratch) }
+    }
+
+    /// # Safety
+    /// The CPU must run the AVX2 path (AVX2, FMA).
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn run_avx2<'s, T: Element>(
+        stage: &Stage<T>,
+        range: Range<usize>,
+        inputs: &[&[T]],
+        outputs: &mut [&mut [T]],
+        scratch: &'s mut Scratch<T>,
+    ) -> Result<&'s [T], IrError> {
+        // SAFETY: as in `run_avx512`.
+        unsafe { stage.run_range_flavoured::<true>(range, inputs, outputs, scratch) }
     }
 }

@@ -292,10 +292,39 @@ pub trait Element:
     fn truth(b: bool) -> Self;
     /// `self != 0.0`: how a stored boolean is read.
     fn is_true(self) -> bool;
+    /// [`Real::exp`] computed by [`math::fma`](crate::math::fma), for the plan
+    /// executor's FMA paths ([`Stage::run_range_on`](crate::ir::Stage::run_range_on)).
+    ///
+    /// # Safety
+    /// The CPU must support FMA.
+    #[doc(hidden)]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    unsafe fn exp_fused(self) -> Self;
+    /// [`Real::ln`] by [`math::fma`](crate::math::fma); as [`Element::exp_fused`].
+    ///
+    /// # Safety
+    /// The CPU must support FMA.
+    #[doc(hidden)]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    unsafe fn ln_fused(self) -> Self;
+    /// [`Real::log10`] by [`math::fma`](crate::math::fma); as [`Element::exp_fused`].
+    ///
+    /// # Safety
+    /// The CPU must support FMA.
+    #[doc(hidden)]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    unsafe fn log10_fused(self) -> Self;
+    /// [`Real::erf`] by [`math::fma`](crate::math::fma); as [`Element::exp_fused`].
+    ///
+    /// # Safety
+    /// The CPU must support FMA.
+    #[doc(hidden)]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    unsafe fn erf_fused(self) -> Self;
 }
 
 macro_rules! impl_element {
-    ($t:ty, $d:expr) => {
+    ($t:ty, $d:expr, $exp:ident, $ln:ident, $log10:ident, $erf:ident) => {
         impl Element for $t {
             const DTYPE: DType = $d;
             const ZERO: Self = 0.0;
@@ -320,12 +349,36 @@ macro_rules! impl_element {
             fn is_true(self) -> bool {
                 self != 0.0
             }
+            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+            #[inline(always)]
+            unsafe fn exp_fused(self) -> Self {
+                // SAFETY: the caller promises FMA, as `math::fma` requires.
+                unsafe { crate::math::fma::$exp(self) }
+            }
+            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+            #[inline(always)]
+            unsafe fn ln_fused(self) -> Self {
+                // SAFETY: as in `exp_fused`.
+                unsafe { crate::math::fma::$ln(self) }
+            }
+            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+            #[inline(always)]
+            unsafe fn log10_fused(self) -> Self {
+                // SAFETY: as in `exp_fused`.
+                unsafe { crate::math::fma::$log10(self) }
+            }
+            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+            #[inline(always)]
+            unsafe fn erf_fused(self) -> Self {
+                // SAFETY: as in `exp_fused`.
+                unsafe { crate::math::fma::$erf(self) }
+            }
         }
     };
 }
 
-impl_element!(f32, DType::F32);
-impl_element!(f64, DType::F64);
+impl_element!(f32, DType::F32, expf, lnf, log10f, erff);
+impl_element!(f64, DType::F64, exp, ln, log10, erf);
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@ use super::results::{Bandwidth, Measurement};
 use super::timing::{Budget, interleaved_boxed};
 use super::{Mode, Options, c_peers, peers};
 use accel_kernels::{blackscholes, blur, fill};
+use accel_pool::ir::Plan;
 use accel_pool::{Pool, PoolConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::str::FromStr;
@@ -288,6 +289,22 @@ fn run_blackscholes(
                 .map_err(|e| format!("blackscholes {size}: {e}"))?;
             check(&format!("accel ×{}", pool.num_threads()), p.iter().sum())?;
         }
+        // The same put as a program built at run time (array at a time, then
+        // fused by the passes), run by the pool on the same SIMD path: the graph
+        // path next to the staged formula.
+        let plan = blackscholes::program(n)
+            .and_then(|p| Plan::<f64>::compile(&p))
+            .map_err(|e| format!("blackscholes {size}: the program: {e}"))?;
+        let widest = ctx.pools.last().ok_or("no pool to run")?;
+        let mut graph_put = vec![0.0; n];
+        let graph_run = |out: &mut [f64]| {
+            widest
+                .run_plan(&plan, &columns_of(&batch), &mut [out])
+                .map(|sums| sums[0])
+        };
+        let graph_sum =
+            graph_run(&mut graph_put).map_err(|e| format!("blackscholes {size}: {e}"))?;
+        check("accel graph", graph_sum)?;
         let mut rayon_put = vec![0.0; n];
         let rayon_run = |out: &mut [f64]| {
             ctx.rayon.install(|| {
@@ -304,13 +321,7 @@ fn run_blackscholes(
         rayon_run(&mut rayon_put);
         check("rayon", rayon_put.iter().sum())?;
         check("naive", blackscholes::price_naive(&batch).iter().sum())?;
-        let columns = [
-            &batch.spt[..],
-            &batch.strike,
-            &batch.rate,
-            &batch.vol,
-            &batch.time,
-        ];
+        let columns = columns_of(&batch);
         let flavours: &[c_peers::Flavour] = if with_c() {
             &[c_peers::Flavour::Strict, c_peers::Flavour::FastMath]
         } else {
@@ -352,6 +363,10 @@ fn run_blackscholes(
                 blackscholes::price(pool, batch, buf).expect("checked above")
             }));
         }
+        names.push(("accel graph", widest.num_threads()));
+        runs.push(Box::new(|| {
+            graph_run(&mut graph_put).expect("checked above");
+        }));
         names.push(("rayon", ctx.max_threads));
         runs.push(Box::new(|| rayon_run(&mut rayon_put)));
         names.push(("naive", 1));
@@ -377,6 +392,17 @@ fn run_blackscholes(
     }
     bar.finish_and_clear();
     Ok(out)
+}
+
+/// The batch's five input columns, in the formula's (and the program's) order.
+fn columns_of(batch: &blackscholes::OptionBatch) -> [&[f64]; 5] {
+    [
+        &batch.spt[..],
+        &batch.strike,
+        &batch.rate,
+        &batch.vol,
+        &batch.time,
+    ]
 }
 
 /// A deterministic test image in 0..1: smooth gradients plus hashed noise, so the
