@@ -1,7 +1,7 @@
 //! Accuracy of `accel_core::math::fast` against the `libm` crate, as stated in
 //! the `fast::` rows of the accuracy table (`accel_core::math::precision`), over
-//! 1.2e7 points per function; and the AVX-512 flavours against the FMA ones, bit
-//! for bit.
+//! 1.2e7 points per function; and the AVX-512 and AVX2 flavours against the FMA
+//! ones, bit for bit.
 //!
 //! Points are spread over the whole domain: uniform in value over the range where
 //! the function varies, uniform in binary exponent (tiny and subnormal arguments
@@ -21,6 +21,8 @@ const POINTS: usize = 12_000_000;
 const ERF_ABS: f64 = precision::FAST_ERF.bound.max_absolute().unwrap();
 /// The bound of `fast::exp`, in whole ulps.
 const EXP_ULP: u64 = whole_ulps(precision::FAST_EXP.bound);
+/// The bound of `fast::erf_step`, in whole ulps.
+const ERF_STEP_ULP: u64 = whole_ulps(precision::FAST_ERF_STEP.bound);
 /// The bound of `fast::log10`, in whole ulps.
 const LOG10_ULP: u64 = whole_ulps(precision::FAST_LOG10.bound);
 
@@ -101,6 +103,52 @@ macro_rules! avx512_matches_fma {
             lanes[..chunk.len()].copy_from_slice(chunk);
             // SAFETY: AVX-512F and FMA were detected above.
             let got = unsafe { eight(&lanes) };
+            for (&x, &y) in lanes.iter().zip(&got) {
+                // SAFETY: as above.
+                let want = unsafe { $scalar(x) };
+                assert!(
+                    y.to_bits() == want.to_bits() || ($any_nan && y.is_nan() && want.is_nan()),
+                    "at {x:e}: {y:e} vs {want:e}"
+                );
+            }
+        }
+    }};
+}
+
+/// As [`avx512_matches_fma`], for an AVX2 flavour on four lanes.
+#[cfg(target_arch = "x86_64")]
+macro_rules! avx2_matches_fma {
+    ($vector:path, $scalar:path, seed: $seed:expr, extra: $extra:expr, inputs: $inputs:path,
+     pad: $pad:expr, any_nan: $any_nan:expr) => {{
+        use std::arch::x86_64::{_mm256_loadu_pd, _mm256_storeu_pd};
+
+        #[target_feature(enable = "avx2,fma")]
+        fn four(xs: &[f64; 4]) -> [f64; 4] {
+            let mut out = [0.0; 4];
+            // SAFETY: this function is compiled for AVX2 and FMA and only called
+            // on CPUs that have them; the loads and stores touch exactly the two
+            // 4-element arrays.
+            unsafe {
+                let v = $vector(_mm256_loadu_pd(xs.as_ptr()));
+                _mm256_storeu_pd(out.as_mut_ptr(), v);
+            }
+            out
+        }
+
+        if !(std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma"))
+        {
+            return;
+        }
+        let mut rng = Rng($seed);
+        let mut xs: Vec<f64> = edges();
+        xs.extend($extra);
+        xs.extend((0..1_000_000).map(|i| $inputs(&mut rng, i)));
+        for chunk in xs.chunks(4) {
+            let mut lanes = [$pad; 4];
+            lanes[..chunk.len()].copy_from_slice(chunk);
+            // SAFETY: AVX2 and FMA were detected above.
+            let got = unsafe { four(&lanes) };
             for (&x, &y) in lanes.iter().zip(&got) {
                 // SAFETY: as above.
                 let want = unsafe { $scalar(x) };
@@ -194,6 +242,72 @@ fn erf_special_values_and_symmetry() {
 fn erf_avx512_matches_erf_fma_bit_for_bit() {
     avx512_matches_fma!(fast::erf_avx512, fast::erf_fma, seed: 11, extra: [f64::NAN],
         inputs: erf_inputs, pad: 0.5, any_nan: false);
+}
+
+fn erf_step_inputs(rng: &mut Rng, i: usize) -> f64 {
+    match i % 4 {
+        0 | 1 => rng.uniform(-6.5, 6.5),
+        2 => rng.log_uniform(-1022, 4),
+        _ => {
+            // Near a grid point, or halfway between two (where `d` is largest).
+            let k = (rng.next_u64() % 769) as f64 + if i & 16 == 0 { 0.0 } else { 0.5 };
+            let x = k / 128.0 + rng.uniform(-1e-9, 1e-9);
+            if i & 8 == 0 { x } else { -x }
+        }
+    }
+}
+
+#[test]
+fn erf_step_within_its_ulp_bound() {
+    let (err, at) = worst_ulp(&mut erf_step_inputs, &fast::erf_step, &libm::erf);
+    println!("fast::erf_step: max error {err} ulp at {at:e}");
+    assert!(err <= ERF_STEP_ULP, "fast::erf_step: {err} ulp at {at:e}");
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    if cfg!(target_arch = "aarch64") || std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has FMA (checked just above; every aarch64 CPU has it).
+        let fused = |x| unsafe { fast::erf_step_fma(x) };
+        let (err, at) = worst_ulp(&mut erf_step_inputs, &fused, &libm::erf);
+        println!("fast::erf_step_fma: max error {err} ulp at {at:e}");
+        assert!(
+            err <= ERF_STEP_ULP,
+            "fast::erf_step_fma: {err} ulp at {at:e}"
+        );
+        // A real bound, not a loose one.
+        assert!(
+            err >= ERF_STEP_ULP - 1,
+            "fast::erf_step_fma: only {err} ulp; tighten the accuracy table"
+        );
+    }
+}
+
+#[test]
+fn erf_step_special_values_and_symmetry() {
+    let f = fast::erf_step;
+    assert_eq!(f(0.0).to_bits(), 0.0f64.to_bits());
+    assert_eq!(f(-0.0).to_bits(), (-0.0f64).to_bits());
+    assert_eq!((f(f64::INFINITY), f(f64::NEG_INFINITY)), (1.0, -1.0));
+    assert_eq!((f(6.0), f(30.0), f(f64::MAX)), (1.0, 1.0, 1.0));
+    assert!(f(f64::NAN).is_nan());
+    // Tiny arguments keep their relative accuracy (erf x = 2x/sqrt(pi) there).
+    for x in [1e-300, 1e-20, 1e-8, f64::from_bits(1) * 1e10] {
+        let rel = (f(x) - libm::erf(x)).abs() / libm::erf(x);
+        assert!(rel < 3e-16, "{x:e}: {rel:e}");
+    }
+    let mut rng = Rng(9);
+    for i in 0..100_000 {
+        let x = erf_step_inputs(&mut rng, i);
+        assert_eq!(f(-x).to_bits(), (-f(x)).to_bits(), "{x:e}");
+        assert!(f(x).abs() <= 1.0, "{x:e}");
+    }
+}
+
+/// The AVX2 flavour of `erf_step`, lane for lane, gives the bits of the FMA one.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn erf_step_avx2_matches_erf_step_fma_bit_for_bit() {
+    avx2_matches_fma!(fast::erf_step_avx2, fast::erf_step_fma, seed: 13,
+        extra: [f64::NAN, -f64::NAN, 1.0 / 256.0, 6.0 - 1.0 / 256.0],
+        inputs: erf_step_inputs, pad: 0.5, any_nan: false);
 }
 
 fn log10_inputs(rng: &mut Rng, i: usize) -> f64 {
@@ -327,6 +441,15 @@ fn exp_avx512_matches_exp_fma_bit_for_bit() {
         inputs: exp_inputs, pad: 0.5, any_nan: true);
 }
 
+/// The AVX2 flavour of `exp`, lane for lane, gives the bits of the FMA one.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn exp_avx2_matches_exp_fma_bit_for_bit() {
+    avx2_matches_fma!(fast::exp_avx2, fast::exp_fma, seed: 23,
+        extra: [f64::NAN, 709.78, -745.13, -708.4, 1e-300, -1022.5 * std::f64::consts::LN_2],
+        inputs: exp_inputs, pad: 0.5, any_nan: true);
+}
+
 /// Every `fast::` row of the accuracy table is one this file checks, so a row
 /// added without a test fails here.
 #[test]
@@ -336,5 +459,8 @@ fn every_fast_row_is_checked_here() {
         .map(|a| a.function)
         .filter(|f| f.starts_with("fast::"))
         .collect();
-    assert_eq!(rows, ["fast::exp", "fast::log10", "fast::erf"]);
+    assert_eq!(
+        rows,
+        ["fast::exp", "fast::log10", "fast::erf", "fast::erf_step"]
+    );
 }

@@ -8,14 +8,16 @@ use accel_core::simd::{self, FormulaError, SimdPath};
 use accel_pool::{FORMULA_CHUNK, Pool, PoolConfig};
 use proptest::prelude::*;
 
-/// Three inputs, `exp` and `sqrt` (the example (b)), a division and `ln`.
+/// Three inputs, `exp` and `sqrt` (the example (b)), a division, `ln`
+/// and `erf` (a table read with gathers on the AVX2 path).
 struct Mixed;
 impl Formula<3, 1> for Mixed {
     #[inline(always)]
     fn eval<R: Real>(&self, [a, b, c]: [R; 3]) -> [R; 1] {
         let l = R::lit;
         [(-(a * a) * l(0.5)).exp() * (b.abs() + l(1.0)).sqrt()
-            + (c.abs() + l(2.0)).ln() / (b * b + l(1.0))]
+            + (c.abs() + l(2.0)).ln() / (b * b + l(1.0))
+            + (a - c).erf()]
     }
 }
 

@@ -324,7 +324,7 @@ pub trait Element:
 }
 
 macro_rules! impl_element {
-    ($t:ty, $d:expr, $exp:ident, $ln:ident, $log10:ident, $erf:ident) => {
+    ($t:ty, $d:expr, $exp:path, $ln:path, $log10:path, $erf:path) => {
         impl Element for $t {
             const DTYPE: DType = $d;
             const ZERO: Self = 0.0;
@@ -353,32 +353,48 @@ macro_rules! impl_element {
             #[inline(always)]
             unsafe fn exp_fused(self) -> Self {
                 // SAFETY: the caller promises FMA, as `math::fma` requires.
-                unsafe { crate::math::fma::$exp(self) }
+                unsafe { $exp(self) }
             }
             #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
             #[inline(always)]
             unsafe fn ln_fused(self) -> Self {
                 // SAFETY: as in `exp_fused`.
-                unsafe { crate::math::fma::$ln(self) }
+                unsafe { $ln(self) }
             }
             #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
             #[inline(always)]
             unsafe fn log10_fused(self) -> Self {
                 // SAFETY: as in `exp_fused`.
-                unsafe { crate::math::fma::$log10(self) }
+                unsafe { $log10(self) }
             }
             #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
             #[inline(always)]
             unsafe fn erf_fused(self) -> Self {
                 // SAFETY: as in `exp_fused`.
-                unsafe { crate::math::fma::$erf(self) }
+                unsafe { $erf(self) }
             }
         }
     };
 }
 
-impl_element!(f32, DType::F32, expf, lnf, log10f, erff);
-impl_element!(f64, DType::F64, exp, ln, log10, erf);
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+use crate::math::fma;
+
+impl_element!(f32, DType::F32, fma::expf, fma::lnf, fma::log10f, fma::erff);
+// The f64 functions of the FMA paths are those of the formula lanes: on x86-64
+// the AVX2 lanes' (`exp` and `erf` from `math::fast`'s tables, the others from
+// `math::fma`), on aarch64 the NEON lanes' `math::fma`.
+#[cfg(target_arch = "x86_64")]
+impl_element!(
+    f64,
+    DType::F64,
+    crate::math::fast::exp_fma,
+    fma::ln,
+    fma::log10,
+    crate::math::fast::erf_step_fma
+);
+#[cfg(not(target_arch = "x86_64"))]
+impl_element!(f64, DType::F64, fma::exp, fma::ln, fma::log10, fma::erf);
 
 #[cfg(test)]
 mod tests {

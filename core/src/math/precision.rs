@@ -172,6 +172,8 @@ accuracy_table! {
         Ulp 3, Libm, "all positive f64, subnormals included";
     FAST_ERF = "fast::erf" ["fast::erf_fma", "fast::erf_avx512"]:
         Absolute 2.3e-16, Libm, "all f64 (relative accuracy is lost for tiny arguments)";
+    FAST_ERF_STEP = "fast::erf_step" ["fast::erf_step_fma", "fast::erf_step_avx2"]:
+        Ulp 3, Libm, "all f64, tiny and subnormal arguments included";
 }
 
 #[cfg(test)]

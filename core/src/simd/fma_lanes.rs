@@ -6,19 +6,28 @@
 //! multiply and add (Rust never fuses them). `crate::math::fma` has the same
 //! functions built on fused multiply-adds: about half the arithmetic and half
 //! the latency per polynomial step, within the bounds of the accuracy table
-//! ([`ACCURACY`](crate::math::precision::ACCURACY)). [`FmaLanes`] is [`Lanes`] with those four elementary functions
-//! swapped in, applied lane by lane (LLVM vectorises the lane loops for AVX2, or
-//! NEON on aarch64), so
-//! a [`Formula`] runs on it unchanged; [`map_blocks`] and [`sum_blocks`] run it
-//! over slices in blocks of [`BLOCK`].
+//! ([`ACCURACY`](crate::math::precision::ACCURACY)). [`FmaLanes`] is [`Lanes`]
+//! with those elementary functions swapped in, applied lane by lane (LLVM
+//! vectorises the lane loops for AVX2, or NEON on aarch64), so a [`Formula`]
+//! runs on it unchanged; [`map_blocks`] and [`sum_blocks`] run it over slices in
+//! blocks of [`BLOCK`]. On x86-64 (the AVX2 path) `exp` and `erf` are table
+//! functions of [`math::fast`](crate::math::fast) on whole AVX2 vectors, their
+//! tables read with gathers: `fast::exp` (one gather, 1 ulp like `fma::exp`)
+//! and `fast::erf_step` (two gathers, 3 ulp), about half the arithmetic of
+//! their polynomial counterparts (the polynomial `erf` evaluates an `exp` and
+//! two long polynomials in every lane). `ln` and `log10` stay `math::fma`'s:
+//! `fast::log10` needs three gathers per vector, which cost more than the
+//! polynomial they save here.
 //!
 //! # Safety protocol
-//! The functions of `crate::math::fma` need FMA. [`FmaLanes`] is private to this
-//! module and only the two executors below create values of it; they are `unsafe
-//! fn`s whose callers promise FMA (the dispatch in [`super::formula`] calls them
-//! from `#[target_feature]` wrappers after checking the path is supported on
-//! x86-64; every aarch64 CPU has FMA). So every `FmaLanes` in existence lives
-//! inside such a call.
+//! The functions of `crate::math::fma` need FMA, and on x86-64 the table
+//! functions need AVX2.
+//! [`FmaLanes`] is private to this module and only the two executors below
+//! create values of it; they are `unsafe fn`s whose callers promise FMA, and
+//! AVX2 on x86-64 (the dispatch in [`super::formula`] calls them from
+//! `#[target_feature(enable = "avx2,fma")]` wrappers after checking the AVX2 path
+//! is supported; every aarch64 CPU has FMA). So every `FmaLanes` in existence
+//! lives inside such a call.
 
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -86,6 +95,35 @@ macro_rules! fma_fn {
     };
 }
 
+/// On x86-64 (the AVX2 path): applies an AVX2 function of `math::fast` four
+/// lanes at a time, and its scalar FMA flavour (the same bits) to a last
+/// partial vector.
+#[cfg(target_arch = "x86_64")]
+macro_rules! avx2_fn {
+    ($name:ident, $vector:ident, $scalar:ident) => {
+        #[inline(always)]
+        fn $name(self) -> Self {
+            use core::arch::x86_64::{_mm256_loadu_pd, _mm256_storeu_pd};
+            let mut r = self.0.0;
+            let mut quads = r.chunks_exact_mut(4);
+            for q in &mut quads {
+                // SAFETY: module protocol: on x86-64 an `FmaLanes` only exists
+                // inside a call whose caller guaranteed AVX2 and FMA; the load
+                // and store touch exactly the four elements of `q`.
+                unsafe {
+                    let v = math::fast::$vector(_mm256_loadu_pd(q.as_ptr()));
+                    _mm256_storeu_pd(q.as_mut_ptr(), v);
+                }
+            }
+            for x in quads.into_remainder() {
+                // SAFETY: as above (FMA).
+                *x = unsafe { math::fast::$scalar(*x) };
+            }
+            FmaLanes::new(r)
+        }
+    };
+}
+
 /// Methods taken from [`Lanes`] unchanged.
 macro_rules! from_lanes {
     ($($name:ident),*) => {$(
@@ -111,10 +149,16 @@ impl<const N: usize> Real for FmaLanes<N> {
     fn sqrt(self) -> Self {
         FmaLanes(self.0.sqrt())
     }
+    #[cfg(not(target_arch = "x86_64"))]
     fma_fn!(exp);
     fma_fn!(ln);
     fma_fn!(log10);
+    #[cfg(not(target_arch = "x86_64"))]
     fma_fn!(erf);
+    #[cfg(target_arch = "x86_64")]
+    avx2_fn!(exp, exp_avx2, exp_fma);
+    #[cfg(target_arch = "x86_64")]
+    avx2_fn!(erf, erf_step_avx2, erf_step_fma);
     #[inline(always)]
     fn min(self, other: Self) -> Self {
         FmaLanes(self.0.min(other.0))
@@ -168,7 +212,8 @@ fn eval_tail<F: Formula<K, 1>, const K: usize>(
 /// `out[i] = f(inputs…[i])` in blocks of [`BLOCK`] with the FMA math.
 ///
 /// # Safety
-/// The CPU must support FMA (see the module's safety protocol).
+/// The CPU must support FMA, and AVX2 on x86-64 (see the module's safety
+/// protocol).
 ///
 /// # Panics
 /// If an input is shorter than `out`.
@@ -198,7 +243,8 @@ pub(super) unsafe fn map_blocks<F: Formula<K, 1>, const K: usize>(
 /// lane order of [`ReduceOp::Sum`].
 ///
 /// # Safety
-/// The CPU must support FMA (see the module's safety protocol).
+/// The CPU must support FMA, and AVX2 on x86-64 (see the module's safety
+/// protocol).
 ///
 /// # Panics
 /// If the inputs differ in length.

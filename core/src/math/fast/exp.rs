@@ -146,3 +146,56 @@ pub unsafe fn exp_avx512(x: core::arch::x86_64::__m512d) -> core::arch::x86_64::
         _mm512_scalef_pd(p, _mm512_mul_pd(n, _mm512_set1_pd(1.0 / 16.0)))
     }
 }
+
+/// [`exp`] on four lanes with AVX2: bit for bit [`exp_fma`] on each lane. The
+/// table entry `2^(j/16)` is read with a gather; `2^k` is built in two factors
+/// from biased exponents, since AVX2 has neither `vscalefpd` nor a 64-bit
+/// arithmetic shift.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; call it from code compiled with them, so
+/// that the intrinsics inline.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub unsafe fn exp_avx2(x: core::arch::x86_64::__m256d) -> core::arch::x86_64::__m256d {
+    use core::arch::x86_64::*;
+    // SAFETY: AVX2 and FMA are the caller's promise. The gather index is masked
+    // to 0..16, inside the 16-entry table.
+    unsafe {
+        let k = _mm256_set1_pd;
+        // vminpd/vmaxpd return their second operand when either is NaN.
+        let x = _mm256_min_pd(k(HIGH), x);
+        let x = _mm256_max_pd(k(LOW), x);
+        let shifted = _mm256_fmadd_pd(x, k(SIXTEEN_LOG2_E), k(SHIFTER));
+        let n = _mm256_sub_pd(shifted, k(SHIFTER));
+        let r = _mm256_fnmadd_pd(n, k(LN2_16_HI), x);
+        let r = _mm256_fnmadd_pd(n, k(LN2_16_LO), r);
+        // n as an integer, |n| <= 17220; biased by 16·2048 so that the shifts
+        // below are logical ones on non-negative values.
+        let n_int = _mm256_sub_epi64(
+            _mm256_castpd_si256(shifted),
+            _mm256_castpd_si256(k(SHIFTER)),
+        );
+        let j = _mm256_and_si256(n_int, _mm256_set1_epi64x(15));
+        let t = _mm256_i64gather_pd::<8>(POW2.0.as_ptr(), j);
+        let mut q = k(EXP_Q[EXP_Q.len() - 1]);
+        for &c in EXP_Q[..EXP_Q.len() - 1].iter().rev() {
+            q = _mm256_fmadd_pd(q, r, k(c));
+        }
+        let expm1 = _mm256_fmadd_pd(_mm256_mul_pd(r, r), q, r);
+        let p = _mm256_fmadd_pd(t, expm1, t);
+        // k + 2048 and k1 + 1024 (k1 = floor(k/2)), both >= 0 for every clamped k.
+        let k_biased =
+            _mm256_srli_epi64::<4>(_mm256_add_epi64(n_int, _mm256_set1_epi64x(16 * 2048)));
+        let k1_biased = _mm256_srli_epi64::<1>(k_biased);
+        // 2^k1 = bits (k1 + 1023) << 52; 2^(k - k1) = bits (k - k1 + 1023) << 52.
+        let one = _mm256_set1_epi64x(1);
+        let scale1 = _mm256_slli_epi64::<52>(_mm256_sub_epi64(k1_biased, one));
+        let scale2 =
+            _mm256_slli_epi64::<52>(_mm256_sub_epi64(_mm256_sub_epi64(k_biased, k1_biased), one));
+        _mm256_mul_pd(
+            _mm256_mul_pd(p, _mm256_castsi256_pd(scale1)),
+            _mm256_castsi256_pd(scale2),
+        )
+    }
+}
