@@ -257,13 +257,22 @@ fn erf_step_inputs(rng: &mut Rng, i: usize) -> f64 {
     }
 }
 
+/// Whether the FMA flavours can run here (every aarch64 CPU has FMA).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn has_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::arch::is_x86_feature_detected!("fma");
+    #[cfg(target_arch = "aarch64")]
+    return true;
+}
+
 #[test]
 fn erf_step_within_its_ulp_bound() {
     let (err, at) = worst_ulp(&mut erf_step_inputs, &fast::erf_step, &libm::erf);
     println!("fast::erf_step: max error {err} ulp at {at:e}");
     assert!(err <= ERF_STEP_ULP, "fast::erf_step: {err} ulp at {at:e}");
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-    if cfg!(target_arch = "aarch64") || std::arch::is_x86_feature_detected!("fma") {
+    if has_fma() {
         // SAFETY: the CPU has FMA (checked just above; every aarch64 CPU has it).
         let fused = |x| unsafe { fast::erf_step_fma(x) };
         let (err, at) = worst_ulp(&mut erf_step_inputs, &fused, &libm::erf);

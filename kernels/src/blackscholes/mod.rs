@@ -26,26 +26,28 @@
 //! path takes `exp`, `log10` and `erf` from `accel_core::math::fast` instead,
 //! whose rows are looser: [`FAST_EXP`](accel_core::math::precision::FAST_EXP),
 //! [`FAST_LOG10`](accel_core::math::precision::FAST_LOG10) and, *absolute*,
-//! [`FAST_ERF`](accel_core::math::precision::FAST_ERF) — the normal CDF needs
+//! [`FAST_ERF`](accel_core::math::precision::FAST_ERF); the AVX2 path takes
+//! `exp` and `erf_step` from there
+//! ([`FAST_ERF_STEP`](accel_core::math::precision::FAST_ERF_STEP)) — the normal CDF needs
 //! absolute, not relative, accuracy: a put moves by at most
 //! `(spt + fv) · δ/2` when erf is off by δ. Through the formula every put stays
 //! within 1e-13 relative of [`price_serial`] on the seed inputs (measured:
 //! 5.3e-16), and in general within 1e-13 of the larger of the put and the spot
 //! price (the put is computed as `call − fv + spt`, whose rounding scales with
-//! `spt` however small the put is; measured over 4 M random options spanning
-//! four decades of moneyness, volatility and time: 1.9e-15 on AVX-512, 1.2e-15
-//! on the other paths). The checksums of the seed sizes match
+//! `spt` however small the put is; the tests check random options spanning
+//! four decades of moneyness, volatility and time on every path). The checksums of the seed sizes match
 //! [`SEED_CHECKSUM_10M`] and [`SEED_CHECKSUM_40M`] to 1e-12 relative (2.4e-15
 //! measured at 40 M).
 //!
 //! # Determinism
 //! The put prices do not depend on the thread count. The portable path runs
 //! core's executor with the plain `accel_core::math` functions and matches the
-//! IR interpreter bit for bit; the AVX paths use the fused-multiply-add flavours
-//! of the same functions (`accel_core::math::fma`: half the arithmetic, the same
-//! rows of the accuracy table) and AVX-512 the `math::fast` ones, so they differ
-//! from it in the
-//! last bits (about 1e-15 relative at most). [`checksum`] sums
+//! IR interpreter bit for bit; the other paths use the fused-multiply-add
+//! flavours of the same functions (`accel_core::math::fma`: half the
+//! arithmetic, the same rows of the accuracy table), AVX2 with the table `exp`
+//! and `erf` of `math::fast` (read with gathers) and AVX-512 with its `exp`,
+//! `log10` and `erf`, so they differ from it in the last bits (about 1e-15
+//! relative at most). [`checksum`] sums
 //! fixed chunks of [`FORMULA_CHUNK`](accel_pool::FORMULA_CHUNK) options in a fixed lane order and adds the chunk
 //! sums left to right: the same bits for any thread count.
 //!
