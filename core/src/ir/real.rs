@@ -292,6 +292,13 @@ pub trait Element:
     fn truth(b: bool) -> Self;
     /// `self != 0.0`: how a stored boolean is read.
     fn is_true(self) -> bool;
+    /// The slice as `f64`s when this type is `f64` (the plan executor's AVX2
+    /// table functions are f64 only).
+    #[doc(hidden)]
+    fn as_f64s(s: &[Self]) -> Option<&[f64]>;
+    /// As [`Element::as_f64s`], mutable.
+    #[doc(hidden)]
+    fn as_f64s_mut(s: &mut [Self]) -> Option<&mut [f64]>;
     /// [`Real::exp`] computed by [`math::fma`](crate::math::fma), for the plan
     /// executor's FMA paths ([`Stage::run_range_on`](crate::ir::Stage::run_range_on)).
     ///
@@ -324,7 +331,7 @@ pub trait Element:
 }
 
 macro_rules! impl_element {
-    ($t:ty, $d:expr, $exp:path, $ln:path, $log10:path, $erf:path) => {
+    ($t:ty, $d:expr, $as_f64s:expr, $exp:path, $ln:path, $log10:path, $erf:path) => {
         impl Element for $t {
             const DTYPE: DType = $d;
             const ZERO: Self = 0.0;
@@ -348,6 +355,14 @@ macro_rules! impl_element {
             #[inline(always)]
             fn is_true(self) -> bool {
                 self != 0.0
+            }
+            #[inline(always)]
+            fn as_f64s(s: &[Self]) -> Option<&[f64]> {
+                $as_f64s(s)
+            }
+            #[inline(always)]
+            fn as_f64s_mut(s: &mut [Self]) -> Option<&mut [f64]> {
+                $as_f64s(s)
             }
             #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
             #[inline(always)]
@@ -380,7 +395,15 @@ macro_rules! impl_element {
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 use crate::math::fma;
 
-impl_element!(f32, DType::F32, fma::expf, fma::lnf, fma::log10f, fma::erff);
+impl_element!(
+    f32,
+    DType::F32,
+    |_| None,
+    fma::expf,
+    fma::lnf,
+    fma::log10f,
+    fma::erff
+);
 // The f64 functions of the FMA paths are those of the formula lanes: on x86-64
 // the AVX2 lanes' (`exp` and `erf` from `math::fast`'s tables, the others from
 // `math::fma`), on aarch64 the NEON lanes' `math::fma`.
@@ -388,13 +411,22 @@ impl_element!(f32, DType::F32, fma::expf, fma::lnf, fma::log10f, fma::erff);
 impl_element!(
     f64,
     DType::F64,
+    Some,
     crate::math::fast::exp_fma,
     fma::ln,
     fma::log10,
     crate::math::fast::erf_step_fma
 );
 #[cfg(not(target_arch = "x86_64"))]
-impl_element!(f64, DType::F64, fma::exp, fma::ln, fma::log10, fma::erf);
+impl_element!(
+    f64,
+    DType::F64,
+    Some,
+    fma::exp,
+    fma::ln,
+    fma::log10,
+    fma::erf
+);
 
 #[cfg(test)]
 mod tests {
