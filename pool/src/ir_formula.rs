@@ -7,6 +7,9 @@
 //! sum: cut 0..n into the same fixed chunks;
 //!      every chunk, in parallel: accel_core::simd::sum(path, f, its inputs)
 //!      fold the chunk sums left to right (Pool::reduce)
+//! reduce (min, max, product, any, all): the same chunks; every chunk, in
+//!      parallel: simd::map into a stack buffer 512 values at a time, folded in
+//!      ReduceOp's lane order; chunk results folded left to right
 //! ```
 //! The chunks depend only on the length, never on the thread count, and core's
 //! executors fold each chunk in a fixed lane order, so on one SIMD path a sum
@@ -16,7 +19,9 @@
 //!
 //! This is what Black-Scholes runs: its formula plus one call of each.
 
-use accel_core::ir::{Formula, SliceError, SliceRole};
+use std::ops::Range;
+
+use accel_core::ir::{Formula, LANES, ReduceOp, SliceError, SliceRole};
 use accel_core::simd::{self, FormulaError, SimdPath};
 
 use crate::pool::Pool;
@@ -176,4 +181,104 @@ impl Pool {
             |a, b| a + b,
         ))
     }
+
+    /// `op` over `f(inputs…)` for every element (sum, product, min, max, any,
+    /// all), in parallel on the active SIMD path, nothing stored: the same bits
+    /// for any thread count.
+    ///
+    /// [`ReduceOp::Sum`] is [`sum_formula`](Self::sum_formula). The other
+    /// operations evaluate each chunk with `simd::map` into a small buffer on
+    /// the worker's stack and fold it in the lane order of [`ReduceOp`] (element
+    /// `r` into lane `r % 8`), chunk results left to right; on the portable path
+    /// that is exactly core's serial [`reduce_formula`](accel_core::ir::reduce_formula).
+    ///
+    /// ```
+    /// use accel_core::ir::{Formula, Real, ReduceOp};
+    /// use accel_pool::{Pool, PoolConfig};
+    ///
+    /// struct Gauss;
+    /// impl Formula<1, 1> for Gauss {
+    ///     fn eval<R: Real>(&self, [x]: [R; 1]) -> [R; 1] {
+    ///         [(-(x * x)).exp()]
+    ///     }
+    /// }
+    /// let xs: Vec<f64> = (0..100_000).map(|i| i as f64 / 1e4 - 5.0).collect();
+    /// let pool = Pool::new(PoolConfig::new().threads(2))?;
+    /// let peak = pool.reduce_formula(ReduceOp::Max, [&xs], &Gauss)?;
+    /// assert_eq!(peak, 1.0); // at x = 0
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`sum_formula`](Self::sum_formula).
+    pub fn reduce_formula<F, const K: usize>(
+        &self,
+        op: ReduceOp,
+        inputs: [&[f64]; K],
+        f: &F,
+    ) -> Result<f64, FormulaError>
+    where
+        F: Formula<K, 1> + Sync,
+    {
+        self.reduce_formula_on(SimdPath::active(), op, inputs, f)
+    }
+
+    /// [`reduce_formula`](Self::reduce_formula) on the SIMD path `path`.
+    ///
+    /// # Errors
+    /// As [`sum_formula_on`](Self::sum_formula_on).
+    pub fn reduce_formula_on<F, const K: usize>(
+        &self,
+        path: SimdPath,
+        op: ReduceOp,
+        inputs: [&[f64]; K],
+        f: &F,
+    ) -> Result<f64, FormulaError>
+    where
+        F: Formula<K, 1> + Sync,
+    {
+        if op == ReduceOp::Sum {
+            return self.sum_formula_on(path, inputs, f);
+        }
+        let n = inputs.first().map_or(0, |x| x.len());
+        check_lengths(&inputs, n)?;
+        let path = path.checked()?;
+        let chunk = |r: Range<usize>| fold_chunk(path, op, f, inputs.map(|x| &x[r.clone()]));
+        if n <= FORMULA_CHUNK {
+            // One chunk: the fold `reduce` below would make of it.
+            return Ok(op.combine(op.identity(), chunk(0..n)));
+        }
+        Ok(self.reduce(
+            0..n,
+            FORMULA_CHUNK,
+            || op.identity(),
+            chunk,
+            |a, b| op.combine(a, b),
+        ))
+    }
+}
+
+/// Values evaluated per step of [`fold_chunk`]: 4 KiB on the stack, a multiple
+/// of the lane count so that the lane order runs on across steps.
+const FOLD_STEP: usize = 512;
+const _: () = assert!(FOLD_STEP.is_multiple_of(LANES));
+
+/// `op` over one chunk: `simd::map` into a stack buffer, step by step, folded
+/// in [`ReduceOp`]'s lane order.
+fn fold_chunk<F: Formula<K, 1>, const K: usize>(
+    path: SimdPath,
+    op: ReduceOp,
+    f: &F,
+    inputs: [&[f64]; K],
+) -> f64 {
+    let n = inputs.first().map_or(0, |x| x.len());
+    let mut lanes = op.new_lanes::<f64>();
+    let mut values = [0.0; FOLD_STEP];
+    for start in (0..n).step_by(FOLD_STEP) {
+        let len = FOLD_STEP.min(n - start);
+        let ins = inputs.map(|x| &x[start..start + len]);
+        simd::map(path, f, ins, &mut values[..len]).expect("checked by the caller");
+        op.fold_lanes(&mut lanes, &values[..len]);
+    }
+    op.finish_lanes(lanes)
 }
