@@ -66,45 +66,47 @@ fn edges() -> Vec<f64> {
     v
 }
 
-/// Checks that an AVX-512 flavour gives, lane for lane, the bits of the FMA one
-/// on `edges()`, the `extra` arguments and 10^6 generated ones; a last partial
-/// vector is padded with `pad`. With `any_nan`, any NaN answers a NaN (the
-/// flavours may differ in the payload); otherwise every bit must match.
+/// Checks that a vector flavour (`width` lanes, compiled with `features`,
+/// loaded and stored with `load`/`store`, run where `detect` finds every
+/// feature) gives, lane for lane, the bits of the FMA one on `edges()`, the
+/// `extra` arguments and 10^6 generated ones; a last partial vector is padded
+/// with `pad`. With `any_nan`, any NaN answers a NaN (the flavours may differ in
+/// the payload); otherwise every bit must match.
 #[cfg(target_arch = "x86_64")]
-macro_rules! avx512_matches_fma {
-    ($vector:path, $scalar:path, seed: $seed:expr, extra: $extra:expr, inputs: $inputs:path,
+macro_rules! vector_matches_fma {
+    ($vector:path, $scalar:path, width: $width:literal, features: $features:literal,
+     detect: [$($feature:tt),*], load: $load:ident, store: $store:ident,
+     seed: $seed:expr, extra: $extra:expr, inputs: $inputs:path,
      pad: $pad:expr, any_nan: $any_nan:expr) => {{
-        use std::arch::x86_64::{_mm512_loadu_pd, _mm512_storeu_pd};
+        use std::arch::x86_64::{$load, $store};
 
-        #[target_feature(enable = "avx512f,fma")]
-        fn eight(xs: &[f64; 8]) -> [f64; 8] {
-            let mut out = [0.0; 8];
-            // SAFETY: this function is compiled for AVX-512F and only called on
-            // CPUs that have it; the loads and stores touch exactly the two
-            // 8-element arrays.
+        #[target_feature(enable = $features)]
+        fn lanes_of(xs: &[f64; $width]) -> [f64; $width] {
+            let mut out = [0.0; $width];
+            // SAFETY: this function is compiled for the flavour's features and
+            // only called on CPUs that have them; the load and store touch
+            // exactly the two arrays of `width` elements.
             unsafe {
-                let v = $vector(_mm512_loadu_pd(xs.as_ptr()));
-                _mm512_storeu_pd(out.as_mut_ptr(), v);
+                let v = $vector($load(xs.as_ptr()));
+                $store(out.as_mut_ptr(), v);
             }
             out
         }
 
-        if !(std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("fma"))
-        {
+        if !(true $(&& std::arch::is_x86_feature_detected!($feature))*) {
             return;
         }
         let mut rng = Rng($seed);
         let mut xs: Vec<f64> = edges();
         xs.extend($extra);
         xs.extend((0..1_000_000).map(|i| $inputs(&mut rng, i)));
-        for chunk in xs.chunks(8) {
-            let mut lanes = [$pad; 8];
+        for chunk in xs.chunks($width) {
+            let mut lanes = [$pad; $width];
             lanes[..chunk.len()].copy_from_slice(chunk);
-            // SAFETY: AVX-512F and FMA were detected above.
-            let got = unsafe { eight(&lanes) };
+            // SAFETY: the features were detected above.
+            let got = unsafe { lanes_of(&lanes) };
             for (&x, &y) in lanes.iter().zip(&got) {
-                // SAFETY: as above.
+                // SAFETY: as above (FMA is among them).
                 let want = unsafe { $scalar(x) };
                 assert!(
                     y.to_bits() == want.to_bits() || ($any_nan && y.is_nan() && want.is_nan()),
@@ -115,50 +117,24 @@ macro_rules! avx512_matches_fma {
     }};
 }
 
-/// As [`avx512_matches_fma`], for an AVX2 flavour on four lanes.
+/// [`vector_matches_fma`] for an AVX-512 flavour on eight lanes.
+#[cfg(target_arch = "x86_64")]
+macro_rules! avx512_matches_fma {
+    ($vector:path, $scalar:path, $($rest:tt)*) => {
+        vector_matches_fma!($vector, $scalar, width: 8, features: "avx512f,fma",
+            detect: ["avx512f", "fma"], load: _mm512_loadu_pd, store: _mm512_storeu_pd,
+            $($rest)*)
+    };
+}
+
+/// [`vector_matches_fma`] for an AVX2 flavour on four lanes.
 #[cfg(target_arch = "x86_64")]
 macro_rules! avx2_matches_fma {
-    ($vector:path, $scalar:path, seed: $seed:expr, extra: $extra:expr, inputs: $inputs:path,
-     pad: $pad:expr, any_nan: $any_nan:expr) => {{
-        use std::arch::x86_64::{_mm256_loadu_pd, _mm256_storeu_pd};
-
-        #[target_feature(enable = "avx2,fma")]
-        fn four(xs: &[f64; 4]) -> [f64; 4] {
-            let mut out = [0.0; 4];
-            // SAFETY: this function is compiled for AVX2 and FMA and only called
-            // on CPUs that have them; the loads and stores touch exactly the two
-            // 4-element arrays.
-            unsafe {
-                let v = $vector(_mm256_loadu_pd(xs.as_ptr()));
-                _mm256_storeu_pd(out.as_mut_ptr(), v);
-            }
-            out
-        }
-
-        if !(std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma"))
-        {
-            return;
-        }
-        let mut rng = Rng($seed);
-        let mut xs: Vec<f64> = edges();
-        xs.extend($extra);
-        xs.extend((0..1_000_000).map(|i| $inputs(&mut rng, i)));
-        for chunk in xs.chunks(4) {
-            let mut lanes = [$pad; 4];
-            lanes[..chunk.len()].copy_from_slice(chunk);
-            // SAFETY: AVX2 and FMA were detected above.
-            let got = unsafe { four(&lanes) };
-            for (&x, &y) in lanes.iter().zip(&got) {
-                // SAFETY: as above.
-                let want = unsafe { $scalar(x) };
-                assert!(
-                    y.to_bits() == want.to_bits() || ($any_nan && y.is_nan() && want.is_nan()),
-                    "at {x:e}: {y:e} vs {want:e}"
-                );
-            }
-        }
-    }};
+    ($vector:path, $scalar:path, $($rest:tt)*) => {
+        vector_matches_fma!($vector, $scalar, width: 4, features: "avx2,fma",
+            detect: ["avx2", "fma"], load: _mm256_loadu_pd, store: _mm256_storeu_pd,
+            $($rest)*)
+    };
 }
 
 fn erf_inputs(rng: &mut Rng, i: usize) -> f64 {
