@@ -18,7 +18,7 @@ use super::error::IrError;
 use super::graph::ArrayId;
 use super::op::{BinOp, LANES, UnOp, eval};
 use super::plan::{Dst, Instr, Plan, Src, Stage};
-use super::real::{DType, Element};
+use super::real::Element;
 use crate::simd::SimdPath;
 
 /// Per-thread working memory for [`Stage::run_range`]: register blocks and reduction
@@ -148,11 +148,6 @@ macro_rules! map1 {
             *d = $f(a);
         }
     };
-    ($d:expr, $a:expr, |$x:ident| $body:expr) => {
-        for (d, &$x) in $d.iter_mut().zip($a) {
-            *d = $body;
-        }
-    };
 }
 
 macro_rules! map2 {
@@ -178,64 +173,17 @@ macro_rules! map2 {
     };
 }
 
-/// On x86-64 with `FUSED`: a table function of `math::fast` on whole AVX2
-/// vectors (its tables read with gathers), and its scalar FMA flavour, which
-/// gives the same bits, on the last partial vector: what the AVX2 formula lanes
-/// do, so a plan keeps a formula's bits. (The scalar flavour alone would compile
-/// to scalar table loads.)
-#[cfg(target_arch = "x86_64")]
-macro_rules! map_avx2 {
-    ($d:expr, $a:expr, $vector:ident, $scalar:ident) => {{
-        use core::arch::x86_64::{_mm256_loadu_pd, _mm256_storeu_pd};
-        let (d, a): (&mut [f64], &[f64]) = ($d, $a);
-        let n = d.len().min(a.len());
-        let (d, a) = (&mut d[..n], &a[..n]);
-        let whole = n - n % 4;
-        for (q, x) in d[..whole].chunks_exact_mut(4).zip(a.chunks_exact(4)) {
-            // Loads and stores of exactly the four elements of `x` and `q`.
-            _mm256_storeu_pd(
-                q.as_mut_ptr(),
-                crate::math::fast::$vector(_mm256_loadu_pd(x.as_ptr())),
-            );
-        }
-        for (y, &x) in d[whole..].iter_mut().zip(&a[whole..]) {
-            *y = crate::math::fast::$scalar(x);
-        }
-    }};
-}
-
 macro_rules! dispatch {
     (un: $($uv:ident => $uf:ident),*; bin: $($bv:ident => $bf:ident),*) => {
         /// # Safety
         /// With `FUSED`, the CPU must support FMA, and AVX2 on x86-64.
         #[inline(always)]
         unsafe fn unary<T: Element, const FUSED: bool>(op: UnOp, d: &mut [T], a: &[T]) {
-            #[cfg(target_arch = "x86_64")]
-            if FUSED && matches!(op, UnOp::Exp | UnOp::Erf) && T::DTYPE == DType::F64 {
-                if let (Some(d), Some(a)) = (T::as_f64s_mut(d), T::as_f64s(a)) {
-                    // SAFETY: AVX2 and FMA, by this function's contract.
-                    unsafe {
-                        match op {
-                            UnOp::Exp => map_avx2!(d, a, exp_avx2, exp_fma),
-                            _ => map_avx2!(d, a, erf_step_avx2, erf_step_fma),
-                        }
-                    }
-                    return;
-                }
-            }
             #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-            if FUSED {
-                // SAFETY: the `*_fused` functions need FMA, which this function's
-                // contract guarantees with `FUSED`.
-                unsafe {
-                    match op {
-                        UnOp::Exp => return map1!(d, a, |x| T::exp_fused(x)),
-                        UnOp::Ln => return map1!(d, a, |x| T::ln_fused(x)),
-                        UnOp::Log10 => return map1!(d, a, |x| T::log10_fused(x)),
-                        UnOp::Erf => return map1!(d, a, |x| T::erf_fused(x)),
-                        _ => {}
-                    }
-                }
+            // SAFETY: FMA (and AVX2 on x86-64), by this function's contract with
+            // `FUSED`.
+            if FUSED && unsafe { T::map_fused(op, d, a) } {
+                return;
             }
             match op {
                 $(UnOp::$uv => map1!(d, a, eval::$uf::<T>),)*

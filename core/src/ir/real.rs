@@ -41,6 +41,8 @@
 use core::fmt::{Debug, Display};
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
 
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+use super::op::UnOp;
 use crate::math;
 
 /// A value a pointwise formula computes with: a plain `f64`/`f32` (the staged, compiled
@@ -292,46 +294,21 @@ pub trait Element:
     fn truth(b: bool) -> Self;
     /// `self != 0.0`: how a stored boolean is read.
     fn is_true(self) -> bool;
-    /// The slice as `f64`s when this type is `f64` (the plan executor's AVX2
-    /// table functions are f64 only).
-    #[doc(hidden)]
-    fn as_f64s(s: &[Self]) -> Option<&[f64]>;
-    /// As [`Element::as_f64s`], mutable.
-    #[doc(hidden)]
-    fn as_f64s_mut(s: &mut [Self]) -> Option<&mut [f64]>;
-    /// [`Real::exp`] computed by [`math::fma`](crate::math::fma), for the plan
-    /// executor's FMA paths ([`Stage::run_range_on`](crate::ir::Stage::run_range_on)).
+    /// `out[i] = op(x[i])` with the elementary functions of the FMA paths' formula
+    /// lanes, for the plan executor
+    /// ([`Stage::run_range_on`](crate::ir::Stage::run_range_on)): true when `op`
+    /// is one of them (`exp`, `ln`, `log10`, `erf`), false (and nothing written)
+    /// otherwise.
     ///
     /// # Safety
-    /// The CPU must support FMA.
+    /// The CPU must support FMA, and AVX2 on x86-64.
     #[doc(hidden)]
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-    unsafe fn exp_fused(self) -> Self;
-    /// [`Real::ln`] by [`math::fma`](crate::math::fma); as [`Element::exp_fused`].
-    ///
-    /// # Safety
-    /// The CPU must support FMA.
-    #[doc(hidden)]
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-    unsafe fn ln_fused(self) -> Self;
-    /// [`Real::log10`] by [`math::fma`](crate::math::fma); as [`Element::exp_fused`].
-    ///
-    /// # Safety
-    /// The CPU must support FMA.
-    #[doc(hidden)]
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-    unsafe fn log10_fused(self) -> Self;
-    /// [`Real::erf`] by [`math::fma`](crate::math::fma); as [`Element::exp_fused`].
-    ///
-    /// # Safety
-    /// The CPU must support FMA.
-    #[doc(hidden)]
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-    unsafe fn erf_fused(self) -> Self;
+    unsafe fn map_fused(op: UnOp, out: &mut [Self], x: &[Self]) -> bool;
 }
 
 macro_rules! impl_element {
-    ($t:ty, $d:expr, $as_f64s:expr, $exp:path, $ln:path, $log10:path, $erf:path) => {
+    ($t:ty, $d:expr, $map_fused:ident) => {
         impl Element for $t {
             const DTYPE: DType = $d;
             const ZERO: Self = 0.0;
@@ -356,77 +333,95 @@ macro_rules! impl_element {
             fn is_true(self) -> bool {
                 self != 0.0
             }
-            #[inline(always)]
-            fn as_f64s(s: &[Self]) -> Option<&[f64]> {
-                $as_f64s(s)
-            }
-            #[inline(always)]
-            fn as_f64s_mut(s: &mut [Self]) -> Option<&mut [f64]> {
-                $as_f64s(s)
-            }
             #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
             #[inline(always)]
-            unsafe fn exp_fused(self) -> Self {
-                // SAFETY: the caller promises FMA, as `math::fma` requires.
-                unsafe { $exp(self) }
-            }
-            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-            #[inline(always)]
-            unsafe fn ln_fused(self) -> Self {
-                // SAFETY: as in `exp_fused`.
-                unsafe { $ln(self) }
-            }
-            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-            #[inline(always)]
-            unsafe fn log10_fused(self) -> Self {
-                // SAFETY: as in `exp_fused`.
-                unsafe { $log10(self) }
-            }
-            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-            #[inline(always)]
-            unsafe fn erf_fused(self) -> Self {
-                // SAFETY: as in `exp_fused`.
-                unsafe { $erf(self) }
+            unsafe fn map_fused(op: UnOp, out: &mut [Self], x: &[Self]) -> bool {
+                // SAFETY: the caller's promise is the function's own.
+                unsafe { $map_fused(op, out, x) }
             }
         }
     };
 }
 
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-use crate::math::fma;
+impl_element!(f32, DType::F32, map_fused_f32);
+impl_element!(f64, DType::F64, map_fused_f64);
 
-impl_element!(
-    f32,
-    DType::F32,
-    |_| None,
-    fma::expf,
-    fma::lnf,
-    fma::log10f,
-    fma::erff
-);
-// The f64 functions of the FMA paths are those of the formula lanes: on x86-64
-// the AVX2 lanes' (`exp` and `erf` from `math::fast`'s tables, the others from
-// `math::fma`), on aarch64 the NEON lanes' `math::fma`.
+/// `out[i] = f(x[i])` over the common length: a plain loop, vectorised where it
+/// is inlined.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+macro_rules! each {
+    ($f:path, $out:expr, $x:expr) => {
+        for (y, &v) in $out.iter_mut().zip($x) {
+            *y = $f(v);
+        }
+    };
+}
+
+/// [`Element::map_fused`] for f32: `math::fma`'s f32 functions.
+///
+/// # Safety
+/// The CPU must support FMA.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[inline(always)]
+unsafe fn map_fused_f32(op: UnOp, out: &mut [f32], x: &[f32]) -> bool {
+    use crate::math::fma;
+    // SAFETY: FMA is the caller's promise.
+    unsafe {
+        match op {
+            UnOp::Exp => each!(fma::expf, out, x),
+            UnOp::Ln => each!(fma::lnf, out, x),
+            UnOp::Log10 => each!(fma::log10f, out, x),
+            UnOp::Erf => each!(fma::erff, out, x),
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// [`Element::map_fused`] for f64: the functions of the AVX2 formula lanes
+/// (`exp` and `erf_step` from `math::fast`'s tables, through their AVX2 slice
+/// drivers; `ln` and `log10` from `math::fma`).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
-impl_element!(
-    f64,
-    DType::F64,
-    Some,
-    crate::math::fast::exp_fma,
-    fma::ln,
-    fma::log10,
-    crate::math::fast::erf_step_fma
-);
-#[cfg(not(target_arch = "x86_64"))]
-impl_element!(
-    f64,
-    DType::F64,
-    Some,
-    fma::exp,
-    fma::ln,
-    fma::log10,
-    fma::erf
-);
+#[inline(always)]
+unsafe fn map_fused_f64(op: UnOp, out: &mut [f64], x: &[f64]) -> bool {
+    use crate::math::{fast, fma};
+    // SAFETY: AVX2 and FMA are the caller's promise.
+    unsafe {
+        match op {
+            UnOp::Exp => fast::exp_avx2_slice(out, x),
+            UnOp::Ln => each!(fma::ln, out, x),
+            UnOp::Log10 => each!(fma::log10, out, x),
+            UnOp::Erf => fast::erf_step_avx2_slice(out, x),
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// [`Element::map_fused`] for f64: the functions of the NEON formula lanes,
+/// `math::fma`'s.
+///
+/// # Safety
+/// The CPU must support FMA (every aarch64 CPU does).
+#[cfg(target_arch = "aarch64")]
+#[inline(always)]
+unsafe fn map_fused_f64(op: UnOp, out: &mut [f64], x: &[f64]) -> bool {
+    use crate::math::fma;
+    // SAFETY: FMA is the caller's promise.
+    unsafe {
+        match op {
+            UnOp::Exp => each!(fma::exp, out, x),
+            UnOp::Ln => each!(fma::ln, out, x),
+            UnOp::Log10 => each!(fma::log10, out, x),
+            UnOp::Erf => each!(fma::erf, out, x),
+            _ => return false,
+        }
+    }
+    true
+}
 
 #[cfg(test)]
 mod tests {

@@ -95,30 +95,18 @@ macro_rules! fma_fn {
     };
 }
 
-/// On x86-64 (the AVX2 path): applies an AVX2 function of `math::fast` four
-/// lanes at a time, and its scalar FMA flavour (the same bits) to a last
-/// partial vector.
+/// On x86-64 (the AVX2 path): a table function of `math::fast` through its
+/// AVX2 slice driver.
 #[cfg(target_arch = "x86_64")]
 macro_rules! avx2_fn {
-    ($name:ident, $vector:ident, $scalar:ident) => {
+    ($name:ident, $slice:ident) => {
         #[inline(always)]
         fn $name(self) -> Self {
-            use core::arch::x86_64::{_mm256_loadu_pd, _mm256_storeu_pd};
-            let mut r = self.0.0;
-            let mut quads = r.chunks_exact_mut(4);
-            for q in &mut quads {
-                // SAFETY: module protocol: on x86-64 an `FmaLanes` only exists
-                // inside a call whose caller guaranteed AVX2 and FMA; the load
-                // and store touch exactly the four elements of `q`.
-                unsafe {
-                    let v = math::fast::$vector(_mm256_loadu_pd(q.as_ptr()));
-                    _mm256_storeu_pd(q.as_mut_ptr(), v);
-                }
-            }
-            for x in quads.into_remainder() {
-                // SAFETY: as above (FMA).
-                *x = unsafe { math::fast::$scalar(*x) };
-            }
+            let x = self.0.0;
+            let mut r = x;
+            // SAFETY: module protocol: on x86-64 an `FmaLanes` only exists inside
+            // a call whose caller guaranteed AVX2 and FMA.
+            unsafe { math::fast::$slice(&mut r, &x) };
             FmaLanes::new(r)
         }
     };
@@ -156,9 +144,9 @@ impl<const N: usize> Real for FmaLanes<N> {
     #[cfg(not(target_arch = "x86_64"))]
     fma_fn!(erf);
     #[cfg(target_arch = "x86_64")]
-    avx2_fn!(exp, exp_avx2, exp_fma);
+    avx2_fn!(exp, exp_avx2_slice);
     #[cfg(target_arch = "x86_64")]
-    avx2_fn!(erf, erf_step_avx2, erf_step_fma);
+    avx2_fn!(erf, erf_step_avx2_slice);
     #[inline(always)]
     fn min(self, other: Self) -> Self {
         FmaLanes(self.0.min(other.0))

@@ -46,3 +46,41 @@ pub use exp::{exp_avx2, exp_avx512, exp_fma};
 pub use log10::log10;
 #[cfg(target_arch = "x86_64")]
 pub use log10::{log10_avx512, log10_fma};
+
+/// Defines the slice driver of an AVX2 table function: whole AVX2 vectors
+/// through the vector flavour, a last partial vector through the scalar FMA
+/// flavour (the same bits). The one loop both the AVX2 formula lanes and the
+/// plan executor run these functions through: a loop over the scalar flavour
+/// alone would compile to scalar table loads.
+#[cfg(target_arch = "x86_64")]
+macro_rules! avx2_slice {
+    ($name:ident, $vector:ident, $scalar:ident) => {
+        #[doc = concat!("`out[i] = ", stringify!($scalar), "(x[i])` for the common length, by [`",
+                    stringify!($vector), "`] four lanes at a time.")]
+        ///
+        /// # Safety
+        /// The CPU must support AVX2 and FMA; call it from code compiled with
+        /// them, so that the intrinsics inline.
+        #[inline(always)]
+        pub(crate) unsafe fn $name(out: &mut [f64], x: &[f64]) {
+            use core::arch::x86_64::{_mm256_loadu_pd, _mm256_storeu_pd};
+            let n = out.len().min(x.len());
+            let whole = n - n % 4;
+            let (out_whole, out_rest) = out[..n].split_at_mut(whole);
+            for (q, v) in out_whole.chunks_exact_mut(4).zip(x.chunks_exact(4)) {
+                // SAFETY: AVX2 and FMA are the caller's promise; the load and the
+                // store touch exactly the four elements of `v` and `q`.
+                unsafe { _mm256_storeu_pd(q.as_mut_ptr(), $vector(_mm256_loadu_pd(v.as_ptr()))) };
+            }
+            for (y, &v) in out_rest.iter_mut().zip(&x[whole..n]) {
+                // SAFETY: FMA, as above.
+                *y = unsafe { $scalar(v) };
+            }
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+avx2_slice!(exp_avx2_slice, exp_avx2, exp_fma);
+#[cfg(target_arch = "x86_64")]
+avx2_slice!(erf_step_avx2_slice, erf_step_avx2, erf_step_fma);
