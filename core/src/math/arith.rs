@@ -97,6 +97,9 @@ pub(crate) fn abs(x: f64) -> f64 {
 
 /// The sign bit of an f64.
 pub(crate) const SIGN_BIT: u64 = 1 << 63;
+/// 1.5 · 2^52: `y + SHIFTER` rounds `y` to an integer kept in the low mantissa
+/// bits (for `|y| < 2^51`), which `exp`'s and `erf_step`'s reductions read back.
+pub(crate) const SHIFTER: f64 = 6_755_399_441_055_744.0;
 
 /// `|x|` for f32, by clearing the sign bit.
 #[inline(always)]

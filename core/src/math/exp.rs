@@ -16,13 +16,11 @@
 //! and the two-factor scaling with f32 exponents, which again gives infinities
 //! and correctly rounded subnormals without special cases.
 
-use super::arith::{MulAdd, Separate, poly, poly_f32, to_f32};
+use super::arith::{MulAdd, SHIFTER, Separate, poly, poly_f32, to_f32};
 use super::coefficients::{EXP_P, EXPF_P, LN2_HI, LN2_LO};
 use super::ln::{LN2_HI_F32, LN2_LO_F32};
 use core::f64::consts::LOG2_E;
 
-/// 1.5 * 2^52: `y + SHIFTER` rounds `y` to an integer kept in the low mantissa bits.
-const SHIFTER: f64 = 6_755_399_441_055_744.0;
 /// Inputs above this overflow anyway (e^709.79 > f64::MAX); clamping keeps `k <= 1025`.
 const OVERFLOW_CLAMP: f64 = 710.0;
 /// Inputs below this give 0 anyway (e^-745.14 < half the least subnormal).

@@ -31,13 +31,11 @@
 //! value at a time (the tests hold them to it), and [`erf_step`] is the portable
 //! flavour.
 
-use super::super::arith::{MulAdd, SIGN_BIT, Separate, abs};
+use super::super::arith::{MulAdd, SHIFTER, SIGN_BIT, Separate, abs};
 use super::erf_step_table::{GRID, ROWS, STEPS};
 
 /// Past this erf rounds to 1 (from 5.93); the grid ends here.
 const LIMIT: f64 = 6.0;
-/// 1.5 · 2^52: `y + SHIFTER` rounds `y` to an integer kept in the low mantissa bits.
-const SHIFTER: f64 = 6_755_399_441_055_744.0;
 /// The grid spacing, `1/STEPS`.
 const STEP: f64 = 1.0 / STEPS;
 /// The Taylor coefficients' own coefficients, `cN = ∑ CN[i] r^(2i)` (times `r`

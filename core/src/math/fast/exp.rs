@@ -14,13 +14,11 @@
 //! [`exp_avx512`] permutes each lane's `2^(j/16)` from registers and scales with
 //! `vscalefpd`.
 
-use super::super::arith::{MulAdd, Separate};
+use super::super::arith::{MulAdd, SHIFTER, Separate};
 use super::super::coefficients::{LN2_HI, LN2_LO};
 use super::coefficients::{EXP_POW2, EXP_Q};
 use core::f64::consts::LOG2_E;
 
-/// 1.5 · 2^52: `y + SHIFTER` rounds `y` to an integer kept in the low mantissa bits.
-const SHIFTER: f64 = 6_755_399_441_055_744.0;
 /// Above this e^x overflows anyway (e^709.79 > f64::MAX).
 const HIGH: f64 = 710.0;
 /// Below this e^x is 0 anyway (e^-745.14 < half the least subnormal).

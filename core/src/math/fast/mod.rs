@@ -56,7 +56,7 @@ pub use log10::{log10_avx512, log10_fma};
 macro_rules! avx2_slice {
     ($name:ident, $vector:ident, $scalar:ident) => {
         #[doc = concat!("`out[i] = ", stringify!($scalar), "(x[i])` for the common length, by [`",
-                    stringify!($vector), "`] four lanes at a time.")]
+                            stringify!($vector), "`] four lanes at a time.")]
         ///
         /// # Safety
         /// The CPU must support AVX2 and FMA; call it from code compiled with
