@@ -174,8 +174,20 @@ impl OptionBatch {
         Ok(())
     }
 
-    /// The five input columns of the options in `range` (checked batch).
-    pub(crate) fn columns(&self, range: Range<usize>) -> [&[f64]; 5] {
+    /// The five input columns of the options in `range`, in the order of
+    /// [`INPUT_NAMES`] (the formula's and the program's argument order).
+    ///
+    /// ```
+    /// use accel_kernels::blackscholes::OptionBatch;
+    /// let batch = OptionBatch::seed(10);
+    /// let [spt, strike, ..] = batch.columns(2..5);
+    /// assert_eq!((spt.len(), strike[0]), (3, batch.strike[2]));
+    /// ```
+    ///
+    /// # Panics
+    /// If `range` reaches past a column (call [`OptionBatch::check`] first for
+    /// a batch built by hand).
+    pub fn columns(&self, range: Range<usize>) -> [&[f64]; 5] {
         [&self.spt, &self.strike, &self.rate, &self.vol, &self.time].map(|a| &a[range.clone()])
     }
 }

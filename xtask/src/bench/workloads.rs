@@ -299,7 +299,7 @@ fn run_blackscholes(
         let mut graph_put = vec![0.0; n];
         let graph_run = |out: &mut [f64]| {
             widest
-                .run_plan(&plan, &columns_of(&batch), &mut [out])
+                .run_plan(&plan, &batch.columns(0..n), &mut [out])
                 .map(|sums| sums[0])
         };
         let graph_sum =
@@ -321,7 +321,7 @@ fn run_blackscholes(
         rayon_run(&mut rayon_put);
         check("rayon", rayon_put.iter().sum())?;
         check("naive", blackscholes::price_naive(&batch).iter().sum())?;
-        let columns = columns_of(&batch);
+        let columns = batch.columns(0..n);
         let flavours: &[c_peers::Flavour] = if with_c() {
             &[c_peers::Flavour::Strict, c_peers::Flavour::FastMath]
         } else {
@@ -392,17 +392,6 @@ fn run_blackscholes(
     }
     bar.finish_and_clear();
     Ok(out)
-}
-
-/// The batch's five input columns, in the formula's (and the program's) order.
-fn columns_of(batch: &blackscholes::OptionBatch) -> [&[f64]; 5] {
-    [
-        &batch.spt[..],
-        &batch.strike,
-        &batch.rate,
-        &batch.vol,
-        &batch.time,
-    ]
 }
 
 /// A deterministic test image in 0..1: smooth gradients plus hashed noise, so the
