@@ -55,8 +55,8 @@ pub use log10::{log10_avx512, log10_fma};
 #[cfg(target_arch = "x86_64")]
 macro_rules! avx2_slice {
     ($name:ident, $vector:ident, $scalar:ident) => {
-        #[doc = concat!("`out[i] = ", stringify!($scalar), "(x[i])` for the common length, by [`",
-                            stringify!($vector), "`] four lanes at a time.")]
+        /// `out[i] = f(x[i])` over the common length: whole AVX2 vectors through
+        /// the vector flavour, the rest through the scalar FMA flavour.
         ///
         /// # Safety
         /// The CPU must support AVX2 and FMA; call it from code compiled with
