@@ -25,6 +25,10 @@ const EXP_ULP: u64 = whole_ulps(precision::FAST_EXP.bound);
 const ERF_STEP_ULP: u64 = whole_ulps(precision::FAST_ERF_STEP.bound);
 /// The bound of `fast::log10`, in whole ulps.
 const LOG10_ULP: u64 = whole_ulps(precision::FAST_LOG10.bound);
+/// The bound of `fast::ln_atanh`, in whole ulps.
+const LN_ATANH_ULP: u64 = whole_ulps(precision::FAST_LN_ATANH.bound);
+/// The bound of `fast::log10_atanh`, in whole ulps.
+const LOG10_ATANH_ULP: u64 = whole_ulps(precision::FAST_LOG10_ATANH.bound);
 
 /// An ulp bound as the integer distance from libm that it allows.
 const fn whole_ulps(bound: precision::Bound) -> u64 {
@@ -348,9 +352,79 @@ fn log10_within_its_ulp_bound() {
     }
 }
 
+/// `fast::ln_atanh` and `fast::log10_atanh` (and their FMA flavours) within
+/// their rows, over the same inputs as `fast::log10`.
+#[test]
+fn atanh_logarithms_within_their_ulp_bounds() {
+    type Row = (&'static str, fn(f64) -> f64, fn(f64) -> f64, u64);
+    let rows: [Row; 2] = [
+        ("ln_atanh", fast::ln_atanh, libm::log, LN_ATANH_ULP),
+        (
+            "log10_atanh",
+            fast::log10_atanh,
+            libm::log10,
+            LOG10_ATANH_ULP,
+        ),
+    ];
+    for (name, f, reference, bound) in rows {
+        let (err, at) = worst_ulp(&mut log10_inputs, &f, &reference);
+        println!("fast::{name}: max error {err} ulp at {at:e}");
+        assert!(err <= bound, "fast::{name}: {err} ulp at {at:e}");
+        assert!(
+            err >= bound - 1,
+            "fast::{name}: only {err} ulp; tighten the accuracy table"
+        );
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has FMA (checked just above).
+        let fused: [Row; 2] = unsafe {
+            [
+                (
+                    "ln_atanh_fma",
+                    |x| fast::ln_atanh_fma(x),
+                    libm::log,
+                    LN_ATANH_ULP,
+                ),
+                (
+                    "log10_atanh_fma",
+                    |x| fast::log10_atanh_fma(x),
+                    libm::log10,
+                    LOG10_ATANH_ULP,
+                ),
+            ]
+        };
+        for (name, f, reference, bound) in fused {
+            let (err, at) = worst_ulp(&mut log10_inputs, &f, &reference);
+            println!("fast::{name}: max error {err} ulp at {at:e}");
+            assert!(err <= bound, "fast::{name}: {err} ulp at {at:e}");
+        }
+    }
+}
+
+#[test]
+fn ln_atanh_special_values() {
+    let f = fast::ln_atanh;
+    assert_eq!(f(1.0).to_bits(), 0.0f64.to_bits());
+    assert_eq!(f(0.0), f64::NEG_INFINITY);
+    assert_eq!(f(-0.0), f64::NEG_INFINITY);
+    assert_eq!(f(f64::INFINITY), f64::INFINITY);
+    for x in [
+        -1.0,
+        -1e-300,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        -f64::from_bits(1),
+    ] {
+        assert!(f(x).is_nan(), "{x:e}");
+    }
+    assert_eq!(f(f64::from_bits(1)), libm::log(f64::from_bits(1)));
+    assert_eq!(f(f64::MAX), libm::log(f64::MAX));
+}
+
 #[test]
 fn log10_special_values() {
-    for f in [fast::log10 as fn(f64) -> f64] {
+    for f in [fast::log10 as fn(f64) -> f64, fast::log10_atanh] {
         assert_eq!(f(1.0).to_bits(), 0.0f64.to_bits());
         assert_eq!(f(0.0), f64::NEG_INFINITY);
         assert_eq!(f(-0.0), f64::NEG_INFINITY);
@@ -446,6 +520,13 @@ fn every_fast_row_is_checked_here() {
         .collect();
     assert_eq!(
         rows,
-        ["fast::exp", "fast::log10", "fast::erf", "fast::erf_step"]
+        [
+            "fast::exp",
+            "fast::log10",
+            "fast::erf",
+            "fast::erf_step",
+            "fast::ln_atanh",
+            "fast::log10_atanh"
+        ]
     );
 }

@@ -334,8 +334,9 @@ impl<T: Element> Stage<T> {
     /// with every per-op loop compiled for the path's instruction set and the
     /// elementary functions (`exp`, `ln`, `log10`, `erf`) of the AVX2 and NEON
     /// formula lanes on the FMA paths (`avx2`, `neon`, `avx512`): on x86-64 the
-    /// f64 table functions `exp` and `erf_step` of [`math::fast`](crate::math::fast)
-    /// and `math::fma`'s `ln` and `log10`, elsewhere [`math::fma`](crate::math::fma).
+    /// f64 table functions `exp` and `erf_step` of [`math::fast`](crate::math::fast),
+    /// elsewhere [`math::fma`](crate::math::fma)'s; `ln` and `log10` from
+    /// `math::fast`'s one-division flavours on both.
     ///
     /// On the `avx2` and `neon` paths those are the functions a
     /// [`Formula`](crate::ir::Formula) gets from [`simd::map`](crate::simd::map) on

@@ -380,20 +380,20 @@ unsafe fn map_fused_f32(op: UnOp, out: &mut [f32], x: &[f32]) -> bool {
 
 /// [`Element::map_fused`] for f64: the functions of the AVX2 formula lanes
 /// (`exp` and `erf_step` from `math::fast`'s tables, through their AVX2 slice
-/// drivers; `ln` and `log10` from `math::fma`).
+/// drivers; `ln` and `log10` from `math::fast`'s one-division flavours).
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn map_fused_f64(op: UnOp, out: &mut [f64], x: &[f64]) -> bool {
-    use crate::math::{fast, fma};
+    use crate::math::fast;
     // SAFETY: AVX2 and FMA are the caller's promise.
     unsafe {
         match op {
             UnOp::Exp => fast::exp_avx2_slice(out, x),
-            UnOp::Ln => each!(fma::ln, out, x),
-            UnOp::Log10 => each!(fma::log10, out, x),
+            UnOp::Ln => each!(fast::ln_atanh_fma, out, x),
+            UnOp::Log10 => each!(fast::log10_atanh_fma, out, x),
             UnOp::Erf => fast::erf_step_avx2_slice(out, x),
             _ => return false,
         }
@@ -401,21 +401,22 @@ unsafe fn map_fused_f64(op: UnOp, out: &mut [f64], x: &[f64]) -> bool {
     true
 }
 
-/// [`Element::map_fused`] for f64: the functions of the NEON formula lanes,
-/// `math::fma`'s.
+/// [`Element::map_fused`] for f64: the functions of the NEON formula lanes
+/// (`math::fma`'s `exp` and `erf`; `ln` and `log10` from `math::fast`'s
+/// one-division flavours).
 ///
 /// # Safety
 /// The CPU must support FMA (every aarch64 CPU does).
 #[cfg(target_arch = "aarch64")]
 #[inline(always)]
 unsafe fn map_fused_f64(op: UnOp, out: &mut [f64], x: &[f64]) -> bool {
-    use crate::math::fma;
+    use crate::math::{fast, fma};
     // SAFETY: FMA is the caller's promise.
     unsafe {
         match op {
             UnOp::Exp => each!(fma::exp, out, x),
-            UnOp::Ln => each!(fma::ln, out, x),
-            UnOp::Log10 => each!(fma::log10, out, x),
+            UnOp::Ln => each!(fast::ln_atanh_fma, out, x),
+            UnOp::Log10 => each!(fast::log10_atanh_fma, out, x),
             UnOp::Erf => each!(fma::erf, out, x),
             _ => return false,
         }

@@ -194,6 +194,8 @@ def main():
 
     emit("LNF_Q", "(2 atanh(s) - 2s) / s^3 in z = s^2, error relative to ln(1+f), for the f32 functions.",
          ln_q, ln_w, 0, z_max, 3)
+    emit("LN_Q", "As LNF_Q, long enough for f64: fast::ln_atanh and fast::log10_atanh.",
+         ln_q, ln_w, 0, z_max, 6)
 
     def erf_a(s):
         if s < mp.mpf("1e-40"):

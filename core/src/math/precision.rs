@@ -174,6 +174,10 @@ accuracy_table! {
         Absolute 2.3e-16, Libm, "all f64 (relative accuracy is lost for tiny arguments)";
     FAST_ERF_STEP = "fast::erf_step" ["fast::erf_step_fma", "fast::erf_step_avx2"]:
         Ulp 3, Libm, "all f64, tiny and subnormal arguments included";
+    FAST_LN_ATANH = "fast::ln_atanh" ["fast::ln_atanh_fma"]:
+        Ulp 1, Libm, "all positive f64, subnormals included";
+    FAST_LOG10_ATANH = "fast::log10_atanh" ["fast::log10_atanh_fma"]:
+        Ulp 3, Libm, "all positive f64, subnormals included";
 }
 
 #[cfg(test)]

@@ -15,9 +15,11 @@
 //! tables read with gathers: `fast::exp` (one gather, 1 ulp like `fma::exp`)
 //! and `fast::erf_step` (two gathers, 3 ulp), about half the arithmetic of
 //! their polynomial counterparts (the polynomial `erf` evaluates an `exp` and
-//! two long polynomials in every lane). `ln` and `log10` stay `math::fma`'s:
-//! `fast::log10` needs three gathers per vector, which cost more than the
-//! polynomial they save here.
+//! two long polynomials in every lane). On both paths `ln` and `log10` are
+//! `math::fast`'s one-division flavours (`ln_atanh`, `log10_atanh`: two thirds of
+//! the arithmetic of `math::fma`'s, for 1 and 3 ulp instead of 1; the table
+//! `fast::log10` would need three gathers per vector, which cost more than the
+//! polynomial they save).
 //!
 //! # Safety protocol
 //! The functions of `crate::math::fma` need FMA, and on x86-64 the table
@@ -42,7 +44,7 @@ pub(super) const BLOCK: usize = 32;
 const _: () = assert!(BLOCK.is_multiple_of(LANES));
 
 /// Core's [`Lanes`] with `exp`/`ln`/`log10`/`erf` taken from
-/// `accel_core::math::fma` (see the module's safety protocol). Everything else —
+/// `accel_core::math::fma` and `math::fast` (see the module's safety protocol). Everything else —
 /// arithmetic, comparisons, `select`, `sqrt` — is `Lanes`' own.
 #[derive(Clone, Copy)]
 struct FmaLanes<const N: usize>(Lanes<f64, N>);
@@ -78,17 +80,17 @@ impl<const N: usize> Neg for FmaLanes<N> {
     }
 }
 
-/// Applies a function of `accel_core::math::fma` lane by lane (a macro, not a
+/// Applies a scalar FMA function of `accel_core::math` lane by lane (a macro, not a
 /// closure, so that the function inlines into the loop and LLVM vectorises it).
 macro_rules! fma_fn {
-    ($name:ident) => {
+    ($name:ident, $f:path) => {
         #[inline(always)]
         fn $name(self) -> Self {
             let mut r = self.0.0;
             for x in r.iter_mut() {
                 // SAFETY: module protocol: an `FmaLanes` only exists inside a
                 // call whose caller guaranteed FMA.
-                *x = unsafe { math::fma::$name(*x) };
+                *x = unsafe { $f(*x) };
             }
             FmaLanes::new(r)
         }
@@ -138,11 +140,11 @@ impl<const N: usize> Real for FmaLanes<N> {
         FmaLanes(self.0.sqrt())
     }
     #[cfg(not(target_arch = "x86_64"))]
-    fma_fn!(exp);
-    fma_fn!(ln);
-    fma_fn!(log10);
+    fma_fn!(exp, math::fma::exp);
+    fma_fn!(ln, math::fast::ln_atanh_fma);
+    fma_fn!(log10, math::fast::log10_atanh_fma);
     #[cfg(not(target_arch = "x86_64"))]
-    fma_fn!(erf);
+    fma_fn!(erf, math::fma::erf);
     #[cfg(target_arch = "x86_64")]
     avx2_fn!(exp, exp_avx2_slice);
     #[cfg(target_arch = "x86_64")]

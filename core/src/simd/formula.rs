@@ -6,8 +6,8 @@
 //! | path | lane type | elementary functions |
 //! |---|---|---|
 //! | [`SimdPath::Avx512`] | three zmm registers ([`super::zmm`]) | `math::fast` tables, `math::fma::ln` |
-//! | [`SimdPath::Avx2`] | blocks of 32 lanes ([`super::fma_lanes`]) | `math::fast` tables read with gathers (`exp`, `erf_step`), `math::fma` (`ln`, `log10`) |
-//! | [`SimdPath::Neon`] | blocks of 32 lanes ([`super::fma_lanes`]) | `math::fma` (aarch64's `fmadd`) |
+//! | [`SimdPath::Avx2`] | blocks of 32 lanes ([`super::fma_lanes`]) | `math::fast` tables read with gathers (`exp`, `erf_step`), `math::fast`'s one-division `ln_atanh`, `log10_atanh` |
+//! | [`SimdPath::Neon`] | blocks of 32 lanes ([`super::fma_lanes`]) | `math::fma` (aarch64's `fmadd`) for `exp`, `erf`; `ln_atanh`, `log10_atanh` |
 //! | [`SimdPath::Portable`] | core's [`Lanes`](crate::ir::Lanes) (`ir::map_formula`) | `math`, bit-identical to the interpreter |
 //!
 //! Each path's functions have their own error bounds (the accuracy table,

@@ -19,7 +19,9 @@
 //! here (their tables are permuted out of registers). The AVX2 lanes take `exp`
 //! ([`exp_avx2`]: one gather) and [`erf_step`] (two gathers), but not `erf` (a
 //! per-lane coefficient table would cost one gather per coefficient) or
-//! `log10` (three gathers cost more than the polynomial they save).
+//! `log10` (three gathers cost more than the polynomial they save): for the
+//! logarithms the AVX2 and NEON lanes take [`ln_atanh`] and [`log10_atanh`],
+//! which spend one division instead of a table.
 //!
 //! The tables come from `gen_fast_coefficients.py` (mpmath), which writes
 //! `fast/coefficients.rs`, and `gen_erf_step_table.py`, which writes
@@ -31,6 +33,7 @@ mod erf_step;
 mod erf_step_table;
 mod exp;
 mod log10;
+mod log_atanh;
 
 pub use erf::erf;
 #[cfg(target_arch = "x86_64")]
@@ -43,6 +46,9 @@ pub use erf_step::erf_step_fma;
 pub use exp::exp;
 #[cfg(target_arch = "x86_64")]
 pub use exp::{exp_avx2, exp_avx512, exp_fma};
+pub use log_atanh::{ln_atanh, log10_atanh};
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub use log_atanh::{ln_atanh_fma, log10_atanh_fma};
 pub use log10::log10;
 #[cfg(target_arch = "x86_64")]
 pub use log10::{log10_avx512, log10_fma};
