@@ -15,6 +15,7 @@
 
 mod c_peers;
 mod charts;
+mod hand_lanes;
 mod machine;
 mod peers;
 mod results;

@@ -3,7 +3,7 @@
 
 use super::results::{Bandwidth, Measurement};
 use super::timing::{Budget, interleaved_boxed};
-use super::{Mode, Options, c_peers, peers};
+use super::{Mode, Options, c_peers, hand_lanes, peers};
 use accel_kernels::{blackscholes, blur, fill};
 use accel_pool::ir::Plan;
 use accel_pool::{Pool, PoolConfig};
@@ -526,6 +526,20 @@ fn run_blur(ctx: &Ctx, mode: Mode, notes: &mut Vec<String>) -> Result<Vec<Measur
     Ok(out)
 }
 
+/// The contender name of [`hand_lanes`]' loops.
+const HAND: &str = "AVX2 by hand";
+
+/// The thread counts of the hand-written AVX2 rows: one and the most, where
+/// the AVX2 path exists (none elsewhere).
+fn hand_thread_counts(ctx: &Ctx) -> Vec<usize> {
+    if !hand_lanes::available() {
+        return Vec::new();
+    }
+    let mut counts = vec![1, ctx.max_threads];
+    counts.dedup();
+    counts
+}
+
 /// The formulas of accel-pool's examples, shared as source.
 #[path = "../../../pool/examples/shared/formulas.rs"]
 mod user_formulas;
@@ -580,6 +594,18 @@ fn run_formulas(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
     if rayon_out != want {
         return Err(format!("formulas {size}: the rayon version differs"));
     }
+    let hand_threads = hand_thread_counts(ctx);
+    let mut hand_out = vec![0.0; avg_n - 2];
+    for &t in &hand_threads {
+        hand_lanes::avg(ctx.rayon, t, &x, &mut hand_out);
+        if hand_out != want {
+            return Err(format!(
+                "formulas {size}: the hand-written AVX2 loop differs"
+            ));
+        }
+    }
+    // One output buffer for both rows: the contenders run one at a time.
+    let hand_out = std::cell::RefCell::new(hand_out);
     let mut names = vec![("serial", 1)];
     let mut runs: Vec<Box<dyn FnMut() + '_>> = vec![Box::new(|| avg_plain(&x, &mut want))];
     for (pool, buf) in ctx.pools.iter().zip(bufs.iter_mut()) {
@@ -590,6 +616,13 @@ fn run_formulas(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
     }
     names.push(("rayon", ctx.max_threads));
     runs.push(Box::new(|| rayon_avg(&mut rayon_out)));
+    for &t in &hand_threads {
+        names.push((HAND, t));
+        let (x, hand_out) = (&x, &hand_out);
+        runs.push(Box::new(move || {
+            hand_lanes::avg(ctx.rayon, t, x, &mut hand_out.borrow_mut())
+        }));
+    }
     let samples = interleaved_boxed(&mut runs, ctx.budget);
     // One read and one write of 8 B per element (the shifted reads hit the cache).
     let floor = 16.0 * avg_n as f64 / (ctx.bw.copy * 1e9);
@@ -657,6 +690,19 @@ fn run_formulas(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
     runs.push(Box::new(|| {
         std::hint::black_box(rayon_sum());
     }));
+    for t in hand_thread_counts(ctx) {
+        let got = hand_lanes::bump_sum(ctx.rayon, t, &a, &b, &c);
+        if ((got - want) / want).abs() > 1e-10 {
+            return Err(format!(
+                "formulas {size}: the hand-written AVX2 sum differs"
+            ));
+        }
+        names.push((HAND, t));
+        let (a, b, c) = (&a, &b, &c);
+        runs.push(Box::new(move || {
+            std::hint::black_box(hand_lanes::bump_sum(ctx.rayon, t, a, b, c));
+        }));
+    }
     let samples = interleaved_boxed(&mut runs, ctx.budget);
     let floor = 24.0 * sum_n as f64 / (ctx.bw.copy * 1e9);
     out.extend(measurements(
