@@ -1,5 +1,5 @@
 //! Every instruction-set path of the linear row kernels (single rows and pairs)
-//! gives bit-identical results to the portable one (the hand-written AVX-512
+//! gives bit-identical results to the portable one (the hand-written AVX-512 and AVX2
 //! kernels included), on
 //! random rows of every length around the vector widths and random weights.
 
