@@ -513,7 +513,13 @@ fn cache_model_plans_fit_their_budget() {
             for budget in [0usize, 10_000, 256 << 10, 1 << 20, 8 << 20] {
                 let plan = BlockPlan::for_cache(r, width, budget);
                 assert!(plan.levels >= 1 && plan.levels <= BlockPlan::MODEL_MAX_LEVELS);
-                assert_eq!(plan.strip_width, width.min(BlockPlan::PREFERRED_STRIP));
+                let whole_rows = width <= BlockPlan::FULL_ROW_MAX;
+                let strip = if whole_rows {
+                    width
+                } else {
+                    BlockPlan::PREFERRED_STRIP
+                };
+                assert_eq!(plan.strip_width, strip);
                 // A ring holds lag + r + 2 rows (lag = r rounded up to even).
                 let rows = r + r % 2 + r + 2;
                 let footprint = |k: usize| k * rows * (plan.strip_width + 2 * r * k) * 4;
@@ -532,7 +538,11 @@ fn cache_model_plans_fit_their_budget() {
             }
         }
     }
-    // The benchmark: radius 2, 7095 wide, 1 MiB of L2 per worker.
+    // The benchmark: radius 2, 7095 wide, 1 MiB of L2 per worker: whole rows,
+    // six levels of 6 rings rows of 7095 + 4k columns.
     let plan = BlockPlan::for_cache(2, 7095, BlockPlan::DEFAULT_CACHE_BYTES);
-    assert_eq!(plan, BlockPlan::new(26, 1536));
+    assert_eq!(plan, BlockPlan::new(6, 7095));
+    // Wider than FULL_ROW_MAX: strips.
+    let plan = BlockPlan::for_cache(2, 100_000, BlockPlan::DEFAULT_CACHE_BYTES);
+    assert_eq!(plan, BlockPlan::new(26, BlockPlan::PREFERRED_STRIP));
 }

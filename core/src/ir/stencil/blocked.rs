@@ -62,13 +62,24 @@ pub struct BlockPlan {
 }
 
 impl BlockPlan {
-    /// Strip width the cache model prefers: 6 KiB of contiguous row per level-0
-    /// and output row, long enough for the hardware prefetchers to stream the
-    /// source and destination rows, short enough that many levels fit in L2.
-    /// Narrower strips starve the prefetchers; wider ones leave room for fewer
-    /// levels. The optimum is flat: on the 7095-wide benchmark plane, strips from
-    /// 1024 to 2048 columns ran within noise of each other.
+    /// Strip width the cache model uses for planes wider than
+    /// [`BlockPlan::FULL_ROW_MAX`]: 6 KiB of contiguous row per level-0 and
+    /// output row, long enough for the hardware prefetchers to stream the source
+    /// and destination rows, short enough that several levels fit in L2.
     pub const PREFERRED_STRIP: usize = 1536;
+
+    /// Planes up to this many columns are blocked in whole rows (one strip).
+    ///
+    /// Splitting a row into strips cuts the plane's one sequential stream into
+    /// a short stream per row and strip, which the hardware prefetchers must
+    /// pick up again each time; the strips' halo columns are recomputed as well.
+    /// On a Zen 3 core with the AVX2 blur kernel, two strips of a 2048-wide
+    /// plane cost about 20 % at one level per pass, and on the 7095-wide plane
+    /// whole rows with the few levels that fit beat 1536-column strips with
+    /// many levels at one and two threads alike (`docs/PERFORMANCE.md` has the
+    /// runs). A 32 KiB row per level still leaves room for a few levels in a
+    /// 1 MiB budget.
+    pub const FULL_ROW_MAX: usize = 8192;
 
     /// The most levels the cache model picks: beyond this the memory traffic
     /// (already 8/32 B per point per iteration) no longer matters, while every
@@ -110,14 +121,20 @@ impl BlockPlan {
     /// strip. The compute then dominates once `k` is a few, as long as the rings
     /// — `k` levels × `lag + r + 2` rows × (strip + 2rk) columns × 4 B — stay in
     /// the private cache (L2): rows must come back from there at the rate the
-    /// kernel reads them. So the strip is [`BlockPlan::PREFERRED_STRIP`] (or the
-    /// plane's width), and `k` the largest level count whose rings fit, capped at
+    /// kernel reads them. So the strip is the whole row up to
+    /// [`BlockPlan::FULL_ROW_MAX`] columns and [`BlockPlan::PREFERRED_STRIP`]
+    /// beyond, and `k` the largest level count whose rings fit, capped at
     /// [`BlockPlan::MODEL_MAX_LEVELS`]. On the benchmark plane the time is flat
     /// across a wide range of level counts around the model's pick and rises
     /// sharply once the rings spill out of L2, which is why the model caps the
     /// levels by the cache rather than pushing them as high as possible.
     pub fn for_cache(radius: usize, width: usize, cache_bytes: usize) -> Self {
-        let strip = Self::PREFERRED_STRIP.min(width).max(1);
+        let strip = if width <= Self::FULL_ROW_MAX {
+            width
+        } else {
+            Self::PREFERRED_STRIP
+        }
+        .max(1);
         let rows = ring_rows(radius);
         let footprint =
             |k: usize| k * rows * (strip + 2 * radius * k) * core::mem::size_of::<f32>();

@@ -44,6 +44,34 @@ impl<K: RowKernel> Stencil<K> {
         shape: Shape,
         scratch: &mut [f32],
     ) -> Result<(), StencilError> {
+        self.run_reference_reporting(plane, shape, scratch, &mut |_| {})
+    }
+
+    /// [`Stencil::run_reference`], calling `done(i)` after iteration `i`
+    /// (counting from 1; not called when the stencil leaves the plane unchanged).
+    /// This is the executor the pool runs when one thread sweeps alone.
+    ///
+    /// # Errors
+    /// Those of [`Stencil::run_reference`].
+    ///
+    /// ```
+    /// use accel_core::ir::stencil::{Boundary, Shape, Stencil};
+    /// let blur = Stencil::blur(Boundary::Clamp, 3);
+    /// let shape = Shape::new(8, 8);
+    /// let mut plane = vec![1.0f32; 64];
+    /// let mut scratch = vec![0.0f32; blur.reference_scratch_len(shape)?];
+    /// let mut seen = Vec::new();
+    /// blur.run_reference_reporting(&mut plane, shape, &mut scratch, &mut |i| seen.push(i))?;
+    /// assert_eq!(seen, [1, 2, 3]);
+    /// # Ok::<(), accel_core::ir::stencil::StencilError>(())
+    /// ```
+    pub fn run_reference_reporting(
+        &self,
+        plane: &mut [f32],
+        shape: Shape,
+        scratch: &mut [f32],
+        done: &mut dyn FnMut(usize),
+    ) -> Result<(), StencilError> {
         self.check_plane(shape, plane.len())?;
         if self.leaves_unchanged(shape) {
             return Ok(());
@@ -58,13 +86,14 @@ impl<K: RowKernel> Stencil<K> {
         let (other, padded) = scratch[..needed].split_at_mut(plane.len());
         other.copy_from_slice(plane);
         let mut in_plane = true;
-        for _ in 0..self.iterations() {
+        for i in 1..=self.iterations() {
             if in_plane {
                 self.sweep(plane, other, shape, padded);
             } else {
                 self.sweep(other, plane, shape, padded);
             }
             in_plane = !in_plane;
+            done(i);
         }
         if !in_plane {
             plane.copy_from_slice(other);
