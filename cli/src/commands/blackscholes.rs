@@ -129,9 +129,11 @@ fn explain(n: usize, engine: &Engine, simd: SimdPath) -> Result<String, Error> {
             "three zmm registers (24 options) per step, math::fast's table exp/log10/erf"
         }
         SimdPath::Avx2 => {
-            "blocks of 32 options in ymm registers, math::fast's table exp/erf_step (AVX2 gathers), math::fma's ln/log10"
+            "blocks of 32 options in ymm registers, math::fast's table exp/erf_step (AVX2 gathers) and one-division ln_atanh/log10_atanh"
         }
-        SimdPath::Neon => "blocks of 32 options in NEON registers, math::fma's exp/ln/log10/erf",
+        SimdPath::Neon => {
+            "blocks of 32 options in NEON registers, math::fma's exp/erf, math::fast's ln_atanh/log10_atanh"
+        }
         SimdPath::Portable => {
             "blocks of 16 options in the baseline's registers, math's exp/ln/log10/erf (bit-identical to the interpreter)"
         }
