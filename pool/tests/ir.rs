@@ -6,7 +6,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use accel_core::ir::stencil::{
-    Boundary, ExprKernel, MAX_LEVELS, Shape, Stencil, StencilError, Window,
+    Boundary, ExprKernel, FormulaKernel, MAX_LEVELS, Neighbourhood, PointFormula, RowLoad, Shape,
+    Stencil, StencilError, Window,
 };
 use accel_core::ir::{
     Builder, DType, Formula, IrError, Plan, Program, Real, ReduceOp, erf, exp, ln, log10, sqrt,
@@ -398,6 +399,69 @@ fn any_row_kernel_runs_on_the_pool() {
                 .run_stencil_planes(&stencil, &mut [&mut got], shape, &forced(levels), &|_| {})
                 .unwrap();
             assert_eq!(got, want, "{threads} threads, {levels} levels");
+        }
+    }
+}
+
+/// A smoothing step that never lets a value drop below zero, written once
+/// over `Real` (for the formula kernel and the closure alike).
+#[inline(always)]
+fn clipped_heat<R: Real>(c: R, n: R, s: R, w: R, e: R) -> R {
+    let up = c + R::lit(0.2) * (n + s + w + e - R::lit(4.0) * c);
+    R::select(up.lt(R::lit(0.0)), R::lit(0.0), up.sqrt() * up.sqrt())
+}
+
+struct ClippedHeat;
+
+impl PointFormula for ClippedHeat {
+    fn radius(&self) -> usize {
+        1
+    }
+    #[inline(always)]
+    fn eval<R: RowLoad>(&self, n: &Neighbourhood<'_, R>) -> R {
+        clipped_heat(n.centre(), n.at(-1, 0), n.at(1, 0), n.at(0, -1), n.at(0, 1))
+    }
+}
+
+#[test]
+fn point_formulas_run_on_the_pool_on_every_path() {
+    let closure = ExprKernel::new(1, |win: &Window<'_>| {
+        clipped_heat(
+            win.centre(),
+            win.at(-1, 0),
+            win.at(1, 0),
+            win.at(0, -1),
+            win.at(0, 1),
+        )
+    });
+    for boundary in Boundary::ALL {
+        let shape = Shape::new(67, 41);
+        let mut want = plane(67, 41, 9);
+        Stencil::new(closure, boundary, 5)
+            .unwrap()
+            .apply_reference(&mut want, shape)
+            .unwrap();
+        for path in SimdPath::supported() {
+            let kernel = FormulaKernel::new(ClippedHeat).with_simd(path).unwrap();
+            let stencil = Stencil::new(kernel, boundary, 5).unwrap();
+            for threads in THREADS {
+                for levels in [0, 1, 3] {
+                    let mut got = plane(67, 41, 9);
+                    pool(threads)
+                        .run_stencil_planes(
+                            &stencil,
+                            &mut [&mut got],
+                            shape,
+                            &forced(levels),
+                            &|_| {},
+                        )
+                        .unwrap();
+                    assert_eq!(
+                        got, want,
+                        "{boundary} {path} {threads} threads {levels} levels"
+                    );
+                }
+            }
         }
     }
 }

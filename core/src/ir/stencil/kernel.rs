@@ -74,13 +74,7 @@ impl Window<'_> {
     /// Panics if `|dy|` or `|dx|` exceeds the kernel's radius.
     #[inline(always)]
     pub fn at(&self, dy: i32, dx: i32) -> f32 {
-        let r = self.radius as i64;
-        assert!(
-            (dy as i64).abs() <= r && (dx as i64).abs() <= r,
-            "stencil read at ({dy}, {dx}) lies beyond the declared radius {r}"
-        );
-        let row = (r + dy as i64) as usize;
-        let col = (self.col as i64 + dx as i64) as usize;
+        let (row, col) = neighbour(self.radius, self.col, dy, dx);
         self.rows[row][col]
     }
 
@@ -95,6 +89,21 @@ impl Window<'_> {
     pub fn radius(&self) -> usize {
         self.radius
     }
+}
+
+/// The window row and column of the neighbour at `(dy, dx)` of the point at
+/// column `col`, for a kernel of radius `radius`.
+///
+/// # Panics
+/// If `|dy|` or `|dx|` exceeds `radius`.
+#[inline(always)]
+pub(super) fn neighbour(radius: usize, col: usize, dy: i32, dx: i32) -> (usize, usize) {
+    let r = radius as i64;
+    assert!(
+        (dy as i64).abs() <= r && (dx as i64).abs() <= r,
+        "stencil read at ({dy}, {dx}) lies beyond the declared radius {r}"
+    );
+    ((r + dy as i64) as usize, (col as i64 + dx as i64) as usize)
 }
 
 /// A general stencil: an arbitrary function of each point's neighbourhood.

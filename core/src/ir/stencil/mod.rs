@@ -3,7 +3,8 @@
 //!
 //! # What a stencil computes
 //! A [`Stencil`] pairs a per-point computation (a [`RowKernel`]: linear
-//! [`LinearTaps`] or a general [`ExprKernel`] closure) over a 2-D `f32` plane of
+//! [`LinearTaps`], a general [`PointFormula`] run on SIMD lanes by
+//! [`FormulaKernel`], or an [`ExprKernel`] closure) over a 2-D `f32` plane of
 //! `Shape { width, height }` (row-major, `width` values per row) with a
 //! [`Boundary`] mode and an iteration count. Iteration is Jacobi: every iteration
 //! reads only the previous iteration's plane. The semantics (ARCHITECTURE.md §5.3):
@@ -45,8 +46,9 @@
 //! see [`crate::simd`]), so callers need no `RUSTFLAGS` and no wrappers.
 //! The results do not depend on the choice: every path performs the same
 //! separate multiplies and adds (never fused) in the same order on each point.
-//! Other [`RowKernel`]s are plain generic code; a caller may wrap an executor call
-//! in a `#[target_feature]` function to have them compiled for wider vectors.
+//! [`FormulaKernel`] does the same for a user's [`PointFormula`]: its block
+//! loop is compiled for the chosen path (see [`point`]). Other [`RowKernel`]s
+//! are plain generic code.
 //!
 //! Only 2-D planes are supported (an N-d stencil would generalise [`Shape`] and
 //! the row window; no workload needs it yet).
@@ -55,6 +57,7 @@ pub mod blocked;
 pub mod boundary;
 pub mod error;
 pub mod kernel;
+pub mod point;
 pub mod reference;
 pub mod taps;
 // AVX-512 intrinsics are stable since Rust 1.89.
@@ -66,6 +69,7 @@ pub use blocked::{BlockPlan, MAX_LEVELS, Passes};
 pub use boundary::{Boundary, ParseBoundaryError};
 pub use error::StencilError;
 pub use kernel::{ExprKernel, RowKernel, Window};
+pub use point::{FormulaKernel, Neighbourhood, PointFormula, RowLoad};
 pub use taps::{GAUSSIAN_5X5, LinearTaps, MAX_TAPS, Tap};
 
 /// The largest supported radius (offsets up to ±8, a 17×17 neighbourhood).
