@@ -8,18 +8,21 @@
 //! for several threads one contiguous piece per thread (OpenMP's static
 //! schedule) on the rayon pool. If `Pool::map_formula` / `sum_formula` on the
 //! AVX2 path are within a few per cent of these, the engine costs nothing
-//! beyond the lanes themselves. The rows exist only where the AVX2 path does.
+//! beyond the lanes themselves. The rows appear only when the run is on the
+//! AVX2 path.
 
 use rayon::prelude::*;
 
-/// Whether this machine can run the hand-written loops.
+/// Whether the hand-written rows apply: the run is on the AVX2 path (they are
+/// its yardstick; under a forced `portable`, or on an AVX-512 machine's own
+/// path, they would compare different lane types).
 pub fn available() -> bool {
-    accel_core::simd::SimdPath::Avx2.is_supported()
+    accel_core::simd::SimdPath::active() == accel_core::simd::SimdPath::Avx2
 }
 
 /// `out[i] = 0.25 x[i] + 0.5 x[i+1] + 0.25 x[i+2]` (products and sums rounded
 /// separately, as the formula's lanes do, so the bits agree), in `threads`
-/// contiguous pieces. Panics if the AVX2 path is missing (see [`available`]).
+/// contiguous pieces. Panics off the AVX2 path (see [`available`]).
 pub fn avg(pool: &rayon::ThreadPool, threads: usize, x: &[f64], out: &mut [f64]) {
     assert!(available() && x.len() == out.len() + 2);
     let piece = out.len().div_ceil(threads.max(1)).max(1);
@@ -33,7 +36,7 @@ pub fn avg(pool: &rayon::ThreadPool, threads: usize, x: &[f64], out: &mut [f64])
 }
 
 /// The sum of `exp(-a²/2) · sqrt(b² + c)`, in `threads` contiguous pieces
-/// whose partial sums are added in order. Panics if the AVX2 path is missing.
+/// whose partial sums are added in order. Panics off the AVX2 path.
 pub fn bump_sum(pool: &rayon::ThreadPool, threads: usize, a: &[f64], b: &[f64], c: &[f64]) -> f64 {
     assert!(available() && a.len() == b.len() && a.len() == c.len());
     let piece = a.len().div_ceil(threads.max(1)).max(1);
