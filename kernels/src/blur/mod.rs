@@ -14,16 +14,19 @@
 //! The blur is a core [`Stencil`] handed to the pool's
 //! [`Pool::run_stencil_planes`]: one team region for the whole call. Each worker owns a fixed band of
 //! rows (the same every pass, so it stays in that core's cache) and advances it
-//! by as many iterations per pass as core's cache model fits in L2 (25–26 for
-//! the 7095-wide seed image) with core's band executor ([`Stencil::run_band`]),
+//! by as many iterations per pass as core's cache model fits in the ring budget
+//! (whole rows up to 8192 columns: 6 levels for the 7095-wide seed image, about
+//! 20 for a 2048-wide one) with core's band executor ([`Stencil::run_band`]),
 //! which keeps the intermediate iterations in small row rings and recomputes a
 //! halo of 2 rows per fused iteration at band edges; a barrier separates passes.
-//! One pass streams the plane through memory once, so 100 iterations move 4
-//! plane-sized reads and writes instead of 100: below the per-iteration memory
+//! One pass streams the plane through memory once, so 100 iterations move about
+//! 17 plane-sized reads and writes instead of 100: below the per-iteration memory
 //! floor. The row kernel is the active SIMD path's
 //! ([`SimdPath::active`](accel_core::simd::SimdPath::active), chosen at run time).
-//! Work below ≈ 10⁵ point-iterations, and planes under ≈ 8 K points, run inline
-//! on the caller.
+//! A one-thread pool, work below ≈ 10⁵ point-iterations, and planes under ≈ 8 K
+//! points run on the caller with core's one-iteration-at-a-time executor: a
+//! single core sweeping is not short of bandwidth, so blocking would only add
+//! ring traffic (see `accel_pool::StencilSchedule`).
 //!
 //! ```
 //! use accel_kernels::blur::{Boundary, BlurOptions, blur_plane, blur_plane_serial};
