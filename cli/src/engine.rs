@@ -9,7 +9,7 @@
 
 use accel_core::ir::stencil::{Shape, StencilError};
 use accel_core::simd::{self, SimdPath};
-use accel_kernels::blur::{self, BlurOptions, Boundary};
+use accel_kernels::blur::{Blur, Boundary};
 use accel_kernels::{blackscholes, fill};
 use accel_pool::{
     DefaultThreadsReason, MAX_THREADS, PinningStatus, Pool, PoolConfig, PoolError, THREADS_ENV,
@@ -99,22 +99,23 @@ impl Engine {
         planes: &mut [&mut [f32]],
         width: usize,
         height: usize,
-        opts: &BlurOptions,
+        blur: &Blur<'_>,
         progress: &(dyn Fn(usize) + Sync),
     ) -> Result<(), Error> {
-        blur::blur_planes_with_progress(&self.pool, planes, width, height, opts, progress)
+        blur.clone()
+            .progress(progress)
+            .run(&self.pool, planes, Shape::new(width, height))
             .map_err(|e| Error::workload("blur", e.to_string()))
     }
 
-    /// Whether the blur accepts a `width × height` plane with these options, by
-    /// core's own rule ([`Stencil::check_plane`](accel_core::ir::stencil::Stencil::check_plane)), before any work is done.
+    /// Whether the blur accepts a `width × height` plane, by the kernels' own
+    /// rule ([`Blur::check`]), before any work is done.
     pub fn check_blur_plane(
         width: usize,
         height: usize,
-        opts: &BlurOptions,
+        blur: &Blur<'_>,
     ) -> Result<(), StencilError> {
-        let len = width.saturating_mul(height);
-        opts.stencil().check_plane(Shape::new(width, height), len)
+        blur.check(Shape::new(width, height), width.saturating_mul(height))
     }
 
     /// Blurs one plane in place with the plain serial reference (one iteration at a
@@ -123,9 +124,9 @@ impl Engine {
         plane: &mut [f32],
         width: usize,
         height: usize,
-        opts: &BlurOptions,
+        blur: &Blur<'_>,
     ) -> Result<(), Error> {
-        blur::blur_plane_serial(plane, width, height, opts)
+        blur.run_serial(plane, Shape::new(width, height))
             .map_err(|e| Error::workload("blur", format!("serial reference: {e}")))
     }
 
@@ -162,17 +163,20 @@ pub fn zero_matrix(
     BandedBlockBandedMatrix::zeros(sizes).map_err(|e| Error::workload("fill", e.to_string()))
 }
 
-/// The kernels' options for `accel blur`'s `--iters`, `--boundary` and
+/// The kernels' blur for `accel blur`'s `--iters`, `--boundary` and
 /// `--normalize`.
-pub fn blur_options(iters: usize, boundary: BoundaryArg, normalize: bool) -> BlurOptions {
-    BlurOptions::new(iters)
-        .with_boundary(match boundary {
-            BoundaryArg::Skip => Boundary::Skip,
-            BoundaryArg::ZeroSrc => Boundary::ZeroSrc,
-            BoundaryArg::Wrap => Boundary::Wrap,
-            BoundaryArg::Clamp => Boundary::Clamp,
-        })
-        .with_normalize(normalize)
+pub fn blur_options(iters: usize, boundary: BoundaryArg, normalize: bool) -> Blur<'static> {
+    let blur = if normalize {
+        Blur::gaussian_normalized()
+    } else {
+        Blur::gaussian()
+    };
+    blur.iterations(iters).boundary(match boundary {
+        BoundaryArg::Skip => Boundary::Skip,
+        BoundaryArg::ZeroSrc => Boundary::ZeroSrc,
+        BoundaryArg::Wrap => Boundary::Wrap,
+        BoundaryArg::Clamp => Boundary::Clamp,
+    })
 }
 
 fn bs_error(e: blackscholes::BlackScholesError) -> Error {
@@ -200,7 +204,7 @@ mod tests {
             (BoundaryArg::Wrap, "wrap"),
             (BoundaryArg::Clamp, "clamp"),
         ] {
-            let mode = blur_options(3, arg, false).boundary;
+            let mode = blur_options(3, arg, false).stencil().boundary();
             assert_eq!(mode.to_string(), name);
             assert_eq!(arg.name(), name);
         }

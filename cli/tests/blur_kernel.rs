@@ -6,7 +6,8 @@
 
 mod common;
 
-use accel_kernels::blur::{BlurOptions, Boundary, blur_plane, blur_plane_serial};
+use accel_core::ir::stencil::Shape;
+use accel_kernels::blur::{Blur, Boundary};
 use accel_pool::{Pool, PoolConfig};
 use common::*;
 use image::{DynamicImage, ImageBuffer};
@@ -195,11 +196,12 @@ fn npy_blur_equals_the_kernel_called_directly() {
                 assert_eq!(out.descr, "<f4");
                 assert_eq!(out.shape, shape);
                 let got = out.values();
-                let opts = BlurOptions::new(iters).with_boundary(boundary(mode));
+                let blur = Blur::gaussian().iterations(iters).boundary(boundary(mode));
                 for (ch, mut plane) in planes_of(&values, w * h, c).into_iter().enumerate() {
                     let mut serial = plane.clone();
-                    blur_plane(&pool, &mut plane, w, h, &opts).unwrap();
-                    blur_plane_serial(&mut serial, w, h, &opts).unwrap();
+                    blur.run(&pool, &mut [&mut plane], Shape::new(w, h))
+                        .unwrap();
+                    blur.run_serial(&mut serial, Shape::new(w, h)).unwrap();
                     assert_eq!(plane, serial, "the kernel disagrees with its reference");
                     for (i, want) in plane.iter().enumerate() {
                         assert_eq!(
@@ -241,8 +243,8 @@ fn float64_npy_is_blurred_through_f32_like_the_kernel() {
     let out = Npy::read(&pb(dir.path(), "out.npy"));
     assert_eq!(out.descr, "<f8", "dtype kept");
     let mut plane: Vec<f32> = values.iter().map(|&v| v as f32).collect();
-    let opts = BlurOptions::new(iters).with_boundary(Boundary::Clamp);
-    blur_plane_serial(&mut plane, w, h, &opts).unwrap();
+    let blur = Blur::gaussian().iterations(iters).boundary(Boundary::Clamp);
+    blur.run_serial(&mut plane, Shape::new(w, h)).unwrap();
     let want: Vec<u64> = plane.iter().map(|&v| f64::from(v).to_bits()).collect();
     let got: Vec<u64> = out.values().iter().map(|v| v.to_bits()).collect();
     assert_eq!(got, want);
@@ -256,7 +258,9 @@ fn png16_blur_equals_the_kernel_rounded_and_alpha_can_be_kept() {
     img.save(pb(dir.path(), "in.png")).unwrap();
     let input = samples(&img);
     let (wu, hu) = (w as usize, h as usize);
-    let opts = BlurOptions::new(iters).with_boundary(Boundary::ZeroSrc);
+    let opts = Blur::gaussian()
+        .iterations(iters)
+        .boundary(Boundary::ZeroSrc);
     for (no_alpha, straight) in [(false, true), (true, true), (false, false), (true, false)] {
         let mut args = vec![
             "blur",
@@ -285,7 +289,7 @@ fn png16_blur_equals_the_kernel_rounded_and_alpha_can_be_kept() {
         // The alpha plane first: the colours are divided by its blurred value.
         let mut alpha = plane_of(3);
         if !no_alpha {
-            blur_plane_serial(&mut alpha, wu, hu, &opts).unwrap();
+            opts.run_serial(&mut alpha, Shape::new(wu, hu)).unwrap();
         }
         let original_alpha = plane_of(3);
         for ch in 0..4 {
@@ -293,13 +297,13 @@ fn png16_blur_equals_the_kernel_rounded_and_alpha_can_be_kept() {
             if ch == 3 {
                 plane = alpha.clone();
             } else if straight {
-                blur_plane_serial(&mut plane, wu, hu, &opts).unwrap();
+                opts.run_serial(&mut plane, Shape::new(wu, hu)).unwrap();
             } else {
                 // Premultiplied: c·(a/65535), blurred, then ·65535/a' (0 where a' = 0).
                 for (c, &a) in plane.iter_mut().zip(&original_alpha) {
                     *c *= a / 65535.0;
                 }
-                blur_plane_serial(&mut plane, wu, hu, &opts).unwrap();
+                opts.run_serial(&mut plane, Shape::new(wu, hu)).unwrap();
                 for (c, &a) in plane.iter_mut().zip(&alpha) {
                     *c = if a > 0.0 {
                         (*c * 65535.0 / a).clamp(0.0, 65535.0)
@@ -498,17 +502,17 @@ fn tall_narrow_images_are_blurred_transposed() {
         ];
         accel(dir.path(), &args).assert_ok();
         let got = Npy::read(&pb(dir.path(), "out.npy")).values();
-        let opts = BlurOptions::new(7).with_boundary(boundary(mode));
+        let opts = Blur::gaussian().iterations(7).boundary(boundary(mode));
         // The kernel on the transposed plane, turned back: bit for bit.
         let mut transposed: Vec<f32> = (0..w * h).map(|i| values[(i % h) * w + i / h]).collect();
-        blur_plane_serial(&mut transposed, h, w, &opts).unwrap();
+        opts.run_serial(&mut transposed, Shape::new(h, w)).unwrap();
         for (i, &g) in got.iter().enumerate() {
             let (y, x) = (i / w, i % w);
             assert_eq!(g, f64::from(transposed[x * h + y]), "{mode}: pixel {i}");
         }
         // The same blur on the plane as given, to rounding.
         let mut direct = values.clone();
-        blur_plane_serial(&mut direct, w, h, &opts).unwrap();
+        opts.run_serial(&mut direct, Shape::new(w, h)).unwrap();
         for (&g, &d) in got.iter().zip(&direct) {
             assert!((g - f64::from(d)).abs() < 1e-5, "{mode}: {g} vs {d}");
         }

@@ -6,14 +6,13 @@
 //! per sample; it is timed once by `cargo xtask bench` and in the blur report).
 //! Variants:
 //!
-//! - `accel/1t`, `accel/2t`: [`blur_plane`] on an accel pool of 1 / 2 threads
-//!   (default [`Tuning`]: as many iterations per pass as core's L2 model fits,
-//!   capped so the band halo stays small, in an even number of passes: 2 × 10
-//!   at 1024²×20, 2 × 2 at 7095×5322×4, 4 × 25 for the 100-iteration seed run);
+//! - `accel/1t`, `accel/2t`: [`Blur::run`] on an accel pool of 1 / 2 threads
+//!   (the default schedule: one thread sweeps; two fuse as many iterations per
+//!   pass as core's cache model fits, capped so the band halo stays small);
 //! - `accel-sweep/2t`: the same driver with one iteration per pass
 //!   (`levels = 1`), i.e. a per-iteration sweep with accel's row kernel: what
 //!   temporal blocking saves;
-//! - `serial`: [`blur_plane_serial`], the one-iteration-at-a-time reference;
+//! - `serial`: [`Blur::run_serial`], the one-iteration-at-a-time reference;
 //! - `rayon/2t`: a plain per-iteration loop, `par_chunks_mut` over output rows on
 //!   a 2-thread rayon pool inside one `install`, each pixel the sum of its 25
 //!   weighted neighbours in registers (vectorised across pixels by the compiler
@@ -28,10 +27,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use accel_kernels::blur::{
-    BlurOptions, Boundary, Tuning, blur_plane, blur_plane_serial, blur_planes_tuned,
-};
-use accel_pool::{Pool, PoolConfig};
+use accel_core::ir::stencil::Shape;
+use accel_kernels::blur::{Blur, Boundary};
+use accel_pool::{Pool, PoolConfig, StencilSchedule};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
 
@@ -100,7 +98,10 @@ fn check_peer(pool: &rayon::ThreadPool) {
     let mut peer = input.clone();
     rayon_blur(pool, &mut peer, w, h, iters);
     let mut reference = input;
-    blur_plane_serial(&mut reference, w, h, &BlurOptions::new(iters)).expect("blur");
+    Blur::gaussian()
+        .iterations(iters)
+        .run_serial(&mut reference, Shape::new(w, h))
+        .expect("blur");
     let worst = peer
         .iter()
         .zip(&reference)
@@ -123,9 +124,9 @@ fn bench(c: &mut Criterion) {
         .build()
         .expect("rayon pool");
     check_peer(&rayon2);
-    let sweep = Tuning {
+    let sweep = StencilSchedule {
         levels: 1,
-        ..Tuning::default()
+        ..StencilSchedule::default()
     };
 
     for (w, h, iters, samples) in [(1024, 1024, 20, 20), (7095, 5322, 4, 10)] {
@@ -135,36 +136,36 @@ fn bench(c: &mut Criterion) {
         group.measurement_time(Duration::from_secs(if w > 2000 { 20 } else { 5 }));
         group.throughput(Throughput::Elements((w * h * iters) as u64));
         let input = image(w, h);
-        let opts = BlurOptions::new(iters).with_boundary(Boundary::Skip);
+        let opts = Blur::gaussian().iterations(iters).boundary(Boundary::Skip);
+        let swept = opts.clone().schedule(sweep);
         let mut plane = input.clone();
 
         for (pool, name) in pools.iter().zip(["1t", "2t"]) {
             group.bench_function(BenchmarkId::new("accel", name), |b| {
                 b.iter(|| {
                     plane.copy_from_slice(&input);
-                    blur_plane(pool, black_box(&mut plane), w, h, &opts).expect("blur");
+                    opts.run(pool, &mut [black_box(&mut plane)], Shape::new(w, h))
+                        .expect("blur");
                 })
             });
         }
         group.bench_function(BenchmarkId::new("accel-sweep", "2t"), |b| {
             b.iter(|| {
                 plane.copy_from_slice(&input);
-                blur_planes_tuned(
-                    &pools[1],
-                    &mut [black_box(&mut plane[..])],
-                    w,
-                    h,
-                    &opts,
-                    &sweep,
-                    &|_| {},
-                )
-                .expect("blur");
+                swept
+                    .run(
+                        &pools[1],
+                        &mut [black_box(&mut plane[..])],
+                        Shape::new(w, h),
+                    )
+                    .expect("blur");
             })
         });
         group.bench_function("serial", |b| {
             b.iter(|| {
                 plane.copy_from_slice(&input);
-                blur_plane_serial(black_box(&mut plane), w, h, &opts).expect("blur");
+                opts.run_serial(black_box(&mut plane), Shape::new(w, h))
+                    .expect("blur");
             })
         });
         group.bench_function(BenchmarkId::new("rayon", "2t"), |b| {

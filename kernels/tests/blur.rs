@@ -5,12 +5,9 @@
 
 use std::sync::{Mutex, OnceLock};
 
-use accel_core::ir::stencil::StencilError;
-use accel_kernels::blur::{
-    BlurError, BlurOptions, Boundary, Tuning, blur_plane, blur_plane_serial,
-    blur_plane_with_progress, blur_planes, blur_planes_tuned, blur_planes_with_progress,
-};
-use accel_pool::{Pool, PoolConfig};
+use accel_core::ir::stencil::{Shape, StencilError};
+use accel_kernels::blur::{Blur, Boundary};
+use accel_pool::{Pool, PoolConfig, StencilRunError, StencilSchedule};
 use proptest::prelude::*;
 
 /// Thread counts every parallel check runs with: 1, the core count, an odd
@@ -35,11 +32,11 @@ fn pool(threads: usize) -> &'static Pool {
 
 /// Forces the team path even for the smallest planes, fusing `levels`
 /// iterations per pass (0: the default schedule's choice).
-fn forced(levels: usize) -> Tuning {
-    Tuning {
+fn forced(levels: usize) -> StencilSchedule {
+    StencilSchedule {
         inline_work: 0,
         levels,
-        ..Tuning::default()
+        ..StencilSchedule::default()
     }
 }
 
@@ -56,13 +53,9 @@ fn random_plane(len: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
-fn serial(plane: &[f32], w: usize, h: usize, opts: &BlurOptions) -> Result<Vec<f32>, StencilError> {
+fn serial(plane: &[f32], w: usize, h: usize, opts: &Blur<'_>) -> Result<Vec<f32>, StencilError> {
     let mut out = plane.to_vec();
-    match blur_plane_serial(&mut out, w, h, opts) {
-        Ok(()) => Ok(out),
-        Err(BlurError::Stencil(e)) => Err(e),
-        Err(other) => panic!("serial reference: unexpected {other:?}"),
-    }
+    opts.run_serial(&mut out, Shape::new(w, h)).map(|()| out)
 }
 
 /// Runs the single-plane team path with `tuning`, as a result comparable with
@@ -72,13 +65,14 @@ fn tuned(
     input: &[f32],
     w: usize,
     h: usize,
-    opts: &BlurOptions,
-    tuning: &Tuning,
+    opts: &Blur<'_>,
+    tuning: &StencilSchedule,
 ) -> Result<Vec<f32>, StencilError> {
     let mut out = input.to_vec();
-    match blur_planes_tuned(pool(threads), &mut [&mut out], w, h, opts, tuning, &|_| {}) {
+    let tuned = opts.clone().schedule(*tuning);
+    match tuned.run(pool(threads), &mut [&mut out], Shape::new(w, h)) {
         Ok(()) => Ok(out),
-        Err(BlurError::Plane { index: 0, source }) => Err(source),
+        Err(StencilRunError::Plane { index: 0, source }) => Err(source),
         Err(other) => panic!("unexpected {other:?}"),
     }
 }
@@ -129,7 +123,7 @@ proptest! {
         threads in prop::sample::select(THREADS.to_vec()),
         seed in any::<u64>(),
     ) {
-        let opts = BlurOptions::new(iters).with_boundary(b);
+        let opts = Blur::gaussian().iterations(iters).boundary(b);
         let input = random_plane(w * h, seed);
         let want = serial(&input, w, h, &opts);
         let got = tuned(threads, &input, w, h, &opts, &forced(levels));
@@ -146,13 +140,13 @@ proptest! {
         threads in prop::sample::select(THREADS.to_vec()),
         seed in any::<u64>(),
     ) {
-        let opts = BlurOptions::new(iters).with_boundary(b);
+        let opts = Blur::gaussian().iterations(iters).boundary(b);
         let input = random_plane(w * h, seed);
         let want = serial(&input, w, h, &opts);
         let mut got = input.clone();
-        let got = match blur_plane(pool(threads), &mut got, w, h, &opts) {
+        let got = match opts.run(pool(threads), &mut [&mut got], Shape::new(w, h)) {
             Ok(()) => Ok(got),
-            Err(BlurError::Stencil(e)) => Err(e),
+            Err(StencilRunError::Plane { index: 0, source }) => Err(source),
             Err(other) => panic!("unexpected {other:?}"),
         };
         assert_same(got, &want, &format!("{w}x{h} {b} iters {iters} threads {threads}"));
@@ -169,18 +163,18 @@ proptest! {
         threads in prop::sample::select(THREADS.to_vec()),
         seed in any::<u64>(),
     ) {
-        let opts = BlurOptions::new(iters).with_boundary(b);
+        let opts = Blur::gaussian().iterations(iters).boundary(b);
         let inputs: Vec<Vec<f32>> =
             (0..planes).map(|p| random_plane(w * h, seed.wrapping_add(p as u64))).collect();
         let mut together = inputs.clone();
         let mut refs: Vec<&mut [f32]> = together.iter_mut().map(|p| p.as_mut_slice()).collect();
-        let outcome = blur_planes_tuned(pool(threads), &mut refs, w, h, &opts, &forced(3), &|_| {});
+        let outcome = opts.clone().schedule(forced(3)).run(pool(threads), &mut refs, Shape::new(w, h));
         for (p, input) in inputs.iter().enumerate() {
             let mut alone = input.clone();
-            match (blur_plane(pool(threads), &mut alone, w, h, &opts), &outcome) {
+            match (opts.run(pool(threads), &mut [&mut alone], Shape::new(w, h)), &outcome) {
                 (Ok(()), Ok(())) => assert_same_bits(&together[p], &alone, &format!("plane {p}")),
                 // every plane has the same shape, so the first one is named
-                (Err(BlurError::Stencil(e)), Err(BlurError::Plane { index: 0, source })) => {
+                (Err(StencilRunError::Plane { index: 0, source: e }), Err(StencilRunError::Plane { index: 0, source })) => {
                     assert_eq!(&e, source);
                 }
                 (a, b) => panic!("plane {p}: alone {a:?}, together {b:?}"),
@@ -213,7 +207,7 @@ fn edge_sizes_every_mode_and_thread_count() {
         let input = random_plane(w * h, (w * 1000 + h) as u64);
         for b in Boundary::ALL {
             for iters in [0, 1, 2, 3, 4, 5, 8, 11] {
-                let opts = BlurOptions::new(iters).with_boundary(b);
+                let opts = Blur::gaussian().iterations(iters).boundary(b);
                 let want = serial(&input, w, h, &opts);
                 for threads in THREADS {
                     for k in [1, 2, 5, 16] {
@@ -236,11 +230,11 @@ fn long_runs_and_narrow_strips() {
     let input = random_plane(w * h, 7);
     for b in Boundary::ALL {
         for (iters, k) in [(100, 16), (100, 7), (9, 1), (1, 16), (13, 13)] {
-            let opts = BlurOptions::new(iters).with_boundary(b);
+            let opts = Blur::gaussian().iterations(iters).boundary(b);
             let want = serial(&input, w, h, &opts);
             for threads in THREADS {
                 // 30-column strips: four per row.
-                let tuning = Tuning {
+                let tuning = StencilSchedule {
                     strip_width: 30,
                     ..forced(k)
                 };
@@ -262,11 +256,12 @@ fn default_schedule_on_a_larger_plane() {
     let (w, h) = (2100, 300);
     let input = random_plane(w * h, 99);
     for b in [Boundary::Skip, Boundary::Wrap] {
-        let opts = BlurOptions::new(20).with_boundary(b);
+        let opts = Blur::gaussian().iterations(20).boundary(b);
         let want = serial(&input, w, h, &opts).unwrap();
         for threads in [2, 3] {
             let mut got = input.clone();
-            blur_plane(pool(threads), &mut got, w, h, &opts).unwrap();
+            opts.run(pool(threads), &mut [&mut got], Shape::new(w, h))
+                .unwrap();
             assert_same_bits(&got, &want, &format!("{b} threads {threads}"));
         }
     }
@@ -304,14 +299,11 @@ fn constant_image_darkens_by_the_weight_sum() {
         );
         for b in Boundary::ALL {
             let mut got = input.clone();
-            blur_plane(
-                pool(2),
-                &mut got,
-                w,
-                h,
-                &BlurOptions::new(iters).with_boundary(b),
-            )
-            .unwrap();
+            Blur::gaussian()
+                .iterations(iters)
+                .boundary(b)
+                .run(pool(2), &mut [&mut got], Shape::new(w, h))
+                .unwrap();
             // Skip keeps the input's frame and zero-src reads zeros outside: only
             // points beyond the reach of the edges (2 + 2·iters) see a constant
             // neighbourhood. Wrap and clamp see one everywhere.
@@ -404,14 +396,11 @@ fn hundred_iterations_match_float64() {
     let input = random_plane(w * h, 2024);
     for b in Boundary::ALL {
         let mut got = input.clone();
-        blur_plane(
-            pool(2),
-            &mut got,
-            w,
-            h,
-            &BlurOptions::new(100).with_boundary(b),
-        )
-        .unwrap();
+        Blur::gaussian()
+            .iterations(100)
+            .boundary(b)
+            .run(pool(2), &mut [&mut got], Shape::new(w, h))
+            .unwrap();
         let model = blur_f64(&input, w, h, b, 100);
         let worst = got
             .iter()
@@ -426,62 +415,68 @@ fn hundred_iterations_match_float64() {
 fn errors_name_the_problem() {
     let p = pool(2);
     let mut short = vec![0.0f32; 11];
-    let err = blur_plane(p, &mut short, 3, 4, &BlurOptions::new(1)).unwrap_err();
+    let err = Blur::gaussian()
+        .iterations(1)
+        .run(p, &mut [&mut short], Shape::new(3, 4))
+        .unwrap_err();
     assert_eq!(
         err,
-        BlurError::Stencil(StencilError::PlaneLength {
-            len: 11,
-            width: 3,
-            height: 4
-        })
+        StencilRunError::Plane {
+            index: 0,
+            source: StencilError::PlaneLength {
+                len: 11,
+                width: 3,
+                height: 4
+            }
+        }
     );
     assert_eq!(
         err.to_string(),
-        "buffer holds 11 values but the plane is 3×4"
+        "plane 0: buffer holds 11 values but the plane is 3×4"
     );
     assert!(std::error::Error::source(&err).is_some());
 
     let mut empty: Vec<f32> = Vec::new();
-    let err = blur_plane(p, &mut empty, 0, 5, &BlurOptions::new(1)).unwrap_err();
+    let err = Blur::gaussian()
+        .iterations(1)
+        .run(p, &mut [&mut empty], Shape::new(0, 5))
+        .unwrap_err();
+    // A bad shape is the whole call's error, not one plane's.
     assert!(matches!(
         err,
-        BlurError::Stencil(StencilError::EmptyDimension {
+        StencilRunError::Stencil(StencilError::EmptyDimension {
             width: 0,
             height: 5
         })
     ));
 
     let mut thin = vec![0.0f32; 5];
-    let err = blur_plane(
-        p,
-        &mut thin,
-        5,
-        1,
-        &BlurOptions::new(1).with_boundary(Boundary::Wrap),
-    )
-    .unwrap_err();
+    let err = Blur::gaussian()
+        .iterations(1)
+        .boundary(Boundary::Wrap)
+        .run(p, &mut [&mut thin], Shape::new(5, 1))
+        .unwrap_err();
     assert!(matches!(
         err,
-        BlurError::Stencil(StencilError::WrapRadiusExceedsPlane { .. })
+        StencilRunError::Plane {
+            index: 0,
+            source: StencilError::WrapRadiusExceedsPlane { .. }
+        }
     ));
-    let err = blur_plane_serial(
-        &mut thin,
-        5,
-        1,
-        &BlurOptions::new(1).with_boundary(Boundary::Wrap),
-    )
-    .unwrap_err();
-    assert!(matches!(
-        err,
-        BlurError::Stencil(StencilError::WrapRadiusExceedsPlane { .. })
-    ));
+    let wrap = Blur::gaussian().iterations(1).boundary(Boundary::Wrap);
+    let err = wrap.run_serial(&mut thin, Shape::new(5, 1)).unwrap_err();
+    assert!(matches!(err, StencilError::WrapRadiusExceedsPlane { .. }));
+    // `check` says the same before any work.
+    assert_eq!(wrap.check(Shape::new(5, 1), 5), Err(err));
 
     let (mut a, mut b, mut c) = (vec![0.0f32; 12], vec![0.0f32; 12], vec![0.0f32; 13]);
-    let err =
-        blur_planes(p, &mut [&mut a, &mut b, &mut c], 4, 3, &BlurOptions::new(2)).unwrap_err();
+    let err = Blur::gaussian()
+        .iterations(2)
+        .run(p, &mut [&mut a, &mut b, &mut c], Shape::new(4, 3))
+        .unwrap_err();
     assert_eq!(
         err,
-        BlurError::Plane {
+        StencilRunError::Plane {
             index: 2,
             source: StencilError::PlaneLength {
                 len: 13,
@@ -497,14 +492,14 @@ fn errors_name_the_problem() {
     // nothing was blurred before the error was found
     assert!(a.iter().chain(&b).all(|&v| v == 0.0));
 
-    let err = blur_planes(p, &mut [], 0, 3, &BlurOptions::new(2)).unwrap_err();
+    let err = Blur::gaussian()
+        .iterations(2)
+        .run(p, &mut [], Shape::new(0, 3))
+        .unwrap_err();
     assert!(matches!(
         err,
-        BlurError::Stencil(StencilError::EmptyDimension { .. })
+        StencilRunError::Stencil(StencilError::EmptyDimension { .. })
     ));
-
-    let oom = BlurError::OutOfMemory { bytes: 1 << 40 };
-    assert!(oom.to_string().contains("1099511627776 bytes"));
 }
 
 /// Progress comes from the calling thread only, strictly increasing, and ends
@@ -517,15 +512,19 @@ fn progress_reports_each_pass() {
         let caller = std::thread::current().id();
         let seen = Mutex::new(Vec::new());
         let mut plane = random_plane(w * h, 5);
-        blur_plane_with_progress(p, &mut plane, w, h, &BlurOptions::new(37), &|done| {
+        let report = |done: usize| {
             assert_eq!(
                 std::thread::current().id(),
                 caller,
                 "progress off the caller"
             );
             seen.lock().unwrap().push(done);
-        })
-        .unwrap();
+        };
+        Blur::gaussian()
+            .iterations(37)
+            .progress(&report)
+            .run(p, &mut [&mut plane], Shape::new(w, h))
+            .unwrap();
         let seen = seen.into_inner().unwrap();
         assert!(seen.len() >= 3, "{threads} threads: {seen:?}");
         assert!(seen.windows(2).all(|s| s[0] < s[1]), "{seen:?}");
@@ -533,15 +532,12 @@ fn progress_reports_each_pass() {
 
         let seen = Mutex::new(Vec::new());
         let (mut a, mut b) = (random_plane(w * h, 1), random_plane(w * h, 2));
-        blur_planes_with_progress(
-            p,
-            &mut [&mut a, &mut b],
-            w,
-            h,
-            &BlurOptions::new(10),
-            &|d| seen.lock().unwrap().push(d),
-        )
-        .unwrap();
+        let report = |d: usize| seen.lock().unwrap().push(d);
+        Blur::gaussian()
+            .iterations(10)
+            .progress(&report)
+            .run(p, &mut [&mut a, &mut b], Shape::new(w, h))
+            .unwrap();
         let seen = seen.into_inner().unwrap();
         assert!(seen.windows(2).all(|s| s[0] < s[1]), "{seen:?}");
         assert_eq!(seen.last(), Some(&20));
@@ -550,10 +546,12 @@ fn progress_reports_each_pass() {
     let calls = Mutex::new(0);
     let mut plane = random_plane(100, 3);
     let before = plane.clone();
-    blur_plane_with_progress(pool(2), &mut plane, 10, 10, &BlurOptions::new(0), &|_| {
-        *calls.lock().unwrap() += 1
-    })
-    .unwrap();
+    let count = |_: usize| *calls.lock().unwrap() += 1;
+    Blur::gaussian()
+        .iterations(0)
+        .progress(&count)
+        .run(pool(2), &mut [&mut plane], Shape::new(10, 10))
+        .unwrap();
     assert_eq!(*calls.lock().unwrap(), 0);
     assert_eq!(plane, before);
 }
@@ -566,17 +564,22 @@ fn panicking_progress_reaches_the_caller() {
     for threads in [2, 3] {
         let p = pool(threads);
         let mut plane = random_plane(w * h, 11);
-        let opts = BlurOptions::new(30);
-        let tuning = Tuning {
+        let opts = Blur::gaussian().iterations(30);
+        let tuning = StencilSchedule {
             levels: 3,
             ..forced(0)
         };
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            blur_planes_tuned(p, &mut [&mut plane], w, h, &opts, &tuning, &|done| {
+            let stop = |done: usize| {
                 if done >= 9 {
                     panic!("stop at {done}");
                 }
-            })
+            };
+            opts.clone().schedule(tuning).progress(&stop).run(
+                p,
+                &mut [&mut plane],
+                Shape::new(w, h),
+            )
         }));
         let payload = outcome.expect_err("the panic must propagate");
         let message = payload
@@ -587,7 +590,7 @@ fn panicking_progress_reaches_the_caller() {
         let input = random_plane(w * h, 12);
         let want = serial(&input, w, h, &opts).unwrap();
         let mut again = input.clone();
-        blur_plane(p, &mut again, w, h, &opts).unwrap();
+        opts.run(p, &mut [&mut again], Shape::new(w, h)).unwrap();
         assert_same_bits(&again, &want, "after a panic");
     }
 }
@@ -599,12 +602,14 @@ fn panicking_progress_reaches_the_caller() {
 fn normalized_weights_keep_flat_areas_level() {
     let (w, h) = (64, 48);
     let flat = vec![0.5f32; w * h];
-    let plain = BlurOptions::new(100).with_boundary(Boundary::Clamp);
-    let normalized = plain.with_normalize(true);
+    let plain = Blur::gaussian().iterations(100).boundary(Boundary::Clamp);
+    let normalized = Blur::gaussian_normalized()
+        .iterations(100)
+        .boundary(Boundary::Clamp);
     let mut dark = flat.clone();
-    blur_plane_serial(&mut dark, w, h, &plain).unwrap();
+    plain.run_serial(&mut dark, Shape::new(w, h)).unwrap();
     let mut level = flat.clone();
-    blur_plane_serial(&mut level, w, h, &normalized).unwrap();
+    normalized.run_serial(&mut level, Shape::new(w, h)).unwrap();
     let ratio = |plane: &[f32]| {
         plane
             .iter()
@@ -621,10 +626,14 @@ fn normalized_weights_keep_flat_areas_level() {
     }
     let image: Vec<f32> = (0..w * h).map(|i| ((i * 7919) % 255) as f32).collect();
     let mut reference = image.clone();
-    blur_plane_serial(&mut reference, w, h, &normalized).unwrap();
+    normalized
+        .run_serial(&mut reference, Shape::new(w, h))
+        .unwrap();
     for threads in THREADS {
         let mut fast = image.clone();
-        blur_plane(pool(threads), &mut fast, w, h, &normalized).unwrap();
+        normalized
+            .run(pool(threads), &mut [&mut fast], Shape::new(w, h))
+            .unwrap();
         assert!(
             fast.iter()
                 .zip(&reference)

@@ -1,14 +1,20 @@
 //! The iterated 5×5 blur (ARCHITECTURE.md §5.3), run by the pool with temporal blocking.
 //!
 //! # What is computed
-//! [`GAUSSIAN_5X5`](accel_core::ir::stencil::GAUSSIAN_5X5) applied `iters` times
-//! as a Jacobi iteration to a row-major `f32` plane, with a [`Boundary`] mode
-//! (`skip` keeps a 2-pixel frame, `zero-src`, `wrap`, `clamp`). The exact
-//! arithmetic (the order of every multiply and add) is core's [`LinearTaps`]
-//! plan, so every function here returns the same bits as [`blur_plane_serial`],
-//! the one-iteration-at-a-time reference, for any number of threads and any
-//! [`Tuning`]. The result is always in the caller's buffer. Multi-channel images
-//! are independent planes: [`blur_planes`] runs them all in one team region.
+//! Linear taps ([`GAUSSIAN_5X5`](accel_core::ir::stencil::GAUSSIAN_5X5) for
+//! [`Blur::gaussian`]) applied `iterations` times as a Jacobi iteration to
+//! row-major `f32` planes, with a [`Boundary`] mode (`skip` keeps a frame as
+//! wide as the radius, `zero-src`, `wrap`, `clamp`). The exact arithmetic (the
+//! order of every multiply and add) is core's [`LinearTaps`] plan, so
+//! [`Blur::run`] returns the same bits as [`Blur::run_serial`], the
+//! one-iteration-at-a-time reference, for any number of threads and any
+//! schedule. The result is always in the caller's buffer. Multi-channel images
+//! are independent planes, which one [`Blur::run`] blurs in one team region.
+//!
+//! This module is a thin client of the stencil layer: the pattern is core's
+//! [`Stencil`], its parallel driver is the pool's
+//! [`Pool::run_stencil_planes`], and the errors are theirs
+//! ([`StencilError`], [`StencilRunError`]).
 //!
 //! # How it runs
 //! The blur is a core [`Stencil`] handed to the pool's
@@ -29,323 +35,187 @@
 //! ring traffic (see `accel_pool::StencilSchedule`).
 //!
 //! ```
-//! use accel_kernels::blur::{Boundary, BlurOptions, blur_plane, blur_plane_serial};
+//! use accel_kernels::blur::{Blur, Boundary};
+//! use accel_core::ir::stencil::Shape;
 //! use accel_pool::{Pool, PoolConfig};
 //!
 //! let pool = Pool::new(PoolConfig::new().threads(2))?;
-//! let (w, h) = (64, 48);
-//! let image: Vec<f32> = (0..w * h).map(|i| (i % 7) as f32 / 7.0).collect();
-//! let opts = BlurOptions::new(10).with_boundary(Boundary::Clamp);
+//! let shape = Shape::new(64, 48);
+//! let image: Vec<f32> = (0..64 * 48).map(|i| (i % 7) as f32 / 7.0).collect();
+//! let blur = Blur::gaussian().boundary(Boundary::Clamp).iterations(10);
 //!
 //! let mut fast = image.clone();
-//! blur_plane(&pool, &mut fast, w, h, &opts)?;
+//! blur.run(&pool, &mut [&mut fast], shape)?;
 //! let mut reference = image.clone();
-//! blur_plane_serial(&mut reference, w, h, &opts)?;
+//! blur.run_serial(&mut reference, shape)?;
 //! assert_eq!(fast, reference); // bit for bit
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod error;
-
-use accel_core::ir::stencil::{LinearTaps, Shape, Stencil};
-use accel_pool::Pool;
+use accel_core::ir::stencil::{LinearTaps, Shape, Stencil, StencilError};
+use accel_pool::{Pool, StencilRunError, StencilSchedule};
 
 pub use accel_core::ir::stencil::Boundary;
-pub use error::BlurError;
 
-/// The knobs of the blur's schedule: the pool's [`StencilSchedule`](accel_pool::StencilSchedule)
-/// (inline threshold, fused levels, ring budget, strip width). They change only
-/// the speed, never the result.
+/// The blur of one or more planes: the weights, the boundary mode, the
+/// iteration count, the schedule and who hears of progress, set step by step,
+/// then [`Blur::run`] on a pool (or [`Blur::run_serial`], the reference).
+///
+/// Errors are the stencil layer's own: [`StencilError`] for a plane the blur
+/// cannot take (see [`Blur::check`]) and [`StencilRunError`] from a run, which
+/// names the plane.
 ///
 /// ```
-/// use accel_kernels::blur::Tuning;
-/// // force the team path and one iteration per pass (a plain per-iteration sweep)
-/// let sweep = Tuning { inline_work: 0, levels: 1, ..Tuning::default() };
-/// assert_eq!(sweep.levels, 1);
-/// ```
-pub type Tuning = accel_pool::StencilSchedule;
-
-/// What to blur how: the iteration count and the boundary mode.
+/// use accel_kernels::blur::{Blur, Boundary};
+/// use accel_core::ir::stencil::{LinearTaps, Shape};
 ///
+/// let blur = Blur::new(LinearTaps::gaussian_5x5_normalized())
+///     .boundary(Boundary::Wrap)
+///     .iterations(3);
+/// assert_eq!((blur.stencil().iterations(), blur.stencil().boundary()), (3, Boundary::Wrap));
+/// assert!(blur.check(Shape::new(4, 4), 16).is_ok());
 /// ```
-/// use accel_kernels::blur::{Boundary, BlurOptions};
-///
-/// let opts = BlurOptions::new(100);
-/// assert_eq!(opts.boundary, Boundary::Skip);
-/// let wrapped = BlurOptions { iters: 5, boundary: "wrap".parse()?, normalize: false };
-/// assert_eq!(wrapped, BlurOptions::new(5).with_boundary(Boundary::Wrap));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct BlurOptions {
-    /// Number of Jacobi iterations (0 leaves the plane unchanged).
-    pub iters: usize,
-    /// What the stencil reads and writes at the edges.
-    pub boundary: Boundary,
-    /// Rescale the weights to sum to 1
-    /// ([`LinearTaps::gaussian_5x5_normalized`]); off, they are the benchmark's,
-    /// which sum to 0.9997.
-    pub normalize: bool,
+#[derive(Clone)]
+pub struct Blur<'p> {
+    stencil: Stencil<LinearTaps>,
+    schedule: StencilSchedule,
+    progress: &'p (dyn Fn(usize) + Sync),
 }
 
-impl BlurOptions {
-    /// `iters` iterations with the default boundary ([`Boundary::Skip`]).
-    ///
-    /// ```
-    /// assert_eq!(accel_kernels::blur::BlurOptions::new(3).iters, 3);
-    /// ```
-    pub const fn new(iters: usize) -> Self {
+impl Blur<'static> {
+    /// A blur with `weights`, [`Boundary::Skip`], one iteration, the default
+    /// schedule and no progress reports.
+    pub fn new(weights: LinearTaps) -> Self {
         Self {
-            iters,
-            boundary: Boundary::Skip,
-            normalize: false,
+            stencil: Stencil::linear(weights, Boundary::Skip, 1),
+            schedule: StencilSchedule::default(),
+            progress: &|_| {},
         }
     }
 
-    /// The same options with another boundary mode.
-    ///
-    /// ```
-    /// use accel_kernels::blur::{Boundary, BlurOptions};
-    /// assert_eq!(BlurOptions::new(1).with_boundary(Boundary::ZeroSrc).boundary, Boundary::ZeroSrc);
-    /// ```
-    pub const fn with_boundary(mut self, boundary: Boundary) -> Self {
-        self.boundary = boundary;
+    /// The benchmark's blur: [`GAUSSIAN_5X5`](accel_core::ir::stencil::GAUSSIAN_5X5),
+    /// whose weights sum to 0.9997 (a flat image darkens by 0.03 % per
+    /// iteration).
+    pub fn gaussian() -> Self {
+        Self::new(LinearTaps::gaussian_5x5())
+    }
+
+    /// [`Blur::gaussian`] with the weights rescaled to sum to 1
+    /// ([`LinearTaps::gaussian_5x5_normalized`]): a flat image stays flat.
+    pub fn gaussian_normalized() -> Self {
+        Self::new(LinearTaps::gaussian_5x5_normalized())
+    }
+}
+
+impl<'p> Blur<'p> {
+    /// The same blur with another boundary mode.
+    pub fn boundary(mut self, boundary: Boundary) -> Self {
+        self.stencil = self.stencil.with_boundary(boundary);
         self
     }
 
-    /// The same options with the weights normalised (`true`) or the
-    /// benchmark's (`false`).
-    ///
-    /// ```
-    /// assert!(accel_kernels::blur::BlurOptions::new(1).with_normalize(true).normalize);
-    /// ```
-    pub const fn with_normalize(mut self, normalize: bool) -> Self {
-        self.normalize = normalize;
+    /// The same blur with another iteration count (0 leaves planes unchanged).
+    pub fn iterations(mut self, iterations: usize) -> Self {
+        self.stencil = self.stencil.with_iterations(iterations);
         self
     }
 
-    /// The core stencil these options describe.
-    pub fn stencil(&self) -> Stencil<LinearTaps> {
-        if self.normalize {
-            Stencil::blur_normalized(self.boundary, self.iters)
-        } else {
-            Stencil::blur(self.boundary, self.iters)
+    /// The same blur with another schedule (inline threshold, fused levels,
+    /// ring budget, strip width): it changes only the speed, never the result.
+    ///
+    /// ```
+    /// use accel_kernels::blur::Blur;
+    /// use accel_pool::StencilSchedule;
+    /// // force the team path and one iteration per pass (a plain per-iteration sweep)
+    /// let sweep = Blur::gaussian().schedule(StencilSchedule { inline_work: 0, levels: 1, ..Default::default() });
+    /// # let _ = sweep;
+    /// ```
+    pub fn schedule(mut self, schedule: StencilSchedule) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
+    /// The same blur calling `progress(done)` after each fused pass, with the
+    /// plane-iterations done so far: from the calling thread, strictly
+    /// increasing, ending with `iterations × planes` (once with that total when
+    /// nothing needs computing, never for 0 iterations). The other workers wait
+    /// at the next barrier while it runs, so it should be quick. A panic in it
+    /// reaches the caller of [`Blur::run`] after the team region has wound
+    /// down; the planes then hold a mix of iterations.
+    pub fn progress<'q>(self, progress: &'q (dyn Fn(usize) + Sync)) -> Blur<'q> {
+        Blur {
+            stencil: self.stencil,
+            schedule: self.schedule,
+            progress,
         }
     }
+
+    /// The core stencil this blur runs.
+    pub fn stencil(&self) -> &Stencil<LinearTaps> {
+        &self.stencil
+    }
+
+    /// Whether a buffer of `len` values is a `shape` plane this blur can take,
+    /// before any work is done: the rule [`Blur::run`] applies to every plane.
+    ///
+    /// # Errors
+    /// Those of [`Stencil::check_plane`]: a buffer that does not hold
+    /// `width × height` values, exactly one zero dimension, a size that
+    /// overflows, or `wrap` on a plane thinner than the weights' radius.
+    pub fn check(&self, shape: Shape, len: usize) -> Result<(), StencilError> {
+        self.stencil.check_plane(shape, len)
+    }
+
+    /// Blurs every plane (row-major `shape` planes, e.g. the channels of one
+    /// image) in place, in one team region of `pool`.
+    ///
+    /// Bit-identical to [`Blur::run_serial`] on each plane, for every pool size
+    /// and schedule. A plane smaller than the kernel under [`Boundary::Skip`],
+    /// an empty plane, or 0 iterations is left unchanged.
+    ///
+    /// # Errors
+    /// [`StencilRunError::Plane`] naming the first plane that fails
+    /// [`Blur::check`] (no plane is touched then), and
+    /// [`StencilRunError::OutOfMemory`] if the second buffer cannot be
+    /// allocated.
+    ///
+    /// ```
+    /// use accel_kernels::blur::Blur;
+    /// use accel_core::ir::stencil::Shape;
+    ///
+    /// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(2))?;
+    /// let mut plane = vec![1.0f32; 8 * 8];
+    /// Blur::gaussian().run(&pool, &mut [&mut plane], Shape::new(8, 8))?;
+    /// // the weights sum to 0.9997: the interior darkens, the 2-pixel frame is kept
+    /// assert!(plane[3 * 8 + 3] < 1.0 && plane[3 * 8 + 3] > 0.999);
+    /// assert_eq!(plane[0], 1.0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run(
+        &self,
+        pool: &Pool,
+        planes: &mut [&mut [f32]],
+        shape: Shape,
+    ) -> Result<(), StencilRunError> {
+        pool.run_stencil_planes(&self.stencil, planes, shape, &self.schedule, self.progress)
+    }
+
+    /// Blurs one plane in place with core's one-iteration-at-a-time reference
+    /// executor, on the calling thread: the definition [`Blur::run`] is tested
+    /// against. Progress is not reported.
+    ///
+    /// # Errors
+    /// Those of [`Blur::check`].
+    pub fn run_serial(&self, plane: &mut [f32], shape: Shape) -> Result<(), StencilError> {
+        self.stencil.apply_reference(plane, shape)
+    }
 }
 
-/// Blurs one `f32` plane (row-major, `width × height` values) in place, in
-/// parallel on `pool`.
-///
-/// Bit-identical to [`blur_plane_serial`] for every pool size. A plane smaller
-/// than 5×5 under [`Boundary::Skip`], an empty plane, or 0 iterations is left
-/// unchanged.
-///
-/// # Errors
-/// [`BlurError::Stencil`] if `plane` does not hold `width × height` values (or
-/// exactly one dimension is 0, or `wrap` is asked on a plane narrower or shorter
-/// than 2), [`BlurError::OutOfMemory`] if the second buffer cannot be allocated.
-///
-/// ```
-/// use accel_kernels::blur::{BlurOptions, blur_plane};
-///
-/// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(2))?;
-/// let mut plane = vec![1.0f32; 8 * 8];
-/// blur_plane(&pool, &mut plane, 8, 8, &BlurOptions::new(1))?;
-/// // the weights sum to 0.9997: the interior darkens, the 2-pixel frame is kept
-/// assert!(plane[3 * 8 + 3] < 1.0 && plane[3 * 8 + 3] > 0.999);
-/// assert_eq!(plane[0], 1.0);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn blur_plane(
-    pool: &Pool,
-    plane: &mut [f32],
-    width: usize,
-    height: usize,
-    opts: &BlurOptions,
-) -> Result<(), BlurError> {
-    blur_plane_with_progress(pool, plane, width, height, opts, &|_| {})
-}
-
-/// Like [`blur_plane`], calling `progress(iterations_done)` after each fused pass
-/// (always from the calling thread, strictly increasing, ending with
-/// `opts.iters`; once with `opts.iters` when the plane needs no computing, and
-/// never for 0 iterations). The other workers wait at the next barrier while it
-/// runs, so it should be quick.
-///
-/// # Errors
-/// Those of [`blur_plane`].
-///
-/// # Panics
-/// A panic in `progress` reaches the caller after the team region has wound
-/// down; the plane then holds a mix of iterations.
-///
-/// ```
-/// use std::sync::Mutex;
-/// use accel_kernels::blur::{BlurOptions, blur_plane_with_progress};
-///
-/// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(2))?;
-/// let mut plane = vec![0.5f32; 300 * 200];
-/// let seen = Mutex::new(Vec::new());
-/// blur_plane_with_progress(&pool, &mut plane, 300, 200, &BlurOptions::new(40), &|done| {
-///     seen.lock().unwrap().push(done)
-/// })?;
-/// let seen = seen.into_inner().unwrap();
-/// assert!(seen.windows(2).all(|p| p[0] < p[1]));
-/// assert_eq!(seen.last(), Some(&40));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn blur_plane_with_progress(
-    pool: &Pool,
-    plane: &mut [f32],
-    width: usize,
-    height: usize,
-    opts: &BlurOptions,
-    progress: &(dyn Fn(usize) + Sync),
-) -> Result<(), BlurError> {
-    blur_planes_with_progress(pool, &mut [plane], width, height, opts, progress).map_err(
-        |e| match e {
-            BlurError::Plane { source, .. } => BlurError::Stencil(source),
-            other => other,
-        },
-    )
-}
-
-/// Blurs several planes of the same shape (the channels of an image), each
-/// independently, in one team region.
-///
-/// Equivalent to calling [`blur_plane`] on each plane (bit for bit) but forks
-/// the pool once, keeps every worker on the same rows throughout and allocates
-/// the second buffer once (one plane's worth, whatever the number of planes).
-///
-/// # Errors
-/// [`BlurError::Plane`] naming the first plane that does not hold
-/// `width × height` values (see [`blur_plane`]); [`BlurError::Stencil`] if the
-/// shape itself is invalid and there are no planes; [`BlurError::OutOfMemory`].
-///
-/// ```
-/// use accel_kernels::blur::{BlurOptions, blur_plane, blur_planes};
-///
-/// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(2))?;
-/// let (w, h) = (40, 30);
-/// let mut r: Vec<f32> = (0..w * h).map(|i| (i % 5) as f32).collect();
-/// let mut g: Vec<f32> = (0..w * h).map(|i| (i % 3) as f32).collect();
-/// let mut r_alone = r.clone();
-/// blur_planes(&pool, &mut [&mut r, &mut g], w, h, &BlurOptions::new(7))?;
-/// blur_plane(&pool, &mut r_alone, w, h, &BlurOptions::new(7))?;
-/// assert_eq!(r, r_alone);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn blur_planes(
-    pool: &Pool,
-    planes: &mut [&mut [f32]],
-    width: usize,
-    height: usize,
-    opts: &BlurOptions,
-) -> Result<(), BlurError> {
-    blur_planes_with_progress(pool, planes, width, height, opts, &|_| {})
-}
-
-/// Like [`blur_planes`], calling `progress(done)` after each fused pass with the
-/// iterations done summed over planes (so it ends at `opts.iters × planes`).
-///
-/// # Errors
-/// Those of [`blur_planes`].
-///
-/// ```
-/// use std::sync::atomic::{AtomicUsize, Ordering};
-/// use accel_kernels::blur::{BlurOptions, blur_planes_with_progress};
-///
-/// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(1))?;
-/// let (mut a, mut b, mut c) = (vec![0.0f32; 100], vec![0.0f32; 100], vec![0.0f32; 100]);
-/// let last = AtomicUsize::new(0);
-/// blur_planes_with_progress(&pool, &mut [&mut a, &mut b, &mut c], 10, 10, &BlurOptions::new(4),
-///     &|done| last.store(done, Ordering::Relaxed))?;
-/// assert_eq!(last.into_inner(), 12);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn blur_planes_with_progress(
-    pool: &Pool,
-    planes: &mut [&mut [f32]],
-    width: usize,
-    height: usize,
-    opts: &BlurOptions,
-    progress: &(dyn Fn(usize) + Sync),
-) -> Result<(), BlurError> {
-    blur_planes_tuned(
-        pool,
-        planes,
-        width,
-        height,
-        opts,
-        &Tuning::default(),
-        progress,
-    )
-}
-
-/// [`blur_planes_with_progress`] with an explicit schedule (for benchmarks, and
-/// for tests that force the team path or a given number of fused iterations on
-/// small planes). The result does not depend on `tuning`.
-///
-/// # Errors
-/// Those of [`blur_planes`].
-///
-/// ```
-/// use accel_kernels::blur::{BlurOptions, Tuning, blur_plane_serial, blur_planes_tuned};
-///
-/// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(3))?;
-/// let mut plane: Vec<f32> = (0..9 * 11).map(|i| (i % 4) as f32).collect();
-/// let mut reference = plane.clone();
-/// let opts = BlurOptions::new(5);
-/// let tuning = Tuning { inline_work: 0, levels: 2, ..Tuning::default() };
-/// blur_planes_tuned(&pool, &mut [&mut plane], 9, 11, &opts, &tuning, &|_| {})?;
-/// blur_plane_serial(&mut reference, 9, 11, &opts)?;
-/// assert_eq!(plane, reference);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn blur_planes_tuned(
-    pool: &Pool,
-    planes: &mut [&mut [f32]],
-    width: usize,
-    height: usize,
-    opts: &BlurOptions,
-    tuning: &Tuning,
-    progress: &(dyn Fn(usize) + Sync),
-) -> Result<(), BlurError> {
-    let stencil = opts.stencil();
-    pool.run_stencil_planes(
-        &stencil,
-        planes,
-        Shape::new(width, height),
-        tuning,
-        progress,
-    )?;
-    Ok(())
-}
-
-/// Blurs one plane in place with the plain reference executor: one iteration at
-/// a time over the whole plane, serially. This is the definition the parallel
-/// functions are tested against.
-///
-/// # Errors
-/// [`BlurError::Stencil`] as for [`blur_plane`].
-///
-/// ```
-/// use accel_kernels::blur::{BlurOptions, blur_plane_serial};
-///
-/// let mut plane = vec![0.0f32; 5 * 5];
-/// plane[12] = 1.0; // centre of a 5×5 plane: the only interior point
-/// blur_plane_serial(&mut plane, 5, 5, &BlurOptions::new(1))?;
-/// assert_eq!(plane[12], 0.1621);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn blur_plane_serial(
-    plane: &mut [f32],
-    width: usize,
-    height: usize,
-    opts: &BlurOptions,
-) -> Result<(), BlurError> {
-    opts.stencil()
-        .apply_reference(plane, Shape::new(width, height))
-        .map_err(BlurError::Stencil)
+impl core::fmt::Debug for Blur<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Blur")
+            .field("stencil", &self.stencil)
+            .field("schedule", &self.schedule)
+            .finish_non_exhaustive()
+    }
 }

@@ -6,6 +6,7 @@ use super::timing::{Budget, interleaved_boxed};
 use super::{Mode, Options, c_peers, hand_lanes, peers};
 use accel_kernels::{blackscholes, blur, fill};
 use accel_pool::ir::Plan;
+use accel_pool::ir::stencil::Shape;
 use accel_pool::{Pool, PoolConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::str::FromStr;
@@ -421,13 +422,14 @@ fn run_blur(ctx: &Ctx, mode: Mode, notes: &mut Vec<String>) -> Result<Vec<Measur
         let size = format!("{w}×{h}×{iters} it");
         bar.set_message(size.clone());
         let input = test_image(w, h);
-        let opts = blur::BlurOptions::new(iters);
+        let opts = blur::Blur::gaussian().iterations(iters);
         let mut reference = input.clone();
-        blur::blur_plane_serial(&mut reference, w, h, &opts)
+        opts.run_serial(&mut reference, Shape::new(w, h))
             .map_err(|e| format!("blur {size}: {e}"))?;
         for pool in ctx.pools {
             let mut p = input.clone();
-            blur::blur_plane(pool, &mut p, w, h, &opts).map_err(|e| format!("blur {size}: {e}"))?;
+            opts.run(pool, &mut [&mut p], Shape::new(w, h))
+                .map_err(|e| format!("blur {size}: {e}"))?;
             if p != reference {
                 return Err(format!(
                     "blur {size}: accel with {} threads is not bit-identical to the serial reference",
@@ -479,14 +481,16 @@ fn run_blur(ctx: &Ctx, mode: Mode, notes: &mut Vec<String>) -> Result<Vec<Measur
         let mut img = input.clone();
         let mut runs: Vec<Box<dyn FnMut() + '_>> = vec![Box::new(|| {
             img.copy_from_slice(&input);
-            blur::blur_plane_serial(&mut img, w, h, &opts).expect("checked above");
+            opts.run_serial(&mut img, Shape::new(w, h))
+                .expect("checked above");
         })];
         for (pool, buf) in ctx.pools.iter().zip(bufs.iter_mut()) {
             names.push(("accel", pool.num_threads()));
             let (input, opts) = (&input, &opts);
             runs.push(Box::new(move || {
                 buf.copy_from_slice(input);
-                blur::blur_plane(pool, buf, w, h, opts).expect("checked above");
+                opts.run(pool, &mut [buf], Shape::new(w, h))
+                    .expect("checked above");
             }));
         }
         names.push(("rayon", ctx.max_threads));

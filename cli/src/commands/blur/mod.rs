@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use accel_core::ir::stencil::StencilError;
 use accel_core::simd::SimdPath;
-use accel_kernels::blur::BlurOptions;
+use accel_kernels::blur::Blur;
 
 use crate::args::BlurArgs;
 use crate::convert::Conversions;
@@ -64,8 +64,8 @@ fn warn_if_profile_dropped(raster: &Raster, job: &Job, args: &BlurArgs, progress
     }
 }
 
-/// The kernel's options for `args`.
-fn options(args: &BlurArgs) -> BlurOptions {
+/// The kernels' blur for `args`.
+fn options(args: &BlurArgs) -> Blur<'static> {
     engine::blur_options(args.iters, args.boundary, args.normalize)
 }
 

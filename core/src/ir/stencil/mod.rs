@@ -175,6 +175,12 @@ impl<K: RowKernel> Stencil<K> {
         self
     }
 
+    /// The same stencil with a different boundary mode.
+    pub fn with_boundary(mut self, boundary: Boundary) -> Self {
+        self.boundary = boundary;
+        self
+    }
+
     /// The kernel's radius.
     #[inline]
     pub fn radius(&self) -> usize {
@@ -213,23 +219,25 @@ impl<K: RowKernel> Stencil<K> {
 }
 
 impl Stencil<LinearTaps> {
-    /// The blur of ARCHITECTURE.md §5.3: [`GAUSSIAN_5X5`] with the given boundary and
-    /// iteration count.
-    pub fn blur(boundary: Boundary, iterations: usize) -> Self {
+    /// A stencil of linear taps. Unlike [`Stencil::new`] it cannot fail:
+    /// [`LinearTaps`] check their radius against [`MAX_RADIUS`] when built.
+    pub fn linear(taps: LinearTaps, boundary: Boundary, iterations: usize) -> Self {
         Self {
-            kernel: LinearTaps::gaussian_5x5(),
+            kernel: taps,
             boundary,
             iterations,
         }
     }
 
+    /// The blur of ARCHITECTURE.md §5.3: [`GAUSSIAN_5X5`] with the given boundary and
+    /// iteration count.
+    pub fn blur(boundary: Boundary, iterations: usize) -> Self {
+        Self::linear(LinearTaps::gaussian_5x5(), boundary, iterations)
+    }
+
     /// [`Stencil::blur`] with the weights rescaled to sum to 1
     /// ([`LinearTaps::gaussian_5x5_normalized`]).
     pub fn blur_normalized(boundary: Boundary, iterations: usize) -> Self {
-        Self {
-            kernel: LinearTaps::gaussian_5x5_normalized(),
-            boundary,
-            iterations,
-        }
+        Self::linear(LinearTaps::gaussian_5x5_normalized(), boundary, iterations)
     }
 }
