@@ -294,11 +294,13 @@ fn swaps_axes(orientation: image::metadata::Orientation) -> bool {
     )
 }
 
-/// Refuses an image whose planes, the kernel's scratch plane and the decoder's
-/// `decoded` bytes do not fit in the memory available.
+/// Refuses an image whose planes, the kernel's scratch and the decoder's
+/// `decoded` bytes do not fit in the memory available. The scratch is counted
+/// as two planes: one thread sweeping an edge-reading boundary holds the second
+/// buffer and a padded copy (a slight over-count for the frame-free others).
 fn check_memory(width: u32, height: u32, channels: usize, decoded: u128) -> Result<(), String> {
     let planes = memory::product(&[u128::from(width), u128::from(height), channels as u128, 4]);
-    let scratch = memory::product(&[u128::from(width), u128::from(height), 4]);
+    let scratch = memory::product(&[u128::from(width), u128::from(height), 4, 2]);
     let needed = planes
         .zip(scratch)
         .and_then(|(p, s)| p.checked_add(s)?.checked_add(decoded));

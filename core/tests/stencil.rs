@@ -513,15 +513,18 @@ fn cache_model_plans_fit_their_budget() {
             for budget in [0usize, 10_000, 256 << 10, 1 << 20, 8 << 20] {
                 let plan = BlockPlan::for_cache(r, width, budget);
                 assert!(plan.levels >= 1 && plan.levels <= BlockPlan::MODEL_MAX_LEVELS);
-                let whole_rows = width <= BlockPlan::FULL_ROW_MAX;
+                // A ring holds lag + r + 2 rows (lag = r rounded up to even).
+                let rows = r + r % 2 + r + 2;
+                // Whole rows where they are short enough and one level of
+                // whole-row rings fits the budget.
+                let whole_rows =
+                    width <= BlockPlan::FULL_ROW_MAX && rows * (width + 2 * r) * 4 <= budget;
                 let strip = if whole_rows {
                     width
                 } else {
-                    BlockPlan::PREFERRED_STRIP
+                    BlockPlan::PREFERRED_STRIP.min(width)
                 };
-                assert_eq!(plan.strip_width, strip);
-                // A ring holds lag + r + 2 rows (lag = r rounded up to even).
-                let rows = r + r % 2 + r + 2;
+                assert_eq!(plan.strip_width, strip, "r={r} w={width} b={budget}");
                 let footprint = |k: usize| k * rows * (plan.strip_width + 2 * r * k) * 4;
                 if plan.levels > 1 {
                     assert!(
@@ -539,10 +542,17 @@ fn cache_model_plans_fit_their_budget() {
         }
     }
     // The benchmark: radius 2, 7095 wide, 1 MiB of L2 per worker: whole rows,
-    // six levels of 6 rings rows of 7095 + 4k columns.
+    // six levels of rings of 6 rows of 7095 + 4k columns each.
     let plan = BlockPlan::for_cache(2, 7095, BlockPlan::DEFAULT_CACHE_BYTES);
     assert_eq!(plan, BlockPlan::new(6, 7095));
     // Wider than FULL_ROW_MAX: strips.
     let plan = BlockPlan::for_cache(2, 100_000, BlockPlan::DEFAULT_CACHE_BYTES);
     assert_eq!(plan, BlockPlan::new(26, BlockPlan::PREFERRED_STRIP));
+    // A bare-metal 4 KiB budget: one level of 2000-wide row rings (6 × 2004 ×
+    // 4 B) does not fit, so strips; a 1 MiB budget takes the whole row.
+    assert_eq!(
+        BlockPlan::for_cache(2, 2000, 4096),
+        BlockPlan::new(1, BlockPlan::PREFERRED_STRIP)
+    );
+    assert_eq!(BlockPlan::for_cache(2, 2000, 1 << 20).strip_width, 2000);
 }

@@ -203,8 +203,10 @@ pub enum StencilRunError {
         /// What is wrong with it.
         source: StencilError,
     },
-    /// The second buffer of the Jacobi iteration (one plane) could not be
-    /// allocated.
+    /// The working buffers could not be allocated: the second buffer of the
+    /// Jacobi iteration (one plane), and, when one thread sweeps with a
+    /// boundary other than `Skip`, the reference executor's padded copy (one
+    /// plane plus its frame) as well.
     OutOfMemory {
         /// Bytes requested.
         bytes: usize,
@@ -218,7 +220,7 @@ impl fmt::Display for StencilRunError {
             Self::Plane { index, source } => write!(f, "plane {index}: {source}"),
             Self::OutOfMemory { bytes } => write!(
                 f,
-                "could not allocate the stencil's second buffer ({bytes} bytes)"
+                "could not allocate the stencil's working buffers ({bytes} bytes)"
             ),
         }
     }
@@ -247,8 +249,8 @@ impl Pool {
     ///
     /// # Errors
     /// [`StencilRunError::Stencil`] if the plane does not fit `shape` (see
-    /// [`Stencil::check_plane`]), [`StencilRunError::OutOfMemory`] if the second
-    /// buffer cannot be allocated. The plane is untouched then.
+    /// [`Stencil::check_plane`]), [`StencilRunError::OutOfMemory`] if the working
+    /// buffers cannot be allocated. The plane is untouched then.
     ///
     /// ```
     /// use accel_core::ir::stencil::{Boundary, Shape, Stencil};
@@ -295,7 +297,7 @@ impl Pool {
     /// # Errors
     /// [`StencilRunError::Plane`] naming the first plane that does not fit
     /// `shape`, [`StencilRunError::Stencil`] if `shape` itself is too large,
-    /// [`StencilRunError::OutOfMemory`] if the second buffer cannot be allocated.
+    /// [`StencilRunError::OutOfMemory`] if the working buffers cannot be allocated.
     /// No plane is touched then.
     ///
     /// # Panics

@@ -28,7 +28,9 @@
 //! [`FAST_LOG10`](accel_core::math::precision::FAST_LOG10) and, *absolute*,
 //! [`FAST_ERF`](accel_core::math::precision::FAST_ERF); the AVX2 path takes
 //! `exp` and `erf_step` from there
-//! ([`FAST_ERF_STEP`](accel_core::math::precision::FAST_ERF_STEP)) — the normal CDF needs
+//! ([`FAST_ERF_STEP`](accel_core::math::precision::FAST_ERF_STEP)), and the AVX2
+//! and NEON paths take `log10` as `fast::log10_atanh`
+//! ([`FAST_LOG10_ATANH`](accel_core::math::precision::FAST_LOG10_ATANH)) — the normal CDF needs
 //! absolute, not relative, accuracy: a put moves by at most
 //! `(spt + fv) · δ/2` when erf is off by δ. Through the formula every put stays
 //! within 1e-13 relative of [`price_serial`] on the seed inputs (measured:
@@ -45,8 +47,8 @@
 //! IR interpreter bit for bit; the other paths use the fused-multiply-add
 //! flavours of the same functions (`accel_core::math::fma`: half the
 //! arithmetic, the same rows of the accuracy table), AVX2 with the table `exp`
-//! and `erf` of `math::fast` (read with gathers) and AVX-512 with its `exp`,
-//! `log10` and `erf`, so they differ from it in the last bits (about 1e-15
+//! and `erf` of `math::fast` (read with gathers), AVX2 and NEON with its
+//! one-division `log10_atanh`, and AVX-512 with its `exp`, `log10` and `erf`, so they differ from it in the last bits (about 1e-15
 //! relative at most). [`checksum`] sums
 //! fixed chunks of [`FORMULA_CHUNK`](accel_pool::FORMULA_CHUNK) options in a fixed lane order and adds the chunk
 //! sums left to right: the same bits for any thread count.

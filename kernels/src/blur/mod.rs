@@ -176,7 +176,7 @@ impl<'p> Blur<'p> {
     /// # Errors
     /// [`StencilRunError::Plane`] naming the first plane that fails
     /// [`Blur::check`] (no plane is touched then), and
-    /// [`StencilRunError::OutOfMemory`] if the second buffer cannot be
+    /// [`StencilRunError::OutOfMemory`] if the working buffers cannot be
     /// allocated.
     ///
     /// ```

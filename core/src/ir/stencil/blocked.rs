@@ -76,9 +76,11 @@ impl BlockPlan {
     /// On a Zen 3 core with the AVX2 blur kernel, two strips of a 2048-wide
     /// plane cost about 20 % at one level per pass, and on the 7095-wide plane
     /// whole rows with the few levels that fit beat 1536-column strips with
-    /// many levels at one and two threads alike (`docs/PERFORMANCE.md` has the
-    /// runs). A 32 KiB row per level still leaves room for a few levels in a
-    /// 1 MiB budget.
+    /// many levels at one and two threads alike (level sweeps of the seed blur
+    /// while this was chosen: whole rows within 3 % of each other for 3 to 24
+    /// levels, 1536-column strips 12–20 % slower). A 32 KiB row per level still
+    /// leaves room for a few levels in a 1 MiB budget; where one level of
+    /// whole-row rings does not fit the budget, strips are used after all.
     pub const FULL_ROW_MAX: usize = 8192;
 
     /// The most levels the cache model picks: beyond this the memory traffic
@@ -122,22 +124,27 @@ impl BlockPlan {
     /// — `k` levels × `lag + r + 2` rows × (strip + 2rk) columns × 4 B — stay in
     /// the private cache (L2): rows must come back from there at the rate the
     /// kernel reads them. So the strip is the whole row up to
-    /// [`BlockPlan::FULL_ROW_MAX`] columns and [`BlockPlan::PREFERRED_STRIP`]
-    /// beyond, and `k` the largest level count whose rings fit, capped at
+    /// [`BlockPlan::FULL_ROW_MAX`] columns (if one level of whole-row rings fits
+    /// the budget) and [`BlockPlan::PREFERRED_STRIP`] (or the row, if narrower)
+    /// otherwise, and `k` the largest level count whose rings fit, capped at
     /// [`BlockPlan::MODEL_MAX_LEVELS`]. On the benchmark plane the time is flat
     /// across a wide range of level counts around the model's pick and rises
     /// sharply once the rings spill out of L2, which is why the model caps the
     /// levels by the cache rather than pushing them as high as possible.
     pub fn for_cache(radius: usize, width: usize, cache_bytes: usize) -> Self {
-        let strip = if width <= Self::FULL_ROW_MAX {
+        let rows = ring_rows(radius);
+        let footprint = |k: usize, strip: usize| {
+            k * rows * (strip + 2 * radius * k) * core::mem::size_of::<f32>()
+        };
+        // Whole rows only where one level of whole-row rings fits the budget
+        // (a bare-metal 4 KiB budget keeps strips on all but tiny planes).
+        let strip = if width <= Self::FULL_ROW_MAX && footprint(1, width) <= cache_bytes {
             width
         } else {
-            Self::PREFERRED_STRIP
+            Self::PREFERRED_STRIP.min(width)
         }
         .max(1);
-        let rows = ring_rows(radius);
-        let footprint =
-            |k: usize| k * rows * (strip + 2 * radius * k) * core::mem::size_of::<f32>();
+        let footprint = |k: usize| footprint(k, strip);
         let mut levels = 1;
         while levels < Self::MODEL_MAX_LEVELS && footprint(levels + 1) <= cache_bytes {
             levels += 1;

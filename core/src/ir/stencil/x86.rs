@@ -35,12 +35,11 @@
 //! (declared on the `mod` item).
 
 use core::arch::x86_64::{
-    __m256, __m256i, __m512, __mmask16, _mm256_add_ps, _mm256_alignr_epi8, _mm256_castps_si256,
-    _mm256_castsi256_ps, _mm256_cmpgt_epi32, _mm256_loadu_ps, _mm256_maskload_ps,
-    _mm256_maskstore_ps, _mm256_mul_ps, _mm256_permute2f128_ps, _mm256_set1_epi32, _mm256_set1_ps,
-    _mm256_setr_epi32, _mm256_storeu_ps, _mm512_add_ps, _mm512_alignr_epi32, _mm512_castps_si512,
-    _mm512_castsi512_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps,
-    _mm512_mul_ps, _mm512_set1_ps, _mm512_storeu_ps,
+    __m256, __m512, __mmask16, _mm256_add_ps, _mm256_alignr_epi8, _mm256_castps_si256,
+    _mm256_castsi256_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_permute2f128_ps, _mm256_set1_ps,
+    _mm256_storeu_ps, _mm512_add_ps, _mm512_alignr_epi32, _mm512_castps_si512, _mm512_castsi512_ps,
+    _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps, _mm512_mul_ps, _mm512_set1_ps,
+    _mm512_storeu_ps,
 };
 
 use super::taps::{HalfGrid, LinearTaps, SYMMETRIC_MAX_RADIUS};
@@ -158,7 +157,8 @@ unsafe fn shift16(a: __m512, b: __m512, s: usize) -> __m512 {
             3 => _mm512_alignr_epi32::<3>(b, a),
             4 => _mm512_alignr_epi32::<4>(b, a),
             5 => _mm512_alignr_epi32::<5>(b, a),
-            _ => _mm512_alignr_epi32::<6>(b, a),
+            6 => _mm512_alignr_epi32::<6>(b, a),
+            _ => unreachable!("shift {s} exceeds 2·SYMMETRIC_MAX_RADIUS"),
         };
         _mm512_castsi512_ps(v)
     }
@@ -175,25 +175,38 @@ impl RowVector for __m256 {
 
     #[inline(always)]
     unsafe fn load(p: *const f32, valid: usize) -> Self {
-        // SAFETY: AVX2; the caller guarantees the lanes read are readable, and
-        // `vmaskmovps` neither reads nor faults on masked-off lanes.
-        unsafe {
-            if valid >= 8 {
-                _mm256_loadu_ps(p)
-            } else {
-                _mm256_maskload_ps(p, mask8(valid))
+        // The ragged end goes through a stack copy rather than `vmaskmovps`:
+        // AMD documents that a masked-off lane of it may still fault (or hit a
+        // breakpoint), and the lanes past `valid` may lie past the allocation.
+        // It runs once per row end, so its cost does not show.
+        if valid >= 8 {
+            // SAFETY: AVX2; the caller guarantees 8 readable values at `p`.
+            unsafe { _mm256_loadu_ps(p) }
+        } else {
+            let mut lanes = [0.0f32; 8];
+            // SAFETY: the caller guarantees `valid` readable values at `p`;
+            // `lanes` holds 8 > `valid` and does not overlap them. AVX2 loads
+            // the local array.
+            unsafe {
+                core::ptr::copy_nonoverlapping(p, lanes.as_mut_ptr(), valid);
+                _mm256_loadu_ps(lanes.as_ptr())
             }
         }
     }
 
     #[inline(always)]
     unsafe fn store(p: *mut f32, v: Self, valid: usize) {
-        // SAFETY: AVX2; the caller guarantees the lanes written are in bounds.
-        unsafe {
-            if valid >= 8 {
-                _mm256_storeu_ps(p, v)
-            } else {
-                _mm256_maskstore_ps(p, mask8(valid), v)
+        // The ragged end through a stack copy, for the reason given at `load`.
+        if valid >= 8 {
+            // SAFETY: AVX2; the caller guarantees 8 writable values at `p`.
+            unsafe { _mm256_storeu_ps(p, v) }
+        } else {
+            let mut lanes = [0.0f32; 8];
+            // SAFETY: AVX2 stores into the local array; the caller guarantees
+            // `valid` (< 8) writable values at `p`, which `lanes` does not overlap.
+            unsafe {
+                _mm256_storeu_ps(lanes.as_mut_ptr(), v);
+                core::ptr::copy_nonoverlapping(lanes.as_ptr(), p, valid);
             }
         }
     }
@@ -222,19 +235,6 @@ impl RowVector for __m256 {
     }
 }
 
-/// The mask vector of lanes `0..min(len, 8)` (sign bit set in those lanes).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[inline(always)]
-unsafe fn mask8(len: usize) -> __m256i {
-    // SAFETY: AVX2, the caller's promise.
-    unsafe {
-        let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        _mm256_cmpgt_epi32(_mm256_set1_epi32(len.min(8) as i32), lanes)
-    }
-}
-
 /// Lanes `s..8` of `a` followed by lanes `0..s` of `b` (`s ≤ 6`), given
 /// `mid` = lanes 4..8 of `a` then 0..4 of `b`. `vpalignr` shifts each 128-bit
 /// half of the concatenation `hi:lo` right by bytes, so shifts below 4 align
@@ -258,7 +258,8 @@ unsafe fn shift8(a: __m256, mid: __m256, b: __m256, s: usize) -> __m256 {
             3 => _mm256_alignr_epi8::<12>(mid, a),
             4 => mid,
             5 => _mm256_alignr_epi8::<4>(b, mid),
-            _ => _mm256_alignr_epi8::<8>(b, mid),
+            6 => _mm256_alignr_epi8::<8>(b, mid),
+            _ => unreachable!("shift {s} exceeds 2·SYMMETRIC_MAX_RADIUS"),
         };
         _mm256_castsi256_ps(v)
     }
@@ -415,7 +416,7 @@ unsafe fn symmetric_row<V: RowVector, const R: usize>(
     window: &[&[f32]],
     out: &mut [f32],
 ) {
-    const { assert!(2 * SYMMETRIC_MAX_RADIUS < 8) };
+    const { assert!(2 * SYMMETRIC_MAX_RADIUS < V::LANES) };
     let n = out.len();
     let span = n + 2 * R;
     assert!(
@@ -472,6 +473,7 @@ unsafe fn symmetric_pair<V: RowVector, const R: usize>(
     upper: &mut [f32],
     lower: &mut [f32],
 ) {
+    const { assert!(2 * SYMMETRIC_MAX_RADIUS < V::LANES) };
     let n = upper.len();
     let span = n + 2 * R;
     assert!(
