@@ -3,27 +3,30 @@
 //! strip, the band and the dependency cone), random data, every boundary, every
 //! kind of kernel, iteration counts 0..=11, random levels, strips and band splits.
 
+use accel_core::ir::Element;
 use accel_core::ir::stencil::{
-    BlockPlan, Boundary, ExprKernel, LinearTaps, Passes, RowKernel, Shape, Stencil, Tap, Window,
+    BlockPlan, Boundary, ExprKernel, FormulaKernel, LinearTaps, Neighbourhood, Passes,
+    PointFormula, RowKernel, RowLoad, Shape, Stencil, Tap, Window,
 };
 use proptest::prelude::*;
 
 /// Drives `run_band` the way the pool does: bands in any order over one source,
 /// then swap; copies back if the schedule ends in the second buffer.
-fn banded<K: RowKernel>(
+fn banded<T: Element, K: RowKernel<Value = T>>(
     st: &Stencil<K>,
-    img: &[f32],
+    img: &[T],
     shape: Shape,
     plan: BlockPlan,
     cuts: &[usize],
-) -> Vec<f32> {
+) -> Vec<T> {
     let (w, h) = (shape.width, shape.height);
     let mut a = img.to_vec();
     if st.leaves_unchanged(shape) {
         return a;
     }
-    let mut b = vec![f32::NAN; w * h];
-    let mut scratch = vec![f32::NAN; st.band_scratch_len(w, plan).unwrap()];
+    let nan = T::from_f64(f64::NAN);
+    let mut b = vec![nan; w * h];
+    let mut scratch = vec![nan; st.band_scratch_len(w, plan).unwrap()];
     let mut bounds: Vec<usize> = cuts.iter().map(|&c| c % (h + 1)).collect();
     bounds.push(0);
     bounds.push(h);
@@ -80,9 +83,9 @@ fn random_taps(radius: usize, seeds: &[f32], dense_symmetric: bool) -> LinearTap
     }
 }
 
-fn check<K: RowKernel>(
+fn check<T: Element, K: RowKernel<Value = T>>(
     st: &Stencil<K>,
-    img: &[f32],
+    img: &[T],
     shape: Shape,
     plan: BlockPlan,
     cuts: &[usize],
@@ -91,12 +94,13 @@ fn check<K: RowKernel>(
     st.apply_reference(&mut want, shape).unwrap();
     let got = banded(st, img, shape, plan, cuts);
     let mut serial = img.to_vec();
-    let mut scratch = vec![0.0; st.blocked_scratch_len(shape, plan).unwrap()];
+    let mut scratch = vec![T::ZERO; st.blocked_scratch_len(shape, plan).unwrap()];
     st.run_blocked(&mut serial, shape, plan, &mut scratch)
         .unwrap();
+    let bits = |x: &T| x.to_f64().to_bits();
     for (i, ((w, g), s)) in want.iter().zip(&got).zip(&serial).enumerate() {
         assert!(
-            w.to_bits() == g.to_bits() && w.to_bits() == s.to_bits(),
+            bits(w) == bits(g) && bits(w) == bits(s),
             "{}×{} {} n={} plan={plan:?} cuts={cuts:?}: at ({}, {}) reference {w} banded {g} serial {s}",
             shape.width,
             shape.height,
@@ -164,6 +168,71 @@ proptest! {
         });
         let st = Stencil::new(kernel, b, n).unwrap();
         check(&st, &img, Shape::new(w, h), BlockPlan::new(levels, strip), &cuts);
+    }
+}
+
+/// A damped, non-linear radius-1 formula (a heat step plus a product term),
+/// to run on `f64` planes.
+struct Damped;
+
+impl PointFormula for Damped {
+    fn radius(&self) -> usize {
+        1
+    }
+    #[inline(always)]
+    fn eval<R: RowLoad>(&self, n: &Neighbourhood<'_, R>) -> R {
+        let c = n.centre();
+        let lap = n.at(-1, 0) + n.at(1, 0) + n.at(0, -1) + n.at(0, 1) - R::lit(4.0) * c;
+        c + R::lit(0.2) * lap + R::lit(0.01) * n.at(-1, -1) * n.at(1, 1)
+    }
+}
+
+/// A radius-2 formula whose reads reach every corner, to run on `f64` planes.
+struct Corners;
+
+impl PointFormula for Corners {
+    fn radius(&self) -> usize {
+        2
+    }
+    #[inline(always)]
+    fn eval<R: RowLoad>(&self, n: &Neighbourhood<'_, R>) -> R {
+        R::lit(0.3) * n.centre()
+            + R::lit(0.2) * (n.at(-2, -2) + n.at(2, 2))
+            + R::lit(0.15) * (n.at(-2, 2) + n.at(2, -2))
+            + R::lit(-0.1) * n.at(0, 1)
+    }
+}
+
+fn random_f64(n: usize, seed: u64) -> Vec<f64> {
+    random(n, seed)
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| f64::from(x) + (i as f64) * 1e-9)
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn f64_formulas_blocked_equal_reference(
+        w in size(), h in size(), b in boundary(), n in 0usize..=9,
+        wide in any::<bool>(),
+        levels in 1usize..=5, strip in 1usize..=40,
+        cuts in prop::collection::vec(0usize..64, 0..3),
+        seed in any::<u64>(),
+    ) {
+        let img = random_f64(w * h, seed);
+        let (shape, plan) = (Shape::new(w, h), BlockPlan::new(levels, strip));
+        if wide {
+            prop_assume!(wrap_ok(b, 2, w, h));
+            let st = Stencil::new(FormulaKernel::new_f64(Corners), b, n).unwrap();
+            check(&st, &img, shape, plan, &cuts);
+        } else {
+            prop_assume!(wrap_ok(b, 1, w, h));
+            let st = Stencil::new(FormulaKernel::new_f64(Damped), b, n).unwrap();
+            check(&st, &img, shape, plan, &cuts);
+        }
     }
 }
 

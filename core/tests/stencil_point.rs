@@ -150,3 +150,74 @@ fn unsupported_paths_are_refused_and_reads_beyond_the_radius_panic() {
         .unwrap_or("");
     assert!(text.contains("beyond the declared radius 1"), "{text}");
 }
+
+/// A plain `f64` reference, written without any of the stencil module's
+/// executors: every iteration reads the whole previous plane through the
+/// boundary rule and writes a new one.
+fn plain_f64(input: &[f64], w: usize, h: usize, boundary: Boundary, iters: usize) -> Vec<f64> {
+    let r = 1isize;
+    let mut cur = input.to_vec();
+    for _ in 0..iters {
+        let read = |y: isize, x: isize| -> f64 {
+            let (wi, hi) = (w as isize, h as isize);
+            match boundary {
+                Boundary::Wrap => cur[(y.rem_euclid(hi) * wi + x.rem_euclid(wi)) as usize],
+                Boundary::Clamp => cur[(y.clamp(0, hi - 1) * wi + x.clamp(0, wi - 1)) as usize],
+                Boundary::ZeroSrc | Boundary::Skip => {
+                    if (0..hi).contains(&y) && (0..wi).contains(&x) {
+                        cur[(y * wi + x) as usize]
+                    } else {
+                        0.0
+                    }
+                }
+            }
+        };
+        let mut next = cur.clone();
+        for y in 0..h as isize {
+            for x in 0..w as isize {
+                let inside = y >= r && x >= r && y < h as isize - r && x < w as isize - r;
+                if boundary == Boundary::Skip && !inside {
+                    continue;
+                }
+                next[(y * w as isize + x) as usize] = step(
+                    read(y, x),
+                    read(y - 1, x),
+                    read(y + 1, x),
+                    read(y, x - 1),
+                    read(y, x + 1),
+                    read(y + 1, x + 1),
+                );
+            }
+        }
+        cur = next;
+    }
+    cur
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 60, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn f64_formula_kernels_equal_a_plain_loop_on_every_path(
+        w in 1usize..40,
+        h in 1usize..20,
+        iters in 0usize..5,
+        boundary in prop::sample::select(Boundary::ALL.to_vec()),
+        seed: u64,
+    ) {
+        let shape = Shape::new(w, h);
+        let input: Vec<f64> = plane(w, h, seed).iter().map(|&x| f64::from(x) * 1.0001).collect();
+        let want = plain_f64(&input, w, h, boundary, iters);
+        for path in SimdPath::supported() {
+            let kernel = FormulaKernel::new_f64(Damped).with_simd(path).unwrap();
+            let stencil = Stencil::new(kernel, boundary, iters).unwrap();
+            let mut swept = input.clone();
+            let _ = stencil.apply_reference(&mut swept, shape);
+            let mut blocked = input.clone();
+            let _ = stencil.apply(&mut blocked, shape);
+            let bits64 = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            prop_assert_eq!(bits64(&swept), bits64(&want), "{} {}×{} {} reference", path, w, h, boundary);
+            prop_assert_eq!(bits64(&blocked), bits64(&want), "{} {}×{} {} blocked", path, w, h, boundary);
+        }
+    }
+}

@@ -51,6 +51,7 @@
 use std::fmt;
 use std::ops::Range;
 
+use accel_core::ir::Element;
 use accel_core::ir::stencil::{
     BlockPlan, MAX_LEVELS, Passes, RowKernel, Shape, Stencil, StencilError,
 };
@@ -148,7 +149,28 @@ impl StencilSchedule {
         r: usize,
         members: usize,
     ) -> BlockPlan {
-        let cache = BlockPlan::for_cache(r, width, self.ring_bytes);
+        self.plan_of(width, height, iters, r, members, std::mem::size_of::<f32>())
+    }
+
+    /// [`StencilSchedule::plan`] for planes of `value_bytes`-byte values (8 for
+    /// `f64`, whose rings take twice the cache).
+    ///
+    /// ```
+    /// let s = accel_pool::StencilSchedule::default();
+    /// let f32_plan = s.plan_of(7095, 5322, 100, 2, 2, 4);
+    /// let f64_plan = s.plan_of(7095, 5322, 100, 2, 2, 8);
+    /// assert!(f64_plan.levels < f32_plan.levels);
+    /// ```
+    pub fn plan_of(
+        &self,
+        width: usize,
+        height: usize,
+        iters: usize,
+        r: usize,
+        members: usize,
+        value_bytes: usize,
+    ) -> BlockPlan {
+        let cache = BlockPlan::for_cache_of(r, width, self.ring_bytes, value_bytes);
         let band_rows = height.div_ceil(members.max(1));
         // Keep the band halo r(k − 1)/b within 1/HALO_BUDGET_DIV.
         let by_halo = 1 + band_rows / (HALO_BUDGET_DIV * r.max(1));
@@ -271,7 +293,7 @@ impl Pool {
     pub fn run_stencil<K: RowKernel + Sync>(
         &self,
         stencil: &Stencil<K>,
-        plane: &mut [f32],
+        plane: &mut [K::Value],
         shape: Shape,
     ) -> Result<(), StencilRunError> {
         self.run_stencil_planes(
@@ -326,7 +348,7 @@ impl Pool {
     pub fn run_stencil_planes<K: RowKernel + Sync>(
         &self,
         stencil: &Stencil<K>,
-        planes: &mut [&mut [f32]],
+        planes: &mut [&mut [K::Value]],
         shape: Shape,
         schedule: &StencilSchedule,
         progress: &(dyn Fn(usize) + Sync),
@@ -349,7 +371,9 @@ impl Pool {
         }
         let alone = self.num_threads() == 1 || schedule.runs_inline(n, iters, planes.len());
         let r = stencil.radius();
-        if alone && schedule.plan(shape.width, shape.height, iters, r, 1).levels == 1 {
+        let value_bytes = std::mem::size_of::<K::Value>();
+        let one_member = schedule.plan_of(shape.width, shape.height, iters, r, 1, value_bytes);
+        if alone && one_member.levels == 1 {
             // One thread sweeping: core's one-sweep executor itself (module docs).
             let mut scratch = zeroed_plane(stencil.reference_scratch_len(shape)?)?;
             for (index, plane) in planes.iter_mut().enumerate() {
@@ -362,7 +386,7 @@ impl Pool {
         }
         let mut other = zeroed_plane(n)?;
         let other = SharedSlice::new(&mut other);
-        let planes: Vec<SharedSlice<'_, f32>> =
+        let planes: Vec<SharedSlice<'_, K::Value>> =
             planes.iter_mut().map(|p| SharedSlice::new(p)).collect();
         let run = StencilRun {
             stencil,
@@ -382,13 +406,13 @@ impl Pool {
 }
 
 /// One stencil run over one or more planes of the same shape.
-struct StencilRun<'a, K> {
+struct StencilRun<'a, K: RowKernel> {
     stencil: &'a Stencil<K>,
     shape: Shape,
     /// The caller's planes, validated against `shape`.
-    planes: &'a [SharedSlice<'a, f32>],
+    planes: &'a [SharedSlice<'a, K::Value>],
     /// The second plane.
-    other: &'a SharedSlice<'a, f32>,
+    other: &'a SharedSlice<'a, K::Value>,
     /// Called by member 0 with the plane-iterations done so far.
     progress: &'a (dyn Fn(usize) + Sync),
     schedule: &'a StencilSchedule,
@@ -404,14 +428,19 @@ impl<K: RowKernel> StencilRun<'_, K> {
         let rows = band(height, members, index);
         let mine = rows.start * width..rows.end * width;
         let n = width * height;
-        let plan = self
-            .schedule
-            .plan(width, height, iters, self.stencil.radius(), members);
+        let plan = self.schedule.plan_of(
+            width,
+            height,
+            iters,
+            self.stencil.radius(),
+            members,
+            std::mem::size_of::<K::Value>(),
+        );
         let scratch_len = self
             .stencil
             .band_scratch_len(width, plan)
             .expect("schedules give plans with a strip width ≥ 1 and at most MAX_LEVELS levels");
-        let mut scratch = vec![0.0f32; scratch_len];
+        let mut scratch = vec![K::Value::ZERO; scratch_len];
         let mut done = 0;
         for plane in self.planes {
             let passes = Passes::new(iters, plan.levels);
@@ -469,20 +498,21 @@ fn band(height: usize, members: usize, index: usize) -> Range<usize> {
 /// A zero-filled plane of `n` values, without touching its pages: they are
 /// first written by the member that owns them, during the first pass, so each
 /// band's pages are local to its member's core.
-fn zeroed_plane(n: usize) -> Result<Vec<f32>, StencilRunError> {
-    let bytes = n.saturating_mul(std::mem::size_of::<f32>());
+fn zeroed_plane<T: Element>(n: usize) -> Result<Vec<T>, StencilRunError> {
+    let bytes = n.saturating_mul(std::mem::size_of::<T>());
     if n == 0 {
         return Ok(Vec::new());
     }
     let layout =
-        std::alloc::Layout::array::<f32>(n).map_err(|_| StencilRunError::OutOfMemory { bytes })?;
+        std::alloc::Layout::array::<T>(n).map_err(|_| StencilRunError::OutOfMemory { bytes })?;
     // SAFETY: `layout` has a non-zero size (n > 0).
-    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<f32>();
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
     if ptr.is_null() {
         return Err(StencilRunError::OutOfMemory { bytes });
     }
     // SAFETY: `ptr` was allocated by the global allocator with the layout of
-    // `[f32; n]`, and all-zero bytes are a valid `f32` (0.0) for every element.
+    // `[T; n]`, and all-zero bytes are a valid `f32` or `f64` (0.0, the only
+    // `Element` types) for every element.
     Ok(unsafe { Vec::from_raw_parts(ptr, n, n) })
 }
 

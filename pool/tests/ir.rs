@@ -467,6 +467,59 @@ fn point_formulas_run_on_the_pool_on_every_path() {
 }
 
 #[test]
+fn f64_point_formulas_run_on_the_pool_on_every_path() {
+    // The f64 reference: core's sweep on the portable path (core's tests hold it
+    // to a plain loop).
+    let plane64 = |seed| -> Vec<f64> {
+        plane(67, 41, seed)
+            .iter()
+            .map(|&x| f64::from(x) * 1.000_1)
+            .collect()
+    };
+    for boundary in Boundary::ALL {
+        let shape = Shape::new(67, 41);
+        let portable = FormulaKernel::new_f64(ClippedHeat)
+            .with_simd(SimdPath::Portable)
+            .unwrap();
+        let (mut want_a, mut want_b) = (plane64(3), plane64(4));
+        let reference = Stencil::new(portable, boundary, 7).unwrap();
+        reference.apply_reference(&mut want_a, shape).unwrap();
+        reference.apply_reference(&mut want_b, shape).unwrap();
+        for path in SimdPath::supported() {
+            let kernel = FormulaKernel::new_f64(ClippedHeat).with_simd(path).unwrap();
+            let stencil = Stencil::new(kernel, boundary, 7).unwrap();
+            for threads in THREADS {
+                for levels in [0, 1, 3] {
+                    let (mut a, mut b) = (plane64(3), plane64(4));
+                    pool(threads)
+                        .run_stencil_planes(
+                            &stencil,
+                            &mut [&mut a, &mut b],
+                            shape,
+                            &forced(levels),
+                            &|_| {},
+                        )
+                        .unwrap();
+                    let what = format!("{boundary} {path} {threads} threads {levels} levels");
+                    assert!(
+                        a.iter()
+                            .zip(&want_a)
+                            .all(|(x, y)| x.to_bits() == y.to_bits()),
+                        "{what}"
+                    );
+                    assert!(
+                        b.iter()
+                            .zip(&want_b)
+                            .all(|(x, y)| x.to_bits() == y.to_bits()),
+                        "{what}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn stencil_errors_name_the_plane_and_touch_nothing() {
     let p = pool(2);
     let stencil = Stencil::blur(Boundary::Skip, 4);

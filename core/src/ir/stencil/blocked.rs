@@ -43,6 +43,7 @@
 use core::ops::Range;
 
 use super::{Boundary, MAX_WINDOW, RowKernel, Shape, Stencil, StencilError};
+use crate::ir::Element;
 use crate::partition::balanced_range;
 
 /// The most levels (iterations) one pass may fuse. Beyond a few dozen the rings
@@ -132,10 +133,19 @@ impl BlockPlan {
     /// sharply once the rings spill out of L2, which is why the model caps the
     /// levels by the cache rather than pushing them as high as possible.
     pub fn for_cache(radius: usize, width: usize, cache_bytes: usize) -> Self {
+        Self::for_cache_of(radius, width, cache_bytes, core::mem::size_of::<f32>())
+    }
+
+    /// [`BlockPlan::for_cache`] for values of `value_bytes` bytes each (8 for
+    /// `f64` planes, whose rings take twice the cache).
+    pub fn for_cache_of(
+        radius: usize,
+        width: usize,
+        cache_bytes: usize,
+        value_bytes: usize,
+    ) -> Self {
         let rows = ring_rows(radius);
-        let footprint = |k: usize, strip: usize| {
-            k * rows * (strip + 2 * radius * k) * core::mem::size_of::<f32>()
-        };
+        let footprint = |k: usize, strip: usize| k * rows * (strip + 2 * radius * k) * value_bytes;
         // Whole rows only where one level of whole-row rings fits the budget
         // (a bare-metal 4 KiB budget keeps strips on all but tiny planes).
         let strip = if width <= Self::FULL_ROW_MAX && footprint(1, width) <= cache_bytes {
@@ -286,12 +296,12 @@ impl<K: RowKernel> Stencil<K> {
     #[inline(always)]
     pub fn run_band(
         &self,
-        src: &[f32],
-        dst_band: &mut [f32],
+        src: &[K::Value],
+        dst_band: &mut [K::Value],
         shape: Shape,
         rows: Range<usize>,
         pass: BlockPlan,
-        scratch: &mut [f32],
+        scratch: &mut [K::Value],
     ) -> Result<(), StencilError> {
         self.check_plane(shape, src.len())?;
         if rows.start > rows.end || rows.end > shape.height {
@@ -350,10 +360,10 @@ impl<K: RowKernel> Stencil<K> {
     #[inline(always)]
     pub fn run_blocked(
         &self,
-        plane: &mut [f32],
+        plane: &mut [K::Value],
         shape: Shape,
         plan: BlockPlan,
-        scratch: &mut [f32],
+        scratch: &mut [K::Value],
     ) -> Result<(), StencilError> {
         self.check_plane(shape, plane.len())?;
         if self.leaves_unchanged(shape) {
@@ -398,7 +408,7 @@ impl<K: RowKernel> Stencil<K> {
     /// # Errors
     /// Those of [`Stencil::run_blocked`].
     #[cfg(feature = "alloc")]
-    pub fn apply(&self, plane: &mut [f32], shape: Shape) -> Result<(), StencilError> {
+    pub fn apply(&self, plane: &mut [K::Value], shape: Shape) -> Result<(), StencilError> {
         self.apply_with_cache(plane, shape, BlockPlan::DEFAULT_CACHE_BYTES)
     }
 
@@ -427,7 +437,7 @@ impl<K: RowKernel> Stencil<K> {
     #[cfg(feature = "alloc")]
     pub fn apply_with_cache(
         &self,
-        plane: &mut [f32],
+        plane: &mut [K::Value],
         shape: Shape,
         cache_bytes: usize,
     ) -> Result<(), StencilError> {
@@ -435,8 +445,13 @@ impl<K: RowKernel> Stencil<K> {
         if self.leaves_unchanged(shape) {
             return Ok(());
         }
-        let plan = BlockPlan::for_cache(self.radius(), shape.width, cache_bytes);
-        let mut scratch = alloc::vec![0.0f32; self.blocked_scratch_len(shape, plan)?];
+        let plan = BlockPlan::for_cache_of(
+            self.radius(),
+            shape.width,
+            cache_bytes,
+            core::mem::size_of::<K::Value>(),
+        );
+        let mut scratch = alloc::vec![K::Value::ZERO; self.blocked_scratch_len(shape, plan)?];
         self.run_blocked(plane, shape, plan, &mut scratch)
     }
 
@@ -444,12 +459,12 @@ impl<K: RowKernel> Stencil<K> {
     #[inline(always)]
     fn band_unchecked(
         &self,
-        src: &[f32],
-        dst_band: &mut [f32],
+        src: &[K::Value],
+        dst_band: &mut [K::Value],
         shape: Shape,
         rows: Range<usize>,
         pass: BlockPlan,
-        scratch: &mut [f32],
+        scratch: &mut [K::Value],
     ) {
         let (w, h, r) = (shape.width, shape.height, self.radius());
         if rows.is_empty() || w == 0 {
@@ -472,7 +487,7 @@ impl<K: RowKernel> Stencil<K> {
 
 /// Two disjoint rows `start0..start0+len` and `start1..start1+len` of `buf`.
 #[inline(always)]
-fn two_rows(buf: &mut [f32], start0: usize, start1: usize, len: usize) -> (&mut [f32], &mut [f32]) {
+fn two_rows<T>(buf: &mut [T], start0: usize, start1: usize, len: usize) -> (&mut [T], &mut [T]) {
     if start0 < start1 {
         let (a, b) = buf.split_at_mut(start1);
         (&mut a[start0..start0 + len], &mut b[..len])
@@ -504,10 +519,10 @@ struct Level {
 /// One strip of one band: the geometry of its dependency cone and the wavefront.
 ///
 /// Coordinates are signed: under `wrap` the cone extends beyond the plane.
-struct Strip<'a, K> {
+struct Strip<'a, K: RowKernel> {
     kernel: &'a K,
     boundary: Boundary,
-    src: &'a [f32],
+    src: &'a [K::Value],
     w: usize,
     h: usize,
     r: usize,
@@ -532,7 +547,7 @@ impl<'a, K: RowKernel> Strip<'a, K> {
     #[inline(always)]
     fn new(
         stencil: &'a Stencil<K>,
-        src: &'a [f32],
+        src: &'a [K::Value],
         shape: Shape,
         k: usize,
         cols: Range<usize>,
@@ -597,7 +612,7 @@ impl<'a, K: RowKernel> Strip<'a, K> {
 
     /// Row `y` of the source, columns `a..b` (inside the plane).
     #[inline(always)]
-    fn src_row(&self, y: usize, a: isize, b: isize) -> &'a [f32] {
+    fn src_row(&self, y: usize, a: isize, b: isize) -> &'a [K::Value] {
         &self.src[y * self.w + a as usize..y * self.w + b as usize]
     }
 
@@ -605,14 +620,20 @@ impl<'a, K: RowKernel> Strip<'a, K> {
     /// as level `j + 1` reads it. `lower` is the scratch below the ring being
     /// written.
     #[inline(always)]
-    fn level_row<'s>(&self, lower: &'s [f32], j: usize, y: isize, slot: usize) -> &'s [f32]
+    fn level_row<'s>(
+        &self,
+        lower: &'s [K::Value],
+        j: usize,
+        y: isize,
+        slot: usize,
+    ) -> &'s [K::Value]
     where
         'a: 's,
     {
         let l = &self.levels[j];
         let len = (l.sb - l.sa) as usize;
         let h = self.h as isize;
-        let from_level = |y: isize, slot: usize| -> &'s [f32] {
+        let from_level = |y: isize, slot: usize| -> &'s [K::Value] {
             if j == 0 && !self.padded0 {
                 let yy = if (0..h).contains(&y) {
                     y
@@ -656,12 +677,12 @@ impl<'a, K: RowKernel> Strip<'a, K> {
 
     /// Level-0 padded copy of (virtual) source row `y` into ring slot `slot`.
     #[inline(always)]
-    fn load_padded(&self, scratch: &mut [f32], y: isize, slot: usize) {
+    fn load_padded(&self, scratch: &mut [K::Value], y: isize, slot: usize) {
         let l = &self.levels[0];
         let start = l.offset + slot * l.stride;
         let dst = &mut scratch[start..start + (l.sb - l.sa) as usize];
         let Some(yy) = self.boundary.source_row(y, self.h) else {
-            dst.fill(0.0);
+            dst.fill(K::Value::ZERO);
             return;
         };
         let row = &self.src[yy * self.w..(yy + 1) * self.w];
@@ -675,7 +696,7 @@ impl<'a, K: RowKernel> Strip<'a, K> {
                 *d = self
                     .boundary
                     .source_col(l.sa + i as isize, self.w)
-                    .map_or(0.0, |x| row[x]);
+                    .map_or(K::Value::ZERO, |x| row[x]);
             }
         }
     }
@@ -686,7 +707,7 @@ impl<'a, K: RowKernel> Strip<'a, K> {
     /// `t + 1`, level `j` computes rows `t − j·lag` and the next (those inside its
     /// range), reading `2r + 2` rows of level `j − 1`, which its ring holds.
     #[inline(always)]
-    fn run(&self, dst_band: &mut [f32], scratch: &mut [f32]) {
+    fn run(&self, dst_band: &mut [K::Value], scratch: &mut [K::Value]) {
         let (w, r, k, ring) = (self.w, self.r as isize, self.k, self.ring);
         let top = self.levels[k];
         let (x0, x1) = (self.x0 as usize, self.x1 as usize);
@@ -708,7 +729,7 @@ impl<'a, K: RowKernel> Strip<'a, K> {
             return;
         }
         if self.boundary == Boundary::ZeroSrc {
-            scratch[..self.levels[0].offset].fill(0.0);
+            scratch[..self.levels[0].offset].fill(K::Value::ZERO);
         }
         let (load_a, load_b) = (self.levels[1].ya - r, self.levels[1].yb + r);
         let lag = lag(self.r) as isize;
@@ -745,8 +766,8 @@ impl<'a, K: RowKernel> Strip<'a, K> {
     #[inline(always)]
     fn compute(
         &self,
-        dst_band: &mut [f32],
-        scratch: &mut [f32],
+        dst_band: &mut [K::Value],
+        scratch: &mut [K::Value],
         j: usize,
         y: isize,
         slot_y: usize,
@@ -762,7 +783,7 @@ impl<'a, K: RowKernel> Strip<'a, K> {
         // Window row i is row y − r + i, in slot (slot_y − r + i) mod ring; a
         // single output row reads only its own 2r + 1 of them (the other one may
         // lie outside the plane).
-        let mut window: [&[f32]; MAX_WINDOW] = [&[]; MAX_WINDOW];
+        let mut window: [&[K::Value]; MAX_WINDOW] = [&[]; MAX_WINDOW];
         let mut slot = self.wrap_add(slot_y, ring - r);
         for (i, row) in window[..side + 1].iter_mut().enumerate() {
             if (i > 0 || which[0]) && (i < side || which[1]) {
@@ -786,7 +807,7 @@ impl<'a, K: RowKernel> Strip<'a, K> {
             let b = (y - self.y0) as usize * self.w;
             (b, b + self.w)
         };
-        let out: &mut [f32] = if j < self.k { upper } else { dst_band };
+        let out: &mut [K::Value] = if j < self.k { upper } else { dst_band };
         match which {
             [true, true] => {
                 let (row0, row1) = two_rows(out, start0, start1, len);
@@ -818,7 +839,7 @@ impl<'a, K: RowKernel> Strip<'a, K> {
     /// the plane (`clamp`: edge value, `zero-src`: 0) or in the frame (`skip`:
     /// the source's value, which every level keeps).
     #[inline(always)]
-    fn fill_pad(&self, out: &mut [f32], y: isize, sa: isize, lo: usize, hi: usize) {
+    fn fill_pad(&self, out: &mut [K::Value], y: isize, sa: isize, lo: usize, hi: usize) {
         match self.boundary {
             Boundary::Wrap => {}
             Boundary::Clamp => {
@@ -827,8 +848,8 @@ impl<'a, K: RowKernel> Strip<'a, K> {
                 out[hi..].fill(right);
             }
             Boundary::ZeroSrc => {
-                out[..lo].fill(0.0);
-                out[hi..].fill(0.0);
+                out[..lo].fill(K::Value::ZERO);
+                out[hi..].fill(K::Value::ZERO);
             }
             Boundary::Skip => {
                 let row = self.src_row(y as usize, sa, sa + out.len() as isize);

@@ -14,6 +14,8 @@
 //! `i + r` of every slice, so the neighbour at `(dy, dx)` of output `i` is
 //! `window[r + dy][i + r + dx]`.
 
+use crate::ir::Element;
+
 /// A stencil's per-point computation, applied one output row at a time.
 ///
 /// # Contract
@@ -23,11 +25,14 @@
 /// same way for every `i` and every call (deterministic, no state). Executors rely
 /// on this to give bit-identical results however they split and schedule work.
 pub trait RowKernel {
+    /// The element type of the planes (`f32` or `f64`).
+    type Value: Element;
+
     /// The neighbourhood radius `r`: offsets range over `-r..=r` in both axes.
     fn radius(&self) -> usize;
 
     /// Computes one output row from its `2r + 1` window rows (see the trait docs).
-    fn apply_row(&self, window: &[&[f32]], out: &mut [f32]);
+    fn apply_row(&self, window: &[&[Self::Value]], out: &mut [Self::Value]);
 
     /// Computes two consecutive output rows from `2r + 2` window rows: `upper`
     /// from `window[..2r + 1]` and `lower` from `window[1..]` (both as long as
@@ -35,7 +40,12 @@ pub trait RowKernel {
     /// for bit; a kernel overrides it when sharing the loads of the common rows is
     /// faster (the AVX-512 linear kernel does).
     #[inline]
-    fn apply_row_pair(&self, window: &[&[f32]], upper: &mut [f32], lower: &mut [f32]) {
+    fn apply_row_pair(
+        &self,
+        window: &[&[Self::Value]],
+        upper: &mut [Self::Value],
+        lower: &mut [Self::Value],
+    ) {
         let side = window.len() - 1;
         self.apply_row(&window[..side], upper);
         self.apply_row(&window[1..], lower);
@@ -43,18 +53,25 @@ pub trait RowKernel {
 }
 
 impl<K: RowKernel + ?Sized> RowKernel for &K {
+    type Value = K::Value;
+
     #[inline(always)]
     fn radius(&self) -> usize {
         (**self).radius()
     }
 
     #[inline(always)]
-    fn apply_row(&self, window: &[&[f32]], out: &mut [f32]) {
+    fn apply_row(&self, window: &[&[K::Value]], out: &mut [K::Value]) {
         (**self).apply_row(window, out)
     }
 
     #[inline(always)]
-    fn apply_row_pair(&self, window: &[&[f32]], upper: &mut [f32], lower: &mut [f32]) {
+    fn apply_row_pair(
+        &self,
+        window: &[&[K::Value]],
+        upper: &mut [K::Value],
+        lower: &mut [K::Value],
+    ) {
         (**self).apply_row_pair(window, upper, lower)
     }
 }
@@ -129,6 +146,8 @@ impl<F: Fn(&Window<'_>) -> f32> ExprKernel<F> {
 }
 
 impl<F: Fn(&Window<'_>) -> f32> RowKernel for ExprKernel<F> {
+    type Value = f32;
+
     #[inline]
     fn radius(&self) -> usize {
         self.radius

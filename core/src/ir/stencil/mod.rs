@@ -4,7 +4,7 @@
 //! # What a stencil computes
 //! A [`Stencil`] pairs a per-point computation (a [`RowKernel`]: linear
 //! [`LinearTaps`], a general [`PointFormula`] run on SIMD lanes by
-//! [`FormulaKernel`], or an [`ExprKernel`] closure) over a 2-D `f32` plane of
+//! [`FormulaKernel`], or an [`ExprKernel`] closure) over a 2-D plane of
 //! `Shape { width, height }` (row-major, `width` values per row) with a
 //! [`Boundary`] mode and an iteration count. Iteration is Jacobi: every iteration
 //! reads only the previous iteration's plane. The semantics (ARCHITECTURE.md §5.3):
@@ -14,6 +14,13 @@
 //!   returned unchanged, and so is any plane after 0 iterations;
 //! * the result is always in the caller's buffer, whatever the parity of the
 //!   iteration count.
+//!
+//! The element type is the kernel's [`RowKernel::Value`]: `f32` for
+//! [`LinearTaps`] (whose mirror-symmetric plan has hand-built AVX-512 and AVX2
+//! row kernels) and [`ExprKernel`], `f32` or `f64` for a [`FormulaKernel`]
+//! (`FormulaKernel::new` / `FormulaKernel::new_f64`). Every executor, here and
+//! in the pool, is generic over it; an `f64` ring takes twice the cache, which
+//! the cache model ([`BlockPlan::for_cache_of`]) accounts for.
 //!
 //! # Executors
 //! * [`Stencil::run_reference`]: one iteration at a time over the whole plane;
@@ -69,7 +76,7 @@ pub use blocked::{BlockPlan, MAX_LEVELS, Passes};
 pub use boundary::{Boundary, ParseBoundaryError};
 pub use error::StencilError;
 pub use kernel::{ExprKernel, RowKernel, Window};
-pub use point::{FormulaKernel, Neighbourhood, PointFormula, RowLoad};
+pub use point::{FormulaKernel, Neighbourhood, PointFormula, RowLoad, StencilElement};
 pub use taps::{GAUSSIAN_5X5, LinearTaps, MAX_TAPS, Tap};
 
 /// The largest supported radius (offsets up to ±8, a 17×17 neighbourhood).

@@ -7,13 +7,15 @@
 //! [`PointFormula`] is the same computation written the way a
 //! [`Formula`](crate::ir::Formula) is: generic over the number type, reading its
 //! neighbours with [`Neighbourhood::at`]. [`FormulaKernel`] evaluates it on
-//! [`Lanes`] of [`BLOCK`] consecutive outputs at a time, so every operation of
-//! the formula becomes a vector operation, and compiles that loop for the SIMD
-//! path ([`SimdPath`]) it was built with (AVX-512 or AVX2 on x86-64, NEON is
-//! aarch64's baseline). The row's last `len % BLOCK` outputs take the same
-//! formula on plain `f32`.
+//! [`Lanes`] of [`BLOCK`] consecutive `f32` outputs ([`BLOCK_F64`] `f64` ones: 64
+//! bytes either way) at a time, so every operation of the formula becomes a
+//! vector operation, and compiles that loop for the SIMD path ([`SimdPath`]) it
+//! was built with (AVX-512 or AVX2 on x86-64, NEON is aarch64's baseline). The
+//! row's last outputs short of a block take the same formula on plain `f32` or
+//! `f64`. The same formula runs on either element type:
+//! [`FormulaKernel::new`] for `f32` planes, [`FormulaKernel::new_f64`] for `f64`.
 //!
-//! Every path and both loops perform the same `f32` operations in the same
+//! Every path and both loops perform the same operations in the same
 //! order on every point (Rust never fuses a multiply and an add, and [`Lanes`]
 //! apply the scalar functions of `crate::math` lane by lane), so results are
 //! bit-identical across paths, executors, thread counts and block positions,
@@ -50,46 +52,94 @@ use core::marker::PhantomData;
 
 use super::kernel::neighbour;
 use super::{RowKernel, StencilError};
-use crate::ir::{Lanes, Real};
+use crate::ir::{Element, Lanes, Real};
 use crate::simd::SimdPath;
 
-/// Outputs per block of [`FormulaKernel`]'s vector loop: 16 `f32`, one
-/// AVX-512 register or two AVX2 ones per operation.
+/// Outputs per block of [`FormulaKernel`]'s vector loop for `f32` planes: 16,
+/// one AVX-512 register or two AVX2 ones per operation.
 pub const BLOCK: usize = 16;
 
-/// The number types a [`PointFormula`] is evaluated on: one `f32` (a single
-/// point), or [`Lanes`] of consecutive points.
+/// Outputs per block for `f64` planes: 8, the same 64 bytes per operation (one
+/// AVX-512 register, two AVX2 ones), so a formula keeps the same number of
+/// values in registers in either type.
+pub const BLOCK_F64: usize = 8;
+
+/// The number types a [`PointFormula`] is evaluated on: one `f32` or `f64` (a
+/// single point), or [`Lanes`] of consecutive points.
 pub trait RowLoad: Real + sealed::Sealed {
+    /// The element type of the rows read.
+    type Elem: Element;
+
     /// The value at column `col` of `row` (for lanes, columns `col..col + N`).
-    fn load(row: &[f32], col: usize) -> Self;
+    fn load(row: &[Self::Elem], col: usize) -> Self;
+
+    /// Stores the value (for lanes, all `N`) at the start of `out`.
+    fn store(self, out: &mut [Self::Elem]);
 }
 
-impl RowLoad for f32 {
+impl<T: Element> RowLoad for T {
+    type Elem = T;
+
     #[inline(always)]
-    fn load(row: &[f32], col: usize) -> Self {
+    fn load(row: &[T], col: usize) -> Self {
         row[col]
+    }
+
+    #[inline(always)]
+    fn store(self, out: &mut [T]) {
+        out[0] = self;
     }
 }
 
-impl<const N: usize> RowLoad for Lanes<f32, N> {
+impl<T: Element, const N: usize> RowLoad for Lanes<T, N> {
+    type Elem = T;
+
     #[inline(always)]
-    fn load(row: &[f32], col: usize) -> Self {
-        let mut v = [0.0f32; N];
+    fn load(row: &[T], col: usize) -> Self {
+        let mut v = [T::ZERO; N];
         v.copy_from_slice(&row[col..col + N]);
         Lanes(v)
+    }
+
+    #[inline(always)]
+    fn store(self, out: &mut [T]) {
+        out[..N].copy_from_slice(&self.0);
     }
 }
 
 mod sealed {
     pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl<const N: usize> Sealed for crate::ir::Lanes<f32, N> {}
+    impl<T: crate::ir::Element> Sealed for T {}
+    impl<T: crate::ir::Element, const N: usize> Sealed for crate::ir::Lanes<T, N> {}
+
+    pub trait SealedElement {}
+    impl SealedElement for f32 {}
+    impl SealedElement for f64 {}
+}
+
+/// The plane element types a [`FormulaKernel`] runs on, with the lanes of its
+/// vector loop: `f32` on [`BLOCK`] lanes, `f64` on [`BLOCK_F64`].
+pub trait StencilElement: Element + sealed::SealedElement {
+    /// The lanes of one block of outputs.
+    type Block: RowLoad<Elem = Self>;
+    /// Outputs per block.
+    const BLOCK: usize;
+}
+
+impl StencilElement for f32 {
+    type Block = Lanes<f32, BLOCK>;
+    const BLOCK: usize = BLOCK;
+}
+
+impl StencilElement for f64 {
+    type Block = Lanes<f64, BLOCK_F64>;
+    const BLOCK: usize = BLOCK_F64;
 }
 
 /// The neighbourhood of the point (or run of points) being computed.
 #[derive(Clone, Copy, Debug)]
-pub struct Neighbourhood<'a, R> {
-    rows: &'a [&'a [f32]],
+pub struct Neighbourhood<'a, R: RowLoad> {
+    rows: &'a [&'a [R::Elem]],
     col: usize,
     radius: usize,
     value: PhantomData<R>,
@@ -98,7 +148,7 @@ pub struct Neighbourhood<'a, R> {
 impl<'a, R: RowLoad> Neighbourhood<'a, R> {
     /// The neighbourhood of the point(s) at column `col` of the window's rows.
     #[inline(always)]
-    fn new(rows: &'a [&'a [f32]], col: usize, radius: usize) -> Self {
+    fn new(rows: &'a [&'a [R::Elem]], col: usize, radius: usize) -> Self {
         Self {
             rows,
             col,
@@ -144,20 +194,38 @@ pub trait PointFormula {
     fn eval<R: RowLoad>(&self, n: &Neighbourhood<'_, R>) -> R;
 }
 
-/// A [`PointFormula`] as a [`RowKernel`]: blocks of [`BLOCK`] outputs on
-/// [`Lanes`], compiled for a SIMD path.
+/// A [`PointFormula`] as a [`RowKernel`] on planes of `T` (`f32` or `f64`):
+/// blocks of [`StencilElement::BLOCK`] outputs on [`Lanes`], compiled for a
+/// SIMD path.
 #[derive(Clone, Copy, Debug)]
-pub struct FormulaKernel<F> {
+pub struct FormulaKernel<F, T = f32> {
     formula: F,
     simd: SimdPath,
+    value: PhantomData<fn() -> T>,
 }
 
-impl<F: PointFormula> FormulaKernel<F> {
-    /// The kernel of `formula` on [`SimdPath::active`].
+impl<F: PointFormula> FormulaKernel<F, f32> {
+    /// The kernel of `formula` on `f32` planes, on [`SimdPath::active`].
     pub fn new(formula: F) -> Self {
+        Self::of(formula)
+    }
+}
+
+impl<F: PointFormula> FormulaKernel<F, f64> {
+    /// The kernel of `formula` on `f64` planes, on [`SimdPath::active`].
+    pub fn new_f64(formula: F) -> Self {
+        Self::of(formula)
+    }
+}
+
+impl<F: PointFormula, T: StencilElement> FormulaKernel<F, T> {
+    /// The kernel of `formula` on planes of `T`, on [`SimdPath::active`] (the
+    /// element type is inferred from the planes it runs on).
+    pub fn of(formula: F) -> Self {
         Self {
             formula,
             simd: SimdPath::active(),
+            value: PhantomData,
         }
     }
 
@@ -187,27 +255,30 @@ impl<F: PointFormula> FormulaKernel<F> {
 
 /// One output row: whole blocks on lanes, the rest one point at a time.
 #[inline(always)]
-fn formula_row<F: PointFormula>(formula: &F, window: &[&[f32]], out: &mut [f32]) {
+fn formula_row<F: PointFormula, T: StencilElement>(formula: &F, window: &[&[T]], out: &mut [T]) {
     let r = formula.radius();
     let n = out.len();
-    let whole = n - n % BLOCK;
-    for (b, o) in out[..whole].chunks_exact_mut(BLOCK).enumerate() {
-        let v: Lanes<f32, BLOCK> = formula.eval(&Neighbourhood::new(window, b * BLOCK + r, r));
-        o.copy_from_slice(&v.0);
+    let block = T::BLOCK;
+    let whole = n - n % block;
+    for (b, o) in out[..whole].chunks_exact_mut(block).enumerate() {
+        let v: T::Block = formula.eval(&Neighbourhood::new(window, b * block + r, r));
+        v.store(o);
     }
     for (i, o) in out.iter_mut().enumerate().skip(whole) {
-        *o = formula.eval::<f32>(&Neighbourhood::new(window, i + r, r));
+        *o = formula.eval::<T>(&Neighbourhood::new(window, i + r, r));
     }
 }
 
-impl<F: PointFormula> RowKernel for FormulaKernel<F> {
+impl<F: PointFormula, T: StencilElement> RowKernel for FormulaKernel<F, T> {
+    type Value = T;
+
     #[inline(always)]
     fn radius(&self) -> usize {
         self.formula.radius()
     }
 
     #[inline]
-    fn apply_row(&self, window: &[&[f32]], out: &mut [f32]) {
+    fn apply_row(&self, window: &[&[T]], out: &mut [T]) {
         match self.simd {
             // SAFETY: `simd` is only ever a path `SimdPath::is_supported`
             // approved (`SimdPath::active` in `new`, the check in `with_simd`).
@@ -224,19 +295,27 @@ impl<F: PointFormula> RowKernel for FormulaKernel<F> {
 /// [`formula_row`] compiled for the x86-64 paths.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{PointFormula, formula_row};
+    use super::{PointFormula, StencilElement, formula_row};
 
     /// # Safety
     /// The CPU must run the AVX-512 path.
     #[target_feature(enable = "avx512f,avx2,fma")]
-    pub(super) unsafe fn row_avx512<F: PointFormula>(f: &F, window: &[&[f32]], out: &mut [f32]) {
+    pub(super) unsafe fn row_avx512<F: PointFormula, T: StencilElement>(
+        f: &F,
+        window: &[&[T]],
+        out: &mut [T],
+    ) {
         formula_row(f, window, out)
     }
 
     /// # Safety
     /// The CPU must run the AVX2 path.
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn row_avx2<F: PointFormula>(f: &F, window: &[&[f32]], out: &mut [f32]) {
+    pub(super) unsafe fn row_avx2<F: PointFormula, T: StencilElement>(
+        f: &F,
+        window: &[&[T]],
+        out: &mut [T],
+    ) {
         formula_row(f, window, out)
     }
 }

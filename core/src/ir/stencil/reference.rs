@@ -9,6 +9,7 @@
 //! iteration count left it in the other one.
 
 use super::{Boundary, MAX_WINDOW, RowKernel, Shape, Stencil, StencilError};
+use crate::ir::Element;
 
 impl<K: RowKernel> Stencil<K> {
     /// Scratch length [`Stencil::run_reference`] needs for a `shape` plane: the
@@ -40,9 +41,9 @@ impl<K: RowKernel> Stencil<K> {
     /// and [`StencilError::ScratchTooShort`].
     pub fn run_reference(
         &self,
-        plane: &mut [f32],
+        plane: &mut [K::Value],
         shape: Shape,
-        scratch: &mut [f32],
+        scratch: &mut [K::Value],
     ) -> Result<(), StencilError> {
         self.run_reference_reporting(plane, shape, scratch, &mut |_| {})
     }
@@ -67,9 +68,9 @@ impl<K: RowKernel> Stencil<K> {
     /// ```
     pub fn run_reference_reporting(
         &self,
-        plane: &mut [f32],
+        plane: &mut [K::Value],
         shape: Shape,
-        scratch: &mut [f32],
+        scratch: &mut [K::Value],
         done: &mut dyn FnMut(usize),
     ) -> Result<(), StencilError> {
         self.check_plane(shape, plane.len())?;
@@ -106,20 +107,24 @@ impl<K: RowKernel> Stencil<K> {
     /// # Errors
     /// Those of [`Stencil::run_reference`].
     #[cfg(feature = "alloc")]
-    pub fn apply_reference(&self, plane: &mut [f32], shape: Shape) -> Result<(), StencilError> {
+    pub fn apply_reference(
+        &self,
+        plane: &mut [K::Value],
+        shape: Shape,
+    ) -> Result<(), StencilError> {
         self.check_plane(shape, plane.len())?;
         if self.leaves_unchanged(shape) {
             return Ok(());
         }
-        let mut scratch = alloc::vec![0.0f32; self.reference_scratch_len(shape)?];
+        let mut scratch = alloc::vec![K::Value::ZERO; self.reference_scratch_len(shape)?];
         self.run_reference(plane, shape, &mut scratch)
     }
 
     /// One Jacobi iteration `src → dst`. Under [`Boundary::Skip`] the frame of
     /// `dst` is not written.
-    fn sweep(&self, src: &[f32], dst: &mut [f32], shape: Shape, padded: &mut [f32]) {
+    fn sweep(&self, src: &[K::Value], dst: &mut [K::Value], shape: Shape, padded: &mut [K::Value]) {
         let (w, h, r) = (shape.width, shape.height, self.radius());
-        let mut window: [&[f32]; MAX_WINDOW] = [&[]; MAX_WINDOW];
+        let mut window: [&[K::Value]; MAX_WINDOW] = [&[]; MAX_WINDOW];
         let side = 2 * r + 1;
         if self.boundary() == Boundary::Skip {
             for y in r..h - r {
@@ -141,10 +146,13 @@ impl<K: RowKernel> Stencil<K> {
                     let row = &src[yy * w..yy * w + w];
                     for (px, p) in prow.iter_mut().enumerate() {
                         let x = px as isize - r as isize;
-                        *p = self.boundary().source_col(x, w).map_or(0.0, |xx| row[xx]);
+                        *p = self
+                            .boundary()
+                            .source_col(x, w)
+                            .map_or(K::Value::ZERO, |xx| row[xx]);
                     }
                 }
-                None => prow.fill(0.0),
+                None => prow.fill(K::Value::ZERO),
             }
         }
         for (y, out) in dst.chunks_exact_mut(w).enumerate() {

@@ -311,6 +311,8 @@ fn symmetric_plan(radius: usize, taps: &[Tap]) -> Option<HalfGrid> {
 }
 
 impl RowKernel for LinearTaps {
+    type Value = f32;
+
     #[inline(always)]
     fn radius(&self) -> usize {
         self.radius
