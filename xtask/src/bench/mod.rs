@@ -34,8 +34,9 @@ Measures accel's workloads against serial code and rayon on this machine.
 options:
   --quick                tiny sizes, few samples (seconds; what CI runs)
   --full                 the seed sizes (Black-Scholes 10M/40M/100M, blur 7095x5322x100,
+                         heat f64 4000x4000x200,
                          fill N=M in {10,50,100,150,200,300,500})
-  --workloads LIST       comma-separated subset of fill,blackscholes,blur,formulas
+  --workloads LIST       comma-separated subset of fill,blackscholes,blur,formulas,stencils
                          (default: all)
   --threads LIST         thread counts to sweep, e.g. 1,2,4 (default: 1..=allowed CPUs)
   --out DIR              where to write results.md/results.json/charts

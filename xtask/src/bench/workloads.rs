@@ -24,15 +24,19 @@ pub enum Workload {
     /// accel-pool write them: the comprehension `avg` and a three-input
     /// `exp`·`sqrt` sum.
     Formulas,
+    /// A user's own stencils, as accel-pool's `heat` example writes them: the
+    /// 2-D heat equation in `f64` as a `PointFormula`.
+    Stencils,
 }
 
 impl Workload {
     /// Every workload, in the order the suite runs them.
-    pub const ALL: [Workload; 4] = [
+    pub const ALL: [Workload; 5] = [
         Workload::Fill,
         Workload::BlackScholes,
         Workload::Blur,
         Workload::Formulas,
+        Workload::Stencils,
     ];
 
     /// The name `--workloads` takes.
@@ -42,6 +46,7 @@ impl Workload {
             Workload::BlackScholes => "blackscholes",
             Workload::Blur => "blur",
             Workload::Formulas => "formulas",
+            Workload::Stencils => "stencils",
         }
     }
 }
@@ -54,8 +59,9 @@ impl FromStr for Workload {
             "blackscholes" | "black-scholes" => Ok(Workload::BlackScholes),
             "blur" => Ok(Workload::Blur),
             "formulas" => Ok(Workload::Formulas),
+            "stencils" => Ok(Workload::Stencils),
             other => Err(format!(
-                "--workloads: unknown workload `{other}` (expected fill, blackscholes, blur, formulas)"
+                "--workloads: unknown workload `{other}` (expected fill, blackscholes, blur, formulas, stencils)"
             )),
         }
     }
@@ -96,6 +102,7 @@ pub fn run(
         Workload::BlackScholes => run_blackscholes(&ctx, opts.mode, &mut notes)?,
         Workload::Blur => run_blur(&ctx, opts.mode, &mut notes)?,
         Workload::Formulas => run_formulas(&ctx, opts.mode)?,
+        Workload::Stencils => run_stencils(&ctx, opts.mode)?,
     };
     Ok((runs, notes))
 }
@@ -717,6 +724,91 @@ fn run_formulas(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
         &names,
         samples,
     ));
+    bar.inc(1);
+    bar.finish_and_clear();
+    Ok(out)
+}
+
+/// The stencil of accel-pool's `heat` example, shared as source.
+#[path = "../../../pool/examples/shared/heat.rs"]
+mod user_stencils;
+
+fn run_stencils(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
+    use accel_pool::ir::stencil::{Boundary, FormulaKernel, Stencil};
+    use user_stencils::{Heat, heat_plain, heat_rayon, plate};
+    // The size is 4000² × 200 (--full).
+    let (n, iters) = match mode {
+        Mode::Quick => (500, 20),
+        Mode::Default => (2000, 50),
+        Mode::Full => (4000, 200),
+    };
+    let size = format!("heat f64 {n}²×{iters} it");
+    let bar = progress(1, "stencils");
+    bar.set_message(size.clone());
+    let shape = Shape::new(n, n);
+    let stencil = Stencil::new(FormulaKernel::new_f64(Heat), Boundary::Skip, iters)
+        .map_err(|e| format!("stencils {size}: {e}"))?;
+    let input = plate(n);
+    let mut want = input.clone();
+    heat_plain(&mut want, n, iters);
+    let differs = |got: &[f64]| {
+        got.iter()
+            .zip(&want)
+            .any(|(a, b)| a.to_bits() != b.to_bits())
+    };
+    for pool in ctx.pools {
+        let mut got = input.clone();
+        pool.run_stencil(&stencil, &mut got, shape)
+            .map_err(|e| format!("stencils {size}: {e}"))?;
+        if differs(&got) {
+            return Err(format!(
+                "stencils {size}: accel with {} threads differs from the plain loop",
+                pool.num_threads()
+            ));
+        }
+    }
+    let rayon_heat = |p: &mut [f64]| ctx.rayon.install(|| heat_rayon(p, n, iters));
+    let mut got = input.clone();
+    rayon_heat(&mut got);
+    if differs(&got) {
+        return Err(format!("stencils {size}: the rayon loop differs"));
+    }
+    // Each contender restores its own plane from the input before it runs.
+    let mut bufs: Vec<Vec<f64>> = (0..ctx.pools.len() + 2).map(|_| input.clone()).collect();
+    let mut bufs = bufs.iter_mut();
+    let mut names = vec![("serial", 1)];
+    let (input, stencil) = (&input, &stencil);
+    let serial_buf = bufs.next().expect("one buffer per contender");
+    let mut runs: Vec<Box<dyn FnMut() + '_>> = vec![Box::new(move || {
+        serial_buf.copy_from_slice(input);
+        heat_plain(serial_buf, n, iters);
+    })];
+    for (pool, buf) in ctx.pools.iter().zip(bufs.by_ref()) {
+        names.push(("accel", pool.num_threads()));
+        runs.push(Box::new(move || {
+            buf.copy_from_slice(input);
+            pool.run_stencil(stencil, buf, shape)
+                .expect("checked above");
+        }));
+    }
+    let rayon_buf = bufs.next().expect("one buffer per contender");
+    names.push(("rayon", ctx.max_threads));
+    runs.push(Box::new(move || {
+        rayon_buf.copy_from_slice(input);
+        rayon_heat(rayon_buf);
+    }));
+    let samples = interleaved_boxed(&mut runs, ctx.budget);
+    // The one-sweep-per-iteration floor: 16 B per point per iteration (read
+    // and write f64), as for the blur.
+    let floor = 16.0 * (n * n * iters) as f64 / (ctx.bw.copy * 1e9);
+    let out = measurements(
+        "stencils",
+        &size,
+        (n * n * iters) as f64,
+        Some(floor),
+        &names,
+        samples,
+    );
     bar.inc(1);
     bar.finish_and_clear();
     Ok(out)
