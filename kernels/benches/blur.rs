@@ -7,8 +7,9 @@
 //! Variants:
 //!
 //! - `accel/1t`, `accel/2t`: [`Blur::run`] on an accel pool of 1 / 2 threads
-//!   (the default schedule: one thread sweeps; two fuse as many iterations per
-//!   pass as core's cache model fits, capped so the band halo stays small);
+//!   (the default schedule: one thread times sweeping against blocking and
+//!   keeps the faster; two fuse as many iterations per pass as core's cache
+//!   model fits, capped so the band halo stays small);
 //! - `accel-sweep/2t`: the same driver with one iteration per pass
 //!   (`levels = 1`), i.e. a per-iteration sweep with accel's row kernel: what
 //!   temporal blocking saves;

@@ -36,17 +36,23 @@
 //! that under 5 %), the iteration count, and when not to fork at all.
 //!
 //! It also decides whether to block at all. Fusing levels saves memory traffic
-//! and costs ring traffic through L2 plus halo work; it pays only when the
-//! sweeps are starved for bandwidth, which takes several cores sharing the
-//! memory bus. A single core sweeping with a kernel of a few dozen operations
-//! per point is fed by its prefetchers: measured on a Zen 3 core with the AVX2
-//! blur kernel, one member ran 12–17 % slower blocked (any strip, any level
-//! count) than sweeping, while two members ran 10–15 % faster blocked. So a
-//! run with one member (one thread, or a run too small to fork) sweeps, one
-//! iteration per pass, unless [`StencilSchedule::levels`] asks otherwise, and
-//! it sweeps with core's one-sweep executor itself
-//! ([`Stencil::run_reference_reporting`]): the band executor at one level runs
-//! a few per cent slower than it, since it is built for passes of many levels.
+//! and costs ring traffic through L2 plus halo work. Whether that pays with one
+//! member depends on the core and the kernel more than any model here can
+//! tell: on a Zen 3 core with the AVX2 blur kernel one member ran 12–17 %
+//! slower blocked than sweeping (its prefetchers feed one core sweeping a
+//! kernel of a few dozen operations per point), while on a Zen 4 core with the
+//! AVX-512 kernel one member ran the 2000² blur 4.3× faster blocked (12 levels:
+//! 73 ms against 313 ms for 48 iterations), and the f64 heat equation 3×. So a
+//! run with one member (one thread, or a run too small to fork) measures: it
+//! sweeps once (untimed: it also touches the sweep's scratch), times one sweep
+//! with core's one-sweep executor ([`Stencil::run_reference_reporting`]) and
+//! one pair of blocked passes ([`Stencil::run_blocked`], the cache model's
+//! `k` levels each), and runs the rest of the iterations, and the other
+//! planes, on the faster per iteration. Both executors give the same bits, so
+//! the choice can only change the time; the probe costs at most the
+//! difference over `2k + 2` iterations. With fewer than `2k + 2` iterations,
+//! or one level, it sweeps;
+//! [`StencilSchedule::levels`] forces either (1: sweeps, more: blocked).
 
 use std::fmt;
 use std::ops::Range;
@@ -85,10 +91,11 @@ pub struct StencilSchedule {
     /// the pool.
     pub inline_work: usize,
     /// Iterations fused per pass: 0 (the default) lets core's cache model
-    /// choose, capped so the band halo stays under 5 % (and 1 when one member
-    /// runs the stencil: see the module docs); `n > 0` fuses exactly
-    /// `n` (at most core's [`MAX_LEVELS`], and never more than the iterations
-    /// asked for).
+    /// choose, capped so the band halo stays under 5 % (when one member runs
+    /// the stencil, it times sweeping against blocking on the first plane and
+    /// keeps the faster: see the module docs); `n > 0` fuses exactly `n` (at
+    /// most core's [`MAX_LEVELS`], and never more than the iterations asked
+    /// for), and 1 sweeps with core's one-sweep executor.
     pub levels: usize,
     /// Bytes of one core's private cache the row rings of one strip may use:
     /// the budget given to core's [`BlockPlan::for_cache`].
@@ -175,8 +182,9 @@ impl StencilSchedule {
         // Keep the band halo r(k − 1)/b within 1/HALO_BUDGET_DIV.
         let by_halo = 1 + band_rows / (HALO_BUDGET_DIV * r.max(1));
         let levels = match self.levels {
-            // One member: sweeps (module docs, "the cost model").
-            0 if members <= 1 => 1,
+            // One member: no band halo (whether to block at all is measured:
+            // module docs, "the cost model").
+            0 if members <= 1 => cache.levels,
             0 => cache.levels.min(by_halo),
             n => n.min(MAX_LEVELS),
         };
@@ -369,20 +377,8 @@ impl Pool {
             progress(iters.saturating_mul(planes.len()));
             return Ok(());
         }
-        let alone = self.num_threads() == 1 || schedule.runs_inline(n, iters, planes.len());
-        let r = stencil.radius();
-        let value_bytes = std::mem::size_of::<K::Value>();
-        let one_member = schedule.plan_of(shape.width, shape.height, iters, r, 1, value_bytes);
-        if alone && one_member.levels == 1 {
-            // One thread sweeping: core's one-sweep executor itself (module docs).
-            let mut scratch = zeroed_plane(stencil.reference_scratch_len(shape)?)?;
-            for (index, plane) in planes.iter_mut().enumerate() {
-                let before = index * iters;
-                stencil.run_reference_reporting(plane, shape, &mut scratch, &mut |i| {
-                    progress(before + i)
-                })?;
-            }
-            return Ok(());
+        if self.num_threads() == 1 || schedule.runs_inline(n, iters, planes.len()) {
+            return run_alone(stencil, planes, shape, schedule, progress);
         }
         let mut other = zeroed_plane(n)?;
         let other = SharedSlice::new(&mut other);
@@ -396,12 +392,135 @@ impl Pool {
             progress,
             schedule,
         };
-        if alone {
-            run.member(0, 1, &|| {});
-        } else {
-            self.team(|t| run.member(t.index(), t.size(), &|| t.barrier()));
-        }
+        self.team(|t| run.member(t.index(), t.size(), &|| t.barrier()));
         Ok(())
+    }
+}
+
+/// Sweeps the probe of a run with one member makes before it blocks (module
+/// docs, "the cost model").
+const PROBE_SWEEPS: usize = 2;
+
+/// How a run with one member advances its planes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AloneExecutor {
+    /// Core's one-sweep executor, one iteration at a time.
+    Sweep,
+    /// Core's blocked executor, the plan's levels per pass.
+    Blocked,
+}
+
+/// Runs `stencil` on the caller alone (one thread, or too little work to fork),
+/// choosing between sweeping and blocking by timing both on the first plane
+/// (module docs, "the cost model"). Every choice gives the same bits.
+fn run_alone<K: RowKernel>(
+    stencil: &Stencil<K>,
+    planes: &mut [&mut [K::Value]],
+    shape: Shape,
+    schedule: &StencilSchedule,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<(), StencilRunError> {
+    let iters = stencil.iterations();
+    let value_bytes = std::mem::size_of::<K::Value>();
+    let plan = schedule.plan_of(
+        shape.width,
+        shape.height,
+        iters,
+        stencil.radius(),
+        1,
+        value_bytes,
+    );
+    let blocked_len = stencil.blocked_scratch_len(shape, plan)?;
+    let mut scratch = zeroed_plane(stencil.reference_scratch_len(shape)?.max(blocked_len))?;
+    let levels = plan.levels;
+    let mut executor = match schedule.levels {
+        _ if levels <= 1 => Some(AloneExecutor::Sweep),
+        0 => None,
+        _ => Some(AloneExecutor::Blocked),
+    };
+    let run = Alone {
+        stencil,
+        shape,
+        plan,
+    };
+    for (index, plane) in planes.iter_mut().enumerate() {
+        let before = index * iters;
+        let report = |i: usize| progress(before + i);
+        let mut done = 0;
+        if executor.is_none() && iters >= PROBE_SWEEPS + 2 * levels {
+            // One untimed sweep (it also touches the sweep's scratch), one timed
+            // sweep, then a timed pair of blocked passes: the faster per
+            // iteration runs the rest, and the other planes.
+            run.sweep(plane, &mut scratch, 1, done, &report);
+            let start = std::time::Instant::now();
+            run.sweep(plane, &mut scratch, 1, 1, &report);
+            let per_sweep = start.elapsed().as_secs_f64();
+            let start = std::time::Instant::now();
+            run.blocked(plane, &mut scratch, 2 * levels, PROBE_SWEEPS, &report);
+            let per_blocked = start.elapsed().as_secs_f64() / (2 * levels) as f64;
+            done = PROBE_SWEEPS + 2 * levels;
+            executor = Some(if per_blocked < per_sweep {
+                AloneExecutor::Blocked
+            } else {
+                AloneExecutor::Sweep
+            });
+        }
+        match executor.unwrap_or(AloneExecutor::Sweep) {
+            AloneExecutor::Sweep => run.sweep(plane, &mut scratch, iters - done, done, &report),
+            AloneExecutor::Blocked => run.blocked(plane, &mut scratch, iters - done, done, &report),
+        }
+    }
+    Ok(())
+}
+
+/// The two executors of a run with one member, for parts of its iterations.
+struct Alone<'a, K> {
+    stencil: &'a Stencil<K>,
+    shape: Shape,
+    plan: BlockPlan,
+}
+
+impl<K: RowKernel> Alone<'_, K> {
+    /// The stencil's kernel and boundary for `k` iterations.
+    fn part(&self, k: usize) -> Stencil<&K> {
+        Stencil::new(self.stencil.kernel(), self.stencil.boundary(), k)
+            .expect("the radius was checked when the stencil was built")
+    }
+
+    /// `k` sweeps of `plane` in place, reporting `done + i` after sweep `i`.
+    fn sweep(
+        &self,
+        plane: &mut [K::Value],
+        scratch: &mut [K::Value],
+        k: usize,
+        done: usize,
+        report: &dyn Fn(usize),
+    ) {
+        self.part(k)
+            .run_reference_reporting(plane, self.shape, scratch, &mut |i| report(done + i))
+            .expect("the plane and the scratch were checked before the run");
+    }
+
+    /// `k` iterations of `plane` in place, blocked: pairs of passes of the
+    /// plan's levels (a pair ends in the plane), reporting after each pair.
+    fn blocked(
+        &self,
+        plane: &mut [K::Value],
+        scratch: &mut [K::Value],
+        k: usize,
+        done: usize,
+        report: &dyn Fn(usize),
+    ) {
+        let chunk = 2 * self.plan.levels.max(1);
+        let mut left = k;
+        while left > 0 {
+            let now = left.min(chunk);
+            self.part(now)
+                .run_blocked(plane, self.shape, self.plan, scratch)
+                .expect("the plane and the scratch were checked before the run");
+            left -= now;
+            report(done + k - left);
+        }
     }
 }
 
@@ -548,8 +667,13 @@ mod tests {
             wide.levels >= 16 && wide.levels <= BlockPlan::MODEL_MAX_LEVELS,
             "{wide:?}"
         );
-        // One member sweeps unless told otherwise.
-        assert_eq!(s.plan(7095, 5322, 100, 2, 1).levels, 1);
+        // One member: the cache model's levels, no halo cap (whether to block
+        // at all is measured at run time).
+        assert_eq!(s.plan(7095, 5322, 100, 2, 1), seed);
+        assert_eq!(
+            s.plan(100, 10, 100, 2, 1).levels,
+            BlockPlan::MODEL_MAX_LEVELS
+        );
         assert_eq!(s.plan(7095, 5322, 3, 2, 2).levels, 3);
         assert_eq!(s.plan(100, 10, 100, 2, 2).levels, 1);
         assert_eq!(s.plan(100, 10, 0, 2, 2).levels, 1);

@@ -520,6 +520,48 @@ fn f64_point_formulas_run_on_the_pool_on_every_path() {
 }
 
 #[test]
+fn one_member_runs_that_time_sweeps_against_blocking_equal_the_reference() {
+    // Enough iterations for the one-member probe (two sweeps and a pair of
+    // blocked passes of the cache model's levels, up to 32 on small planes),
+    // then the rest on whichever executor won; two planes, so the second runs
+    // on the choice alone. Even and odd counts, every boundary.
+    use std::sync::Mutex;
+    for iters in [70, 75, 200] {
+        for boundary in Boundary::ALL {
+            let shape = Shape::new(67, 41);
+            let stencil = Stencil::blur(boundary, iters);
+            let (mut want_a, mut want_b) = (plane(67, 41, 1), plane(67, 41, 2));
+            stencil.apply_reference(&mut want_a, shape).unwrap();
+            stencil.apply_reference(&mut want_b, shape).unwrap();
+            for threads in [1, 2] {
+                let (mut a, mut b) = (plane(67, 41, 1), plane(67, 41, 2));
+                let seen = Mutex::new(Vec::new());
+                pool(threads)
+                    .run_stencil_planes(
+                        &stencil,
+                        &mut [&mut a, &mut b],
+                        shape,
+                        &StencilSchedule::default(),
+                        &|n| seen.lock().unwrap().push(n),
+                    )
+                    .unwrap();
+                assert_eq!(
+                    a, want_a,
+                    "{boundary} {iters} iterations, {threads} threads"
+                );
+                assert_eq!(
+                    b, want_b,
+                    "{boundary} {iters} iterations, {threads} threads"
+                );
+                let seen = seen.into_inner().unwrap();
+                assert!(seen.windows(2).all(|p| p[0] < p[1]), "{seen:?}");
+                assert_eq!(seen.last(), Some(&(2 * iters)));
+            }
+        }
+    }
+}
+
+#[test]
 fn stencil_errors_name_the_plane_and_touch_nothing() {
     let p = pool(2);
     let stencil = Stencil::blur(Boundary::Skip, 4);

@@ -30,9 +30,10 @@
 //! floor. The row kernel is the active SIMD path's
 //! ([`SimdPath::active`](accel_core::simd::SimdPath::active), chosen at run time).
 //! A one-thread pool, work below ≈ 10⁵ point-iterations, and planes under ≈ 8 K
-//! points run on the caller with core's one-iteration-at-a-time executor: a
-//! single core sweeping is not short of bandwidth, so blocking would only add
-//! ring traffic (see `accel_pool::StencilSchedule`).
+//! points run on the caller, which times core's one-iteration-at-a-time
+//! executor against a pair of blocked passes and keeps the faster (whether
+//! blocking pays on one core depends on the core and the kernel: see
+//! `accel_pool::StencilSchedule`).
 //!
 //! ```
 //! use accel_kernels::blur::{Blur, Boundary};

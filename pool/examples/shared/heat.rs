@@ -2,6 +2,7 @@
 //! (its `stencils` workload): the step as a `PointFormula`, the plate it starts
 //! from, and the plain and rayon loops it is checked and timed against. All in
 //! `f64`, with fixed (Dirichlet) edges: `Boundary::Skip`.
+#![allow(dead_code)] // a user of this file may not need every loop
 
 use accel_pool::ir::Real;
 use accel_pool::ir::stencil::{Neighbourhood, PointFormula, RowLoad};
