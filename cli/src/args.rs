@@ -58,8 +58,8 @@ refused unless --flatten or --depth converts them. The ICC colour profile (PNG,
 JPEG, lossless WebP) and the pixel density (PNG, JPEG, TIFF) are kept; the EXIF
 orientation is applied to the pixels. Animated and multi-page files are read
 from their first frame, with a warning. --iters 0 copies the pixels through
-unchanged. The blur computes in float32: float64 arrays are blurred through
-float32 copies and written back as float64.
+unchanged. The blur computes in float32, except for float64 arrays, which are
+blurred in float64 (the summary says so).
 
 With several inputs (--out-dir), one progress bar covers them all, a summary
 line (or JSON object) is printed per file, and a file that fails is reported

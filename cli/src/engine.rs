@@ -9,7 +9,7 @@
 
 use accel_core::ir::stencil::{Shape, StencilError};
 use accel_core::simd::{self, SimdPath};
-use accel_kernels::blur::{Blur, Boundary};
+use accel_kernels::blur::{Blur, BlurSample, Boundary};
 use accel_kernels::{blackscholes, fill};
 use accel_pool::{
     DefaultThreadsReason, MAX_THREADS, PinningStatus, Pool, PoolConfig, PoolError, THREADS_ENV,
@@ -94,9 +94,9 @@ impl Engine {
     /// Blurs all `planes` (the channels of one image, each `width × height`) in
     /// place, in one team region, calling `progress(done)` with the iterations done
     /// summed over planes.
-    pub fn blur_planes(
+    pub fn blur_planes<T: BlurSample>(
         &self,
-        planes: &mut [&mut [f32]],
+        planes: &mut [&mut [T]],
         width: usize,
         height: usize,
         blur: &Blur<'_>,
@@ -120,8 +120,8 @@ impl Engine {
 
     /// Blurs one plane in place with the plain serial reference (one iteration at a
     /// time over the whole plane).
-    pub fn blur_plane_serial(
-        plane: &mut [f32],
+    pub fn blur_plane_serial<T: BlurSample>(
+        plane: &mut [T],
         width: usize,
         height: usize,
         blur: &Blur<'_>,

@@ -175,16 +175,16 @@ fn read_npy(mut reader: impl BufRead + Seek, input_len: u64) -> Result<Raster, S
     let shape = header.shape_text();
     let (h, w, c) = header.dims();
     let data = header.data_bytes();
-    // The planes hold the data in f32 (f64 for float64); blurring adds the
-    // kernel's scratch (two planes at most: the second buffer and, for one
-    // thread with an edge-reading boundary, a padded copy) and, for float64
-    // data, an f32 copy of every plane.
-    let copies = match header.dtype {
-        npy::Dtype::F64 => c as u128 + 2,
-        npy::Dtype::F32 => 2,
-        npy::Dtype::U8 | npy::Dtype::U16 => c as u128 + 2,
+    // The planes hold the data in f32 (f64 for float64), and the integer
+    // types' planes are f32 copies; blurring adds the kernel's scratch, two
+    // planes of the planes' type at most (the second buffer and, for one thread
+    // with an edge-reading boundary, a padded copy).
+    let (plane_bytes, planes) = match header.dtype {
+        npy::Dtype::F64 => (8, 2),
+        npy::Dtype::F32 => (4, 2),
+        npy::Dtype::U8 | npy::Dtype::U16 => (4, c as u128 + 2),
     };
-    let extra = memory::product(&[h as u128, w as u128, 4, copies]);
+    let extra = memory::product(&[h as u128, w as u128, plane_bytes, planes]);
     let needed = data.zip(extra).and_then(|(d, e)| d.checked_add(e));
     memory::ensure_fits(needed).map_err(|e| format!("array {shape} {e}"))?;
     let data = data.unwrap_or(0); // checked just above

@@ -1,11 +1,11 @@
 //! The in-memory image: one plane per channel, plus what the samples were on disk.
 //!
-//! The kernels blur one `f32` plane at a time, so every input is split into planes
+//! The kernels blur one plane at a time, so every input is split into planes
 //! (row-major, `width × height` each). Samples keep their on-disk values: 8-bit
 //! samples are 0..=255, 16-bit samples 0..=65535, float samples as they are, so that
 //! the way back is exact for unchanged data: integers go back by rounding to nearest
-//! and clamping to the type's range. `.npy` float64 data is kept in `f64` planes so a
-//! 0-iteration run writes it back bit for bit; it is blurred through an `f32` copy.
+//! and clamping to the type's range. `.npy` float64 data is kept in `f64` planes,
+//! blurred in `f64` and written back as it is; everything else is in `f32` planes.
 
 use std::fmt;
 

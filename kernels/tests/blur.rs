@@ -5,7 +5,7 @@
 
 use std::sync::{Mutex, OnceLock};
 
-use accel_core::ir::stencil::{Shape, StencilError};
+use accel_core::ir::stencil::{GAUSSIAN_5X5, Shape, StencilError};
 use accel_kernels::blur::{Blur, Boundary};
 use accel_pool::{Pool, PoolConfig, StencilRunError, StencilSchedule};
 use proptest::prelude::*;
@@ -347,8 +347,21 @@ const W64: [[f64; 5]; 5] = [
 
 /// A plain float64 Jacobi blur: 25 taps per point, boundary rule written out.
 fn blur_f64(input: &[f32], w: usize, h: usize, b: Boundary, iters: usize) -> Vec<f64> {
+    let wide: Vec<f64> = input.iter().map(|&v| f64::from(v)).collect();
+    blur_f64_with(&W64, &wide, w, h, b, iters)
+}
+
+/// [`blur_f64`] with other weights, on f64 input.
+fn blur_f64_with(
+    weights: &[[f64; 5]; 5],
+    input: &[f64],
+    w: usize,
+    h: usize,
+    b: Boundary,
+    iters: usize,
+) -> Vec<f64> {
     let (wi, hi) = (w as i64, h as i64);
-    let mut cur: Vec<f64> = input.iter().map(|&v| f64::from(v)).collect();
+    let mut cur = input.to_vec();
     let mut next = cur.clone();
     for _ in 0..iters {
         for y in 0..hi {
@@ -359,7 +372,7 @@ fn blur_f64(input: &[f32], w: usize, h: usize, b: Boundary, iters: usize) -> Vec
                     continue;
                 }
                 let mut sum = 0.0;
-                for (dy, row) in (-2i64..=2).zip(&W64) {
+                for (dy, row) in (-2i64..=2).zip(weights) {
                     for (dx, &wt) in (-2i64..=2).zip(row) {
                         let (yy, xx) = (y + dy, x + dx);
                         let v = match b {
@@ -386,6 +399,49 @@ fn blur_f64(input: &[f32], w: usize, h: usize, b: Boundary, iters: usize) -> Vec
         std::mem::swap(&mut cur, &mut next);
     }
     cur
+}
+
+/// The f64 blur is the plain f64 loop with the f32 weights widened, bit for
+/// bit: every boundary, edge sizes, 1, 2, 3 and 16 threads, forced schedules.
+#[test]
+fn f64_planes_equal_a_plain_f64_loop() {
+    let widened: [[f64; 5]; 5] = GAUSSIAN_5X5.map(|row| row.map(f64::from));
+    for (w, h) in [(1, 1), (2, 7), (5, 5), (13, 11), (67, 41), (4, 97)] {
+        let input: Vec<f64> = random_plane(w * h, (w * 7 + h) as u64)
+            .iter()
+            .map(|&v| f64::from(v) * 1e300)
+            .collect();
+        for b in Boundary::ALL {
+            if b == Boundary::Wrap && (w < 2 || h < 2) {
+                continue;
+            }
+            for iters in [0, 1, 7, 40] {
+                let want = blur_f64_with(&widened, &input, w, h, b, iters);
+                let blur = Blur::gaussian().boundary(b).iterations(iters);
+                let mut serial = input.clone();
+                blur.run_serial(&mut serial, Shape::new(w, h)).unwrap();
+                let same = |got: &[f64]| {
+                    got.iter()
+                        .zip(&want)
+                        .all(|(x, y)| x.to_bits() == y.to_bits())
+                };
+                assert!(same(&serial), "serial {w}×{h} {b} {iters}");
+                for threads in [1, 2, 3, 16] {
+                    for schedule in [StencilSchedule::default(), forced(1), forced(3)] {
+                        let mut got = input.clone();
+                        blur.clone()
+                            .schedule(schedule)
+                            .run(pool(threads), &mut [&mut got], Shape::new(w, h))
+                            .unwrap();
+                        assert!(
+                            same(&got),
+                            "{w}×{h} {b} {iters} it, {threads} threads, {schedule:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// ARCHITECTURE.md §5.3: after 100 iterations within 1e-5 absolute of float64 on a
@@ -494,7 +550,7 @@ fn errors_name_the_problem() {
 
     let err = Blur::gaussian()
         .iterations(2)
-        .run(p, &mut [], Shape::new(0, 3))
+        .run::<f32>(p, &mut [], Shape::new(0, 3))
         .unwrap_err();
     assert!(matches!(
         err,

@@ -53,7 +53,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use accel_core::ir::stencil::{LinearTaps, Shape, Stencil, StencilError};
+use accel_core::ir::Element;
+use accel_core::ir::stencil::{
+    FormulaKernel, LinearTaps, MAX_RADIUS, Neighbourhood, PointFormula, RowKernel, RowLoad, Shape,
+    Stencil, StencilError,
+};
 use accel_pool::{Pool, StencilRunError, StencilSchedule};
 
 pub use accel_core::ir::stencil::Boundary;
@@ -192,13 +196,13 @@ impl<'p> Blur<'p> {
     /// assert_eq!(plane[0], 1.0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn run(
+    pub fn run<T: BlurSample>(
         &self,
         pool: &Pool,
-        planes: &mut [&mut [f32]],
+        planes: &mut [&mut [T]],
         shape: Shape,
     ) -> Result<(), StencilRunError> {
-        pool.run_stencil_planes(&self.stencil, planes, shape, &self.schedule, self.progress)
+        T::run_planes(self, pool, planes, shape)
     }
 
     /// Blurs one plane in place with core's one-iteration-at-a-time reference
@@ -207,8 +211,208 @@ impl<'p> Blur<'p> {
     ///
     /// # Errors
     /// Those of [`Blur::check`].
-    pub fn run_serial(&self, plane: &mut [f32], shape: Shape) -> Result<(), StencilError> {
-        self.stencil.apply_reference(plane, shape)
+    pub fn run_serial<T: BlurSample>(
+        &self,
+        plane: &mut [T],
+        shape: Shape,
+    ) -> Result<(), StencilError> {
+        T::run_serial(self, plane, shape)
+    }
+}
+
+/// The plane element types a [`Blur`] runs on.
+///
+/// * `f32`: core's [`LinearTaps`] kernel (the mirror-symmetric plan, with its
+///   AVX-512 and AVX2 row kernels), accumulating in `f32` as the benchmark's
+///   specification asks.
+/// * `f64`: the same weights, widened exactly from `f32`, as a
+///   [`PointFormula`] on core's formula lanes ([`FormulaKernel::new_f64`]):
+///   the taps summed in row-major order, in `f64`. For data that `f32` would
+///   round (a float64 `.npy`) or overflow.
+///
+/// Both are bit-identical between [`Blur::run`], any pool size and
+/// [`Blur::run_serial`].
+///
+/// ```
+/// use accel_kernels::blur::Blur;
+/// use accel_core::ir::stencil::Shape;
+///
+/// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(2))?;
+/// let blur = Blur::gaussian().iterations(5);
+/// let image: Vec<f64> = (0..40 * 30).map(|i| 1e40 * (i % 9) as f64).collect();
+/// let (mut fast, mut reference) = (image.clone(), image.clone());
+/// blur.run(&pool, &mut [&mut fast], Shape::new(40, 30))?;
+/// blur.run_serial(&mut reference, Shape::new(40, 30))?;
+/// assert_eq!(fast, reference); // bit for bit, beyond f32's range
+/// assert!(fast[15 * 40 + 20] > 1e40);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait BlurSample: Element + sealed::Sealed {
+    /// [`Blur::run`] on planes of this type.
+    #[doc(hidden)]
+    fn run_planes(
+        blur: &Blur<'_>,
+        pool: &Pool,
+        planes: &mut [&mut [Self]],
+        shape: Shape,
+    ) -> Result<(), StencilRunError>;
+
+    /// [`Blur::run_serial`] on a plane of this type.
+    #[doc(hidden)]
+    fn run_serial(blur: &Blur<'_>, plane: &mut [Self], shape: Shape) -> Result<(), StencilError>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+impl BlurSample for f32 {
+    fn run_planes(
+        blur: &Blur<'_>,
+        pool: &Pool,
+        planes: &mut [&mut [f32]],
+        shape: Shape,
+    ) -> Result<(), StencilRunError> {
+        pool.run_stencil_planes(&blur.stencil, planes, shape, &blur.schedule, blur.progress)
+    }
+
+    fn run_serial(blur: &Blur<'_>, plane: &mut [f32], shape: Shape) -> Result<(), StencilError> {
+        blur.stencil.apply_reference(plane, shape)
+    }
+}
+
+impl BlurSample for f64 {
+    fn run_planes(
+        blur: &Blur<'_>,
+        pool: &Pool,
+        planes: &mut [&mut [f64]],
+        shape: Shape,
+    ) -> Result<(), StencilRunError> {
+        let (schedule, progress) = (&blur.schedule, blur.progress);
+        with_wide_formula(blur.stencil.kernel(), |formula| {
+            let stencil = wide_stencil(&blur.stencil, formula);
+            pool.run_stencil_planes(&stencil, planes, shape, schedule, progress)
+        })
+    }
+
+    fn run_serial(blur: &Blur<'_>, plane: &mut [f64], shape: Shape) -> Result<(), StencilError> {
+        with_wide_formula(blur.stencil.kernel(), |formula| {
+            wide_stencil(&blur.stencil, formula).apply_reference(plane, shape)
+        })
+    }
+}
+
+/// Calls `run` with the `f64` formula of `taps`.
+fn with_wide_formula<T>(taps: &LinearTaps, run: impl FnOnce(WideFormula) -> T) -> T {
+    run(WideFormula::of(taps))
+}
+
+/// The `f64` stencil of a blur: `formula`, the blur's boundary and iteration
+/// count.
+fn wide_stencil(
+    stencil: &Stencil<LinearTaps>,
+    formula: WideFormula,
+) -> Stencil<FormulaKernel<WideFormula, f64>> {
+    Stencil::new(
+        FormulaKernel::new_f64(formula),
+        stencil.boundary(),
+        stencil.iterations(),
+    )
+    .expect("LinearTaps keep their radius within MAX_RADIUS")
+}
+
+/// The weights of a blur in `f64`, widened exactly from its `f32` taps, as a
+/// [`PointFormula`]: `Σ w · x[dy, dx]` over the taps in row-major order.
+///
+/// Radii 1 to 3 (the Gaussian's 2 among them) are evaluated by loops of
+/// constant bounds over a dense grid, which the compiler unrolls into straight
+/// vector code; larger radii walk the list of taps. Both skip the grid points
+/// the weights leave out, so they sum the same terms in the same order.
+#[derive(Clone, Debug)]
+struct WideFormula {
+    radius: usize,
+    /// `grid[y][x]`: the weight at `(y − r, x − r)`, if there is a tap.
+    grid: [[Option<f64>; 2 * MAX_RADIUS + 1]; 2 * MAX_RADIUS + 1],
+    /// The same weights where every grid point has a tap (the Gaussian), for
+    /// the branch-free loop.
+    full: Option<[[f64; 2 * MAX_RADIUS + 1]; 2 * MAX_RADIUS + 1]>,
+    taps: Vec<(i32, i32, f64)>,
+}
+
+impl WideFormula {
+    fn of(taps: &LinearTaps) -> Self {
+        let r = taps.radius() as i32;
+        let mut grid = [[None; 2 * MAX_RADIUS + 1]; 2 * MAX_RADIUS + 1];
+        let mut list = Vec::new();
+        for dy in -r..=r {
+            for dx in -r..=r {
+                if let Some(w) = taps.weight(dy, dx) {
+                    grid[(dy + r) as usize][(dx + r) as usize] = Some(f64::from(w));
+                    list.push((dy, dx, f64::from(w)));
+                }
+            }
+        }
+        let side = 2 * r as usize + 1;
+        let full =
+            (list.len() == side * side).then(|| grid.map(|row| row.map(|w| w.unwrap_or(0.0))));
+        Self {
+            radius: r as usize,
+            grid,
+            full,
+            taps: list,
+        }
+    }
+
+    /// The dense evaluation for radius `R` when every grid point has a tap.
+    #[inline(always)]
+    fn full<const R: usize, V: RowLoad>(
+        weights: &[[f64; 2 * MAX_RADIUS + 1]; 2 * MAX_RADIUS + 1],
+        n: &Neighbourhood<'_, V>,
+    ) -> V {
+        let mut sum = V::lit(0.0);
+        for (y, row) in weights.iter().enumerate().take(2 * R + 1) {
+            for (x, &w) in row.iter().enumerate().take(2 * R + 1) {
+                sum = sum + V::lit(w) * n.at(y as i32 - R as i32, x as i32 - R as i32);
+            }
+        }
+        sum
+    }
+
+    /// The dense evaluation for radius `R`.
+    #[inline(always)]
+    fn dense<const R: usize, V: RowLoad>(&self, n: &Neighbourhood<'_, V>) -> V {
+        let mut sum = V::lit(0.0);
+        for y in 0..2 * R + 1 {
+            for x in 0..2 * R + 1 {
+                if let Some(w) = self.grid[y][x] {
+                    sum = sum + V::lit(w) * n.at(y as i32 - R as i32, x as i32 - R as i32);
+                }
+            }
+        }
+        sum
+    }
+}
+
+impl PointFormula for WideFormula {
+    fn radius(&self) -> usize {
+        self.radius
+    }
+
+    #[inline(always)]
+    fn eval<V: RowLoad>(&self, n: &Neighbourhood<'_, V>) -> V {
+        match (self.radius, &self.full) {
+            (1, Some(w)) => Self::full::<1, V>(w, n),
+            (2, Some(w)) => Self::full::<2, V>(w, n),
+            (3, Some(w)) => Self::full::<3, V>(w, n),
+            (1, None) => self.dense::<1, V>(n),
+            (2, None) => self.dense::<2, V>(n),
+            (3, None) => self.dense::<3, V>(n),
+            _ => self.taps.iter().fold(V::lit(0.0), |sum, &(dy, dx, w)| {
+                sum + V::lit(w) * n.at(dy, dx)
+            }),
+        }
     }
 }
 

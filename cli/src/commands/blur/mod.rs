@@ -12,12 +12,11 @@
 mod jobs;
 
 use std::io::Write;
-use std::path::Path;
 use std::time::Instant;
 
 use accel_core::ir::stencil::StencilError;
 use accel_core::simd::SimdPath;
-use accel_kernels::blur::Blur;
+use accel_kernels::blur::{Blur, BlurSample};
 
 use crate::args::BlurArgs;
 use crate::convert::Conversions;
@@ -195,7 +194,7 @@ fn blur_file(
     warn_if_profile_dropped(&raster, job, args, progress);
     check_wrap_size(&raster, job, args)?;
 
-    let blurred = blur_planes(&mut raster, job, index, args, engine, progress)?;
+    let blurred = blur_planes(&mut raster, index, args, engine, progress)?;
     let input_layout = raster.layout;
     let converted = conversions.layout(raster.layout) != raster.layout;
     conversions.apply(&mut raster);
@@ -274,6 +273,7 @@ impl FileReport {
             "input_colour": self.input_layout.to_string(),
             "iters": args.iters,
             "boundary": args.boundary.name(),
+            "precision": blurred.precision,
             "normalized_weights": args.normalize,
             "alpha": blurred.alpha_mode,
             "threads": self.threads,
@@ -326,12 +326,17 @@ impl FileReport {
             line.push_str("empty: nothing to blur (copied through unchanged)");
         } else {
             line.push_str(&format!(
-                "{} iteration{}, boundary {}{}, {}; kernel {}, {}",
+                "{} iteration{}, boundary {}{}{}, {}; kernel {}, {}",
                 args.iters,
                 plural(args.iters),
                 args.boundary.name(),
                 if args.normalize {
                     ", normalized weights"
+                } else {
+                    ""
+                },
+                if blurred.precision == "f64" {
+                    ", computed in f64"
                 } else {
                     ""
                 },
@@ -367,38 +372,6 @@ fn showing(args: &BlurArgs) -> bool {
     !args.quiet && !args.report.json
 }
 
-/// The f32 copies that a float64 array is blurred through, refusing a finite value
-/// that float32 cannot hold: it would silently become infinite (and spread through
-/// its neighbours). Smaller values just lose the digits f32 does not keep, which
-/// is the blur's stated precision (it accumulates in f32).
-fn narrow_to_f32(planes: &[Vec<f64>], width: usize, input: &Path) -> Result<Vec<Vec<f32>>, Error> {
-    let channels = planes.len();
-    let mut copies = Vec::with_capacity(channels);
-    for (channel, plane) in planes.iter().enumerate() {
-        let mut copy = Vec::with_capacity(plane.len());
-        for (i, &v) in plane.iter().enumerate() {
-            let narrow = v as f32;
-            if narrow.is_infinite() && v.is_finite() {
-                let place = if channels > 1 {
-                    format!("row {}, column {}, channel {channel}", i / width, i % width)
-                } else {
-                    format!("row {}, column {}", i / width, i % width)
-                };
-                return Err(Error::input(
-                    input,
-                    format!(
-                        "value {v:e} at {place} is outside float32's range (±{:e}), in which the blur computes",
-                        f32::MAX
-                    ),
-                ));
-            }
-            copy.push(narrow);
-        }
-        copies.push(copy);
-    }
-    Ok(copies)
-}
-
 /// Refuses, before any work, an image too thin for the wrap boundary (core's
 /// `StencilError::WrapRadiusExceedsPlane`: the kernels wrap an image at most
 /// once), said in the user's terms, naming the file and the modes that do work.
@@ -428,6 +401,9 @@ struct Blurred {
     channels: usize,
     /// How the colours of an image with alpha were blurred, for the report.
     alpha_mode: Option<&'static str>,
+    /// The element type the kernel computed in: `f64` for float64 data,
+    /// `f32` otherwise.
+    precision: &'static str,
     /// Kernel seconds (all planes run in one call).
     seconds: f64,
     /// The serial comparison, with `--compare`.
@@ -439,7 +415,6 @@ struct Blurred {
 /// reference runs first on copies of the same planes.
 fn blur_planes(
     raster: &mut Raster,
-    job: &Job,
     index: usize,
     args: &BlurArgs,
     engine: &Engine,
@@ -453,18 +428,28 @@ fn blur_planes(
     };
     let alpha_mode = alpha_mode(raster, args);
     let channels = raster.planes.len();
+    let (precision, bytes_per_value) = match raster.planes {
+        Planes::F32(_) => ("f32", 4),
+        Planes::F64(_) => ("f64", 8),
+    };
     if args.iters == 0 || count == 0 || width == 0 || height == 0 {
         return Ok(Blurred {
             planes: count,
             channels,
             alpha_mode,
+            precision,
             seconds: 0.0,
             comparison: None,
         });
     }
     if args.report.compare {
         // The references are kept until the kernel's result can be compared.
-        let bytes = memory::product(&[width as u128, height as u128, count as u128, 4]);
+        let bytes = memory::product(&[
+            width as u128,
+            height as u128,
+            count as u128,
+            bytes_per_value,
+        ]);
         memory::ensure_fits(bytes).map_err(|e| {
             Error::workload(
                 "blur",
@@ -476,42 +461,30 @@ fn blur_planes(
     let transposed = transpose_if_narrow(raster);
     let (width, height) = (raster.width, raster.height);
     let premultiplied = premultiply(raster, args);
-    // float64 data is blurred through f32 copies (the kernels work in f32); the
-    // memory check when reading counted them.
-    let mut wide = None;
-    let mut planes: Vec<&mut [f32]> = match &mut raster.planes {
-        Planes::F32(planes) => planes[..count].iter_mut().map(Vec::as_mut_slice).collect(),
-        Planes::F64(planes) => {
-            let copies: &mut Vec<Vec<f32>> =
-                wide.insert(narrow_to_f32(&planes[..count], width, &job.input)?);
-            copies.iter_mut().map(Vec::as_mut_slice).collect()
-        }
+    // float64 data is blurred in f64 (core's formula lanes), everything else in
+    // f32 (the symmetric Gaussian kernels).
+    let ran = match &mut raster.planes {
+        Planes::F32(planes) => blur_typed(
+            &mut planes[..count],
+            width,
+            height,
+            index,
+            args,
+            engine,
+            progress,
+        )?,
+        Planes::F64(planes) => blur_typed(
+            &mut planes[..count],
+            width,
+            height,
+            index,
+            args,
+            engine,
+            progress,
+        )?,
     };
-
-    let reference = if args.report.compare {
-        Some(serial_reference(&planes, width, height, args)?)
-    } else {
-        None
-    };
-
-    let slot: FileSlot = progress.begin_blur(index, count);
-    let report_progress = |done: usize| progress.set(slot, done as u64);
-    let start = Instant::now();
-    engine.blur_planes(&mut planes, width, height, &options(args), &report_progress)?;
-    let seconds = start.elapsed().as_secs_f64();
-
-    let comparison = match reference {
-        Some(reference) => Some(compare(&planes, &reference, seconds)?),
-        None => None,
-    };
-    drop(planes);
     if let Some(full) = premultiplied {
         unpremultiply(raster, full);
-    }
-    if let (Some(copies), Planes::F64(planes)) = (wide, &mut raster.planes) {
-        for (plane, copy) in planes.iter_mut().zip(copies) {
-            *plane = copy.into_iter().map(f64::from).collect();
-        }
     }
     if transposed {
         transpose(raster);
@@ -520,6 +493,47 @@ fn blur_planes(
         planes: count,
         channels,
         alpha_mode,
+        precision: ran.precision,
+        seconds: ran.seconds,
+        comparison: ran.comparison,
+    })
+}
+
+/// What [`blur_typed`] did: the kernel's time and the comparison.
+struct TypedRun {
+    precision: &'static str,
+    seconds: f64,
+    comparison: Option<Comparison>,
+}
+
+/// Blurs `planes` (all of one element type) in one kernel call, timing only
+/// that call; with `--compare`, the serial reference first runs on copies.
+fn blur_typed<T: BlurSample>(
+    planes: &mut [Vec<T>],
+    width: usize,
+    height: usize,
+    index: usize,
+    args: &BlurArgs,
+    engine: &Engine,
+    progress: &RunProgress,
+) -> Result<TypedRun, Error> {
+    let mut planes: Vec<&mut [T]> = planes.iter_mut().map(Vec::as_mut_slice).collect();
+    let reference = if args.report.compare {
+        Some(serial_reference(&planes, width, height, args)?)
+    } else {
+        None
+    };
+    let slot: FileSlot = progress.begin_blur(index, planes.len());
+    let report_progress = |done: usize| progress.set(slot, done as u64);
+    let start = Instant::now();
+    engine.blur_planes(&mut planes, width, height, &options(args), &report_progress)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let comparison = match reference {
+        Some(reference) => Some(compare(&planes, &reference, seconds)?),
+        None => None,
+    };
+    Ok(TypedRun {
+        precision: T::DTYPE.name(),
         seconds,
         comparison,
     })
@@ -619,27 +633,27 @@ fn alpha_mode(raster: &Raster, args: &BlurArgs) -> Option<&'static str> {
 }
 
 /// The serial reference's result for each plane, and how long it took.
-struct Reference {
-    planes: Vec<Vec<f32>>,
+struct Reference<T> {
+    planes: Vec<Vec<T>>,
     seconds: f64,
     /// Largest input magnitude (at least 1): the accuracy check's scale.
     scale: f64,
 }
 
 /// Runs the plain serial blur on a copy of every plane.
-fn serial_reference(
-    planes: &[&mut [f32]],
+fn serial_reference<T: BlurSample>(
+    planes: &[&mut [T]],
     width: usize,
     height: usize,
     args: &BlurArgs,
-) -> Result<Reference, Error> {
+) -> Result<Reference<T>, Error> {
     let mut reference = Reference {
         planes: Vec::with_capacity(planes.len()),
         seconds: 0.0,
         scale: 1.0,
     };
     for plane in planes {
-        let scale = plane.iter().fold(1.0f64, |m, &v| m.max(f64::from(v).abs()));
+        let scale = plane.iter().fold(1.0f64, |m, &v| m.max(v.to_f64().abs()));
         reference.scale = reference.scale.max(scale);
         let mut copy = plane.to_vec();
         let start = Instant::now();
@@ -652,15 +666,15 @@ fn serial_reference(
 
 /// Compares the kernel's planes with the reference; an error if they differ by more
 /// than [`BLUR_TOLERANCE`] (relative to the input's largest magnitude).
-fn compare(
-    planes: &[&mut [f32]],
-    reference: &Reference,
+fn compare<T: BlurSample>(
+    planes: &[&mut [T]],
+    reference: &Reference<T>,
     seconds: f64,
 ) -> Result<Comparison, Error> {
     let mut errors = ErrorStats::default();
     for (got, want) in planes.iter().zip(&reference.planes) {
         for (&g, &w) in got.iter().zip(want) {
-            errors.add(f64::from(g), f64::from(w));
+            errors.add(g.to_f64(), w.to_f64());
         }
     }
     check_accuracy(&errors, reference.scale)?;
