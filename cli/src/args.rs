@@ -248,7 +248,7 @@ pub enum BoundaryArg {
     Skip,
     /// Reads outside the image are zero.
     ZeroSrc,
-    /// Reads outside wrap around (periodic image; needs at least 2×2 pixels).
+    /// Reads outside wrap around (periodic image, at any size).
     Wrap,
     /// Reads outside take the nearest edge pixel.
     Clamp,

@@ -120,8 +120,8 @@ fn boundary() -> impl Strategy<Value = Boundary> {
     prop::sample::select(Boundary::ALL.to_vec())
 }
 
-fn wrap_ok(b: Boundary, r: usize, w: usize, h: usize) -> bool {
-    b != Boundary::Wrap || (r <= w && r <= h)
+fn wrap_ok(_b: Boundary, _r: usize, _w: usize, _h: usize) -> bool {
+    true
 }
 
 proptest! {
@@ -280,9 +280,6 @@ fn deep_passes_on_small_planes_equal_reference() {
     // wrap recomputes rows and columns several periods away.
     for b in Boundary::ALL {
         for (w, h) in [(2, 3), (5, 5), (9, 4), (17, 13)] {
-            if b == Boundary::Wrap && (w < 2 || h < 2) {
-                continue;
-            }
             let img = random(w * h, (w * 31 + h) as u64);
             let st = Stencil::blur(b, 61);
             for plan in [

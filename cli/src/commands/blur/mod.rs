@@ -14,7 +14,6 @@ mod jobs;
 use std::io::Write;
 use std::time::Instant;
 
-use accel_core::ir::stencil::StencilError;
 use accel_core::simd::SimdPath;
 use accel_kernels::blur::{Blur, BlurSample};
 
@@ -192,7 +191,7 @@ fn blur_file(
     let conversions = conversions(args);
     formats::check_writable(&conversions.layout(raster.layout), job.format, &job.output)?;
     warn_if_profile_dropped(&raster, job, args, progress);
-    check_wrap_size(&raster, job, args)?;
+    check_plane_size(&raster, job, args)?;
 
     let blurred = blur_planes(&mut raster, index, args, engine, progress)?;
     let input_layout = raster.layout;
@@ -372,25 +371,19 @@ fn showing(args: &BlurArgs) -> bool {
     !args.quiet && !args.report.json
 }
 
-/// Refuses, before any work, an image too thin for the wrap boundary (core's
-/// `StencilError::WrapRadiusExceedsPlane`: the kernels wrap an image at most
-/// once), said in the user's terms, naming the file and the modes that do work.
-/// Nothing is checked when nothing will be blurred.
-fn check_wrap_size(raster: &Raster, job: &Job, args: &BlurArgs) -> Result<(), Error> {
+/// Checks, before any work, that the blur takes planes of this image (the
+/// kernels' own rule, `Blur::check`), naming the file if it does not. Any
+/// non-empty image passes today, a thin one under `wrap` included (it is read
+/// periodically); what is left is a size whose arithmetic overflows. Nothing is
+/// checked when nothing will be blurred (no iterations, no channels, an empty
+/// image: those are copied through).
+fn check_plane_size(raster: &Raster, job: &Job, args: &BlurArgs) -> Result<(), Error> {
     let (w, h) = (raster.width, raster.height);
-    if args.iters == 0 || raster.layout.channels == 0 {
+    if args.iters == 0 || raster.layout.channels == 0 || w == 0 || h == 0 {
         return Ok(());
     }
-    match Engine::check_blur_plane(w, h, &options(args)) {
-        Err(StencilError::WrapRadiusExceedsPlane { radius, .. }) => Err(Error::input(
-            &job.input,
-            format!(
-                "the wrap boundary needs an image at least {radius}×{radius} pixels, this one is {w}×{h} (the other boundaries work at any size)"
-            ),
-        )),
-        // Anything else is the kernel's to report.
-        _ => Ok(()),
-    }
+    Engine::check_blur_plane(w, h, &options(args))
+        .map_err(|e| Error::input(&job.input, format!("cannot blur a {w}×{h} image: {e}")))
 }
 
 /// What the blur step did.

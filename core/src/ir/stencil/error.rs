@@ -82,16 +82,6 @@ pub enum StencilError {
         /// The maximum.
         max: usize,
     },
-    /// With periodic boundaries a read may wrap around at most once, so the
-    /// radius must not exceed either dimension.
-    WrapRadiusExceedsPlane {
-        /// The stencil's radius.
-        radius: usize,
-        /// Plane width.
-        width: usize,
-        /// Plane height.
-        height: usize,
-    },
     /// A band's row range does not lie inside the plane.
     RowsOutOfRange {
         /// First row of the band.
@@ -167,14 +157,6 @@ impl fmt::Display for StencilError {
             Self::RadiusTooLarge { radius, max } => {
                 write!(f, "radius {radius} exceeds the maximum {max}")
             }
-            Self::WrapRadiusExceedsPlane {
-                radius,
-                width,
-                height,
-            } => write!(
-                f,
-                "wrap boundary: radius {radius} exceeds the {width}×{height} plane"
-            ),
             Self::RowsOutOfRange { start, end, height } => {
                 write!(f, "band rows {start}..{end} do not lie in 0..{height}")
             }

@@ -195,21 +195,14 @@ impl<K: RowKernel> Stencil<K> {
     }
 
     /// Checks that a buffer of length `len` is a valid `shape` plane for this
-    /// stencil (including, for [`Boundary::Wrap`], a radius no larger than either
-    /// dimension of a non-empty plane).
+    /// stencil. Any non-empty plane is: under [`Boundary::Wrap`] a plane thinner
+    /// than the radius is read periodically too (a read wraps as many times as
+    /// it needs).
     ///
     /// # Errors
-    /// Those of [`Shape::check`], and [`StencilError::WrapRadiusExceedsPlane`].
+    /// Those of [`Shape::check`].
     pub fn check_plane(&self, shape: Shape, len: usize) -> Result<(), StencilError> {
         shape.check(len)?;
-        let r = self.radius();
-        if self.boundary == Boundary::Wrap && len > 0 && (r > shape.width || r > shape.height) {
-            return Err(StencilError::WrapRadiusExceedsPlane {
-                radius: r,
-                width: shape.width,
-                height: shape.height,
-            });
-        }
         Ok(())
     }
 
