@@ -522,9 +522,16 @@ fn f64_point_formulas_run_on_the_pool_on_every_path() {
 #[test]
 fn one_member_runs_that_time_sweeps_against_blocking_equal_the_reference() {
     // Enough iterations for the one-member probe (two sweeps and a pair of
-    // blocked passes of the cache model's levels, up to 32 on small planes),
-    // then the rest on whichever executor won; two planes, so the second runs
-    // on the choice alone. Even and odd counts, every boundary.
+    // blocked passes of the cache model's levels), then the rest on whichever
+    // executor won; two planes, so the second runs on the choice alone. Even
+    // and odd counts, every boundary. A 16 KiB ring budget keeps the 67×41
+    // plane from counting as cache-resident (22 KB with its second buffer,
+    // which would sweep without probing) and gives 7 levels.
+    let schedule = StencilSchedule {
+        ring_bytes: 16 << 10,
+        ..StencilSchedule::default()
+    };
+    assert_eq!(schedule.plan_of(67, 41, 70, 2, 1, 4).levels, 7);
     use std::sync::Mutex;
     for iters in [70, 75, 200] {
         for boundary in Boundary::ALL {
@@ -537,13 +544,9 @@ fn one_member_runs_that_time_sweeps_against_blocking_equal_the_reference() {
                 let (mut a, mut b) = (plane(67, 41, 1), plane(67, 41, 2));
                 let seen = Mutex::new(Vec::new());
                 pool(threads)
-                    .run_stencil_planes(
-                        &stencil,
-                        &mut [&mut a, &mut b],
-                        shape,
-                        &StencilSchedule::default(),
-                        &|n| seen.lock().unwrap().push(n),
-                    )
+                    .run_stencil_planes(&stencil, &mut [&mut a, &mut b], shape, &schedule, &|n| {
+                        seen.lock().unwrap().push(n)
+                    })
                     .unwrap();
                 assert_eq!(
                     a, want_a,
