@@ -165,8 +165,9 @@ impl<'p> Blur<'p> {
     ///
     /// # Errors
     /// Those of [`Stencil::check_plane`]: a buffer that does not hold
-    /// `width × height` values, exactly one zero dimension, a size that
-    /// overflows, or `wrap` on a plane thinner than the weights' radius.
+    /// `width × height` values, exactly one zero dimension, or a size that
+    /// overflows. (`wrap` takes planes of any size: a plane thinner than the
+    /// weights' radius is read periodically.)
     pub fn check(&self, shape: Shape, len: usize) -> Result<(), StencilError> {
         self.stencil.check_plane(shape, len)
     }
