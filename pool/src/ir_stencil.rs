@@ -458,12 +458,20 @@ fn run_alone<K: RowKernel>(
             // One untimed sweep (it also touches the sweep's scratch), one timed
             // sweep, then a timed pair of blocked passes: the faster per
             // iteration runs the rest, and the other planes.
-            run.sweep(plane, &mut scratch, 1, done, &report);
+            let (sweep, blocked) = (AloneExecutor::Sweep, AloneExecutor::Blocked);
+            run.advance(sweep, plane, &mut scratch, 1, done, &report);
             let start = std::time::Instant::now();
-            run.sweep(plane, &mut scratch, 1, 1, &report);
+            run.advance(sweep, plane, &mut scratch, 1, 1, &report);
             let per_sweep = start.elapsed().as_secs_f64();
             let start = std::time::Instant::now();
-            run.blocked(plane, &mut scratch, 2 * levels, PROBE_SWEEPS, &report);
+            run.advance(
+                blocked,
+                plane,
+                &mut scratch,
+                2 * levels,
+                PROBE_SWEEPS,
+                &report,
+            );
             let per_blocked = start.elapsed().as_secs_f64() / (2 * levels) as f64;
             done = PROBE_SWEEPS + 2 * levels;
             executor = Some(if per_blocked < per_sweep {
@@ -472,10 +480,8 @@ fn run_alone<K: RowKernel>(
                 AloneExecutor::Sweep
             });
         }
-        match executor.unwrap_or(AloneExecutor::Sweep) {
-            AloneExecutor::Sweep => run.sweep(plane, &mut scratch, iters - done, done, &report),
-            AloneExecutor::Blocked => run.blocked(plane, &mut scratch, iters - done, done, &report),
-        }
+        let how = executor.unwrap_or(AloneExecutor::Sweep);
+        run.advance(how, plane, &mut scratch, iters - done, done, &report);
     }
     Ok(())
 }
@@ -494,39 +500,37 @@ impl<K: RowKernel> Alone<'_, K> {
             .expect("the radius was checked when the stencil was built")
     }
 
-    /// `k` sweeps of `plane` in place, reporting `done + i` after sweep `i`.
-    fn sweep(
+    /// `k` iterations of `plane` in place on executor `how`, reporting the
+    /// plane-iterations done so far (counting from `done`): after each sweep,
+    /// or after each pair of blocked passes of the plan's levels (a pair ends
+    /// in the plane).
+    fn advance(
         &self,
+        how: AloneExecutor,
         plane: &mut [K::Value],
         scratch: &mut [K::Value],
         k: usize,
         done: usize,
         report: &dyn Fn(usize),
     ) {
-        self.part(k)
-            .run_reference_reporting(plane, self.shape, scratch, &mut |i| report(done + i))
-            .expect("the plane and the scratch were checked before the run");
-    }
-
-    /// `k` iterations of `plane` in place, blocked: pairs of passes of the
-    /// plan's levels (a pair ends in the plane), reporting after each pair.
-    fn blocked(
-        &self,
-        plane: &mut [K::Value],
-        scratch: &mut [K::Value],
-        k: usize,
-        done: usize,
-        report: &dyn Fn(usize),
-    ) {
-        let chunk = 2 * self.plan.levels.max(1);
-        let mut left = k;
-        while left > 0 {
-            let now = left.min(chunk);
-            self.part(now)
-                .run_blocked(plane, self.shape, self.plan, scratch)
-                .expect("the plane and the scratch were checked before the run");
-            left -= now;
-            report(done + k - left);
+        const CHECKED: &str = "the plane and the scratch were checked before the run";
+        match how {
+            AloneExecutor::Sweep => self
+                .part(k)
+                .run_reference_reporting(plane, self.shape, scratch, &mut |i| report(done + i))
+                .expect(CHECKED),
+            AloneExecutor::Blocked => {
+                let chunk = 2 * self.plan.levels.max(1);
+                let mut left = k;
+                while left > 0 {
+                    let now = left.min(chunk);
+                    self.part(now)
+                        .run_blocked(plane, self.shape, self.plan, scratch)
+                        .expect(CHECKED);
+                    left -= now;
+                    report(done + k - left);
+                }
+            }
         }
     }
 }

@@ -291,33 +291,20 @@ impl BlurSample for f64 {
         planes: &mut [&mut [f64]],
         shape: Shape,
     ) -> Result<(), StencilRunError> {
-        let (schedule, progress) = (&blur.schedule, blur.progress);
-        with_wide_formula(blur.stencil.kernel(), |formula| {
-            let stencil = wide_stencil(&blur.stencil, formula);
-            pool.run_stencil_planes(&stencil, planes, shape, schedule, progress)
-        })
+        let stencil = wide_stencil(&blur.stencil);
+        pool.run_stencil_planes(&stencil, planes, shape, &blur.schedule, blur.progress)
     }
 
     fn run_serial(blur: &Blur<'_>, plane: &mut [f64], shape: Shape) -> Result<(), StencilError> {
-        with_wide_formula(blur.stencil.kernel(), |formula| {
-            wide_stencil(&blur.stencil, formula).apply_reference(plane, shape)
-        })
+        wide_stencil(&blur.stencil).apply_reference(plane, shape)
     }
 }
 
-/// Calls `run` with the `f64` formula of `taps`.
-fn with_wide_formula<T>(taps: &LinearTaps, run: impl FnOnce(WideFormula) -> T) -> T {
-    run(WideFormula::of(taps))
-}
-
-/// The `f64` stencil of a blur: `formula`, the blur's boundary and iteration
-/// count.
-fn wide_stencil(
-    stencil: &Stencil<LinearTaps>,
-    formula: WideFormula,
-) -> Stencil<FormulaKernel<WideFormula, f64>> {
+/// The `f64` stencil of a blur: its taps as a [`WideFormula`], its boundary
+/// and iteration count.
+fn wide_stencil(stencil: &Stencil<LinearTaps>) -> Stencil<FormulaKernel<WideFormula, f64>> {
     Stencil::new(
-        FormulaKernel::new_f64(formula),
+        FormulaKernel::new_f64(WideFormula::of(stencil.kernel())),
         stencil.boundary(),
         stencil.iterations(),
     )
@@ -327,46 +314,43 @@ fn wide_stencil(
 /// The weights of a blur in `f64`, widened exactly from its `f32` taps, as a
 /// [`PointFormula`]: `Σ w · x[dy, dx]` over the taps in row-major order.
 ///
-/// Radii 1 to 3 (the Gaussian's 2 among them) are evaluated by loops of
-/// constant bounds over a dense grid, which the compiler unrolls into straight
-/// vector code; larger radii walk the list of taps. Both skip the grid points
-/// the weights leave out, so they sum the same terms in the same order.
+/// A grid of radius 1 to 3 with a tap at every point (the Gaussian among them)
+/// is evaluated by loops of constant bounds, which the compiler unrolls into
+/// straight vector code; any other walks the list of taps. Both sum the same
+/// terms in the same order.
 #[derive(Clone, Debug)]
 struct WideFormula {
     radius: usize,
-    /// `grid[y][x]`: the weight at `(y − r, x − r)`, if there is a tap.
-    grid: [[Option<f64>; 2 * MAX_RADIUS + 1]; 2 * MAX_RADIUS + 1],
-    /// The same weights where every grid point has a tap (the Gaussian), for
-    /// the branch-free loop.
-    full: Option<[[f64; 2 * MAX_RADIUS + 1]; 2 * MAX_RADIUS + 1]>,
+    /// The taps `(dy, dx, w)` in row-major order.
     taps: Vec<(i32, i32, f64)>,
+    /// `full[y][x]`: the weight at `(y − r, x − r)`, when every grid point has
+    /// a tap.
+    full: Option<[[f64; 2 * MAX_RADIUS + 1]; 2 * MAX_RADIUS + 1]>,
 }
 
 impl WideFormula {
     fn of(taps: &LinearTaps) -> Self {
         let r = taps.radius() as i32;
-        let mut grid = [[None; 2 * MAX_RADIUS + 1]; 2 * MAX_RADIUS + 1];
-        let mut list = Vec::new();
-        for dy in -r..=r {
-            for dx in -r..=r {
-                if let Some(w) = taps.weight(dy, dx) {
-                    grid[(dy + r) as usize][(dx + r) as usize] = Some(f64::from(w));
-                    list.push((dy, dx, f64::from(w)));
-                }
-            }
-        }
+        let list: Vec<(i32, i32, f64)> = (-r..=r)
+            .flat_map(|dy| (-r..=r).map(move |dx| (dy, dx)))
+            .filter_map(|(dy, dx)| Some((dy, dx, f64::from(taps.weight(dy, dx)?))))
+            .collect();
         let side = 2 * r as usize + 1;
-        let full =
-            (list.len() == side * side).then(|| grid.map(|row| row.map(|w| w.unwrap_or(0.0))));
+        let full = (list.len() == side * side).then(|| {
+            let mut grid = [[0.0; 2 * MAX_RADIUS + 1]; 2 * MAX_RADIUS + 1];
+            for &(dy, dx, w) in &list {
+                grid[(dy + r) as usize][(dx + r) as usize] = w;
+            }
+            grid
+        });
         Self {
             radius: r as usize,
-            grid,
-            full,
             taps: list,
+            full,
         }
     }
 
-    /// The dense evaluation for radius `R` when every grid point has a tap.
+    /// The full grid of radius `R`, row-major.
     #[inline(always)]
     fn full<const R: usize, V: RowLoad>(
         weights: &[[f64; 2 * MAX_RADIUS + 1]; 2 * MAX_RADIUS + 1],
@@ -376,20 +360,6 @@ impl WideFormula {
         for (y, row) in weights.iter().enumerate().take(2 * R + 1) {
             for (x, &w) in row.iter().enumerate().take(2 * R + 1) {
                 sum = sum + V::lit(w) * n.at(y as i32 - R as i32, x as i32 - R as i32);
-            }
-        }
-        sum
-    }
-
-    /// The dense evaluation for radius `R`.
-    #[inline(always)]
-    fn dense<const R: usize, V: RowLoad>(&self, n: &Neighbourhood<'_, V>) -> V {
-        let mut sum = V::lit(0.0);
-        for y in 0..2 * R + 1 {
-            for x in 0..2 * R + 1 {
-                if let Some(w) = self.grid[y][x] {
-                    sum = sum + V::lit(w) * n.at(y as i32 - R as i32, x as i32 - R as i32);
-                }
             }
         }
         sum
@@ -407,9 +377,6 @@ impl PointFormula for WideFormula {
             (1, Some(w)) => Self::full::<1, V>(w, n),
             (2, Some(w)) => Self::full::<2, V>(w, n),
             (3, Some(w)) => Self::full::<3, V>(w, n),
-            (1, None) => self.dense::<1, V>(n),
-            (2, None) => self.dense::<2, V>(n),
-            (3, None) => self.dense::<3, V>(n),
             _ => self.taps.iter().fold(V::lit(0.0), |sum, &(dy, dx, w)| {
                 sum + V::lit(w) * n.at(dy, dx)
             }),
