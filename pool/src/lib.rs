@@ -107,6 +107,7 @@ mod deque;
 mod ir_formula;
 mod ir_plan;
 mod ir_stencil;
+mod ir_system;
 mod job;
 mod latch;
 mod pinning;

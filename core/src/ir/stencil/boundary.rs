@@ -45,6 +45,24 @@ impl Boundary {
     }
 }
 
+impl Boundary {
+    /// Where a read at index `i` along a dimension of `n` values lands: the
+    /// index itself inside, the nearest edge (`clamp`), `i mod n` (`wrap`, as
+    /// often as needed), or `None` for a zero (`zero-src`). `skip` never reads
+    /// outside (points that would are not computed); it clamps.
+    #[inline]
+    pub(crate) fn resolve(self, i: isize, n: usize) -> Option<usize> {
+        if (0..n as isize).contains(&i) {
+            return Some(i as usize);
+        }
+        match self {
+            Boundary::ZeroSrc => None,
+            Boundary::Wrap => Some(i.rem_euclid(n as isize) as usize),
+            Boundary::Clamp | Boundary::Skip => Some(if i < 0 { 0 } else { n - 1 }),
+        }
+    }
+}
+
 impl fmt::Display for Boundary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.name())

@@ -121,6 +121,63 @@ pub enum StencilError {
         /// Length needed.
         needed: usize,
     },
+    /// An [`Extent`](super::system::Extent) mixes zero and non-zero dimensions.
+    ExtentDimension {
+        /// Values per row.
+        width: usize,
+        /// Rows per plane.
+        height: usize,
+        /// Planes.
+        depth: usize,
+    },
+    /// `width × height × depth` overflows `usize`.
+    ExtentOverflow {
+        /// Values per row.
+        width: usize,
+        /// Rows per plane.
+        height: usize,
+        /// Planes.
+        depth: usize,
+    },
+    /// A stencil system's formula declares no field or no level.
+    EmptySystem {
+        /// Fields declared.
+        fields: usize,
+        /// Levels declared per field.
+        levels: usize,
+    },
+    /// A stencil system's window would hold more rows than the executors keep.
+    WindowTooLarge {
+        /// Rows needed: inputs × (2r + 1)^(dims − 1).
+        rows: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// The wrong number of field buffers was passed to a stencil system.
+    BufferCount {
+        /// Buffers passed.
+        given: usize,
+        /// `fields × (levels + 1)`.
+        expected: usize,
+    },
+    /// The wrong number of constant arrays was passed to a stencil system.
+    ConstantCount {
+        /// Arrays passed.
+        given: usize,
+        /// Constants the formula reads.
+        expected: usize,
+    },
+    /// A field buffer or constant array does not hold the extent's values.
+    ArrayLength {
+        /// Whether it is a constant array (else a field buffer).
+        constant: bool,
+        /// Its index among the buffers (or the constants).
+        index: usize,
+        /// Its length.
+        len: usize,
+        /// The extent's number of values.
+        expected: usize,
+    },
 }
 
 impl fmt::Display for StencilError {
@@ -175,6 +232,51 @@ impl fmt::Display for StencilError {
             Self::ScratchTooShort { len, needed } => {
                 write!(f, "scratch holds {len} values but {needed} are needed")
             }
+            Self::ExtentDimension {
+                width,
+                height,
+                depth,
+            } => write!(
+                f,
+                "grid {width}×{height}×{depth} has both zero and nonzero dimensions"
+            ),
+            Self::ExtentOverflow {
+                width,
+                height,
+                depth,
+            } => write!(f, "grid size {width}×{height}×{depth} overflows usize"),
+            Self::EmptySystem { fields, levels } => write!(
+                f,
+                "a stencil system needs at least one field and one level, not {fields} fields of {levels} levels"
+            ),
+            Self::WindowTooLarge { rows, max } => write!(
+                f,
+                "the stencil system's window needs {rows} rows, at most {max} are supported (fewer inputs or a smaller radius)"
+            ),
+            Self::BufferCount { given, expected } => write!(
+                f,
+                "{given} field buffers given, the system rotates {expected} (fields × (levels + 1))"
+            ),
+            Self::ConstantCount { given, expected } => {
+                write!(
+                    f,
+                    "{given} constant arrays given, the formula reads {expected}"
+                )
+            }
+            Self::ArrayLength {
+                constant,
+                index,
+                len,
+                expected,
+            } => write!(
+                f,
+                "{} {index} holds {len} values but the grid has {expected}",
+                if constant {
+                    "constant array"
+                } else {
+                    "field buffer"
+                }
+            ),
         }
     }
 }

@@ -57,8 +57,10 @@
 //! loop is compiled for the chosen path (see [`point`]). Other [`RowKernel`]s
 //! are plain generic code.
 //!
-//! Only 2-D planes are supported (an N-d stencil would generalise [`Shape`] and
-//! the row window; no workload needs it yet).
+//! A [`Stencil`] is one `f32` or `f64` plane. Rows and volumes, several
+//! buffers that rotate (the wave equation's `u`, `u⁻`, `u⁺`), several fields
+//! and read-only coefficient arrays are [`system`]'s [`StencilSystem`](system::StencilSystem),
+//! which sweeps once per iteration.
 
 pub mod blocked;
 pub mod boundary;
@@ -66,6 +68,8 @@ pub mod error;
 pub mod kernel;
 pub mod point;
 pub mod reference;
+#[cfg(feature = "alloc")]
+pub mod system;
 pub mod taps;
 // AVX-512 intrinsics are stable since Rust 1.89.
 #[cfg(target_arch = "x86_64")]

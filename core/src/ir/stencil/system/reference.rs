@@ -1,0 +1,107 @@
+//! The reference executor of a stencil system: every point on its own, every
+//! read mapped through the boundary rule. It is the definition the fast
+//! executors are tested against, so it is written for obviousness.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::super::point::StencilElement;
+use super::{Cells, Extent, StencilSystem, SystemFormula, restore_order, slot_role};
+use crate::ir::stencil::{Boundary, StencilError};
+
+impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
+    /// Runs the system's iterations on `buffers` (`fields × (levels + 1)`,
+    /// laid out as the module docs say) with read-only `constants`, one point
+    /// at a time.
+    ///
+    /// # Errors
+    /// Those of [`StencilSystem::check`]; nothing is touched then.
+    pub fn run_reference(
+        &self,
+        extent: Extent,
+        buffers: &mut [&mut [T]],
+        constants: &[&[T]],
+    ) -> Result<(), StencilError> {
+        let n = self.check(
+            extent,
+            buffers.iter().map(|b| b.len()),
+            constants.iter().map(|c| c.len()),
+        )?;
+        if n == 0 || self.iterations() == 0 {
+            return Ok(());
+        }
+        let layout = self.layout(extent);
+        let (fields, levels) = (layout.fields, layout.levels);
+        let slots = levels + 1;
+        let r = layout.radius as isize;
+        let side = 2 * layout.radius + 1;
+        let [depth, height, width] = extent.sizes();
+        let reach = [layout.rz as isize, layout.ry as isize, r];
+        let mut values = vec![T::ZERO; layout.rows() * side];
+        for step in 0..self.iterations() {
+            let mut inputs: Vec<&[T]> = Vec::with_capacity(layout.inputs());
+            let mut outputs: Vec<&mut [T]> = Vec::with_capacity(fields);
+            let mut ages: Vec<Option<&[T]>> = vec![None; fields * levels];
+            for (i, buffer) in buffers.iter_mut().enumerate() {
+                let (field, slot) = (i / slots, i % slots);
+                match slot_role(slot, levels, step) {
+                    Some(age) => ages[field * levels + age] = Some(&**buffer),
+                    None => outputs.push(&mut **buffer),
+                }
+            }
+            inputs.extend(ages.into_iter().map(|a| a.expect("every age has a slot")));
+            inputs.extend_from_slice(constants);
+            for z in 0..depth {
+                for y in 0..height {
+                    for x in 0..width {
+                        let at = [z as isize, y as isize, x as isize];
+                        let index = (z * height + y) * width + x;
+                        let sizes = [depth, height, width];
+                        let frame = (0..3)
+                            .any(|d| at[d] < reach[d] || at[d] >= sizes[d] as isize - reach[d]);
+                        if self.boundary() == Boundary::Skip && frame {
+                            for (f, out) in outputs.iter_mut().enumerate() {
+                                out[index] = inputs[f * levels][index];
+                            }
+                            continue;
+                        }
+                        // The neighbourhood, window row by window row.
+                        for (input, source) in inputs.iter().enumerate() {
+                            for dz in -reach[0]..=reach[0] {
+                                for dy in -reach[1]..=reach[1] {
+                                    let row = input * layout.per_input
+                                        + (dz + reach[0]) as usize * layout.z_step
+                                        + (dy + reach[1]) as usize * layout.y_step;
+                                    for dx in -r..=r {
+                                        let near = [at[0] + dz, at[1] + dy, at[2] + dx];
+                                        let mut to = Some(0);
+                                        for d in 0..3 {
+                                            to = match (
+                                                to,
+                                                self.boundary().resolve(near[d], sizes[d]),
+                                            ) {
+                                                (Some(i), Some(c)) => Some(i * sizes[d] + c),
+                                                _ => None,
+                                            };
+                                        }
+                                        values[row * side + (dx + r) as usize] =
+                                            to.map_or(T::ZERO, |i| source[i]);
+                                    }
+                                }
+                            }
+                        }
+                        let rows: Vec<&[T]> = values.chunks_exact(side).collect();
+                        let cells = Cells::new(&rows, layout.radius, &layout);
+                        for (f, out) in outputs.iter_mut().enumerate() {
+                            out[index] = self.formula().eval::<T>(f, &cells);
+                        }
+                    }
+                }
+            }
+        }
+        for field in buffers.chunks_mut(slots) {
+            restore_order(field, self.iterations());
+        }
+        Ok(())
+    }
+}

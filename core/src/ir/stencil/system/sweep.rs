@@ -1,0 +1,406 @@
+//! The sweep executor of a stencil system: one pass over memory per
+//! iteration, rows computed from the source rows in place, interiors on SIMD
+//! lanes (module docs of [`super`], "Executors").
+//!
+//! # One output row
+//! The window of an output row `(z, y)` is, for each input, the
+//! `(2r + 1)^(d − 1)` source rows at `(z + dz, y + dy)`, each resolved once by
+//! the boundary rule (a row inside, a clamped or wrapped row, or a shared row
+//! of zeros). Output `x` then reads column `x + dx` of those rows, which lies
+//! inside the row for `r ≤ x < width − r`: those points run in blocks of
+//! lanes straight from the source. The up to `r` points at each end are
+//! computed from short copies of their columns, padded by the boundary rule
+//! (`3r` values per window row); their copies are made for a group of rows at
+//! a time, so that one list of row references serves the whole group.
+//!
+//! A 1-D grid is one row; its "lines" are columns, so members of a team
+//! share the row by column ranges and the same code runs with a one-row
+//! window per input.
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use super::super::point::{RowLoad, StencilElement};
+use super::cells::WindowLayout;
+use super::{Cells, Extent, StencilSystem, SystemFormula, restore_order, slot_role};
+use crate::ir::stencil::{Boundary, StencilError};
+use crate::simd::SimdPath;
+
+/// Rows whose end copies share one list of references.
+const EDGE_GROUP: usize = 32;
+
+impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
+    /// Runs the system's iterations on `buffers` with read-only `constants`,
+    /// one sweep per iteration (module docs). Bit-identical to
+    /// [`StencilSystem::run_reference`].
+    ///
+    /// # Errors
+    /// Those of [`StencilSystem::check`]; nothing is touched then.
+    pub fn run_sweeps(
+        &self,
+        extent: Extent,
+        buffers: &mut [&mut [T]],
+        constants: &[&[T]],
+    ) -> Result<(), StencilError> {
+        let n = self.check(
+            extent,
+            buffers.iter().map(|b| b.len()),
+            constants.iter().map(|c| c.len()),
+        )?;
+        if n == 0 || self.iterations() == 0 {
+            return Ok(());
+        }
+        let (fields, levels) = (self.formula().fields(), self.formula().levels());
+        let slots = levels + 1;
+        for step in 0..self.iterations() {
+            let (inputs, mut outputs) = split_step(buffers, constants, fields, levels, step);
+            self.step_lines(extent, &inputs, &mut outputs, 0..extent.lines())?;
+        }
+        for field in buffers.chunks_mut(slots) {
+            restore_order(field, self.iterations());
+        }
+        Ok(())
+    }
+
+    /// One iteration over the lines `lines` of `extent` ([`Extent::lines`]:
+    /// rows of a plane or volume, columns of a row). `inputs` are the whole
+    /// arrays read, in window order: each field's levels, newest first, then
+    /// the constants. `outputs[f]` receives field `f`'s new values for
+    /// exactly those lines (`lines.len() × extent.line_len()` values).
+    ///
+    /// This is the unit of work a parallel driver hands its members; see
+    /// [`split_step`] for naming the buffers of an iteration.
+    ///
+    /// # Errors
+    /// Those of [`Extent::len`], [`StencilError::WindowTooLarge`],
+    /// [`StencilError::BufferCount`] (for outputs) and
+    /// [`StencilError::ConstantCount`] (for inputs) if the counts are wrong,
+    /// [`StencilError::ArrayLength`] if an input is not the whole grid or an
+    /// output does not fit `lines`, [`StencilError::RowsOutOfRange`] if
+    /// `lines` leaves the grid.
+    pub fn step_lines(
+        &self,
+        extent: Extent,
+        inputs: &[&[T]],
+        outputs: &mut [&mut [T]],
+        lines: Range<usize>,
+    ) -> Result<(), StencilError> {
+        let n = extent.len()?;
+        let layout = self.layout(extent);
+        if layout.rows() > super::MAX_WINDOW_ROWS {
+            return Err(StencilError::WindowTooLarge {
+                rows: layout.rows(),
+                max: super::MAX_WINDOW_ROWS,
+            });
+        }
+        if inputs.len() != layout.inputs() {
+            return Err(StencilError::ConstantCount {
+                given: inputs.len(),
+                expected: layout.inputs(),
+            });
+        }
+        if outputs.len() != layout.fields {
+            return Err(StencilError::BufferCount {
+                given: outputs.len(),
+                expected: layout.fields,
+            });
+        }
+        if lines.start > lines.end || lines.end > extent.lines() {
+            return Err(StencilError::RowsOutOfRange {
+                start: lines.start,
+                end: lines.end,
+                height: extent.lines(),
+            });
+        }
+        let wanted = lines.len() * extent.line_len();
+        let bad_input = inputs.iter().enumerate().find(|(_, a)| a.len() != n);
+        let bad_output = outputs.iter().enumerate().find(|(_, a)| a.len() != wanted);
+        if let Some((index, a)) = bad_input {
+            return Err(StencilError::ArrayLength {
+                constant: true,
+                index,
+                len: a.len(),
+                expected: n,
+            });
+        }
+        if let Some((index, a)) = bad_output {
+            return Err(StencilError::ArrayLength {
+                constant: false,
+                index,
+                len: a.len(),
+                expected: wanted,
+            });
+        }
+        if n == 0 || lines.is_empty() {
+            return Ok(());
+        }
+        let job = Job {
+            formula: self.formula(),
+            boundary: self.boundary(),
+            layout: &layout,
+            extent,
+            inputs,
+        };
+        match self.simd() {
+            // SAFETY: `simd` is only ever a path `SimdPath::is_supported`
+            // approved (`SimdPath::active` in `new`, the check in `with_simd`).
+            #[cfg(target_arch = "x86_64")]
+            SimdPath::Avx512 => unsafe { x86::lines_avx512(&job, outputs, lines) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            SimdPath::Avx2 => unsafe { x86::lines_avx2(&job, outputs, lines) },
+            _ => job.lines(outputs, lines),
+        }
+        Ok(())
+    }
+}
+
+/// Splits one field-major list of buffers for iteration `step`: the inputs
+/// in window order (each field's levels newest first, then `constants`) and
+/// the buffers that receive each field's new value (module docs, "Buffers
+/// and rotation").
+#[allow(clippy::type_complexity)]
+pub fn split_step<'b, T>(
+    buffers: &'b mut [&mut [T]],
+    constants: &[&'b [T]],
+    fields: usize,
+    levels: usize,
+    step: usize,
+) -> (Vec<&'b [T]>, Vec<&'b mut [T]>) {
+    let slots = levels + 1;
+    let mut ages: Vec<Option<&[T]>> = vec![None; fields * levels];
+    let mut outputs = Vec::with_capacity(fields);
+    for (i, buffer) in buffers.iter_mut().enumerate() {
+        let (field, slot) = (i / slots, i % slots);
+        match slot_role(slot, levels, step) {
+            Some(age) => ages[field * levels + age] = Some(&**buffer),
+            None => outputs.push(&mut **buffer),
+        }
+    }
+    let mut inputs: Vec<&[T]> = ages
+        .into_iter()
+        .map(|a| a.expect("each age of each field has one slot"))
+        .collect();
+    inputs.extend_from_slice(constants);
+    (inputs, outputs)
+}
+
+/// What every line of one iteration shares.
+struct Job<'a, F, T> {
+    formula: &'a F,
+    boundary: Boundary,
+    layout: &'a WindowLayout,
+    extent: Extent,
+    inputs: &'a [&'a [T]],
+}
+
+impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
+    /// Computes `lines` into `outputs` (see [`StencilSystem::step_lines`]).
+    #[inline(always)]
+    fn lines(&self, outputs: &mut [&mut [T]], lines: Range<usize>) {
+        let [depth, height, width] = self.extent.sizes();
+        let l = self.layout;
+        let r = l.radius;
+        let padded = self.boundary != Boundary::Skip && r > 0;
+        // A 1-D grid: one row, `lines` are its columns.
+        if self.extent.dims() == 1 {
+            let mut ends = vec![T::ZERO; if padded { 2 * l.rows() * 3 * r } else { 0 }];
+            self.row(outputs, self.inputs, lines.clone(), &mut ends);
+            return;
+        }
+        let zeros = vec![
+            T::ZERO;
+            if self.boundary == Boundary::ZeroSrc {
+                width
+            } else {
+                0
+            }
+        ];
+        let mut window: Vec<&[T]> = Vec::with_capacity(l.rows());
+        let mut ends = vec![
+            T::ZERO;
+            if padded {
+                EDGE_GROUP * 2 * l.rows() * 3 * r
+            } else {
+                0
+            }
+        ];
+        let mut line = lines.start;
+        while line < lines.end {
+            let group = line..(line + EDGE_GROUP).min(lines.end);
+            for (g, u) in group.clone().enumerate() {
+                let (z, y) = (u / height, u % height);
+                let at = (u - lines.start) * width;
+                let frame = (self.extent.dims() == 3 && (z < r || z + r >= depth))
+                    || y < r
+                    || y + r >= height;
+                if self.boundary == Boundary::Skip && frame {
+                    for (f, out) in outputs.iter_mut().enumerate() {
+                        let current = self.inputs[f * l.levels];
+                        out[at..at + width].copy_from_slice(&current[u * width..][..width]);
+                    }
+                    continue;
+                }
+                window.clear();
+                for source in self.inputs {
+                    for dz in -(l.rz as isize)..=l.rz as isize {
+                        for dy in -(l.ry as isize)..=l.ry as isize {
+                            let zi = self.boundary.resolve(z as isize + dz, depth);
+                            let yi = self.boundary.resolve(y as isize + dy, height);
+                            window.push(match (zi, yi) {
+                                (Some(zi), Some(yi)) => {
+                                    &source[(zi * height + yi) * width..][..width]
+                                }
+                                _ => &zeros[..],
+                            });
+                        }
+                    }
+                }
+                self.interior(outputs, &window, 0..width, at);
+                if padded {
+                    let span = 2 * l.rows() * 3 * r;
+                    self.copy_ends(&window, 0..width, &mut ends[g * span..(g + 1) * span]);
+                }
+            }
+            if padded {
+                let refs: Vec<&[T]> = ends.chunks_exact(3 * r).collect();
+                for (g, u) in group.clone().enumerate() {
+                    let at = (u - lines.start) * width;
+                    let refs = &refs[g * 2 * l.rows()..(g + 1) * 2 * l.rows()];
+                    self.ends(outputs, refs, 0..width, at);
+                }
+            }
+            line = group.end;
+        }
+    }
+
+    /// Columns `xs` of a 1-D grid's row, whose outputs start at `xs.start`.
+    #[inline(always)]
+    fn row(&self, outputs: &mut [&mut [T]], window: &[&[T]], xs: Range<usize>, ends: &mut [T]) {
+        let shift = 0usize.wrapping_sub(xs.start);
+        self.interior(outputs, window, xs.clone(), shift);
+        if self.boundary != Boundary::Skip && self.layout.radius > 0 {
+            self.copy_ends(window, xs.clone(), ends);
+            let refs: Vec<&[T]> = ends.chunks_exact(3 * self.layout.radius).collect();
+            self.ends(outputs, &refs, xs, shift);
+        }
+    }
+
+    /// The two end segments of a row's columns `xs`, for a row of `width`:
+    /// `[0, r)` and `[max(r, width − r), width)`, each cut to `xs`.
+    #[inline(always)]
+    fn end_segments(&self, xs: &Range<usize>) -> [Range<usize>; 2] {
+        let width = self.extent.width();
+        let r = self.layout.radius;
+        let cut = |a: usize, b: usize| a.max(xs.start)..b.min(xs.end).max(a.max(xs.start));
+        [
+            cut(0, r.min(width)),
+            cut(r.max(width.saturating_sub(r)), width),
+        ]
+    }
+
+    /// Points `xs ∩ [r, width − r)` of every field, from `window` directly;
+    /// the others of `xs` too under `skip` (their current value). Output `x`
+    /// goes to `outputs[f][x + shift]` (`shift` wraps to subtract).
+    #[inline(always)]
+    fn interior(&self, outputs: &mut [&mut [T]], window: &[&[T]], xs: Range<usize>, shift: usize) {
+        let width = self.extent.width();
+        let l = self.layout;
+        let r = l.radius;
+        let inner = xs.start.max(r)..xs.end.min(width.saturating_sub(r)).max(xs.start.max(r));
+        let block = T::BLOCK;
+        let centre = l.rz * l.z_step + l.ry * l.y_step;
+        for (f, out) in outputs.iter_mut().enumerate() {
+            if self.boundary == Boundary::Skip {
+                let current = window[f * l.levels * l.per_input + centre];
+                for x in xs.clone().filter(|x| !inner.contains(x)) {
+                    out[x.wrapping_add(shift)] = current[x];
+                }
+            }
+            let whole = inner.start + (inner.len() - inner.len() % block);
+            let mut x = inner.start;
+            while x < whole {
+                let v: T::Block = self.formula.eval(f, &Cells::new(window, x, l));
+                let at = x.wrapping_add(shift);
+                v.store(&mut out[at..at + block]);
+                x += block;
+            }
+            for x in whole..inner.end {
+                out[x.wrapping_add(shift)] = self.formula.eval::<T>(f, &Cells::new(window, x, l));
+            }
+        }
+    }
+
+    /// Copies, for both end segments of `xs`, the columns their points read
+    /// from every window row, padded by the boundary rule, into `ends`:
+    /// segment `e`, window row `k` at `(e·rows + k)·3r`.
+    #[inline(always)]
+    fn copy_ends(&self, window: &[&[T]], xs: Range<usize>, ends: &mut [T]) {
+        let width = self.extent.width();
+        let r = self.layout.radius;
+        let m = 3 * r;
+        for (e, seg) in self.end_segments(&xs).into_iter().enumerate() {
+            if seg.is_empty() {
+                continue;
+            }
+            for (k, row) in window.iter().enumerate() {
+                let to = &mut ends[(e * window.len() + k) * m..][..m];
+                for (j, v) in to.iter_mut().take(seg.len() + 2 * r).enumerate() {
+                    let col = seg.start as isize - r as isize + j as isize;
+                    *v = match self.boundary.resolve(col, width) {
+                        Some(c) => row[c],
+                        None => T::ZERO,
+                    };
+                }
+            }
+        }
+    }
+
+    /// The end segments' points of every field, from their padded copies
+    /// (`refs`: segment `e`'s window at `e·rows`).
+    #[inline(always)]
+    fn ends(&self, outputs: &mut [&mut [T]], refs: &[&[T]], xs: Range<usize>, shift: usize) {
+        let l = self.layout;
+        let rows = l.rows();
+        for (e, seg) in self.end_segments(&xs).into_iter().enumerate() {
+            let window = &refs[e * rows..(e + 1) * rows];
+            for (f, out) in outputs.iter_mut().enumerate() {
+                for x in seg.clone() {
+                    let cells = Cells::new(window, l.radius + (x - seg.start), l);
+                    out[x.wrapping_add(shift)] = self.formula.eval::<T>(f, &cells);
+                }
+            }
+        }
+    }
+}
+
+/// [`Job::lines`] compiled for the x86-64 paths.
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use core::ops::Range;
+
+    use super::{Job, StencilElement, SystemFormula};
+
+    /// # Safety
+    /// The CPU must run the AVX-512 path.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(super) unsafe fn lines_avx512<F: SystemFormula, T: StencilElement>(
+        job: &Job<'_, F, T>,
+        outputs: &mut [&mut [T]],
+        lines: Range<usize>,
+    ) {
+        job.lines(outputs, lines)
+    }
+
+    /// # Safety
+    /// The CPU must run the AVX2 path.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn lines_avx2<F: SystemFormula, T: StencilElement>(
+        job: &Job<'_, F, T>,
+        outputs: &mut [&mut [T]],
+        lines: Range<usize>,
+    ) {
+        job.lines(outputs, lines)
+    }
+}

@@ -1,0 +1,226 @@
+//! Stencil systems on the pool ([`Pool::run_system`]) against core's
+//! point-by-point reference: rows, planes and volumes, one to three levels,
+//! several fields and constants, every boundary, 1, 2, 3 and more threads
+//! than cores, every SIMD path.
+
+use accel_core::ir::stencil::system::{Cells, Extent, StencilSystem, SystemFormula};
+use accel_core::ir::stencil::{Boundary, RowLoad, StencilElement, StencilError};
+use accel_core::simd::SimdPath;
+use accel_pool::{Pool, PoolConfig, StencilSchedule};
+use proptest::prelude::*;
+
+fn pool(threads: usize) -> Pool {
+    Pool::new(PoolConfig::new().threads(threads)).expect("pool")
+}
+
+/// Forks for any size, so that small grids exercise the team path.
+fn team_always() -> StencilSchedule {
+    StencilSchedule {
+        inline_work: 0,
+        ..StencilSchedule::default()
+    }
+}
+
+/// A damped, coupled update: each field mixes its own face neighbours, its
+/// previous levels, the other field and the constants.
+#[derive(Clone, Copy, Debug)]
+struct Coupled {
+    dims: usize,
+    fields: usize,
+    levels: usize,
+    constants: usize,
+}
+
+impl SystemFormula for Coupled {
+    fn radius(&self) -> usize {
+        1
+    }
+    fn fields(&self) -> usize {
+        self.fields
+    }
+    fn levels(&self) -> usize {
+        self.levels
+    }
+    fn constants(&self) -> usize {
+        self.constants
+    }
+    #[inline(always)]
+    fn eval<R: RowLoad>(&self, field: usize, n: &Cells<'_, R>) -> R {
+        let mut faces = n.field(field, 1) + n.field(field, -1);
+        if self.dims >= 2 {
+            faces = faces + n.field(field, [1, 0]) + n.field(field, [-1, 0]);
+        }
+        if self.dims == 3 {
+            faces = faces + n.field(field, [1, 0, 0]) + n.field(field, [-1, 0, 0]);
+        }
+        let mut v = R::lit(0.1) * faces + R::lit(0.3) * n.field(field, 0);
+        for age in 1..self.levels {
+            v = v - R::lit(0.05) * n.past(field, age, 0);
+        }
+        let other = (field + 1) % self.fields;
+        v = v + R::lit(0.02) * n.field(other, 0);
+        for c in 0..self.constants {
+            v = v + n.constant(c, 0) * n.field(field, 0) * R::lit(0.01);
+        }
+        v
+    }
+}
+
+fn extent_of(dims: usize, w: usize, h: usize, d: usize) -> Extent {
+    match dims {
+        1 => Extent::row(w),
+        2 => Extent::plane(w, h),
+        _ => Extent::volume(w, h, d),
+    }
+}
+
+fn filled<T: StencilElement>(count: usize, n: usize, seed: u64) -> Vec<Vec<T>> {
+    (0..count)
+        .map(|k| {
+            (0..n)
+                .map(|i| {
+                    let h = (i as u64 ^ seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (k as u64) << 7;
+                    T::from_f64(((h >> 40) % 1000) as f64 / 500.0 - 1.0)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn compare<T: StencilElement>(
+    formula: Coupled,
+    extent: Extent,
+    boundary: Boundary,
+    iters: usize,
+    seed: u64,
+) {
+    let n = extent.len().unwrap();
+    let system: StencilSystem<Coupled, T> = StencilSystem::new(formula, boundary, iters).unwrap();
+    let start = filled::<T>(system.buffer_count(), n, seed);
+    let constants = filled::<T>(formula.constants, n, !seed);
+    let consts: Vec<&[T]> = constants.iter().map(|c| c.as_slice()).collect();
+    let mut expected = start.clone();
+    {
+        let mut bufs: Vec<&mut [T]> = expected.iter_mut().map(|b| b.as_mut_slice()).collect();
+        system.run_reference(extent, &mut bufs, &consts).unwrap();
+    }
+    for threads in [1, 2, 3, 5] {
+        let pool = pool(threads);
+        for path in SimdPath::supported() {
+            let on = system.with_simd(path).unwrap();
+            let mut got = start.clone();
+            let mut bufs: Vec<&mut [T]> = got.iter_mut().map(|b| b.as_mut_slice()).collect();
+            pool.run_system_scheduled(&on, extent, &mut bufs, &consts, &team_always())
+                .unwrap();
+            assert!(
+                got.iter()
+                    .flatten()
+                    .zip(expected.iter().flatten())
+                    .all(|(a, b)| a.to_f64().to_bits() == b.to_f64().to_bits()),
+                "{threads} threads, {path}, {extent:?}, {boundary}, {iters} iterations, {formula:?}"
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    #[test]
+    fn pool_matches_reference(
+        dims in 1usize..=3,
+        w in 1usize..=45,
+        h in 1usize..=9,
+        d in 1usize..=6,
+        fields in 1usize..=2,
+        levels in 1usize..=3,
+        constants in 0usize..=1,
+        boundary in prop::sample::select(Boundary::ALL.to_vec()),
+        iters in 0usize..=5,
+        seed in any::<u64>(),
+        wide in any::<bool>(),
+    ) {
+        let formula = Coupled { dims, fields, levels, constants };
+        let extent = extent_of(dims, w, h, d);
+        if wide {
+            compare::<f64>(formula, extent, boundary, iters, seed);
+        } else {
+            compare::<f32>(formula, extent, boundary, iters, seed);
+        }
+    }
+}
+
+/// Fewer lines than threads, single points, primes.
+#[test]
+fn edge_sizes_on_the_team_path() {
+    for dims in 1..=3 {
+        for size in [1usize, 2, 3, 7, 13] {
+            for boundary in Boundary::ALL {
+                let formula = Coupled {
+                    dims,
+                    fields: 2,
+                    levels: 2,
+                    constants: 1,
+                };
+                compare::<f64>(
+                    formula,
+                    extent_of(dims, size, size, size.min(5)),
+                    boundary,
+                    3,
+                    1,
+                );
+            }
+        }
+    }
+}
+
+/// The default schedule runs small grids inline and large ones on the team;
+/// both agree with the reference.
+#[test]
+fn default_schedule_agrees_on_small_and_large_grids() {
+    let formula = Coupled {
+        dims: 3,
+        fields: 1,
+        levels: 2,
+        constants: 0,
+    };
+    for extent in [Extent::volume(6, 5, 4), Extent::volume(64, 48, 40)] {
+        let n = extent.len().unwrap();
+        let system: StencilSystem<Coupled, f64> =
+            StencilSystem::new(formula, Boundary::Wrap, 4).unwrap();
+        let start = filled::<f64>(3, n, 5);
+        let mut expected = start.clone();
+        let mut got = start;
+        {
+            let mut e: Vec<&mut [f64]> = expected.iter_mut().map(|b| b.as_mut_slice()).collect();
+            system.run_reference(extent, &mut e, &[]).unwrap();
+        }
+        let mut g: Vec<&mut [f64]> = got.iter_mut().map(|b| b.as_mut_slice()).collect();
+        pool(2).run_system(&system, extent, &mut g, &[]).unwrap();
+        assert_eq!(got, expected, "{extent:?}");
+    }
+}
+
+#[test]
+fn bad_buffers_are_rejected_before_anything_runs() {
+    let formula = Coupled {
+        dims: 2,
+        fields: 1,
+        levels: 1,
+        constants: 0,
+    };
+    let system: StencilSystem<Coupled, f32> =
+        StencilSystem::new(formula, Boundary::Skip, 2).unwrap();
+    let (mut a, mut b) = (vec![1.0f32; 20], vec![2.0f32; 19]);
+    let err = pool(2).run_system(&system, Extent::plane(5, 4), &mut [&mut a, &mut b], &[]);
+    assert_eq!(
+        err,
+        Err(StencilError::ArrayLength {
+            constant: false,
+            index: 1,
+            len: 19,
+            expected: 20
+        })
+    );
+    assert!(a.iter().all(|&v| v == 1.0) && b.iter().all(|&v| v == 2.0));
+}
