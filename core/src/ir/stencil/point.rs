@@ -73,6 +73,16 @@ pub trait RowLoad: Real + sealed::Sealed {
     /// The value at column `col` of `row` (for lanes, columns `col..col + N`).
     fn load(row: &[Self::Elem], col: usize) -> Self;
 
+    /// Values read by one [`RowLoad::load`]: 1, or the lanes' `N`.
+    const LANES: usize;
+
+    /// [`RowLoad::load`] without the bounds check.
+    ///
+    /// # Safety
+    /// `col + Self::LANES <= row.len()`.
+    #[doc(hidden)]
+    unsafe fn load_unchecked(row: &[Self::Elem], col: usize) -> Self;
+
     /// Stores the value (for lanes, all `N`) at the start of `out`.
     fn store(self, out: &mut [Self::Elem]);
 }
@@ -83,6 +93,14 @@ impl<T: Element> RowLoad for T {
     #[inline(always)]
     fn load(row: &[T], col: usize) -> Self {
         row[col]
+    }
+
+    const LANES: usize = 1;
+
+    #[inline(always)]
+    unsafe fn load_unchecked(row: &[T], col: usize) -> Self {
+        // SAFETY: the caller promises `col < row.len()`.
+        unsafe { *row.get_unchecked(col) }
     }
 
     #[inline(always)]
@@ -99,6 +117,15 @@ impl<T: Element, const N: usize> RowLoad for Lanes<T, N> {
         let mut v = [T::ZERO; N];
         v.copy_from_slice(&row[col..col + N]);
         Lanes(v)
+    }
+
+    const LANES: usize = N;
+
+    #[inline(always)]
+    unsafe fn load_unchecked(row: &[T], col: usize) -> Self {
+        // SAFETY: the caller promises `col + N <= row.len()`, so the `N`
+        // values from `col` lie inside the row; `[T; N]` has `T`'s alignment.
+        Lanes(unsafe { row.as_ptr().add(col).cast::<[T; N]>().read_unaligned() })
     }
 
     #[inline(always)]

@@ -117,13 +117,25 @@ impl WindowLayout {
 pub struct Cells<'a, R: RowLoad> {
     rows: &'a [&'a [R::Elem]],
     col: usize,
-    layout: &'a WindowLayout,
+    layout: WindowLayout,
     value: PhantomData<R>,
 }
 
 impl<'a, R: RowLoad> Cells<'a, R> {
+    /// The cells of the point(s) at column `col` of `rows`.
+    ///
+    /// # Safety
+    /// `rows.len() == layout.rows()`, `col >= layout.radius`, and every row
+    /// holds at least `col + layout.radius + R::LANES` values: then every read
+    /// that passes [`Cells::read`]'s offset and input checks lies inside the
+    /// window, which lets the reads skip their bounds checks.
     #[inline(always)]
-    pub(crate) fn new(rows: &'a [&'a [R::Elem]], col: usize, layout: &'a WindowLayout) -> Self {
+    pub(crate) unsafe fn new(rows: &'a [&'a [R::Elem]], col: usize, layout: WindowLayout) -> Self {
+        debug_assert!(rows.len() == layout.rows() && col >= layout.radius);
+        debug_assert!(
+            rows.iter()
+                .all(|r| r.len() >= col + layout.radius + R::LANES)
+        );
         Self {
             rows,
             col,
@@ -134,20 +146,22 @@ impl<'a, R: RowLoad> Cells<'a, R> {
 
     #[inline(always)]
     fn read(&self, input: usize, off: Offset) -> R {
-        let l = self.layout;
+        let l = &self.layout;
         let (dz, dy, dx) = (off.dz as isize, off.dy as isize, off.dx as isize);
-        assert!(
-            dz.unsigned_abs() <= l.rz && dy.unsigned_abs() <= l.ry && dx.unsigned_abs() <= l.radius,
-            "stencil read at ({}, {}, {}) lies beyond the declared radius {} of this grid's dimensions",
-            off.dz,
-            off.dy,
-            off.dx,
-            l.radius
-        );
+        if dz.unsigned_abs() > l.rz || dy.unsigned_abs() > l.ry || dx.unsigned_abs() > l.radius {
+            beyond_radius(off.dz, off.dy, off.dx, l.radius);
+        }
         let row = input * l.per_input
             + (dz + l.rz as isize) as usize * l.z_step
             + (dy + l.ry as isize) as usize * l.y_step;
-        R::load(self.rows[row], (self.col as isize + dx) as usize)
+        // SAFETY: the offset is within the radius along the grid's
+        // dimensions and `input` names an input (checked above and by the
+        // callers), so `row < layout.rows() == rows.len()` and the columns
+        // `col + dx .. col + dx + LANES` lie inside the row (`Cells::new`).
+        unsafe {
+            let row = self.rows.get_unchecked(row);
+            R::load_unchecked(row, (self.col as isize + dx) as usize)
+        }
     }
 
     /// The current value of field 0 at `off` (the common one-field case).
@@ -178,13 +192,10 @@ impl<'a, R: RowLoad> Cells<'a, R> {
     /// than `age + 1` levels.
     #[inline(always)]
     pub fn past(&self, f: usize, age: usize, off: impl Into<Offset>) -> R {
-        let l = self.layout;
-        assert!(
-            f < l.fields && age < l.levels,
-            "read of field {f} level {age}: the system has {} fields of {} levels",
-            l.fields,
-            l.levels
-        );
+        let l = &self.layout;
+        if f >= l.fields || age >= l.levels {
+            no_such_level(f, age, l.fields, l.levels);
+        }
         self.read(f * l.levels + age, off.into())
     }
 
@@ -194,12 +205,34 @@ impl<'a, R: RowLoad> Cells<'a, R> {
     /// As [`Cells::at`], and if the system has no constant `c`.
     #[inline(always)]
     pub fn constant(&self, c: usize, off: impl Into<Offset>) -> R {
-        let l = self.layout;
-        assert!(
-            c < l.constants,
-            "read of constant {c}: the system has {}",
-            l.constants
-        );
+        let l = &self.layout;
+        if c >= l.constants {
+            no_such_constant(c, l.constants);
+        }
         self.read(l.fields * l.levels + c, off.into())
     }
+}
+
+/// The panic of a read beyond the radius, out of line so that the hot path
+/// keeps no copy of the offset for the message.
+#[cold]
+#[inline(never)]
+fn beyond_radius(dz: i32, dy: i32, dx: i32, radius: usize) -> ! {
+    panic!(
+        "stencil read at ({dz}, {dy}, {dx}) lies beyond the declared radius {radius} of this grid's dimensions"
+    )
+}
+
+/// The panic of a read of a field or level the system does not have.
+#[cold]
+#[inline(never)]
+fn no_such_level(f: usize, age: usize, fields: usize, levels: usize) -> ! {
+    panic!("read of field {f} level {age}: the system has {fields} fields of {levels} levels")
+}
+
+/// The panic of a read of a constant the system does not have.
+#[cold]
+#[inline(never)]
+fn no_such_constant(c: usize, constants: usize) -> ! {
+    panic!("read of constant {c}: the system has {constants}")
 }

@@ -229,6 +229,7 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
         let mut line = lines.start;
         while line < lines.end {
             let group = line..(line + EDGE_GROUP).min(lines.end);
+            line = group.end;
             for (g, u) in group.clone().enumerate() {
                 let (z, y) = (u / height, u % height);
                 let at = (u - lines.start) * width;
@@ -243,16 +244,23 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
                     continue;
                 }
                 window.clear();
+                let (rz, ry) = (l.rz as isize, l.ry as isize);
+                let inside = z >= l.rz && z + l.rz < depth && y >= l.ry && y + l.ry < height;
                 for source in self.inputs {
-                    for dz in -(l.rz as isize)..=l.rz as isize {
-                        for dy in -(l.ry as isize)..=l.ry as isize {
-                            let zi = self.boundary.resolve(z as isize + dz, depth);
-                            let yi = self.boundary.resolve(y as isize + dy, height);
-                            window.push(match (zi, yi) {
-                                (Some(zi), Some(yi)) => {
-                                    &source[(zi * height + yi) * width..][..width]
-                                }
-                                _ => &zeros[..],
+                    for dz in -rz..=rz {
+                        for dy in -ry..=ry {
+                            let (zi, yi) = (z as isize + dz, y as isize + dy);
+                            let row = if inside {
+                                // The common case: no boundary rule to apply.
+                                Some((zi as usize * height + yi as usize) * width)
+                            } else {
+                                let zi = self.boundary.resolve(zi, depth);
+                                let yi = self.boundary.resolve(yi, height);
+                                zi.zip(yi).map(|(zi, yi)| (zi * height + yi) * width)
+                            };
+                            window.push(match row {
+                                Some(start) => &source[start..start + width],
+                                None => &zeros[..],
                             });
                         }
                     }
@@ -271,7 +279,6 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
                     self.ends(outputs, refs, 0..width, at);
                 }
             }
-            line = group.end;
         }
     }
 
@@ -308,27 +315,28 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
         let width = self.extent.width();
         let l = self.layout;
         let r = l.radius;
-        let inner = xs.start.max(r)..xs.end.min(width.saturating_sub(r)).max(xs.start.max(r));
-        let block = T::BLOCK;
+        let lo = xs.start.max(r).min(xs.end);
+        let inner = lo..xs.end.min(width.saturating_sub(r)).max(lo);
         let centre = l.rz * l.z_step + l.ry * l.y_step;
         for (f, out) in outputs.iter_mut().enumerate() {
             if self.boundary == Boundary::Skip {
                 let current = window[f * l.levels * l.per_input + centre];
-                for x in xs.clone().filter(|x| !inner.contains(x)) {
-                    out[x.wrapping_add(shift)] = current[x];
+                for kept in [xs.start..inner.start, inner.end..xs.end] {
+                    // At most `r` values each side: a loop, not a memcpy call.
+                    for x in kept {
+                        out[x.wrapping_add(shift)] = current[x];
+                    }
                 }
             }
-            let whole = inner.start + (inner.len() - inner.len() % block);
-            let mut x = inner.start;
-            while x < whole {
-                let v: T::Block = self.formula.eval(f, &Cells::new(window, x, l));
-                let at = x.wrapping_add(shift);
-                v.store(&mut out[at..at + block]);
-                x += block;
-            }
-            for x in whole..inner.end {
-                out[x.wrapping_add(shift)] = self.formula.eval::<T>(f, &Cells::new(window, x, l));
-            }
+            let at = inner.start.wrapping_add(shift);
+            blocks(
+                self.formula,
+                f,
+                window,
+                *l,
+                inner.clone(),
+                &mut out[at..at + inner.len()],
+            );
         }
     }
 
@@ -367,11 +375,62 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
             let window = &refs[e * rows..(e + 1) * rows];
             for (f, out) in outputs.iter_mut().enumerate() {
                 for x in seg.clone() {
-                    let cells = Cells::new(window, l.radius + (x - seg.start), l);
+                    // SAFETY: a window row per window row of the layout,
+                    // each `3r` long; a segment has at most `r` points, so
+                    // `col + r + 1 <= 2r − 1 + r + 1 = 3r`.
+                    let cells = unsafe { Cells::new(window, l.radius + (x - seg.start), *l) };
                     out[x.wrapping_add(shift)] = self.formula.eval::<T>(f, &cells);
                 }
             }
         }
+    }
+}
+
+/// Points `xs` of field `f` from `window` into `out` (`xs.len()` values):
+/// all in blocks on lanes, the last block overlapping the one before it
+/// when the count is not a multiple of the block (fewer points than one
+/// block go one at a time). A function of its own so
+/// that `out` does not alias the window or the layout, which lets the
+/// compiler keep the window's row addresses in registers across blocks.
+#[inline(always)]
+fn blocks<F: SystemFormula, T: StencilElement>(
+    formula: &F,
+    f: usize,
+    window: &[&[T]],
+    layout: WindowLayout,
+    xs: Range<usize>,
+    out: &mut [T],
+) {
+    let block = T::BLOCK;
+    let n = out.len();
+    debug_assert!(n == xs.len());
+    // The window holds the layout's rows, each at least `width` long (source
+    // rows, or a row of `width` zeros), and `r <= xs.start`,
+    // `xs.end <= width − r` (`Job::interior`). Blocks are read at
+    // `x <= xs.end − block`, up to `x + r + block <= width`; single points at
+    // `x < xs.end`, up to `x + r + 1 <= width`: `Cells::new`'s contract.
+    let mut at = 0;
+    while at + block <= n {
+        // SAFETY: a block at `xs.start + at <= xs.end − block` (above).
+        let cells = unsafe { Cells::new(window, xs.start + at, layout) };
+        let v: T::Block = formula.eval(f, &cells);
+        v.store(&mut out[at..at + block]);
+        at += block;
+    }
+    if at < n && n >= block {
+        // The last points as one block ending at the last point: it repeats
+        // some of the previous block's points, with the same values.
+        let last = n - block;
+        // SAFETY: a block at `xs.end − block` (above).
+        let cells = unsafe { Cells::new(window, xs.start + last, layout) };
+        let v: T::Block = formula.eval(f, &cells);
+        v.store(&mut out[last..]);
+        return;
+    }
+    for (i, o) in out.iter_mut().enumerate().skip(at) {
+        // SAFETY: a single point at `xs.start + i < xs.end` (above).
+        let cells = unsafe { Cells::new(window, xs.start + i, layout) };
+        *o = formula.eval::<T>(f, &cells);
     }
 }
 
