@@ -19,6 +19,7 @@ mod hand_lanes;
 mod machine;
 mod peers;
 mod results;
+mod stencils;
 mod timing;
 mod workloads;
 

@@ -3,7 +3,7 @@
 
 use super::results::{Bandwidth, Measurement};
 use super::timing::{Budget, interleaved_boxed};
-use super::{Mode, Options, c_peers, hand_lanes, peers};
+use super::{Mode, Options, c_peers, hand_lanes, peers, stencils};
 use accel_kernels::{blackscholes, blur, fill};
 use accel_pool::ir::Plan;
 use accel_pool::ir::stencil::Shape;
@@ -102,7 +102,7 @@ pub fn run(
         Workload::BlackScholes => run_blackscholes(&ctx, opts.mode, &mut notes)?,
         Workload::Blur => run_blur(&ctx, opts.mode, &mut notes)?,
         Workload::Formulas => run_formulas(&ctx, opts.mode)?,
-        Workload::Stencils => run_stencils(&ctx, opts.mode)?,
+        Workload::Stencils => stencils::run(&ctx, opts.mode)?,
     };
     Ok((runs, notes))
 }
@@ -112,15 +112,15 @@ fn with_c() -> bool {
     c_peers::available().is_ok()
 }
 
-struct Ctx<'a> {
-    pools: &'a [Pool],
-    rayon: &'a rayon::ThreadPool,
-    max_threads: usize,
-    budget: Budget,
-    bw: &'a Bandwidth,
+pub(super) struct Ctx<'a> {
+    pub pools: &'a [Pool],
+    pub rayon: &'a rayon::ThreadPool,
+    pub max_threads: usize,
+    pub budget: Budget,
+    pub bw: &'a Bandwidth,
 }
 
-fn progress(len: usize, what: &str) -> ProgressBar {
+pub(super) fn progress(len: usize, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
     bar.set_style(
         ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {msg}")
@@ -132,7 +132,7 @@ fn progress(len: usize, what: &str) -> ProgressBar {
 }
 
 /// Turns one interleaved sampling into measurements, in contender order.
-fn measurements(
+pub(super) fn measurements(
     workload: &'static str,
     size: &str,
     size_value: f64,
@@ -724,91 +724,6 @@ fn run_formulas(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
         &names,
         samples,
     ));
-    bar.inc(1);
-    bar.finish_and_clear();
-    Ok(out)
-}
-
-/// The stencil of accel-pool's `heat` example, shared as source.
-#[path = "../../../pool/examples/shared/heat.rs"]
-mod user_stencils;
-
-fn run_stencils(ctx: &Ctx, mode: Mode) -> Result<Vec<Measurement>, String> {
-    use accel_pool::ir::stencil::{Boundary, FormulaKernel, Stencil};
-    use user_stencils::{Heat, heat_plain, heat_rayon, plate};
-    // The size is 4000² × 200 (--full).
-    let (n, iters) = match mode {
-        Mode::Quick => (500, 20),
-        Mode::Default => (2000, 50),
-        Mode::Full => (4000, 200),
-    };
-    let size = format!("heat f64 {n}²×{iters} it");
-    let bar = progress(1, "stencils");
-    bar.set_message(size.clone());
-    let shape = Shape::new(n, n);
-    let stencil = Stencil::new(FormulaKernel::new_f64(Heat), Boundary::Skip, iters)
-        .map_err(|e| format!("stencils {size}: {e}"))?;
-    let input = plate(n);
-    let mut want = input.clone();
-    heat_plain(&mut want, n, iters);
-    let differs = |got: &[f64]| {
-        got.iter()
-            .zip(&want)
-            .any(|(a, b)| a.to_bits() != b.to_bits())
-    };
-    for pool in ctx.pools {
-        let mut got = input.clone();
-        pool.run_stencil(&stencil, &mut got, shape)
-            .map_err(|e| format!("stencils {size}: {e}"))?;
-        if differs(&got) {
-            return Err(format!(
-                "stencils {size}: accel with {} threads differs from the plain loop",
-                pool.num_threads()
-            ));
-        }
-    }
-    let rayon_heat = |p: &mut [f64]| ctx.rayon.install(|| heat_rayon(p, n, iters));
-    let mut got = input.clone();
-    rayon_heat(&mut got);
-    if differs(&got) {
-        return Err(format!("stencils {size}: the rayon loop differs"));
-    }
-    // Each contender restores its own plane from the input before it runs.
-    let mut bufs: Vec<Vec<f64>> = (0..ctx.pools.len() + 2).map(|_| input.clone()).collect();
-    let mut bufs = bufs.iter_mut();
-    let mut names = vec![("serial", 1)];
-    let (input, stencil) = (&input, &stencil);
-    let serial_buf = bufs.next().expect("one buffer per contender");
-    let mut runs: Vec<Box<dyn FnMut() + '_>> = vec![Box::new(move || {
-        serial_buf.copy_from_slice(input);
-        heat_plain(serial_buf, n, iters);
-    })];
-    for (pool, buf) in ctx.pools.iter().zip(bufs.by_ref()) {
-        names.push(("accel", pool.num_threads()));
-        runs.push(Box::new(move || {
-            buf.copy_from_slice(input);
-            pool.run_stencil(stencil, buf, shape)
-                .expect("checked above");
-        }));
-    }
-    let rayon_buf = bufs.next().expect("one buffer per contender");
-    names.push(("rayon", ctx.max_threads));
-    runs.push(Box::new(move || {
-        rayon_buf.copy_from_slice(input);
-        rayon_heat(rayon_buf);
-    }));
-    let samples = interleaved_boxed(&mut runs, ctx.budget);
-    // The one-sweep-per-iteration floor: 16 B per point per iteration (read
-    // and write f64), as for the blur.
-    let floor = 16.0 * (n * n * iters) as f64 / (ctx.bw.copy * 1e9);
-    let out = measurements(
-        "stencils",
-        &size,
-        (n * n * iters) as f64,
-        Some(floor),
-        &names,
-        samples,
-    );
     bar.inc(1);
     bar.finish_and_clear();
     Ok(out)

@@ -141,17 +141,9 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
             layout: &layout,
             extent,
             inputs,
+            blocks: block_loop::<F, T>(self.simd()),
         };
-        match self.simd() {
-            // SAFETY: `simd` is only ever a path `SimdPath::is_supported`
-            // approved (`SimdPath::active` in `new`, the check in `with_simd`).
-            #[cfg(target_arch = "x86_64")]
-            SimdPath::Avx512 => unsafe { x86::lines_avx512(&job, outputs, lines) },
-            // SAFETY: as above.
-            #[cfg(target_arch = "x86_64")]
-            SimdPath::Avx2 => unsafe { x86::lines_avx2(&job, outputs, lines) },
-            _ => job.lines(outputs, lines),
-        }
+        job.lines(outputs, lines);
         Ok(())
     }
 }
@@ -193,6 +185,8 @@ struct Job<'a, F, T> {
     layout: &'a WindowLayout,
     extent: Extent,
     inputs: &'a [&'a [T]],
+    /// [`blocks`] compiled for the system's SIMD path.
+    blocks: BlockLoop<F, T>,
 }
 
 impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
@@ -203,10 +197,18 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
         let l = self.layout;
         let r = l.radius;
         let padded = self.boundary != Boundary::Skip && r > 0;
+        let mut ends = vec![
+            T::ZERO;
+            if padded {
+                EDGE_GROUP * 2 * l.rows() * 3 * r
+            } else {
+                0
+            }
+        ];
         // A 1-D grid: one row, `lines` are its columns.
         if self.extent.dims() == 1 {
-            let mut ends = vec![T::ZERO; if padded { 2 * l.rows() * 3 * r } else { 0 }];
-            self.row(outputs, self.inputs, lines.clone(), &mut ends);
+            let shift = 0usize.wrapping_sub(lines.start);
+            self.run(outputs, self.inputs, lines.clone(), shift, 1, &mut ends);
             return;
         }
         let zeros = vec![
@@ -218,79 +220,99 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
             }
         ];
         let mut window: Vec<&[T]> = Vec::with_capacity(l.rows());
-        let mut ends = vec![
-            T::ZERO;
-            if padded {
-                EDGE_GROUP * 2 * l.rows() * 3 * r
-            } else {
-                0
-            }
-        ];
-        let mut line = lines.start;
-        while line < lines.end {
-            let group = line..(line + EDGE_GROUP).min(lines.end);
-            line = group.end;
-            for (g, u) in group.clone().enumerate() {
-                let (z, y) = (u / height, u % height);
-                let at = (u - lines.start) * width;
-                let frame = (self.extent.dims() == 3 && (z < r || z + r >= depth))
-                    || y < r
-                    || y + r >= height;
-                if self.boundary == Boundary::Skip && frame {
-                    for (f, out) in outputs.iter_mut().enumerate() {
-                        let current = self.inputs[f * l.levels];
-                        out[at..at + width].copy_from_slice(&current[u * width..][..width]);
-                    }
-                    continue;
+        // Window rows of an inside row `u`, per input: rows `u + delta`, in
+        // window order (dz outer, dy inner).
+        let (rz, ry) = (l.rz as isize, l.ry as isize);
+        let deltas: Vec<isize> = (-rz..=rz)
+            .flat_map(|dz| (-ry..=ry).map(move |dy| dz * height as isize + dy))
+            .collect();
+        let mut u = lines.start;
+        while u < lines.end {
+            let (z, y) = (u / height, u % height);
+            let at = (u - lines.start) * width;
+            let inside = z >= l.rz && z + l.rz < depth && y >= l.ry && y + l.ry < height;
+            if !inside && self.boundary == Boundary::Skip {
+                // The frame (rows within the radius of an edge) keeps its value.
+                for (f, out) in outputs.iter_mut().enumerate() {
+                    let current = self.inputs[f * l.levels];
+                    out[at..at + width].copy_from_slice(&current[u * width..][..width]);
                 }
-                window.clear();
-                let (rz, ry) = (l.rz as isize, l.ry as isize);
-                let inside = z >= l.rz && z + l.rz < depth && y >= l.ry && y + l.ry < height;
+                u += 1;
+                continue;
+            }
+            window.clear();
+            let rows = if inside {
+                // The inside rows of this plane from `u` on form one run:
+                // each window row is then the run's rows of one source row
+                // offset, contiguous in memory.
+                let rows = (z * height + height - l.ry).min(lines.end) - u;
+                for source in self.inputs {
+                    window.extend(deltas.iter().map(|&d| {
+                        let start = (u as isize + d) as usize * width;
+                        &source[start..start + rows * width]
+                    }));
+                }
+                rows
+            } else {
                 for source in self.inputs {
                     for dz in -rz..=rz {
                         for dy in -ry..=ry {
-                            let (zi, yi) = (z as isize + dz, y as isize + dy);
-                            let row = if inside {
-                                // The common case: no boundary rule to apply.
-                                Some((zi as usize * height + yi as usize) * width)
-                            } else {
-                                let zi = self.boundary.resolve(zi, depth);
-                                let yi = self.boundary.resolve(yi, height);
-                                zi.zip(yi).map(|(zi, yi)| (zi * height + yi) * width)
-                            };
-                            window.push(match row {
-                                Some(start) => &source[start..start + width],
+                            let zi = self.boundary.resolve(z as isize + dz, depth);
+                            let yi = self.boundary.resolve(y as isize + dy, height);
+                            window.push(match zi.zip(yi) {
+                                Some((zi, yi)) => &source[(zi * height + yi) * width..][..width],
                                 None => &zeros[..],
                             });
                         }
                     }
                 }
-                self.interior(outputs, &window, 0..width, at);
-                if padded {
-                    let span = 2 * l.rows() * 3 * r;
-                    self.copy_ends(&window, 0..width, &mut ends[g * span..(g + 1) * span]);
-                }
-            }
-            if padded {
-                let refs: Vec<&[T]> = ends.chunks_exact(3 * r).collect();
-                for (g, u) in group.clone().enumerate() {
-                    let at = (u - lines.start) * width;
-                    let refs = &refs[g * 2 * l.rows()..(g + 1) * 2 * l.rows()];
-                    self.ends(outputs, refs, 0..width, at);
-                }
-            }
+                1
+            };
+            self.run(outputs, &window, 0..width, at, rows, &mut ends);
+            u += rows;
         }
     }
 
-    /// Columns `xs` of a 1-D grid's row, whose outputs start at `xs.start`.
+    /// `rows` consecutive rows (a 1-D grid: one row), columns `xs` of each,
+    /// from `window`, whose rows hold the run's rows back to back: column
+    /// `x` of row `i` of the run is `window[k][i·width + x]`, and its output
+    /// goes to `outputs[f][at + i·width + x]` (`at` wraps to subtract).
+    /// `ends` holds the padded end copies of up to [`EDGE_GROUP`] rows.
     #[inline(always)]
-    fn row(&self, outputs: &mut [&mut [T]], window: &[&[T]], xs: Range<usize>, ends: &mut [T]) {
-        let shift = 0usize.wrapping_sub(xs.start);
-        self.interior(outputs, window, xs.clone(), shift);
-        if self.boundary != Boundary::Skip && self.layout.radius > 0 {
-            self.copy_ends(window, xs.clone(), ends);
-            let refs: Vec<&[T]> = ends.chunks_exact(3 * self.layout.radius).collect();
-            self.ends(outputs, &refs, xs, shift);
+    fn run(
+        &self,
+        outputs: &mut [&mut [T]],
+        window: &[&[T]],
+        xs: Range<usize>,
+        at: usize,
+        rows: usize,
+        ends: &mut [T],
+    ) {
+        let width = self.extent.width();
+        let l = self.layout;
+        let r = l.radius;
+        self.interior(outputs, window, xs.clone(), at, rows);
+        if self.boundary == Boundary::Skip || r == 0 {
+            return;
+        }
+        let span = 2 * l.rows() * 3 * r;
+        let mut first = 0;
+        while first < rows {
+            let group = first..(first + EDGE_GROUP).min(rows);
+            first = group.end;
+            for (g, i) in group.clone().enumerate() {
+                self.copy_ends(
+                    window,
+                    i * width,
+                    xs.clone(),
+                    &mut ends[g * span..(g + 1) * span],
+                );
+            }
+            let refs: Vec<&[T]> = ends[..group.len() * span].chunks_exact(3 * r).collect();
+            for (g, i) in group.enumerate() {
+                let refs = &refs[g * 2 * l.rows()..(g + 1) * 2 * l.rows()];
+                self.ends(outputs, refs, xs.clone(), at.wrapping_add(i * width));
+            }
         }
     }
 
@@ -307,11 +329,18 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
         ]
     }
 
-    /// Points `xs ∩ [r, width − r)` of every field, from `window` directly;
-    /// the others of `xs` too under `skip` (their current value). Output `x`
-    /// goes to `outputs[f][x + shift]` (`shift` wraps to subtract).
+    /// Points `xs ∩ [r, width − r)` of every field in each of the run's
+    /// `rows` rows (see [`Job::run`]), from `window` directly; the others of
+    /// `xs` too under `skip` (their current value).
     #[inline(always)]
-    fn interior(&self, outputs: &mut [&mut [T]], window: &[&[T]], xs: Range<usize>, shift: usize) {
+    fn interior(
+        &self,
+        outputs: &mut [&mut [T]],
+        window: &[&[T]],
+        xs: Range<usize>,
+        at: usize,
+        rows: usize,
+    ) {
         let width = self.extent.width();
         let l = self.layout;
         let r = l.radius;
@@ -321,30 +350,40 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
         for (f, out) in outputs.iter_mut().enumerate() {
             if self.boundary == Boundary::Skip {
                 let current = window[f * l.levels * l.per_input + centre];
-                for kept in [xs.start..inner.start, inner.end..xs.end] {
-                    // At most `r` values each side: a loop, not a memcpy call.
-                    for x in kept {
-                        out[x.wrapping_add(shift)] = current[x];
+                for i in 0..rows {
+                    for kept in [xs.start..inner.start, inner.end..xs.end] {
+                        // At most `r` values each side: a loop, not a memcpy call.
+                        for x in kept {
+                            out[at.wrapping_add(i * width + x)] = current[i * width + x];
+                        }
                     }
                 }
             }
-            let at = inner.start.wrapping_add(shift);
-            blocks(
-                self.formula,
-                f,
-                window,
-                *l,
-                inner.clone(),
-                &mut out[at..at + inner.len()],
-            );
+            if inner.is_empty() {
+                continue;
+            }
+            let run = Run {
+                cols: inner.clone(),
+                rows,
+                stride: width,
+            };
+            let first = at.wrapping_add(inner.start);
+            let out = &mut out[first..first + (rows - 1) * width + inner.len()];
+            // SAFETY: `blocks` is `block_loop`'s choice for a path this CPU
+            // runs (systems only hold supported paths); the window holds the
+            // layout's rows, each holding the run's `rows` rows of `width`
+            // values (source rows, or a row of `width` zeros for one row), and
+            // `r <= inner.start <= inner.end <= width − r`.
+            unsafe { (self.blocks)(self.formula, f, window, *l, run.clone(), out) };
         }
     }
 
     /// Copies, for both end segments of `xs`, the columns their points read
-    /// from every window row, padded by the boundary rule, into `ends`:
+    /// from every window row (its values from `row_at` on), padded by the
+    /// boundary rule, into `ends`:
     /// segment `e`, window row `k` at `(e·rows + k)·3r`.
     #[inline(always)]
-    fn copy_ends(&self, window: &[&[T]], xs: Range<usize>, ends: &mut [T]) {
+    fn copy_ends(&self, window: &[&[T]], row_at: usize, xs: Range<usize>, ends: &mut [T]) {
         let width = self.extent.width();
         let r = self.layout.radius;
         let m = 3 * r;
@@ -357,7 +396,7 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
                 for (j, v) in to.iter_mut().take(seg.len() + 2 * r).enumerate() {
                     let col = seg.start as isize - r as isize + j as isize;
                     *v = match self.boundary.resolve(col, width) {
-                        Some(c) => row[c],
+                        Some(c) => row[row_at + c],
                         None => T::ZERO,
                     };
                 }
@@ -386,80 +425,144 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
     }
 }
 
-/// Points `xs` of field `f` from `window` into `out` (`xs.len()` values):
-/// all in blocks on lanes, the last block overlapping the one before it
-/// when the count is not a multiple of the block (fewer points than one
-/// block go one at a time). A function of its own so
-/// that `out` does not alias the window or the layout, which lets the
-/// compiler keep the window's row addresses in registers across blocks.
-#[inline(always)]
-fn blocks<F: SystemFormula, T: StencilElement>(
+/// The signature of [`blocks`] compiled for one SIMD path.
+type BlockLoop<F, T> = unsafe fn(&F, usize, &[&[T]], WindowLayout, Run, &mut [T]);
+
+/// Where [`blocks`] computes: columns `cols` of `rows` rows, `stride`
+/// values apart in the window and in the output.
+#[derive(Clone, Debug)]
+struct Run {
+    cols: Range<usize>,
+    rows: usize,
+    stride: usize,
+}
+
+/// [`blocks`] for `path`: the hot loop is the only code that needs the
+/// path's instructions, and as a function of its own (never inlined) its
+/// `&mut` output is known not to alias the window, so the compiler keeps
+/// the window's row addresses in registers across blocks.
+fn block_loop<F: SystemFormula, T: StencilElement>(path: SimdPath) -> BlockLoop<F, T> {
+    match path {
+        #[cfg(target_arch = "x86_64")]
+        SimdPath::Avx512 => x86::blocks_avx512::<F, T>,
+        #[cfg(target_arch = "x86_64")]
+        SimdPath::Avx2 => x86::blocks_avx2::<F, T>,
+        _ => blocks_baseline::<F, T>,
+    }
+}
+
+/// [`blocks`] for the build's baseline (portable, and NEON on aarch64).
+///
+/// # Safety
+/// That of [`blocks`].
+#[inline(never)]
+unsafe fn blocks_baseline<F: SystemFormula, T: StencilElement>(
     formula: &F,
     f: usize,
     window: &[&[T]],
     layout: WindowLayout,
-    xs: Range<usize>,
+    run: Run,
     out: &mut [T],
 ) {
+    // SAFETY: the caller's.
+    unsafe { blocks(formula, f, window, layout, run, out) }
+}
+
+/// Points `run.cols` (`xs` below) of field `f` in each of `run.rows` rows
+/// `run.stride` apart (`rows`, `stride`), from
+/// `window` into `out` (row `i`'s points at `out[i·stride..][..xs.len()]`):
+/// all in blocks on lanes, the last block of a row overlapping the one
+/// before it when the count is not a multiple of the block (fewer points
+/// than one block go one at a time).
+///
+/// # Safety
+/// `window` holds `layout.rows()` rows of at least
+/// `(rows − 1)·stride + width` values, where `layout.radius <= xs.start` and
+/// `xs.end + layout.radius <= width <= stride` (or `rows == 1`).
+#[inline(always)]
+unsafe fn blocks<F: SystemFormula, T: StencilElement>(
+    formula: &F,
+    f: usize,
+    window: &[&[T]],
+    layout: WindowLayout,
+    run: Run,
+    out: &mut [T],
+) {
+    let Run {
+        cols: xs,
+        rows,
+        stride,
+    } = run;
     let block = T::BLOCK;
-    let n = out.len();
-    debug_assert!(n == xs.len());
-    // The window holds the layout's rows, each at least `width` long (source
-    // rows, or a row of `width` zeros), and `r <= xs.start`,
-    // `xs.end <= width − r` (`Job::interior`). Blocks are read at
-    // `x <= xs.end − block`, up to `x + r + block <= width`; single points at
-    // `x < xs.end`, up to `x + r + 1 <= width`: `Cells::new`'s contract.
-    let mut at = 0;
-    while at + block <= n {
-        // SAFETY: a block at `xs.start + at <= xs.end − block` (above).
-        let cells = unsafe { Cells::new(window, xs.start + at, layout) };
-        let v: T::Block = formula.eval(f, &cells);
-        v.store(&mut out[at..at + block]);
-        at += block;
-    }
-    if at < n && n >= block {
-        // The last points as one block ending at the last point: it repeats
-        // some of the previous block's points, with the same values.
-        let last = n - block;
-        // SAFETY: a block at `xs.end − block` (above).
-        let cells = unsafe { Cells::new(window, xs.start + last, layout) };
-        let v: T::Block = formula.eval(f, &cells);
-        v.store(&mut out[last..]);
-        return;
-    }
-    for (i, o) in out.iter_mut().enumerate().skip(at) {
-        // SAFETY: a single point at `xs.start + i < xs.end` (above).
-        let cells = unsafe { Cells::new(window, xs.start + i, layout) };
-        *o = formula.eval::<T>(f, &cells);
+    let n = xs.len();
+    // By the contract, a block at column `x <= xs.end − block` of row `i`
+    // reads up to `i·stride + x + r + block <= (rows − 1)·stride + width`
+    // values of each window row, and a single point at `x < xs.end` up to
+    // `i·stride + x + r + 1`; both start at `x − r >= 0`: `Cells::new`'s
+    // contract.
+    for i in 0..rows {
+        let base = i * stride + xs.start;
+        let out = &mut out[i * stride..i * stride + n];
+        let mut at = 0;
+        while at + block <= n {
+            // SAFETY: a block at `xs.start + at <= xs.end − block` (above).
+            let cells = unsafe { Cells::new(window, base + at, layout) };
+            let v: T::Block = formula.eval(f, &cells);
+            v.store(&mut out[at..at + block]);
+            at += block;
+        }
+        if at < n && n >= block {
+            // The last points as one block ending at the last point: it
+            // repeats some of the previous block's points, with the same values.
+            let last = n - block;
+            // SAFETY: a block at `xs.end − block` (above).
+            let cells = unsafe { Cells::new(window, base + last, layout) };
+            let v: T::Block = formula.eval(f, &cells);
+            v.store(&mut out[last..]);
+            continue;
+        }
+        for (j, o) in out.iter_mut().enumerate().skip(at) {
+            // SAFETY: a single point at `xs.start + j < xs.end` (above).
+            let cells = unsafe { Cells::new(window, base + j, layout) };
+            *o = formula.eval::<T>(f, &cells);
+        }
     }
 }
 
-/// [`Job::lines`] compiled for the x86-64 paths.
+/// [`blocks`] compiled for the x86-64 paths.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use core::ops::Range;
-
-    use super::{Job, StencilElement, SystemFormula};
+    use super::{Run, StencilElement, SystemFormula, WindowLayout, blocks};
 
     /// # Safety
-    /// The CPU must run the AVX-512 path.
+    /// The CPU must run the AVX-512 path; and that of [`blocks`].
     #[target_feature(enable = "avx512f,avx2,fma")]
-    pub(super) unsafe fn lines_avx512<F: SystemFormula, T: StencilElement>(
-        job: &Job<'_, F, T>,
-        outputs: &mut [&mut [T]],
-        lines: Range<usize>,
+    #[inline(never)]
+    pub(super) unsafe fn blocks_avx512<F: SystemFormula, T: StencilElement>(
+        formula: &F,
+        f: usize,
+        window: &[&[T]],
+        layout: WindowLayout,
+        run: Run,
+        out: &mut [T],
     ) {
-        job.lines(outputs, lines)
+        // SAFETY: the caller's.
+        unsafe { blocks(formula, f, window, layout, run, out) }
     }
 
     /// # Safety
-    /// The CPU must run the AVX2 path.
+    /// The CPU must run the AVX2 path; and that of [`blocks`].
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn lines_avx2<F: SystemFormula, T: StencilElement>(
-        job: &Job<'_, F, T>,
-        outputs: &mut [&mut [T]],
-        lines: Range<usize>,
+    #[inline(never)]
+    pub(super) unsafe fn blocks_avx2<F: SystemFormula, T: StencilElement>(
+        formula: &F,
+        f: usize,
+        window: &[&[T]],
+        layout: WindowLayout,
+        run: Run,
+        out: &mut [T],
     ) {
-        job.lines(outputs, lines)
+        // SAFETY: the caller's.
+        unsafe { blocks(formula, f, window, layout, run, out) }
     }
 }
