@@ -495,6 +495,58 @@ fn bad_calls_are_rejected_with_the_values() {
             levels: 1
         })
     );
+    // One iteration, as a parallel driver calls it: the wave reads u, u⁻ and
+    // c² and writes one field.
+    let (u, before, c2) = (vec![0.0f32; 12], vec![0.0f32; 12], vec![0.0f32; 12]);
+    let mut out = vec![0.0f32; 8];
+    assert_eq!(
+        wave.step_lines(e, &[&u, &before], &mut [&mut out], 0..2),
+        Err(StencilError::StepArrays {
+            inputs: 2,
+            expected_inputs: 3,
+            outputs: 1,
+            expected_outputs: 1
+        })
+    );
+    assert_eq!(
+        wave.step_lines(e, &[&u, &before[..11], &c2], &mut [&mut out], 0..2),
+        Err(StencilError::ArrayLength {
+            constant: false,
+            index: 1,
+            len: 11,
+            expected: 12
+        })
+    );
+    assert_eq!(
+        wave.step_lines(e, &[&u, &before, &c2[..3]], &mut [&mut out], 0..2),
+        Err(StencilError::ArrayLength {
+            constant: true,
+            index: 0,
+            len: 3,
+            expected: 12
+        })
+    );
+    assert_eq!(
+        wave.step_lines(e, &[&u, &before, &c2], &mut [&mut out], 0..3),
+        Err(StencilError::ArrayLength {
+            constant: false,
+            index: 0,
+            len: 8,
+            expected: 12
+        })
+    );
+    assert_eq!(
+        wave.step_lines(e, &[&u, &before, &c2], &mut [&mut out], 2..4),
+        Err(StencilError::RowsOutOfRange {
+            start: 2,
+            end: 4,
+            height: 3
+        })
+    );
+    assert_eq!(
+        wave.step_lines(e, &[&u, &before, &c2], &mut [&mut out], 1..3),
+        Ok(())
+    );
     let msg = StencilError::BufferCount {
         given: 2,
         expected: 3,

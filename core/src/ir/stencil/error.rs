@@ -167,6 +167,19 @@ pub enum StencilError {
         /// Constants the formula reads.
         expected: usize,
     },
+    /// A call of one iteration ([`StencilSystem::step_lines`](super::system::StencilSystem::step_lines))
+    /// was given the wrong number of inputs (all levels of all fields, then
+    /// the constants) or outputs (one per field).
+    StepArrays {
+        /// Inputs passed.
+        inputs: usize,
+        /// Inputs the formula reads.
+        expected_inputs: usize,
+        /// Outputs passed.
+        outputs: usize,
+        /// Fields the formula updates.
+        expected_outputs: usize,
+    },
     /// A field buffer or constant array does not hold the extent's values.
     ArrayLength {
         /// Whether it is a constant array (else a field buffer).
@@ -263,6 +276,15 @@ impl fmt::Display for StencilError {
                     "{given} constant arrays given, the formula reads {expected}"
                 )
             }
+            Self::StepArrays {
+                inputs,
+                expected_inputs,
+                outputs,
+                expected_outputs,
+            } => write!(
+                f,
+                "one iteration takes {expected_inputs} inputs and {expected_outputs} outputs, not {inputs} and {outputs}"
+            ),
             Self::ArrayLength {
                 constant,
                 index,

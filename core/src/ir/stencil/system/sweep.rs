@@ -13,6 +13,17 @@
 //! (`3r` values per window row); their copies are made for a group of rows at
 //! a time, so that one list of row references serves the whole group.
 //!
+//! # Runs of rows
+//! The rows of a plane whose whole neighbourhood lies inside the grid (all
+//! but `r` at each edge) are computed as one run: the window row for offset
+//! `(dz, dy)` is then one contiguous span of the source, the run's rows back
+//! to back, so the window is built once per run rather than once per row
+//! (on a 48-wide volume that per-row bookkeeping had cost as much as the
+//! arithmetic). The block loop ([`blocks`]) walks the run's rows; it is a
+//! function of its own per SIMD path, never inlined, so that its output
+//! slice is known not to alias the window and the row addresses stay in
+//! registers.
+//!
 //! A 1-D grid is one row; its "lines" are columns, so members of a team
 //! share the row by column ranges and the same code runs with a one-row
 //! window per input.
@@ -74,10 +85,10 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
     ///
     /// # Errors
     /// Those of [`Extent::len`], [`StencilError::WindowTooLarge`],
-    /// [`StencilError::BufferCount`] (for outputs) and
-    /// [`StencilError::ConstantCount`] (for inputs) if the counts are wrong,
-    /// [`StencilError::ArrayLength`] if an input is not the whole grid or an
-    /// output does not fit `lines`, [`StencilError::RowsOutOfRange`] if
+    /// [`StencilError::StepArrays`] if the counts are wrong,
+    /// [`StencilError::ArrayLength`] if an input is not the whole grid (its
+    /// index counts the fields' levels, or the constants) or an output does
+    /// not fit `lines` (its index is the field's), [`StencilError::RowsOutOfRange`] if
     /// `lines` leaves the grid.
     pub fn step_lines(
         &self,
@@ -94,16 +105,12 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
                 max: super::MAX_WINDOW_ROWS,
             });
         }
-        if inputs.len() != layout.inputs() {
-            return Err(StencilError::ConstantCount {
-                given: inputs.len(),
-                expected: layout.inputs(),
-            });
-        }
-        if outputs.len() != layout.fields {
-            return Err(StencilError::BufferCount {
-                given: outputs.len(),
-                expected: layout.fields,
+        if inputs.len() != layout.inputs() || outputs.len() != layout.fields {
+            return Err(StencilError::StepArrays {
+                inputs: inputs.len(),
+                expected_inputs: layout.inputs(),
+                outputs: outputs.len(),
+                expected_outputs: layout.fields,
             });
         }
         if lines.start > lines.end || lines.end > extent.lines() {
@@ -117,9 +124,14 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
         let bad_input = inputs.iter().enumerate().find(|(_, a)| a.len() != n);
         let bad_output = outputs.iter().enumerate().find(|(_, a)| a.len() != wanted);
         if let Some((index, a)) = bad_input {
+            let levels = layout.fields * layout.levels;
             return Err(StencilError::ArrayLength {
-                constant: true,
-                index,
+                constant: index >= levels,
+                index: if index >= levels {
+                    index - levels
+                } else {
+                    index
+                },
                 len: a.len(),
                 expected: n,
             });
