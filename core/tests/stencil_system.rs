@@ -564,3 +564,127 @@ fn reading_along_a_missing_dimension_panics() {
     let (mut a, mut b) = (vec![1.0; 64], vec![0.0; 64]);
     let _ = system.run_sweeps(Extent::plane(8, 8), &mut [&mut a, &mut b], &[]);
 }
+
+/// A formula's counts are read once, when the system is built: absurd ones
+/// are rejected, and a formula that changes its answers later cannot make
+/// an executor size its windows from the new ones.
+#[test]
+fn counts_are_checked_once() {
+    struct Huge;
+    impl SystemFormula for Huge {
+        fn radius(&self) -> usize {
+            1
+        }
+        fn constants(&self) -> usize {
+            usize::MAX
+        }
+        fn eval<R: RowLoad>(&self, _: usize, n: &Cells<'_, R>) -> R {
+            n.at(0)
+        }
+    }
+    assert_eq!(
+        StencilSystem::<_, f32>::new(Huge, Boundary::Clamp, 1).err(),
+        Some(StencilError::WindowTooLarge {
+            rows: usize::MAX,
+            max: accel_core::ir::stencil::system::MAX_WINDOW_ROWS
+        })
+    );
+
+    /// Declares radius 1 once, then claims an enormous one.
+    struct Fickle(std::cell::Cell<usize>);
+    impl SystemFormula for Fickle {
+        fn radius(&self) -> usize {
+            let calls = self.0.get();
+            self.0.set(calls + 1);
+            if calls == 0 { 1 } else { usize::MAX / 3 }
+        }
+        fn eval<R: RowLoad>(&self, _: usize, n: &Cells<'_, R>) -> R {
+            R::lit(0.5) * (n.at(-1) + n.at(1))
+        }
+    }
+    let system: StencilSystem<Fickle, f64> =
+        StencilSystem::new(Fickle(std::cell::Cell::new(0)), Boundary::Wrap, 3).unwrap();
+    let start: Vec<f64> = (0..40).map(|i| i as f64).collect();
+    let (mut a, mut b) = (start.clone(), vec![0.0; 40]);
+    system
+        .run_sweeps(Extent::row(40), &mut [&mut a, &mut b], &[])
+        .unwrap();
+    let (mut c, mut d) = (start, vec![0.0; 40]);
+    system
+        .run_reference(Extent::row(40), &mut [&mut c, &mut d], &[])
+        .unwrap();
+    assert_eq!(a, c);
+}
+
+/// A formula that reads beyond what it declared panics (never reads out of
+/// bounds): beyond the radius along x, an undeclared level, an undeclared
+/// constant.
+#[test]
+fn undeclared_reads_panic() {
+    #[derive(Clone, Copy)]
+    enum Bad {
+        Far,
+        Level,
+        Constant,
+    }
+    impl SystemFormula for Bad {
+        fn radius(&self) -> usize {
+            1
+        }
+        fn eval<R: RowLoad>(&self, _: usize, n: &Cells<'_, R>) -> R {
+            match self {
+                Bad::Far => n.at([0, 2]),
+                Bad::Level => n.past(0, 1, [0, 0]),
+                Bad::Constant => n.constant(0, [0, 0]),
+            }
+        }
+    }
+    for (bad, message) in [
+        (Bad::Far, "beyond the declared radius"),
+        (Bad::Level, "field 0 level 1"),
+        (Bad::Constant, "constant 0"),
+    ] {
+        let system: StencilSystem<Bad, f32> = StencilSystem::new(bad, Boundary::Clamp, 1).unwrap();
+        let got = std::panic::catch_unwind(|| {
+            let (mut a, mut b) = (vec![1.0f32; 64], vec![0.0f32; 64]);
+            let _ = system.run_sweeps(Extent::plane(8, 8), &mut [&mut a, &mut b], &[]);
+        });
+        let err = got.expect_err("an undeclared read must panic");
+        let text = err
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        assert!(text.contains(message), "{text}");
+    }
+}
+
+/// Runs of more rows than one group of end copies (32), on every boundary
+/// that pads the row ends, in f32 and f64.
+#[test]
+fn long_runs_match_reference() {
+    for boundary in [Boundary::ZeroSrc, Boundary::Clamp, Boundary::Wrap] {
+        for radius in [1, 2] {
+            let side = 2 * radius + 1;
+            let mixer = Mixer {
+                dims: 2,
+                radius,
+                fields: 1,
+                levels: 1,
+                constants: 1,
+                weights: (0..2 * side * side)
+                    .map(|i| ((i % 5) as f64 - 2.0) / 60.0)
+                    .collect(),
+            };
+            check_all_paths::<f32>(mixer.clone(), Extent::plane(21, 80), boundary, 3, 9);
+            let mixer3 = Mixer {
+                dims: 3,
+                weights: (0..2 * side * side * side)
+                    .map(|i| ((i % 7) as f64 - 3.0) / 400.0)
+                    .collect(),
+                ..mixer
+            };
+            check_all_paths::<f64>(mixer3, Extent::volume(19, 45, 6), boundary, 2, 4);
+        }
+    }
+}

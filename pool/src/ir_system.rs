@@ -123,8 +123,7 @@ impl Pool {
         }
         let buffers: Vec<SharedSlice<'_, T>> =
             buffers.iter_mut().map(|b| SharedSlice::new(b)).collect();
-        let formula = system.formula();
-        let (fields, levels) = (formula.fields(), formula.levels());
+        let (fields, levels, _) = system.counts();
         let slots = levels + 1;
         self.team(|t| {
             let mine = balanced_range(lines, t.size(), t.index());
@@ -132,8 +131,6 @@ impl Pool {
             let mut inputs: Vec<&[T]> = Vec::with_capacity(fields * levels + constants.len());
             let mut outputs: Vec<&mut [T]> = Vec::with_capacity(fields);
             for step in 0..iters {
-                inputs.clear();
-                outputs.clear();
                 let turn = step % slots;
                 for f in 0..fields {
                     for age in 0..levels {
@@ -159,10 +156,11 @@ impl Pool {
                 system
                     .step_lines(extent, &inputs, &mut outputs, mine.clone())
                     .expect("buffers and constants are checked before the region");
+                // No reference into this iteration's buffers outlives it.
+                inputs.clear();
+                outputs.clear();
                 t.barrier();
             }
-            inputs.clear();
-            outputs.clear();
             for f in 0..fields {
                 let mut parts: Vec<&mut [T]> = (0..slots)
                     // SAFETY: after the last barrier each member touches only

@@ -26,6 +26,7 @@ fn team_always() -> StencilSchedule {
 #[derive(Clone, Copy, Debug)]
 struct Coupled {
     dims: usize,
+    radius: usize,
     fields: usize,
     levels: usize,
     constants: usize,
@@ -33,7 +34,7 @@ struct Coupled {
 
 impl SystemFormula for Coupled {
     fn radius(&self) -> usize {
-        1
+        self.radius
     }
     fn fields(&self) -> usize {
         self.fields
@@ -46,12 +47,13 @@ impl SystemFormula for Coupled {
     }
     #[inline(always)]
     fn eval<R: RowLoad>(&self, field: usize, n: &Cells<'_, R>) -> R {
-        let mut faces = n.field(field, 1) + n.field(field, -1);
+        let d = self.radius as i32;
+        let mut faces = n.field(field, d) + n.field(field, -d);
         if self.dims >= 2 {
-            faces = faces + n.field(field, [1, 0]) + n.field(field, [-1, 0]);
+            faces = faces + n.field(field, [d, 0]) + n.field(field, [-d, 0]);
         }
         if self.dims == 3 {
-            faces = faces + n.field(field, [1, 0, 0]) + n.field(field, [-1, 0, 0]);
+            faces = faces + n.field(field, [d, 0, 0]) + n.field(field, [-d, 0, 0]);
         }
         let mut v = R::lit(0.1) * faces + R::lit(0.3) * n.field(field, 0);
         for age in 1..self.levels {
@@ -105,21 +107,57 @@ fn compare<T: StencilElement>(
         system.run_reference(extent, &mut bufs, &consts).unwrap();
     }
     for threads in [1, 2, 3, 5] {
-        let pool = pool(threads);
-        for path in SimdPath::supported() {
-            let on = system.with_simd(path).unwrap();
-            let mut got = start.clone();
-            let mut bufs: Vec<&mut [T]> = got.iter_mut().map(|b| b.as_mut_slice()).collect();
-            pool.run_system_scheduled(&on, extent, &mut bufs, &consts, &team_always())
-                .unwrap();
-            assert!(
-                got.iter()
-                    .flatten()
-                    .zip(expected.iter().flatten())
-                    .all(|(a, b)| a.to_f64().to_bits() == b.to_f64().to_bits()),
-                "{threads} threads, {path}, {extent:?}, {boundary}, {iters} iterations, {formula:?}"
-            );
-        }
+        check_pool(&pool(threads), &system, &start, &consts, &expected, extent);
+    }
+}
+
+/// [`compare`] on one given pool.
+fn compare_on<T: StencilElement>(
+    pool: &Pool,
+    formula: Coupled,
+    extent: Extent,
+    boundary: Boundary,
+    iters: usize,
+    seed: u64,
+) {
+    let n = extent.len().unwrap();
+    let system: StencilSystem<Coupled, T> = StencilSystem::new(formula, boundary, iters).unwrap();
+    let start = filled::<T>(system.buffer_count(), n, seed);
+    let constants = filled::<T>(formula.constants, n, !seed);
+    let consts: Vec<&[T]> = constants.iter().map(|c| c.as_slice()).collect();
+    let mut expected = start.clone();
+    {
+        let mut bufs: Vec<&mut [T]> = expected.iter_mut().map(|b| b.as_mut_slice()).collect();
+        system.run_reference(extent, &mut bufs, &consts).unwrap();
+    }
+    check_pool(pool, &system, &start, &consts, &expected, extent);
+}
+
+/// Runs `system` from `start` on `pool` on every SIMD path and compares
+/// every buffer with `expected`, bit for bit.
+fn check_pool<T: StencilElement>(
+    pool: &Pool,
+    system: &StencilSystem<Coupled, T>,
+    start: &[Vec<T>],
+    consts: &[&[T]],
+    expected: &[Vec<T>],
+    extent: Extent,
+) {
+    let threads = pool.num_threads();
+    let (formula, boundary, iters) = (*system.formula(), system.boundary(), system.iterations());
+    for path in SimdPath::supported() {
+        let on = system.with_simd(path).unwrap();
+        let mut got = start.to_vec();
+        let mut bufs: Vec<&mut [T]> = got.iter_mut().map(|b| b.as_mut_slice()).collect();
+        pool.run_system_scheduled(&on, extent, &mut bufs, consts, &team_always())
+            .unwrap();
+        assert!(
+            got.iter()
+                .flatten()
+                .zip(expected.iter().flatten())
+                .all(|(a, b)| a.to_f64().to_bits() == b.to_f64().to_bits()),
+            "{threads} threads, {path}, {extent:?}, {boundary}, {iters} iterations, {formula:?}"
+        );
     }
 }
 
@@ -129,6 +167,7 @@ proptest! {
     #[test]
     fn pool_matches_reference(
         dims in 1usize..=3,
+        radius in 0usize..=2,
         w in 1usize..=45,
         h in 1usize..=9,
         d in 1usize..=6,
@@ -140,7 +179,7 @@ proptest! {
         seed in any::<u64>(),
         wide in any::<bool>(),
     ) {
-        let formula = Coupled { dims, fields, levels, constants };
+        let formula = Coupled { dims, radius, fields, levels, constants };
         let extent = extent_of(dims, w, h, d);
         if wide {
             compare::<f64>(formula, extent, boundary, iters, seed);
@@ -158,6 +197,7 @@ fn edge_sizes_on_the_team_path() {
             for boundary in Boundary::ALL {
                 let formula = Coupled {
                     dims,
+                    radius: 2,
                     fields: 2,
                     levels: 2,
                     constants: 1,
@@ -180,6 +220,7 @@ fn edge_sizes_on_the_team_path() {
 fn default_schedule_agrees_on_small_and_large_grids() {
     let formula = Coupled {
         dims: 3,
+        radius: 1,
         fields: 1,
         levels: 2,
         constants: 0,
@@ -205,6 +246,7 @@ fn default_schedule_agrees_on_small_and_large_grids() {
 fn bad_buffers_are_rejected_before_anything_runs() {
     let formula = Coupled {
         dims: 2,
+        radius: 1,
         fields: 1,
         levels: 1,
         constants: 0,
@@ -223,4 +265,45 @@ fn bad_buffers_are_rejected_before_anything_runs() {
         })
     );
     assert!(a.iter().all(|&v| v == 1.0) && b.iter().all(|&v| v == 2.0));
+}
+
+/// A formula that panics on one member ends the run with that panic on the
+/// caller, after the region has wound down: no member waits at a barrier
+/// for ever.
+#[test]
+fn a_panicking_formula_reaches_the_caller() {
+    struct Explodes;
+    impl SystemFormula for Explodes {
+        fn radius(&self) -> usize {
+            1
+        }
+        fn eval<R: RowLoad>(&self, _: usize, n: &Cells<'_, R>) -> R {
+            // Only the pool's workers panic; the caller's member carries on
+            // to the barrier.
+            let on_worker = std::thread::current()
+                .name()
+                .is_some_and(|name| name.starts_with("accel-worker"));
+            assert!(!on_worker, "a formula panic on a worker");
+            n.at([0, 1])
+        }
+    }
+    let system: StencilSystem<Explodes, f64> =
+        StencilSystem::new(Explodes, Boundary::Wrap, 5).unwrap();
+    let extent = Extent::plane(64, 64);
+    let pool = pool(3);
+    let mut a = vec![0.0f64; 64 * 64];
+    let mut b = vec![0.0f64; 64 * 64];
+    let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pool.run_system_scheduled(&system, extent, &mut [&mut a, &mut b], &[], &team_always())
+    }));
+    assert!(got.is_err(), "the formula's panic must reach the caller");
+    // The pool still runs a system on its team afterwards.
+    let calm = Coupled {
+        dims: 2,
+        radius: 1,
+        fields: 1,
+        levels: 1,
+        constants: 0,
+    };
+    compare_on::<f64>(&pool, calm, extent, Boundary::Wrap, 4, 3);
 }

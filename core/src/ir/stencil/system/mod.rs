@@ -52,7 +52,8 @@
 //! first) and the roles rotate; nothing is copied. When the run ends, the
 //! buffers are rotated back so that the caller finds, for each field, the
 //! current value first and older ones after it, whatever the iteration count.
-//! The scratch buffer then holds the level before the oldest.
+//! After at least one iteration the scratch buffer holds the level before
+//! the oldest (after none it is untouched).
 //!
 //! # Boundaries
 //! Every [`Boundary`] applies along every dimension of the grid, to every
@@ -137,11 +138,26 @@ pub trait SystemFormula {
     fn eval<R: RowLoad>(&self, field: usize, n: &Cells<'_, R>) -> R;
 }
 
+/// A system's shape, read from its formula once.
+#[derive(Clone, Copy, Debug)]
+struct Counts {
+    radius: usize,
+    fields: usize,
+    levels: usize,
+    constants: usize,
+    /// `fields × (levels + 1)`.
+    buffers: usize,
+}
+
 /// A [`SystemFormula`] with a boundary mode and an iteration count, run on
 /// grids of `T` (`f32` or `f64`).
 #[derive(Clone, Copy, Debug)]
 pub struct StencilSystem<F, T = f64> {
     formula: F,
+    /// The formula's radius, fields, levels and constants, read once and
+    /// checked in [`StencilSystem::new`]: every executor sizes its windows
+    /// from these, never from a second call of the formula's methods.
+    counts: Counts,
     boundary: Boundary,
     iterations: usize,
     simd: SimdPath,
@@ -156,7 +172,8 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
     /// # Errors
     /// [`StencilError::RadiusTooLarge`] beyond [`MAX_RADIUS`],
     /// [`StencilError::EmptySystem`] if the formula declares no field or no
-    /// level.
+    /// level, [`StencilError::WindowTooLarge`] if it reads more than
+    /// [`MAX_WINDOW_ROWS`] inputs (levels of all fields and constants).
     pub fn new(formula: F, boundary: Boundary, iterations: usize) -> Result<Self, StencilError> {
         let radius = formula.radius();
         if radius > MAX_RADIUS {
@@ -165,12 +182,31 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
                 max: MAX_RADIUS,
             });
         }
-        let (fields, levels) = (formula.fields(), formula.levels());
+        let (fields, levels, constants) = (formula.fields(), formula.levels(), formula.constants());
         if fields == 0 || levels == 0 {
             return Err(StencilError::EmptySystem { fields, levels });
         }
+        // One window row per input at least (a row grid), so the inputs must
+        // stay within MAX_WINDOW_ROWS; this also keeps every count below
+        // from overflowing.
+        let inputs = fields.saturating_mul(levels).saturating_add(constants);
+        if inputs > MAX_WINDOW_ROWS {
+            return Err(StencilError::WindowTooLarge {
+                rows: inputs,
+                max: MAX_WINDOW_ROWS,
+            });
+        }
+        // ≤ 2 × (fields × levels), which did not overflow.
+        let buffers = fields * (levels + 1);
         Ok(Self {
             formula,
+            counts: Counts {
+                radius,
+                fields,
+                levels,
+                constants,
+                buffers,
+            },
             boundary,
             iterations,
             simd: SimdPath::active(),
@@ -219,17 +255,19 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
 
     /// Buffers a run takes: `fields × (levels + 1)`.
     pub fn buffer_count(&self) -> usize {
-        self.formula.fields() * (self.formula.levels() + 1)
+        self.counts.buffers
+    }
+
+    /// Fields, levels per field and constants, as the formula declared them
+    /// when the system was built.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let c = &self.counts;
+        (c.fields, c.levels, c.constants)
     }
 
     pub(crate) fn layout(&self, extent: Extent) -> WindowLayout {
-        WindowLayout::new(
-            self.formula.radius(),
-            extent.dims(),
-            self.formula.fields(),
-            self.formula.levels(),
-            self.formula.constants(),
-        )
+        let c = &self.counts;
+        WindowLayout::new(c.radius, extent.dims(), c.fields, c.levels, c.constants)
     }
 
     /// Checks buffers and constants against `extent` and returns its number
@@ -255,7 +293,7 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
                 expected,
             });
         }
-        let constants = self.formula.constants();
+        let constants = self.counts.constants;
         if constant_lens.len() != constants {
             return Err(StencilError::ConstantCount {
                 given: constant_lens.len(),

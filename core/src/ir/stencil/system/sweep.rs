@@ -62,7 +62,7 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
         if n == 0 || self.iterations() == 0 {
             return Ok(());
         }
-        let (fields, levels) = (self.formula().fields(), self.formula().levels());
+        let (fields, levels, _) = self.counts();
         let slots = levels + 1;
         for step in 0..self.iterations() {
             let (inputs, mut outputs) = split_step(buffers, constants, fields, levels, step);
@@ -89,7 +89,8 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
     /// [`StencilError::ArrayLength`] if an input is not the whole grid (its
     /// index counts the fields' levels, or the constants) or an output does
     /// not fit `lines` (its index is the field's), [`StencilError::RowsOutOfRange`] if
-    /// `lines` leaves the grid.
+    /// `lines` leaves the grid (its `height` is [`Extent::lines`], the
+    /// columns of a row grid).
     pub fn step_lines(
         &self,
         extent: Extent,
@@ -209,10 +210,15 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
         let l = self.layout;
         let r = l.radius;
         let padded = self.boundary != Boundary::Skip && r > 0;
+        let group_rows = if self.extent.dims() == 1 {
+            1
+        } else {
+            EDGE_GROUP.min(lines.len())
+        };
         let mut ends = vec![
             T::ZERO;
             if padded {
-                EDGE_GROUP * 2 * l.rows() * 3 * r
+                group_rows * 2 * l.rows() * 3 * r
             } else {
                 0
             }
@@ -488,9 +494,10 @@ unsafe fn blocks_baseline<F: SystemFormula, T: StencilElement>(
 /// than one block go one at a time).
 ///
 /// # Safety
-/// `window` holds `layout.rows()` rows of at least
-/// `(rows − 1)·stride + width` values, where `layout.radius <= xs.start` and
-/// `xs.end + layout.radius <= width <= stride` (or `rows == 1`).
+/// Every row of `window` holds at least `(rows − 1)·stride + width` values,
+/// where `layout.radius <= xs.start` and `xs.end + layout.radius <= width <=
+/// stride` (or `rows == 1`); `out` holds at least `(rows − 1)·stride +
+/// xs.len()` values (checked). `window.len() == layout.rows()` is checked.
 #[inline(always)]
 unsafe fn blocks<F: SystemFormula, T: StencilElement>(
     formula: &F,
@@ -505,6 +512,8 @@ unsafe fn blocks<F: SystemFormula, T: StencilElement>(
         rows,
         stride,
     } = run;
+    // Part of `Cells::new`'s contract, checked for real once per run.
+    assert_eq!(window.len(), layout.rows(), "a window row per layout row");
     let block = T::BLOCK;
     let n = xs.len();
     // By the contract, a block at column `x <= xs.end − block` of row `i`
