@@ -89,6 +89,7 @@ fn filled<T: StencilElement>(count: usize, n: usize, seed: u64) -> Vec<Vec<T>> {
         .collect()
 }
 
+/// [`compare_on`] with 1, 2, 3 and 5 threads (more than this machine's cores).
 fn compare<T: StencilElement>(
     formula: Coupled,
     extent: Extent,
@@ -96,22 +97,13 @@ fn compare<T: StencilElement>(
     iters: usize,
     seed: u64,
 ) {
-    let n = extent.len().unwrap();
-    let system: StencilSystem<Coupled, T> = StencilSystem::new(formula, boundary, iters).unwrap();
-    let start = filled::<T>(system.buffer_count(), n, seed);
-    let constants = filled::<T>(formula.constants, n, !seed);
-    let consts: Vec<&[T]> = constants.iter().map(|c| c.as_slice()).collect();
-    let mut expected = start.clone();
-    {
-        let mut bufs: Vec<&mut [T]> = expected.iter_mut().map(|b| b.as_mut_slice()).collect();
-        system.run_reference(extent, &mut bufs, &consts).unwrap();
-    }
     for threads in [1, 2, 3, 5] {
-        check_pool(&pool(threads), &system, &start, &consts, &expected, extent);
+        compare_on::<T>(&pool(threads), formula, extent, boundary, iters, seed);
     }
 }
 
-/// [`compare`] on one given pool.
+/// Runs `formula` from seeded buffers with the reference and on `pool`
+/// (every SIMD path), and compares every buffer bit for bit.
 fn compare_on<T: StencilElement>(
     pool: &Pool,
     formula: Coupled,

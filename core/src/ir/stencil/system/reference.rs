@@ -6,7 +6,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::super::point::StencilElement;
-use super::{Cells, Extent, StencilSystem, SystemFormula, restore_order, slot_role};
+use super::{Cells, Extent, StencilSystem, SystemFormula, restore_order, split_step};
 use crate::ir::stencil::{Boundary, StencilError};
 
 impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
@@ -39,18 +39,7 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
         let reach = [layout.rz as isize, layout.ry as isize, r];
         let mut values = vec![T::ZERO; layout.rows() * side];
         for step in 0..self.iterations() {
-            let mut inputs: Vec<&[T]> = Vec::with_capacity(layout.inputs());
-            let mut outputs: Vec<&mut [T]> = Vec::with_capacity(fields);
-            let mut ages: Vec<Option<&[T]>> = vec![None; fields * levels];
-            for (i, buffer) in buffers.iter_mut().enumerate() {
-                let (field, slot) = (i / slots, i % slots);
-                match slot_role(slot, levels, step) {
-                    Some(age) => ages[field * levels + age] = Some(&**buffer),
-                    None => outputs.push(&mut **buffer),
-                }
-            }
-            inputs.extend(ages.into_iter().map(|a| a.expect("every age has a slot")));
-            inputs.extend_from_slice(constants);
+            let (inputs, mut outputs) = split_step(buffers, constants, fields, levels, step);
             for z in 0..depth {
                 for y in 0..height {
                     for x in 0..width {
