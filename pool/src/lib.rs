@@ -131,6 +131,7 @@ pub use config::{
 pub use ir_formula::FORMULA_CHUNK;
 pub use ir_plan::{PLAN_PIECE_COST, stage_grain};
 pub use ir_stencil::{StencilRunError, StencilSchedule};
+pub use ir_system::SYSTEM_RING_BYTES;
 pub use pinning::PinningStatus;
 pub use pool::{DEFAULT_COST_GRAIN, Pool};
 pub use scope::Scope;

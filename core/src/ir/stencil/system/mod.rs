@@ -52,8 +52,8 @@
 //! first) and the roles rotate; nothing is copied. When the run ends, the
 //! buffers are rotated back so that the caller finds, for each field, the
 //! current value first and older ones after it, whatever the iteration count.
-//! After at least one iteration the scratch buffer holds the level before
-//! the oldest (after none it is untouched).
+//! The scratch buffer's contents afterwards are unspecified (a sweep leaves
+//! the level before the oldest there; a blocked pass never stores it).
 //!
 //! # Boundaries
 //! Every [`Boundary`] applies along every dimension of the grid, to every
@@ -79,13 +79,19 @@
 //! plain numbers agree), so results are bit-identical between executors,
 //! thread counts and SIMD paths.
 //!
-//! Temporal blocking (several iterations per pass over memory, as
-//! [`Stencil`](super::Stencil)'s engine does on planes) is not done for
-//! systems yet: a system sweeps once per iteration, so it moves at least
-//! `(inputs + fields) × size_of::<T>()` bytes per point per iteration.
+//! * [`StencilSystem::advance_planes`]: temporal blocking on volumes, for
+//!   one-level systems (Jacobi iterations) under any boundary but `wrap`:
+//!   a slab of planes advances several iterations in one pass over memory,
+//!   the intermediate levels kept in rings of planes (see `blocked`). The
+//!   pool runs it with one slab per member.
+//!
+//! Rows, planes, multi-level systems and `wrap` sweep once per iteration,
+//! moving at least `(inputs + fields) × size_of::<T>()` bytes per point per
+//! iteration.
 //!
 //! This module needs the `alloc` feature (the executors keep per-call windows).
 
+mod blocked;
 mod cells;
 mod extent;
 mod reference;

@@ -148,12 +148,13 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
         if n == 0 || lines.is_empty() {
             return Ok(());
         }
+        let plane_len = extent.width() * extent.height();
         let job = Job {
             formula: self.formula(),
             boundary: self.boundary(),
             layout: &layout,
             extent,
-            inputs,
+            plane: &|i, z| &inputs[i][z * plane_len..][..plane_len],
             blocks: block_loop::<F, T>(self.simd()),
         };
         job.lines(outputs, lines);
@@ -192,20 +193,22 @@ pub fn split_step<'b, T>(
 }
 
 /// What every line of one iteration shares.
-struct Job<'a, F, T> {
-    formula: &'a F,
-    boundary: Boundary,
-    layout: &'a WindowLayout,
-    extent: Extent,
-    inputs: &'a [&'a [T]],
+pub(super) struct Job<'a, F, T> {
+    pub(super) formula: &'a F,
+    pub(super) boundary: Boundary,
+    pub(super) layout: &'a WindowLayout,
+    pub(super) extent: Extent,
+    /// Plane `z` of input `i` (`height × width` values; a row grid's one
+    /// row): the whole arrays for a sweep, ring slots for a blocked pass.
+    pub(super) plane: &'a dyn Fn(usize, usize) -> &'a [T],
     /// [`blocks`] compiled for the system's SIMD path.
-    blocks: BlockLoop<F, T>,
+    pub(super) blocks: BlockLoop<F, T>,
 }
 
 impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
     /// Computes `lines` into `outputs` (see [`StencilSystem::step_lines`]).
     #[inline(always)]
-    fn lines(&self, outputs: &mut [&mut [T]], lines: Range<usize>) {
+    pub(super) fn lines(&self, outputs: &mut [&mut [T]], lines: Range<usize>) {
         let [depth, height, width] = self.extent.sizes();
         let l = self.layout;
         let r = l.radius;
@@ -226,7 +229,8 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
         // A 1-D grid: one row, `lines` are its columns.
         if self.extent.dims() == 1 {
             let shift = 0usize.wrapping_sub(lines.start);
-            self.run(outputs, self.inputs, lines.clone(), shift, 1, &mut ends);
+            let rows: Vec<&[T]> = (0..l.inputs()).map(|i| (self.plane)(i, 0)).collect();
+            self.run(outputs, &rows, lines.clone(), shift, 1, &mut ends);
             return;
         }
         let zeros = vec![
@@ -238,12 +242,7 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
             }
         ];
         let mut window: Vec<&[T]> = Vec::with_capacity(l.rows());
-        // Window rows of an inside row `u`, per input: rows `u + delta`, in
-        // window order (dz outer, dy inner).
         let (rz, ry) = (l.rz as isize, l.ry as isize);
-        let deltas: Vec<isize> = (-rz..=rz)
-            .flat_map(|dz| (-ry..=ry).map(move |dy| dz * height as isize + dy))
-            .collect();
         let mut u = lines.start;
         while u < lines.end {
             let (z, y) = (u / height, u % height);
@@ -252,8 +251,8 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
             if !inside && self.boundary == Boundary::Skip {
                 // The frame (rows within the radius of an edge) keeps its value.
                 for (f, out) in outputs.iter_mut().enumerate() {
-                    let current = self.inputs[f * l.levels];
-                    out[at..at + width].copy_from_slice(&current[u * width..][..width]);
+                    let current = (self.plane)(f * l.levels, z);
+                    out[at..at + width].copy_from_slice(&current[y * width..][..width]);
                 }
                 u += 1;
                 continue;
@@ -264,21 +263,24 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
                 // each window row is then the run's rows of one source row
                 // offset, contiguous in memory.
                 let rows = (z * height + height - l.ry).min(lines.end) - u;
-                for source in self.inputs {
-                    window.extend(deltas.iter().map(|&d| {
-                        let start = (u as isize + d) as usize * width;
-                        &source[start..start + rows * width]
-                    }));
+                for i in 0..l.inputs() {
+                    for dz in -rz..=rz {
+                        let source = (self.plane)(i, (z as isize + dz) as usize);
+                        window.extend((-ry..=ry).map(|dy| {
+                            let start = (y as isize + dy) as usize * width;
+                            &source[start..start + rows * width]
+                        }));
+                    }
                 }
                 rows
             } else {
-                for source in self.inputs {
+                for i in 0..l.inputs() {
                     for dz in -rz..=rz {
+                        let zi = self.boundary.resolve(z as isize + dz, depth);
                         for dy in -ry..=ry {
-                            let zi = self.boundary.resolve(z as isize + dz, depth);
                             let yi = self.boundary.resolve(y as isize + dy, height);
                             window.push(match zi.zip(yi) {
-                                Some((zi, yi)) => &source[(zi * height + yi) * width..][..width],
+                                Some((zi, yi)) => &(self.plane)(i, zi)[yi * width..][..width],
                                 None => &zeros[..],
                             });
                         }
@@ -444,12 +446,12 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
 }
 
 /// The signature of [`blocks`] compiled for one SIMD path.
-type BlockLoop<F, T> = unsafe fn(&F, usize, &[&[T]], WindowLayout, Run, &mut [T]);
+pub(super) type BlockLoop<F, T> = unsafe fn(&F, usize, &[&[T]], WindowLayout, Run, &mut [T]);
 
 /// Where [`blocks`] computes: columns `cols` of `rows` rows, `stride`
 /// values apart in the window and in the output.
 #[derive(Clone, Debug)]
-struct Run {
+pub(super) struct Run {
     cols: Range<usize>,
     rows: usize,
     stride: usize,
@@ -459,7 +461,7 @@ struct Run {
 /// path's instructions, and as a function of its own (never inlined) its
 /// `&mut` output is known not to alias the window, so the compiler keeps
 /// the window's row addresses in registers across blocks.
-fn block_loop<F: SystemFormula, T: StencilElement>(path: SimdPath) -> BlockLoop<F, T> {
+pub(super) fn block_loop<F: SystemFormula, T: StencilElement>(path: SimdPath) -> BlockLoop<F, T> {
     match path {
         #[cfg(target_arch = "x86_64")]
         SimdPath::Avx512 => x86::blocks_avx512::<F, T>,
