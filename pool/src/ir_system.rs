@@ -50,7 +50,9 @@
 
 use accel_core::ir::stencil::StencilElement;
 use accel_core::ir::stencil::StencilError;
-use accel_core::ir::stencil::system::{Extent, StencilSystem, SystemFormula, restore_order};
+use accel_core::ir::stencil::system::{
+    Extent, StencilSystem, SystemFormula, restore_order, slot_role,
+};
 use accel_core::partition::balanced_range;
 
 use crate::ir_stencil::StencilSchedule;
@@ -155,28 +157,28 @@ impl Pool {
             let mut inputs: Vec<&[T]> = Vec::with_capacity(fields * levels + constants.len());
             let mut outputs: Vec<&mut [T]> = Vec::with_capacity(fields);
             for step in 0..iters {
-                let turn = step % slots;
+                // Core's rotation rule names each buffer's role this
+                // iteration: a level (an input, in window order) or the
+                // field's new value (its output).
+                inputs.resize(fields * levels, &[]);
                 for f in 0..fields {
-                    for age in 0..levels {
-                        // Age `age` sits in slot (age − step) mod slots (core's
-                        // `slot_role`).
-                        let slot = (age + slots - turn) % slots;
-                        // SAFETY: during this iteration the buffers holding
-                        // levels are only read (members write only the
-                        // buffers receiving new values, which are no level's),
-                        // and the barrier below ends the iteration before any
-                        // of them is written.
-                        inputs.push(unsafe { buffers[f * slots + slot].slice(0..n) });
+                    for slot in 0..slots {
+                        let buffer = &buffers[f * slots + slot];
+                        match slot_role(slot, levels, step) {
+                            // SAFETY: during this iteration the buffers holding
+                            // levels are only read (members write only the
+                            // buffers receiving new values, which are no
+                            // level's), and the barrier below ends the
+                            // iteration before any of them is written.
+                            Some(age) => inputs[f * levels + age] = unsafe { buffer.slice(0..n) },
+                            // SAFETY: members' line ranges are disjoint, and
+                            // nobody reads this buffer during the iteration (it
+                            // holds no level until the barrier).
+                            None => outputs.push(unsafe { buffer.slice_mut(values.clone()) }),
+                        }
                     }
                 }
                 inputs.extend_from_slice(constants);
-                for f in 0..fields {
-                    let slot = (levels + slots - turn) % slots;
-                    // SAFETY: members' line ranges are disjoint, and nobody
-                    // reads this buffer during the iteration (it holds no
-                    // level until the barrier).
-                    outputs.push(unsafe { buffers[f * slots + slot].slice_mut(values.clone()) });
-                }
                 system
                     .step_lines(extent, &inputs, &mut outputs, mine.clone())
                     .expect("buffers and constants are checked before the region");

@@ -6,7 +6,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::super::point::StencilElement;
-use super::{Cells, Extent, StencilSystem, SystemFormula, restore_order, split_step};
+use super::{Cells, Extent, StencilSystem, SystemFormula};
 use crate::ir::stencil::{Boundary, StencilError};
 
 impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
@@ -22,24 +22,14 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
         buffers: &mut [&mut [T]],
         constants: &[&[T]],
     ) -> Result<(), StencilError> {
-        let n = self.check(
-            extent,
-            buffers.iter().map(|b| b.len()),
-            constants.iter().map(|c| c.len()),
-        )?;
-        if n == 0 || self.iterations() == 0 {
-            return Ok(());
-        }
         let layout = self.layout(extent);
-        let (fields, levels) = (layout.fields, layout.levels);
-        let slots = levels + 1;
+        let levels = layout.levels;
         let r = layout.radius as isize;
         let side = 2 * layout.radius + 1;
         let [depth, height, width] = extent.sizes();
         let reach = [layout.rz as isize, layout.ry as isize, r];
         let mut values = vec![T::ZERO; layout.rows() * side];
-        for step in 0..self.iterations() {
-            let (inputs, mut outputs) = split_step(buffers, constants, fields, levels, step);
+        self.run_steps(extent, buffers, constants, |inputs, outputs| {
             for z in 0..depth {
                 for y in 0..height {
                     for x in 0..width {
@@ -89,10 +79,7 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
                     }
                 }
             }
-        }
-        for field in buffers.chunks_mut(slots) {
-            restore_order(field, self.iterations());
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }

@@ -34,7 +34,7 @@ use core::ops::Range;
 
 use super::super::point::{RowLoad, StencilElement};
 use super::cells::WindowLayout;
-use super::{Cells, Extent, StencilSystem, SystemFormula, restore_order, slot_role};
+use super::{Cells, Extent, StencilSystem, SystemFormula, slot_role};
 use crate::ir::stencil::{Boundary, StencilError};
 use crate::simd::SimdPath;
 
@@ -54,24 +54,9 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
         buffers: &mut [&mut [T]],
         constants: &[&[T]],
     ) -> Result<(), StencilError> {
-        let n = self.check(
-            extent,
-            buffers.iter().map(|b| b.len()),
-            constants.iter().map(|c| c.len()),
-        )?;
-        if n == 0 || self.iterations() == 0 {
-            return Ok(());
-        }
-        let (fields, levels, _) = self.counts();
-        let slots = levels + 1;
-        for step in 0..self.iterations() {
-            let (inputs, mut outputs) = split_step(buffers, constants, fields, levels, step);
-            self.step_lines(extent, &inputs, &mut outputs, 0..extent.lines())?;
-        }
-        for field in buffers.chunks_mut(slots) {
-            restore_order(field, self.iterations());
-        }
-        Ok(())
+        self.run_steps(extent, buffers, constants, |inputs, outputs| {
+            self.step_lines(extent, inputs, outputs, 0..extent.lines())
+        })
     }
 
     /// One iteration over the lines `lines` of `extent` ([`Extent::lines`]:
