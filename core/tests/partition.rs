@@ -313,3 +313,85 @@ proptest! {
         }
     }
 }
+
+/// The global rows of `rank`'s halo by brute force: `depth` rows above or
+/// below its band, periodic under `wrap`, clipped otherwise.
+fn halo_rows_brute(
+    bands: &accel_core::partition::RowBands,
+    rank: usize,
+    depth: usize,
+    wrap: bool,
+    above: bool,
+) -> Vec<usize> {
+    let band = bands.band(rank);
+    if band.is_empty() {
+        return Vec::new();
+    }
+    let h = bands.rows() as i64;
+    let (lo, hi, d) = (band.start as i64, band.end as i64, depth as i64);
+    let span = if above { lo - d..lo } else { hi..hi + d };
+    span.filter(|&g| wrap || (0..h).contains(&g))
+        .map(|g| g.rem_euclid(h) as usize)
+        .collect()
+}
+
+proptest! {
+    #[test]
+    fn row_bands_cover_and_own(rows in 0usize..300, ranks in 1usize..9) {
+        let bands = accel_core::partition::RowBands::new(rows, ranks);
+        let parts: Vec<_> = (0..ranks).map(|r| bands.band(r)).collect();
+        assert_exact_cover(&parts, rows);
+        for (rank, band) in parts.iter().enumerate() {
+            prop_assert!(band.len() >= bands.min_band() && band.len() <= bands.min_band() + 1);
+            for row in band.clone() {
+                prop_assert_eq!(bands.owner(row), rank);
+            }
+        }
+    }
+
+    #[test]
+    fn halo_pieces_are_the_halo_rows_from_their_owners(
+        rows in 1usize..60,
+        ranks in 1usize..9,
+        depth in 0usize..20,
+        wrap in any::<bool>(),
+        above in any::<bool>(),
+    ) {
+        let bands = accel_core::partition::RowBands::new(rows, ranks);
+        for rank in 0..ranks {
+            let mut got = Vec::new();
+            for piece in bands.halo_pieces(rank, depth, wrap, above) {
+                prop_assert_eq!(piece.offset, got.len(), "pieces in order, no gap");
+                prop_assert!(!piece.rows.is_empty());
+                let owner = bands.band(piece.rank);
+                prop_assert!(owner.start <= piece.rows.start && piece.rows.end <= owner.end);
+                got.extend(piece.rows);
+            }
+            let expected = halo_rows_brute(&bands, rank, depth, wrap, above);
+            prop_assert_eq!(got.len(), bands.halo_rows(rank, depth, wrap, above));
+            prop_assert_eq!(got, expected);
+        }
+    }
+
+    #[test]
+    fn aligned_ranges_cover_on_chunk_boundaries(n in 0usize..5000, align in 1usize..100, parts in 1usize..9) {
+        let ranges: Vec<_> = (0..parts)
+            .map(|p| accel_core::partition::aligned_range(n, align, parts, p))
+            .collect();
+        assert_exact_cover(&ranges, n);
+        for r in &ranges {
+            prop_assert!(r.start % align == 0 || r.start == n);
+            let chunks = r.len().div_ceil(align);
+            prop_assert!(chunks <= n.div_ceil(align).div_ceil(parts));
+        }
+    }
+
+    #[test]
+    fn halo_iterations_stay_in_bounds(min_band in 0usize..5000, radius in 0usize..5, remaining in 1usize..200, cap in 1usize..32) {
+        let k = accel_core::partition::halo_iterations(min_band, radius, remaining, cap);
+        prop_assert!(k >= 1 && k <= remaining && k <= cap);
+        if k > 1 {
+            prop_assert!(24 * k * radius <= min_band);
+        }
+    }
+}

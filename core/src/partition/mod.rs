@@ -11,13 +11,21 @@
 //! - [`tiling`]: an `h × w` domain in tiles, each with its halo of radius `r`
 //!   clipped at the edges;
 //! - [`grain`]: how many parts a piece of work is worth (1 for tiny work), and the
-//!   smallest chunk that amortises a task's overhead.
+//!   smallest chunk that amortises a task's overhead;
+//! - [`ranks`]: the same questions among processes that share no memory (MPI
+//!   ranks): row bands, the halo pieces each rank receives and from whom, how
+//!   many iterations one exchange covers, and chunk-aligned ranges for
+//!   reductions with the same bits on any number of ranks. It lives here, not
+//!   beside the MPI driver in accel-pool, because it is the same arithmetic as
+//!   the rest of this module and must be testable (and usable) without MPI.
 
 pub mod grain;
+pub mod ranks;
 pub mod tiling;
 pub mod weighted;
 
 pub use grain::{grain_size, parts_for_grain, worthwhile_parts};
+pub use ranks::{HaloPiece, RowBands, aligned_range, halo_iterations};
 pub use tiling::{Rect, Tile, Tiles, Tiling, TilingError};
 #[cfg(feature = "alloc")]
 pub use weighted::weighted_ranges;
