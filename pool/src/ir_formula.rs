@@ -182,6 +182,71 @@ impl Pool {
         ))
     }
 
+    /// The sums that [`sum_formula_on`](Self::sum_formula_on) folds: `sums[k]`
+    /// is `sum(f(inputs…))` over chunk `k` (elements `k · FORMULA_CHUNK` up to
+    /// the next chunk), in parallel. Folding them left to right from `0.0`
+    /// gives `sum_formula_on`'s bits exactly, so processes that each hold whole
+    /// chunks of one long input (MPI ranks) can reproduce a one-process sum.
+    ///
+    /// # Errors
+    /// [`FormulaError::Slices`] if the inputs' lengths differ or `sums` does
+    /// not hold one value per chunk; [`FormulaError::Simd`] if this CPU cannot
+    /// run `path`. Nothing is written then.
+    ///
+    /// ```
+    /// use accel_core::ir::{Formula, Real};
+    /// use accel_core::simd::SimdPath;
+    /// use accel_pool::{FORMULA_CHUNK, Pool, PoolConfig};
+    ///
+    /// struct Square;
+    /// impl Formula<1, 1> for Square {
+    ///     #[inline(always)]
+    ///     fn eval<R: Real>(&self, [x]: [R; 1]) -> [R; 1] {
+    ///         [x * x]
+    ///     }
+    /// }
+    /// let pool = Pool::new(PoolConfig::new().threads(2))?;
+    /// let x: Vec<f64> = (0..50_000).map(|i| (i as f64).sqrt()).collect();
+    /// let mut sums = vec![0.0; x.len().div_ceil(FORMULA_CHUNK)];
+    /// let path = SimdPath::active();
+    /// pool.chunk_sums_formula_on(path, [&x], &mut sums, &Square)?;
+    /// let folded = sums.iter().fold(0.0, |a, b| a + b);
+    /// assert_eq!(folded.to_bits(), pool.sum_formula_on(path, [&x], &Square)?.to_bits());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn chunk_sums_formula_on<F, const K: usize>(
+        &self,
+        path: SimdPath,
+        inputs: [&[f64]; K],
+        sums: &mut [f64],
+        f: &F,
+    ) -> Result<(), FormulaError>
+    where
+        F: Formula<K, 1> + Sync,
+    {
+        let n = inputs.first().map_or(0, |x| x.len());
+        check_lengths(&inputs, n)?;
+        let chunks = n.div_ceil(FORMULA_CHUNK);
+        if sums.len() != chunks {
+            return Err(FormulaError::Slices(SliceError::LengthMismatch {
+                role: SliceRole::Output,
+                index: 0,
+                expected: chunks,
+                found: sums.len(),
+            }));
+        }
+        let path = path.checked()?;
+        self.for_each_chunk_mut(sums, 1, |k, out| {
+            for (j, sum) in out.iter_mut().enumerate() {
+                let start = (k + j) * FORMULA_CHUNK;
+                let range = start..(start + FORMULA_CHUNK).min(n);
+                *sum =
+                    simd::sum(path, f, inputs.map(|x| &x[range.clone()])).expect("checked above");
+            }
+        });
+        Ok(())
+    }
+
     /// `op` over `f(inputs…)` for every element (sum, product, min, max, any,
     /// all), in parallel on the active SIMD path, nothing stored: the same bits
     /// for any thread count.

@@ -91,6 +91,13 @@
 //! run. `cargo run --release -p accel-pool --example idle_cpu` prints the CPU an
 //! idle pool uses.
 //!
+//! # Across machines
+//! With the cargo feature `mpi` (off by default; it needs an MPI library and
+//! libclang), [`ranks`] runs the same work across MPI ranks: each rank runs its
+//! share on its own pool, MPI moves halos and partial results. It lives here
+//! because it is runtime (who runs what, who waits for whom); the arithmetic of
+//! the split is core's `partition::ranks`.
+//!
 //! # Model checking
 //! The sleep/wake protocol, the latches, the barrier, the team loops and the
 //! region slot are written against a small `sync` shim (std or loom types) and
@@ -112,6 +119,8 @@ mod job;
 mod latch;
 mod pinning;
 mod pool;
+#[cfg(feature = "mpi")]
+pub mod ranks;
 mod region;
 mod registry;
 mod schedule;

@@ -1,0 +1,669 @@
+//! Work across MPI ranks: each rank runs its share on its own [`Pool`], and MPI
+//! moves the halos and the partial results between ranks (feature `mpi`).
+//!
+//! This is the runtime half of the decomposition; the arithmetic half (which
+//! rows a rank owns, which pieces of its halo come from whom, how many
+//! iterations one exchange covers, chunk-aligned ranges) is
+//! [`accel_core::partition::ranks`], pure functions that every rank evaluates
+//! for itself, so that no plan is ever sent. Within a rank nothing changes:
+//! the pool's team runs the band, with its temporal blocking.
+//!
+//! Only the calling thread of a rank talks to MPI (`MPI_THREAD_FUNNELED`): the
+//! pool's workers compute and never communicate.
+//!
+//! # Protocol of a banded stencil ([`Ranks::run_stencil_bands`])
+//! ```text
+//! every rank, for each pass of k iterations (k = halo_iterations, the same on every rank):
+//!     d = k · r                              halo depth
+//!     post receives of the halo pieces above and below (partition::RowBands::halo_pieces)
+//!     post sends of the rows other ranks' halos take from this band
+//!     copy the band into the work buffer; advance it k iterations   (overlaps the messages)
+//!         → its rows d .. B − d are exact
+//!     wait for the messages
+//!     strip above: halo above ++ band rows 0 .. 2d; advance k → band rows 0 .. d
+//!     strip below: band rows B − 2d .. B ++ halo below; advance k → band rows B − d .. B
+//!     (a band shorter than 3d: one strip, halo above ++ band ++ halo below)
+//!     agree: every rank learns whether any rank failed, and stops if one did
+//! ```
+//! Why the strips give exact rows: a strip's ends that are not the plane's own
+//! edges carry wrong values (the strip's boundary rule applied to rows that do
+//! have neighbours), and each iteration moves that error `r` rows inwards, so
+//! after `k` iterations rows at least `d` from such an end are exact. Where a
+//! strip's end is the plane's own edge (the first and last bands, under every
+//! mode but `wrap`), its boundary rule is the plane's. Under `wrap` the halo of
+//! the first band comes from the last ranks and vice versa, periodically; a
+//! plane thinner than the halo repeats rows, exactly as the periodic plane
+//! does. So the result has the same bits as one process.
+//!
+//! # Deterministic reductions
+//! [`Ranks::sum_formula_on`] splits `0..n` on [`FORMULA_CHUNK`] boundaries
+//! ([`Ranks::formula_range`]); each rank computes the sums of its chunks
+//! ([`Pool::chunk_sums_formula_on`]), rank 0 gathers them in rank order and
+//! folds them left to right, exactly as one process folds its chunks, and
+//! broadcasts the result: the same bits for any number of ranks and threads.
+//!
+//! # Failures
+//! A rank that fails while the others wait in a collective would hang them,
+//! so every step that can fail on one rank alone ends in
+//! [`Ranks::agree`]: a collective in which every rank learns the lowest
+//! failing rank and its message, and all return the same error.
+
+use std::fmt;
+use std::ops::Range;
+
+use accel_core::ir::Formula;
+use accel_core::partition::{HaloPiece, RowBands, aligned_range, halo_iterations};
+use accel_core::simd::{FormulaError, SimdPath};
+use mpi::collective::SystemOperation;
+use mpi::datatype::{Equivalence, Partition, PartitionMut};
+use mpi::environment::Universe;
+use mpi::topology::{Communicator, SimpleCommunicator};
+use mpi::traits::{CommunicatorCollectives, Destination, Root, Source};
+use mpi::{Count, Threading};
+
+use crate::ir_formula::FORMULA_CHUNK;
+use crate::pool::Pool;
+
+/// Environment variables whose presence means this process was started by
+/// an MPI launcher (Open MPI's `mpirun`, or a PMI/PMIx one such as `srun`).
+pub const LAUNCHER_ENV: [&str; 4] = ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK"];
+
+/// Why the ranks could not be set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RanksError {
+    /// MPI was already initialised in this process (a second [`Ranks`]).
+    AlreadyInitialized,
+    /// The MPI library gives less thread support than funnelled (only the
+    /// main thread calls MPI), which the pool's workers need.
+    ThreadSupport {
+        /// What the library provides.
+        provided: &'static str,
+    },
+}
+
+impl fmt::Display for RanksError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AlreadyInitialized => write!(f, "MPI is already initialised in this process"),
+            Self::ThreadSupport { provided } => write!(
+                f,
+                "the MPI library provides only {provided} thread support; accel needs funnelled (worker threads that never call MPI)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RanksError {}
+
+/// An error that some rank met, which every rank now returns (see
+/// [`Ranks::agree`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RankFailure {
+    /// The lowest rank that failed.
+    pub rank: usize,
+    /// Its error, as text.
+    pub message: String,
+}
+
+impl fmt::Display for RankFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (on rank {})", self.message, self.rank)
+    }
+}
+
+impl std::error::Error for RankFailure {}
+
+/// A banded iterated stencil, as [`Ranks::run_stencil_bands`] runs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BandedStencil {
+    /// Rows of the whole plane (planes of a volume): the dimension split
+    /// into bands.
+    pub rows: usize,
+    /// Values per row (`width`, or `width × height` for a volume's planes).
+    pub row_len: usize,
+    /// The stencil's radius along the split dimension.
+    pub radius: usize,
+    /// Whether the boundary is periodic (`wrap`) along the split dimension.
+    pub wrap: bool,
+    /// Iterations to run.
+    pub iterations: usize,
+    /// The most iterations one exchange of halos may cover
+    /// (see [`halo_iterations`]).
+    pub max_pass_iterations: usize,
+}
+
+/// What a banded run did, the same on every rank.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BandedStats {
+    /// Passes run (exchanges of halos).
+    pub passes: usize,
+    /// Iterations one pass covered at most (the `k` of the first pass).
+    pub pass_iterations: usize,
+    /// Halo depth of that pass, in rows (`k · r`).
+    pub halo_depth: usize,
+    /// Halo rows this rank received over the whole run, all planes together.
+    pub halo_rows_received: usize,
+}
+
+/// The ranks of `MPI_COMM_WORLD`, initialised for funnelled use; MPI is
+/// finalised when this is dropped.
+pub struct Ranks {
+    // Declared before the universe: the communicator handle goes first.
+    world: SimpleCommunicator,
+    _universe: Universe,
+}
+
+impl fmt::Debug for Ranks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ranks")
+            .field("rank", &self.rank())
+            .field("size", &self.size())
+            .finish()
+    }
+}
+
+/// Whether the environment says this process was started by an MPI launcher.
+pub fn launched_by_mpi() -> bool {
+    LAUNCHER_ENV.iter().any(|v| std::env::var_os(v).is_some())
+}
+
+impl Ranks {
+    /// Initialises MPI (`MPI_Init_thread`, funnelled) and joins
+    /// `MPI_COMM_WORLD`. Outside a launcher this is a world of one rank.
+    ///
+    /// # Errors
+    /// [`RanksError::AlreadyInitialized`] on a second call in one process,
+    /// [`RanksError::ThreadSupport`] if the library gives single-threaded
+    /// support only.
+    pub fn init() -> Result<Self, RanksError> {
+        let (universe, provided) = mpi::initialize_with_threading(Threading::Funneled)
+            .ok_or(RanksError::AlreadyInitialized)?;
+        if provided < Threading::Funneled {
+            return Err(RanksError::ThreadSupport { provided: "single" });
+        }
+        Ok(Self {
+            world: universe.world(),
+            _universe: universe,
+        })
+    }
+
+    /// This process's rank, `0..size`.
+    pub fn rank(&self) -> usize {
+        self.world.rank() as usize
+    }
+
+    /// The number of ranks.
+    pub fn size(&self) -> usize {
+        self.world.size() as usize
+    }
+
+    /// Whether this is rank 0, the one that prints and writes shared files.
+    pub fn is_root(&self) -> bool {
+        self.world.rank() == 0
+    }
+
+    /// The world communicator, for anything this module does not wrap.
+    pub fn world(&self) -> &SimpleCommunicator {
+        &self.world
+    }
+
+    /// Waits until every rank has called it.
+    pub fn barrier(&self) {
+        self.world.barrier();
+    }
+
+    /// Ends every rank at once with `code` (`MPI_Abort`): for a bug (a panic)
+    /// on one rank, which would otherwise leave the others waiting.
+    pub fn abort(&self, code: i32) -> ! {
+        self.world.abort(code)
+    }
+
+    /// Collective: every rank passes its own outcome and gets back `Ok` only
+    /// if every rank succeeded; otherwise all get the same [`RankFailure`],
+    /// naming the lowest failing rank and its message.
+    pub fn agree<T, E: fmt::Display>(&self, local: Result<T, E>) -> Result<T, RankFailure> {
+        let size = self.world.size();
+        let mine = if local.is_err() {
+            self.world.rank()
+        } else {
+            size
+        };
+        let mut first = size;
+        self.world
+            .all_reduce_into(&mine, &mut first, SystemOperation::min());
+        if first == size {
+            return Ok(local.unwrap_or_else(|_| unreachable!("every rank succeeded")));
+        }
+        let mut text = match &local {
+            Err(e) if self.world.rank() == first => e.to_string().into_bytes(),
+            _ => Vec::new(),
+        };
+        let root = self.world.process_at_rank(first);
+        let mut len = text.len() as u64;
+        root.broadcast_into(&mut len);
+        text.resize(len as usize, 0);
+        root.broadcast_into(&mut text[..]);
+        Err(RankFailure {
+            rank: first as usize,
+            message: String::from_utf8_lossy(&text).into_owned(),
+        })
+    }
+
+    /// This rank's share of `0..n` for the formula runners: whole
+    /// [`FORMULA_CHUNK`]s, balanced over the ranks.
+    pub fn formula_range(&self, n: usize) -> Range<usize> {
+        aligned_range(n, FORMULA_CHUNK, self.size(), self.rank())
+    }
+
+    /// Collective: `sum(f(inputs…))` over a long input of `n` elements of
+    /// which this rank holds [`formula_range(n)`](Self::formula_range) (its
+    /// `inputs`): the same bits as [`Pool::sum_formula_on`] over the whole
+    /// input in one process, for any number of ranks and threads. Every rank
+    /// returns the sum.
+    ///
+    /// # Errors
+    /// As [`Pool::chunk_sums_formula_on`], agreed among the ranks: if one
+    /// rank's inputs are wrong, every rank returns that error (its text, in a
+    /// [`RankFailure`]).
+    pub fn sum_formula_on<F, const K: usize>(
+        &self,
+        pool: &Pool,
+        path: SimdPath,
+        n: usize,
+        inputs: [&[f64]; K],
+        f: &F,
+    ) -> Result<f64, RankFailure>
+    where
+        F: Formula<K, 1> + Sync,
+    {
+        let mine = self.formula_range(n);
+        let local = match inputs.iter().position(|x| x.len() != mine.len()) {
+            Some(index) => Err(FormulaError::Slices(
+                accel_core::ir::SliceError::LengthMismatch {
+                    role: accel_core::ir::SliceRole::Input,
+                    index,
+                    expected: mine.len(),
+                    found: inputs[index].len(),
+                },
+            )),
+            None => {
+                let mut sums = vec![0.0; mine.len().div_ceil(FORMULA_CHUNK)];
+                pool.chunk_sums_formula_on(path, inputs, &mut sums, f)
+                    .map(|()| sums)
+            }
+        };
+        let sums = self.agree(local)?;
+        let counts: Vec<Count> = (0..self.size())
+            .map(|r| {
+                aligned_range(n, FORMULA_CHUNK, self.size(), r)
+                    .len()
+                    .div_ceil(FORMULA_CHUNK) as Count
+            })
+            .collect();
+        let mut total = 0.0f64;
+        let root = self.world.process_at_rank(0);
+        if self.is_root() {
+            let displs = displacements(&counts);
+            let mut all = vec![0.0f64; counts.iter().map(|&c| c as usize).sum()];
+            {
+                let mut partition = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
+                root.gather_varcount_into_root(&sums[..], &mut partition);
+            }
+            total = all.iter().fold(0.0, |a, b| a + b);
+        } else {
+            root.gather_varcount_into(&sums[..]);
+        }
+        root.broadcast_into(&mut total);
+        Ok(total)
+    }
+
+    /// Collective: gathers each rank's band of rows (`band`, the rows
+    /// [`RowBands::band`] gives it, `row_len` values each) into `whole` on
+    /// rank 0, in row order; `whole` is ignored elsewhere.
+    ///
+    /// # Panics
+    /// Panics if `band` does not hold this rank's rows, or `whole` (on rank 0)
+    /// is missing or not `rows × row_len` long.
+    pub fn gather_bands<T: Equivalence>(
+        &self,
+        bands: RowBands,
+        row_len: usize,
+        band: &[T],
+        whole: Option<&mut [T]>,
+    ) {
+        assert_eq!(
+            band.len(),
+            bands.band(self.rank()).len() * row_len,
+            "band length"
+        );
+        let root = self.world.process_at_rank(0);
+        if self.is_root() {
+            let whole = whole.expect("rank 0 gathers into a buffer");
+            assert_eq!(whole.len(), bands.rows() * row_len, "gathered length");
+            let counts: Vec<Count> = (0..self.size())
+                .map(|r| count(bands.band(r).len() * row_len))
+                .collect();
+            let displs = displacements(&counts);
+            let mut partition = PartitionMut::new(whole, &counts[..], &displs[..]);
+            root.gather_varcount_into_root(band, &mut partition);
+        } else {
+            root.gather_varcount_into(band);
+        }
+    }
+
+    /// Collective: scatters rank 0's `whole` (`rows × row_len` values) so
+    /// that each rank's `band` receives its rows; `whole` is ignored
+    /// elsewhere.
+    ///
+    /// # Panics
+    /// As [`gather_bands`](Self::gather_bands).
+    pub fn scatter_bands<T: Equivalence>(
+        &self,
+        bands: RowBands,
+        row_len: usize,
+        whole: Option<&[T]>,
+        band: &mut [T],
+    ) {
+        assert_eq!(
+            band.len(),
+            bands.band(self.rank()).len() * row_len,
+            "band length"
+        );
+        let root = self.world.process_at_rank(0);
+        if self.is_root() {
+            let whole = whole.expect("rank 0 scatters from a buffer");
+            assert_eq!(whole.len(), bands.rows() * row_len, "scattered length");
+            let counts: Vec<Count> = (0..self.size())
+                .map(|r| count(bands.band(r).len() * row_len))
+                .collect();
+            let displs = displacements(&counts);
+            let partition = Partition::new(whole, &counts[..], &displs[..]);
+            root.scatter_varcount_into_root(&partition, band);
+        } else {
+            root.scatter_varcount_into(band);
+        }
+    }
+
+    /// Collective: runs an iterated stencil over a plane split in row bands,
+    /// one per rank (module docs, "Protocol"). `planes` are this rank's bands
+    /// of the plane's channels (each [`RowBands::band`] rows of
+    /// `row_len` values); `advance(strips, rows, k)` must advance every strip
+    /// (`rows` rows of `row_len` values, one per plane) by `k` iterations of
+    /// the stencil in place, with the plane's boundary rule, on this rank's
+    /// pool — for example `Blur::iterations(k).run`.
+    ///
+    /// The result is bit for bit what `advance` gives on the whole plane in
+    /// one process, provided `advance` is exact per point (every accel
+    /// stencil executor is).
+    ///
+    /// # Errors
+    /// The first error of `advance` on any rank, agreed after each pass:
+    /// every rank returns it, and the bands then hold a mix of iterations.
+    ///
+    /// # Panics
+    /// Panics if a plane's length is not its band's rows × `row_len`.
+    pub fn run_stencil_bands<T, E>(
+        &self,
+        stencil: BandedStencil,
+        planes: &mut [&mut [T]],
+        advance: &mut AdvanceStrips<'_, T, E>,
+    ) -> Result<BandedStats, RankFailure>
+    where
+        T: Equivalence + Copy + Default,
+        E: fmt::Display,
+    {
+        let bands = RowBands::new(stencil.rows, self.size());
+        let me = self.rank();
+        let band = bands.band(me);
+        let w = stencil.row_len;
+        for plane in planes.iter() {
+            assert_eq!(
+                plane.len(),
+                band.len() * w,
+                "a band of {} rows of {w}",
+                band.len()
+            );
+        }
+        let mut stats = BandedStats::default();
+        let mut remaining = stencil.iterations;
+        let mut work: Vec<Vec<T>> = Vec::new();
+        while remaining > 0 {
+            let k = halo_iterations(
+                bands.min_band(),
+                stencil.radius,
+                remaining,
+                stencil.max_pass_iterations.max(1),
+            );
+            let depth = k * stencil.radius;
+            if stats.passes == 0 {
+                stats.pass_iterations = k;
+                stats.halo_depth = depth;
+            }
+            let outcome = self.pass(&bands, stencil, depth, k, planes, &mut work, advance);
+            let received = self.agree(outcome)?;
+            stats.halo_rows_received += received;
+            stats.passes += 1;
+            remaining -= k;
+        }
+        Ok(stats)
+    }
+
+    /// One pass of [`run_stencil_bands`](Self::run_stencil_bands): returns
+    /// the halo rows received. Every message of the pass completes before it
+    /// returns, even when `advance` fails.
+    #[allow(clippy::too_many_arguments)]
+    fn pass<T, E>(
+        &self,
+        bands: &RowBands,
+        stencil: BandedStencil,
+        depth: usize,
+        k: usize,
+        planes: &mut [&mut [T]],
+        work: &mut Vec<Vec<T>>,
+        advance: &mut AdvanceStrips<'_, T, E>,
+    ) -> Result<usize, E>
+    where
+        T: Equivalence + Copy + Default,
+    {
+        let me = self.rank();
+        let band = bands.band(me);
+        let b = band.len();
+        let w = stencil.row_len;
+        let n_planes = planes.len();
+        let wrap = stencil.wrap;
+        let rows_above = bands.halo_rows(me, depth, wrap, true);
+        let rows_below = bands.halo_rows(me, depth, wrap, false);
+        let pieces_above: Vec<HaloPiece> = bands.halo_pieces(me, depth, wrap, true).collect();
+        let pieces_below: Vec<HaloPiece> = bands.halo_pieces(me, depth, wrap, false).collect();
+        // What the other ranks' halos take from this band, with the tags their
+        // receives use (the same enumeration on both sides).
+        let mut sends: Vec<(usize, Range<usize>, i32)> = Vec::new();
+        for other in 0..self.size() {
+            if other == me {
+                continue;
+            }
+            for above in [true, false] {
+                for (index, piece) in bands.halo_pieces(other, depth, wrap, above).enumerate() {
+                    if piece.rank == me {
+                        sends.push((other, piece.rows, piece_tag(index, above)));
+                    }
+                }
+            }
+        }
+        let mut above: Vec<Vec<T>> = (0..n_planes)
+            .map(|_| vec![T::default(); rows_above * w])
+            .collect();
+        let mut below: Vec<Vec<T>> = (0..n_planes)
+            .map(|_| vec![T::default(); rows_below * w])
+            .collect();
+        // Pieces this rank owns itself (one rank, or wrap over a thin plane).
+        for (pieces, halo) in [(&pieces_above, &mut above), (&pieces_below, &mut below)] {
+            for piece in pieces.iter().filter(|p| p.rank == me) {
+                for (plane, out) in planes.iter().zip(halo.iter_mut()) {
+                    let src = &plane
+                        [(piece.rows.start - band.start) * w..(piece.rows.end - band.start) * w];
+                    out[piece.offset * w..piece.offset * w + src.len()].copy_from_slice(src);
+                }
+            }
+        }
+        let split = depth > 0 && b >= 3 * depth;
+        let planes_ro: &[&mut [T]] = planes;
+        let interior = mpi::request::scope(|scope| {
+            let mut requests = Vec::new();
+            for (plane_index, (up, down)) in above.iter_mut().zip(below.iter_mut()).enumerate() {
+                for (pieces, halo, is_above) in
+                    [(&pieces_above, up, true), (&pieces_below, down, false)]
+                {
+                    let mut rest: &mut [T] = &mut halo[..];
+                    for (index, piece) in pieces.iter().enumerate() {
+                        let (here, tail) = rest.split_at_mut(piece.rows.len() * w);
+                        rest = tail;
+                        if piece.rank != me {
+                            let tag =
+                                piece_tag(index, is_above) * n_planes as i32 + plane_index as i32;
+                            requests.push(
+                                self.world
+                                    .process_at_rank(piece.rank as i32)
+                                    .immediate_receive_into_with_tag(scope, here, tag),
+                            );
+                        }
+                    }
+                }
+            }
+            let mut send_requests = Vec::new();
+            for (plane_index, plane) in planes_ro.iter().enumerate() {
+                for (to, rows, tag) in &sends {
+                    let src = &plane[(rows.start - band.start) * w..(rows.end - band.start) * w];
+                    send_requests.push(
+                        self.world
+                            .process_at_rank(*to as i32)
+                            .immediate_send_with_tag(
+                                scope,
+                                src,
+                                tag * n_planes as i32 + plane_index as i32,
+                            ),
+                    );
+                }
+            }
+            // The interior, while the messages travel.
+            let interior = if split {
+                work.resize_with(n_planes, Vec::new);
+                for (buffer, plane) in work.iter_mut().zip(planes_ro.iter()) {
+                    buffer.clear();
+                    buffer.extend_from_slice(plane);
+                }
+                let mut strips: Vec<&mut [T]> = work.iter_mut().map(|v| &mut v[..]).collect();
+                advance(&mut strips, b, k)
+            } else {
+                Ok(())
+            };
+            for request in requests {
+                request.wait();
+            }
+            for request in send_requests {
+                request.wait();
+            }
+            interior
+        });
+        interior?;
+        let received = (rows_above + rows_below) * n_planes;
+        if b == 0 {
+            return Ok(received);
+        }
+        if split {
+            // Strip above: halo above ++ band rows 0 .. 2d → band rows 0 .. d.
+            let top = self.edge_strip(planes, &above, 0..2 * depth, true, w, k, advance)?;
+            let bottom = self.edge_strip(planes, &below, b - 2 * depth..b, false, w, k, advance)?;
+            for (((plane, interior), top), bottom) in
+                planes.iter_mut().zip(work.iter()).zip(&top).zip(&bottom)
+            {
+                plane[depth * w..(b - depth) * w]
+                    .copy_from_slice(&interior[depth * w..(b - depth) * w]);
+                plane[..depth * w].copy_from_slice(&top[rows_above * w..(rows_above + depth) * w]);
+                plane[(b - depth) * w..].copy_from_slice(&bottom[depth * w..2 * depth * w]);
+            }
+        } else {
+            // One strip: halo above ++ band ++ halo below.
+            let rows = rows_above + b + rows_below;
+            let mut strips: Vec<Vec<T>> = planes
+                .iter()
+                .zip(above.iter().zip(&below))
+                .map(|(plane, (up, down))| {
+                    let mut strip = Vec::with_capacity(rows * w);
+                    strip.extend_from_slice(up);
+                    strip.extend_from_slice(plane);
+                    strip.extend_from_slice(down);
+                    strip
+                })
+                .collect();
+            let mut views: Vec<&mut [T]> = strips.iter_mut().map(|v| &mut v[..]).collect();
+            advance(&mut views, rows, k)?;
+            for (plane, strip) in planes.iter_mut().zip(&strips) {
+                plane.copy_from_slice(&strip[rows_above * w..(rows_above + b) * w]);
+            }
+        }
+        Ok(received)
+    }
+
+    /// Builds and advances one edge strip: `halo ++ band rows` (above) or
+    /// `band rows ++ halo` (below), one per plane.
+    #[allow(clippy::too_many_arguments)]
+    fn edge_strip<T: Copy, E>(
+        &self,
+        planes: &[&mut [T]],
+        halos: &[Vec<T>],
+        rows: Range<usize>,
+        above: bool,
+        w: usize,
+        k: usize,
+        advance: &mut AdvanceStrips<'_, T, E>,
+    ) -> Result<Vec<Vec<T>>, E> {
+        let mut strips: Vec<Vec<T>> = planes
+            .iter()
+            .zip(halos)
+            .map(|(plane, halo)| {
+                let own = &plane[rows.start * w..rows.end * w];
+                let mut strip = Vec::with_capacity(own.len() + halo.len());
+                if above {
+                    strip.extend_from_slice(halo);
+                    strip.extend_from_slice(own);
+                } else {
+                    strip.extend_from_slice(own);
+                    strip.extend_from_slice(halo);
+                }
+                strip
+            })
+            .collect();
+        let strip_rows = rows.len() + halos.first().map_or(0, |h| h.len() / w.max(1));
+        let mut views: Vec<&mut [T]> = strips.iter_mut().map(|v| &mut v[..]).collect();
+        advance(&mut views, strip_rows, k)?;
+        Ok(strips)
+    }
+}
+
+/// `advance(strips, rows, k)`: advances one strip per plane, `rows` rows each,
+/// by `k` iterations in place (see [`Ranks::run_stencil_bands`]).
+pub type AdvanceStrips<'a, T, E> = dyn FnMut(&mut [&mut [T]], usize, usize) -> Result<(), E> + 'a;
+
+/// The tag of halo piece `index` above or below a band (before the plane is
+/// folded in): sender and receiver enumerate the same pieces.
+fn piece_tag(index: usize, above: bool) -> i32 {
+    (index as i32) * 2 + i32::from(!above)
+}
+
+/// An element count as MPI's `int`.
+fn count(n: usize) -> Count {
+    Count::try_from(n).expect("a rank's share fits MPI's int count")
+}
+
+/// Exclusive prefix sums of `counts`: where each rank's part starts.
+fn displacements(counts: &[Count]) -> Vec<Count> {
+    counts
+        .iter()
+        .scan(0, |at, &c| {
+            let start = *at;
+            *at += c;
+            Some(start)
+        })
+        .collect()
+}

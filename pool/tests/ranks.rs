@@ -1,0 +1,243 @@
+//! The MPI rank driver against one process, bit for bit (feature `mpi`).
+//!
+//! A plain program (no test harness: MPI allows one initialisation per
+//! process, and the harness's threads would call it concurrently). Every rank
+//! runs the same checks; rank 0 compares with one-process results and the
+//! program exits non-zero on the first mismatch. `cargo test -p accel-pool
+//! --features mpi` runs it as one rank; CI also runs the built binary under
+//! `mpirun -np N` for N = 2, 3, 4 (see `.ci/run`).
+//!
+//! Checks:
+//! - banded blur, f32, every boundary mode, 0, 1, 2 and 7 iterations, one to
+//!   sixteen iterations per exchange, planes from 1 row to more rows than
+//!   ranks × halo, with fewer rows than ranks, two channels at once;
+//! - the banded driver with a radius-1 f64 formula;
+//! - the deterministic sum of a formula over chunk-aligned rank ranges,
+//!   against the one-process sum, bit for bit, for lengths around the chunk;
+//! - `agree`: the last rank fails, every rank gets its message.
+
+use accel_core::ir::stencil::RowLoad;
+use accel_core::ir::stencil::{
+    Boundary, FormulaKernel, Neighbourhood, PointFormula, Shape, Stencil,
+};
+use accel_core::ir::{Formula, Real};
+use accel_core::partition::RowBands;
+use accel_core::simd::SimdPath;
+use accel_pool::ranks::{BandedStencil, Ranks};
+use accel_pool::{Pool, PoolConfig, StencilSchedule};
+
+/// A reproducible value for point `i` of case `seed` (splitmix64).
+fn value(seed: u64, i: u64) -> f64 {
+    let mut z = seed
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(i.wrapping_mul(0xBF58_476D_1CE4_E5B9));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+const BOUNDARIES: [Boundary; 4] = [
+    Boundary::Skip,
+    Boundary::ZeroSrc,
+    Boundary::Wrap,
+    Boundary::Clamp,
+];
+
+/// A radius-1 five-point average in f64: a formula kernel, not linear taps.
+#[derive(Clone, Copy)]
+struct Diffuse;
+impl PointFormula for Diffuse {
+    fn radius(&self) -> usize {
+        1
+    }
+    #[inline(always)]
+    fn eval<R: RowLoad>(&self, n: &Neighbourhood<'_, R>) -> R {
+        let c = n.centre();
+        c + (n.at(-1, 0) + n.at(1, 0) + n.at(0, -1) + n.at(0, 1) - c * R::lit(4.0)) * R::lit(0.2)
+    }
+}
+
+struct Square;
+impl Formula<1, 1> for Square {
+    #[inline(always)]
+    fn eval<R: Real>(&self, [x]: [R; 1]) -> [R; 1] {
+        [(x * x).sqrt() * R::lit(1.000_1) + x]
+    }
+}
+
+fn fail(ranks: &Ranks, what: String) -> ! {
+    eprintln!(
+        "ranks check failed on rank {} of {}: {what}",
+        ranks.rank(),
+        ranks.size()
+    );
+    ranks.abort(1)
+}
+
+/// Runs `stencil` (radius `radius`) banded over the ranks on `planes` whole
+/// planes, gathers on rank 0 and compares with one process.
+fn check_banded<K>(
+    ranks: &Ranks,
+    pool: &Pool,
+    stencil: &Stencil<K>,
+    shape: Shape,
+    whole: &[Vec<K::Value>],
+    max_pass_iterations: usize,
+    label: &str,
+) -> usize
+where
+    K: accel_core::ir::stencil::RowKernel + Sync + Clone,
+    K::Value: mpi::datatype::Equivalence + Copy + Default + PartialEq + std::fmt::Debug,
+{
+    let bands = RowBands::new(shape.height, ranks.size());
+    let band = bands.band(ranks.rank());
+    let w = shape.width;
+    let mut mine: Vec<Vec<K::Value>> = whole
+        .iter()
+        .map(|p| p[band.start * w..band.end * w].to_vec())
+        .collect();
+    let banded = BandedStencil {
+        rows: shape.height,
+        row_len: w,
+        radius: stencil.radius(),
+        wrap: stencil.boundary() == Boundary::Wrap,
+        iterations: stencil.iterations(),
+        max_pass_iterations,
+    };
+    let mut views: Vec<&mut [K::Value]> = mine.iter_mut().map(|v| &mut v[..]).collect();
+    let stats = ranks
+        .run_stencil_bands(banded, &mut views, &mut |strips, rows, k| {
+            let one = stencil.clone().with_iterations(k);
+            pool.run_stencil_planes(
+                &one,
+                strips,
+                Shape::new(w, rows),
+                &StencilSchedule::default(),
+                &|_| {},
+            )
+        })
+        .unwrap_or_else(|e| fail(ranks, format!("{label}: {e}")));
+    for (plane, reference) in mine.iter().zip(whole) {
+        let mut gathered = if ranks.is_root() {
+            vec![K::Value::default(); reference.len()]
+        } else {
+            Vec::new()
+        };
+        ranks.gather_bands(
+            bands,
+            w,
+            plane,
+            ranks.is_root().then_some(&mut gathered[..]),
+        );
+        if ranks.is_root() {
+            let mut expected = reference.clone();
+            pool.run_stencil_planes(
+                stencil,
+                &mut [&mut expected[..]],
+                shape,
+                &StencilSchedule::default(),
+                &|_| {},
+            )
+            .unwrap_or_else(|e| fail(ranks, format!("{label}: reference: {e}")));
+            if let Some(i) = (0..expected.len()).find(|&i| gathered[i] != expected[i]) {
+                fail(
+                    ranks,
+                    format!(
+                        "{label}: point ({}, {}) is {:?}, one process gives {:?} ({} passes of {} iterations)",
+                        i / w,
+                        i % w,
+                        gathered[i],
+                        expected[i],
+                        stats.passes,
+                        stats.pass_iterations
+                    ),
+                );
+            }
+        }
+    }
+    1
+}
+
+fn main() {
+    let ranks = Ranks::init().expect("MPI initialises");
+    let pool = Pool::new(PoolConfig::new().threads(2)).expect("a pool of 2");
+    let mut cases = 0;
+    let shapes = [
+        (1, 5),
+        (2, 7),
+        (3, 9),
+        (5, 4),
+        (9, 11),
+        (16, 13),
+        (37, 23),
+        (64, 64),
+        (131, 40),
+    ];
+    for (seed, &(h, w)) in shapes.iter().enumerate() {
+        let shape = Shape::new(w, h);
+        for boundary in BOUNDARIES {
+            for iterations in [0, 1, 2, 7] {
+                for cap in [1, 3, 16] {
+                    let whole: Vec<Vec<f32>> = (0..2u64)
+                        .map(|c| {
+                            (0..(h * w) as u64)
+                                .map(|i| value(seed as u64 * 2 + c, i) as f32)
+                                .collect()
+                        })
+                        .collect();
+                    let stencil = Stencil::blur(boundary, iterations);
+                    let label = format!("blur {w}x{h} {boundary:?} x{iterations} cap {cap}");
+                    cases += check_banded(&ranks, &pool, &stencil, shape, &whole, cap, &label);
+                }
+            }
+            let whole = vec![
+                (0..(h * w) as u64)
+                    .map(|i| value(99 + seed as u64, i))
+                    .collect::<Vec<f64>>(),
+            ];
+            let stencil =
+                Stencil::new(FormulaKernel::new_f64(Diffuse), boundary, 5).expect("a stencil");
+            let label = format!("diffuse f64 {w}x{h} {boundary:?}");
+            cases += check_banded(&ranks, &pool, &stencil, shape, &whole, 2, &label);
+        }
+    }
+    // The deterministic sum.
+    let path = SimdPath::active();
+    for n in [0usize, 1, 8191, 8192, 8193, 3 * 8192 + 5, 40_000, 100_003] {
+        let x: Vec<f64> = (0..n as u64).map(|i| value(7, i) * 100.0 - 30.0).collect();
+        let range = ranks.formula_range(n);
+        let sum = ranks
+            .sum_formula_on(&pool, path, n, [&x[range]], &Square)
+            .unwrap_or_else(|e| fail(&ranks, format!("sum of {n}: {e}")));
+        let one = pool
+            .sum_formula_on(path, [&x], &Square)
+            .expect("one-process sum");
+        if sum.to_bits() != one.to_bits() {
+            fail(
+                &ranks,
+                format!("sum of {n}: {sum:e} across ranks, {one:e} in one process"),
+            );
+        }
+        cases += 1;
+    }
+    // Agreement: the last rank fails, everybody hears it.
+    let last = ranks.size() - 1;
+    let local: Result<(), String> = if ranks.rank() == last {
+        Err(format!("rank {last} says no"))
+    } else {
+        Ok(())
+    };
+    match ranks.agree(local) {
+        Err(e) if e.rank == last && e.message == format!("rank {last} says no") => cases += 1,
+        other => fail(&ranks, format!("agree returned {other:?}")),
+    }
+    ranks.barrier();
+    if ranks.is_root() {
+        println!(
+            "ranks check: {cases} cases passed on {} ranks x {} threads",
+            ranks.size(),
+            pool.num_threads()
+        );
+    }
+}
