@@ -21,6 +21,7 @@ pub use accel_kernels::fill::BandedBlockBandedMatrix;
 
 use crate::args::{BoundaryArg, PoolArgs};
 use crate::error::Error;
+use crate::group::Group;
 
 /// The thread team a workload runs on.
 #[derive(Debug)]
@@ -110,6 +111,40 @@ impl Engine {
 
     /// Whether the blur accepts a `width × height` plane, by the kernels' own
     /// rule ([`Blur::check`]), before any work is done.
+    /// Blurs this MPI rank's band of each plane of a `width × height` image
+    /// (accel-pool's banded protocol: halos from the neighbouring ranks, up to
+    /// [`RANK_PASS_ITERATIONS`] iterations per exchange), each strip on this
+    /// rank's pool: the same bits as one process.
+    #[cfg(feature = "mpi")]
+    pub fn blur_bands<T>(
+        &self,
+        ranks: &accel_pool::ranks::Ranks,
+        planes: &mut [&mut [T]],
+        width: usize,
+        height: usize,
+        blur: &Blur<'_>,
+    ) -> Result<accel_pool::ranks::BandedStats, Error>
+    where
+        T: BlurSample + mpi::datatype::Equivalence + Copy + Default,
+    {
+        let stencil = blur.stencil();
+        let banded = accel_pool::ranks::BandedStencil {
+            rows: height,
+            row_len: width,
+            radius: stencil.radius(),
+            wrap: stencil.boundary() == Boundary::Wrap,
+            iterations: stencil.iterations(),
+            max_pass_iterations: RANK_PASS_ITERATIONS,
+        };
+        ranks
+            .run_stencil_bands(banded, planes, &mut |strips, rows, k| {
+                blur.clone()
+                    .iterations(k)
+                    .run(&self.pool, strips, Shape::new(width, rows))
+            })
+            .map_err(|e| Error::workload("blur", e.to_string()))
+    }
+
     pub fn check_blur_plane(
         width: usize,
         height: usize,
@@ -135,6 +170,33 @@ impl Engine {
         blackscholes::checksum(&self.pool, batch).map_err(bs_error)
     }
 
+    /// The checksum of the seed's `n` options of which this rank holds
+    /// `part` ([`Group::formula_range`]): across MPI ranks, the same bits as
+    /// one process's [`blackscholes_checksum`](Self::blackscholes_checksum)
+    /// for any number of ranks and threads. Alone, exactly that call.
+    pub fn blackscholes_checksum_ranks(
+        &self,
+        group: &Group,
+        n: usize,
+        part: &OptionBatch,
+    ) -> Result<f64, Error> {
+        #[cfg(feature = "mpi")]
+        if let Some(ranks) = group.ranks() {
+            let path = SimdPath::active();
+            return ranks
+                .sum_formula_on(
+                    &self.pool,
+                    path,
+                    n,
+                    part.columns(0..part.len()),
+                    &blackscholes::BlackScholes,
+                )
+                .map_err(|e| Error::workload("blackscholes", e.to_string()));
+        }
+        let _ = (group, n);
+        self.blackscholes_checksum(part)
+    }
+
     /// Every put price of the batch, with the fused parallel kernel.
     pub fn blackscholes_price(&self, batch: &OptionBatch, put: &mut [f64]) -> Result<(), Error> {
         blackscholes::price(&self.pool, batch, put).map_err(bs_error)
@@ -150,6 +212,15 @@ impl Engine {
         fill::simplefill(&self.pool, m);
     }
 
+    /// [`fill`](Self::fill) of block columns `columns` only: one rank's share.
+    pub fn fill_columns(
+        &self,
+        m: &mut BandedBlockBandedMatrix<f64>,
+        columns: std::ops::Range<usize>,
+    ) {
+        fill::simplefill_columns(&self.pool, m, columns);
+    }
+
     /// The plain serial reference of [`Engine::fill`].
     pub fn fill_serial(m: &mut BandedBlockBandedMatrix<f64>) {
         fill::simplefill_serial(m);
@@ -157,6 +228,14 @@ impl Engine {
 }
 
 /// A zero matrix with the given (validated) sizes.
+/// The most blur iterations one exchange of halos between MPI ranks covers:
+/// a pass of `k` iterations recomputes about `6 · 2k` rows per band (the
+/// radius is 2), so at the seed's bands (1331 rows on 4 ranks) 16 iterations
+/// cost 14 % more rows and save 15 of every 16 messages; `halo_iterations`
+/// lowers it on thin bands.
+#[cfg(feature = "mpi")]
+pub const RANK_PASS_ITERATIONS: usize = 16;
+
 pub fn zero_matrix(
     sizes: fill::BandedBlockBandedSizes,
 ) -> Result<BandedBlockBandedMatrix<f64>, Error> {

@@ -69,6 +69,17 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// An error that one rank of an MPI job met, which every rank returns
+    /// (see `group::Group::agree`).
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    Rank {
+        /// The lowest rank that failed.
+        rank: usize,
+        /// Its exit status.
+        code: i32,
+        /// Its one line.
+        message: String,
+    },
 }
 
 impl Error {
@@ -123,7 +134,7 @@ impl Error {
         match self {
             Error::Usage { .. } | Error::CommandLine(_) => EXIT_USAGE,
             Error::Accuracy { .. } => EXIT_ACCURACY,
-            Error::Batch { code, .. } => *code,
+            Error::Batch { code, .. } | Error::Rank { code, .. } => *code,
             _ => EXIT_FAILURE,
         }
     }
@@ -146,6 +157,10 @@ impl fmt::Display for Error {
                 write!(f, "{workload}: accuracy check failed: {reason}")
             }
             Error::Workload { workload, reason } => write!(f, "{workload}: {reason}"),
+            Error::Rank {
+                rank: 0, message, ..
+            } => f.write_str(message),
+            Error::Rank { rank, message, .. } => write!(f, "{message} (on rank {rank})"),
             Error::Batch { failed, total, .. } => write!(
                 f,
                 "blur: {failed} of {total} files failed (each is reported above); the others \

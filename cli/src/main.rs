@@ -14,6 +14,7 @@ mod density;
 mod engine;
 mod error;
 mod formats;
+mod group;
 mod image_file;
 mod input;
 mod interrupt;
@@ -35,18 +36,37 @@ use clap::Parser;
 
 use crate::args::{ClapOutcome, Cli};
 use crate::error::{EXIT_FAILURE, Error, one_line};
+use crate::group::Group;
 
 fn main() -> ExitCode {
     install_panic_hook();
     interrupt::install();
+    let group = match Group::join() {
+        Ok(group) => group,
+        Err(err) => {
+            print_error(&err.to_string());
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(1));
+        }
+    };
+    if !group.is_root() {
+        // Rank 0 prints for the whole MPI job.
+        report::silence();
+    }
     // Unwinding (rather than exiting from the hook) lets destructors run, so a
     // half-written temporary output file is removed even after a bug.
-    let status = panic::catch_unwind(AssertUnwindSafe(run)).unwrap_or(EXIT_FAILURE);
+    let status = match panic::catch_unwind(AssertUnwindSafe(|| run(&group))) {
+        Ok(status) => status,
+        Err(_) => {
+            // The other ranks may be waiting for this one: end them all.
+            group.abort_on_bug();
+            EXIT_FAILURE
+        }
+    };
     ExitCode::from(u8::try_from(status).unwrap_or(1))
 }
 
 /// Parses the command line, runs the subcommand, and reports a failure in one line.
-fn run() -> i32 {
+fn run(group: &Group) -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -63,7 +83,7 @@ fn run() -> i32 {
             };
         }
     };
-    match commands::run(&cli.command) {
+    match commands::run(&cli.command, group) {
         Ok(()) => 0,
         Err(err) => {
             print_error(&err.to_string());
@@ -74,6 +94,9 @@ fn run() -> i32 {
 
 /// Prints `accel: error: <message>` on one line of stderr.
 fn print_error(message: &str) {
+    if report::silent() {
+        return;
+    }
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "accel: error: {}", one_line(message));
 }

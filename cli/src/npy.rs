@@ -342,18 +342,8 @@ impl DictParser<'_> {
 
 /// Reads exactly `header`'s data from `reader` into planes, then checks nothing follows.
 pub fn read_data(reader: &mut impl BufRead, header: &Header) -> Result<Raster, String> {
-    let (height, width, channels) = header.dims();
-    let pixels = height * width; // fits: the caller checked data_bytes against memory
-    let planes = match header.dtype {
-        Dtype::F32 => Planes::F32(read_planes(reader, pixels, channels, f32::from_le_bytes)?),
-        Dtype::F64 => Planes::F64(read_planes(reader, pixels, channels, f64::from_le_bytes)?),
-        Dtype::U8 => Planes::F32(read_planes(reader, pixels, channels, |[b]: [u8; 1]| {
-            f32::from(b)
-        })?),
-        Dtype::U16 => Planes::F32(read_planes(reader, pixels, channels, |b: [u8; 2]| {
-            f32::from(u16::from_le_bytes(b))
-        })?),
-    };
+    let (height, _, _) = header.dims();
+    let raster = read_pixels(reader, header, height)?;
     let mut extra = [0u8; 1];
     if reader
         .read(&mut extra)
@@ -365,6 +355,59 @@ pub fn read_data(reader: &mut impl BufRead, header: &Header) -> Result<Raster, S
             header.shape_text()
         ));
     }
+    Ok(raster)
+}
+
+/// Reads rows `rows` of `header`'s array from a file whose data starts at
+/// byte `data_start` (one MPI rank's band), after checking that the file
+/// holds exactly the data the header describes: a raster of `rows.len()`
+/// rows, as [`read_data`] would give for those rows.
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+pub fn read_rows(
+    reader: &mut (impl Read + io::Seek),
+    header: &Header,
+    data_start: u64,
+    file_len: u64,
+    rows: std::ops::Range<usize>,
+) -> Result<Raster, String> {
+    let (_, width, channels) = header.dims();
+    let data = header.data_bytes().unwrap_or(u128::MAX);
+    let available = u128::from(file_len.saturating_sub(data_start));
+    if available < data {
+        return Err(format!(
+            "file is truncated: the {} array needs {data} bytes of data but the file has {available}",
+            header.shape_text()
+        ));
+    }
+    if available > data {
+        return Err(format!(
+            "has data after the {} array the header describes",
+            header.shape_text()
+        ));
+    }
+    let row_bytes = (width * channels * header.dtype.size()) as u64;
+    reader
+        .seek(io::SeekFrom::Start(
+            data_start + rows.start as u64 * row_bytes,
+        ))
+        .map_err(|e| crate::error::describe_io(&e))?;
+    read_pixels(&mut io::BufReader::new(reader), header, rows.len())
+}
+
+/// Reads `height` rows of `header`'s width and channels from `reader`.
+fn read_pixels(reader: &mut impl Read, header: &Header, height: usize) -> Result<Raster, String> {
+    let (_, width, channels) = header.dims();
+    let pixels = height * width; // fits: the caller checked data_bytes against memory
+    let planes = match header.dtype {
+        Dtype::F32 => Planes::F32(read_planes(reader, pixels, channels, f32::from_le_bytes)?),
+        Dtype::F64 => Planes::F64(read_planes(reader, pixels, channels, f64::from_le_bytes)?),
+        Dtype::U8 => Planes::F32(read_planes(reader, pixels, channels, |[b]: [u8; 1]| {
+            f32::from(b)
+        })?),
+        Dtype::U16 => Planes::F32(read_planes(reader, pixels, channels, |b: [u8; 2]| {
+            f32::from(u16::from_le_bytes(b))
+        })?),
+    };
     let sample = match header.dtype {
         Dtype::F32 => SampleType::F32,
         Dtype::F64 => SampleType::F64,
@@ -468,30 +511,43 @@ pub fn header_bytes(dtype: Dtype, shape: &[usize]) -> Vec<u8> {
 /// and clamped to the type's range, as images are). Rasters marked `flat` (2-D
 /// arrays, gray images) are written 2-D.
 pub fn write(raster: &Raster, writer: &mut impl Write) -> io::Result<()> {
-    let (h, w, c) = (raster.height, raster.width, raster.planes.len());
+    writer.write_all(&header_for(raster, raster.height))?;
+    write_data(raster, writer)
+}
+
+/// The header [`write`] gives `raster`, for an array of `height` rows (its
+/// own, or the whole array's when `raster` is one MPI rank's band).
+pub fn header_for(raster: &Raster, height: usize) -> Vec<u8> {
+    let (w, c) = (raster.width, raster.planes.len());
     let flat = c == 1 && raster.layout.flat;
-    let shape: Vec<usize> = if flat { vec![h, w] } else { vec![h, w, c] };
+    let shape: Vec<usize> = if flat {
+        vec![height, w]
+    } else {
+        vec![height, w, c]
+    };
+    let dtype = match (&raster.planes, raster.layout.sample) {
+        (Planes::F64(_), _) => Dtype::F64,
+        (Planes::F32(_), SampleType::U8) => Dtype::U8,
+        (Planes::F32(_), SampleType::U16) => Dtype::U16,
+        (Planes::F32(_), _) => Dtype::F32,
+    };
+    header_bytes(dtype, &shape)
+}
+
+/// The data [`write`] writes after the header: `raster`'s samples,
+/// interleaved pixel by pixel, in the header's type.
+pub fn write_data(raster: &Raster, writer: &mut impl Write) -> io::Result<()> {
     match &raster.planes {
         Planes::F32(planes) => match raster.layout.sample {
-            SampleType::U8 => {
-                writer.write_all(&header_bytes(Dtype::U8, &shape))?;
-                write_interleaved(planes, writer, |v: f32| [crate::raster::to_u8(v)])
-            }
-            SampleType::U16 => {
-                writer.write_all(&header_bytes(Dtype::U16, &shape))?;
-                write_interleaved(planes, writer, |v: f32| {
-                    crate::raster::to_u16(v).to_le_bytes()
-                })
-            }
+            SampleType::U8 => write_interleaved(planes, writer, |v: f32| [crate::raster::to_u8(v)]),
+            SampleType::U16 => write_interleaved(planes, writer, |v: f32| {
+                crate::raster::to_u16(v).to_le_bytes()
+            }),
             SampleType::F32 | SampleType::F64 => {
-                writer.write_all(&header_bytes(Dtype::F32, &shape))?;
                 write_interleaved(planes, writer, |v: f32| v.to_le_bytes())
             }
         },
-        Planes::F64(planes) => {
-            writer.write_all(&header_bytes(Dtype::F64, &shape))?;
-            write_interleaved(planes, writer, |v: f64| v.to_le_bytes())
-        }
+        Planes::F64(planes) => write_interleaved(planes, writer, |v: f64| v.to_le_bytes()),
     }
 }
 

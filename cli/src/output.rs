@@ -264,6 +264,13 @@ impl PendingOutput {
         self.temp.as_file_mut()
     }
 
+    /// Where the temporary file is: the other ranks of an MPI job write their
+    /// rows into it.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub fn temp_path(&self) -> &Path {
+        self.temp.path()
+    }
+
     /// Flushes the temporary file to disk and renames it over the output path.
     pub fn commit(self) -> Result<(), Error> {
         let PendingOutput {

@@ -14,6 +14,9 @@ use crate::error::Error;
 /// work is done and the output file, if any, is already in place, so a broken
 /// pipe ends the command quietly, as it does for other Unix tools.
 pub fn emit(text: &str) -> Result<(), Error> {
+    if silent() {
+        return Ok(());
+    }
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}").and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::output(
@@ -168,6 +171,20 @@ pub fn finite_or_null(v: f64) -> serde_json::Value {
     } else {
         serde_json::Value::Null
     }
+}
+
+/// Whether this process keeps quiet: a rank other than 0 of an MPI job, whose
+/// summaries rank 0 prints (see `group`).
+static SILENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes [`emit`] (and so every summary and error line) print nothing from now on.
+pub fn silence() {
+    SILENT.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether [`silence`] was called.
+pub fn silent() -> bool {
+    SILENT.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use accel_kernels::fill::{
     BandError, BandedBlockBandedMatrix, BandedBlockBandedSizes, FillError, STREAM_MIN_BYTES,
-    fill_stored, populate, populate_serial, populate_with_cost, simplefill, simplefill_serial,
+    fill_stored, populate, populate_serial, populate_with_cost, rank_block_columns, simplefill,
+    simplefill_columns, simplefill_serial,
 };
 use accel_pool::{Pool, PoolConfig};
 use proptest::prelude::*;
@@ -294,6 +295,20 @@ proptest! {
         for pool in pools() {
             let mut p = BandedBlockBandedMatrix::<f64>::new(&rows, &cols, l, u, lam, mu).unwrap();
             simplefill(pool, &mut p);
+            prop_assert_eq!(&p, &ones);
+        }
+        // Split among 1 to 5 ranks by stored entries: the shares tile the block
+        // columns, and filling each share gives the whole fill.
+        for parts in 1..=5 {
+            let mut p = BandedBlockBandedMatrix::<f64>::new(&rows, &cols, l, u, lam, mu).unwrap();
+            let mut next = 0;
+            for part in 0..parts {
+                let share = rank_block_columns(p.sizes(), parts, part);
+                prop_assert_eq!(share.start, next);
+                next = share.end;
+                simplefill_columns(&pools()[1], &mut p, share);
+            }
+            prop_assert_eq!(next, cols.len());
             prop_assert_eq!(&p, &ones);
         }
         // Read views agree with the dense matrix entry by entry.

@@ -249,6 +249,50 @@ impl Ranks {
         })
     }
 
+    /// Collective: the largest of every rank's `x` (NaN if any is NaN), on
+    /// every rank.
+    pub fn max_f64(&self, x: f64) -> f64 {
+        let nan = u8::from(x.is_nan());
+        let mut any_nan = 0u8;
+        self.world
+            .all_reduce_into(&nan, &mut any_nan, SystemOperation::max());
+        if any_nan != 0 {
+            return f64::NAN;
+        }
+        let mut max = x;
+        self.world
+            .all_reduce_into(&x, &mut max, SystemOperation::max());
+        max
+    }
+
+    /// Collective: every rank's `x` added left to right in rank order from
+    /// `0.0` (`((0 + x₀) + x₁) + …`), on every rank: the same bits however
+    /// MPI would order a reduction.
+    pub fn sum_in_rank_order(&self, x: f64) -> f64 {
+        let root = self.world.process_at_rank(0);
+        let mut total = 0.0f64;
+        if self.is_root() {
+            let mut all = vec![0.0f64; self.size()];
+            root.gather_into_root(&x, &mut all[..]);
+            total = all.iter().fold(0.0, |a, b| a + b);
+        } else {
+            root.gather_into(&x);
+        }
+        root.broadcast_into(&mut total);
+        total
+    }
+
+    /// Collective: rank 0's `bytes` on every rank (the others' are ignored).
+    pub fn broadcast_bytes(&self, bytes: Vec<u8>) -> Vec<u8> {
+        let root = self.world.process_at_rank(0);
+        let mut bytes = if self.is_root() { bytes } else { Vec::new() };
+        let mut len = bytes.len() as u64;
+        root.broadcast_into(&mut len);
+        bytes.resize(len as usize, 0);
+        root.broadcast_into(&mut bytes[..]);
+        bytes
+    }
+
     /// This rank's share of `0..n` for the formula runners: whole
     /// [`FORMULA_CHUNK`]s, balanced over the ranks.
     pub fn formula_range(&self, n: usize) -> Range<usize> {
@@ -331,23 +375,48 @@ impl Ranks {
         band: &[T],
         whole: Option<&mut [T]>,
     ) {
-        assert_eq!(
-            band.len(),
-            bands.band(self.rank()).len() * row_len,
-            "band length"
-        );
+        let ranges: Vec<Range<usize>> = (0..self.size())
+            .map(|r| {
+                let rows = bands.band(r);
+                rows.start * row_len..rows.end * row_len
+            })
+            .collect();
+        if let Some(whole) = &whole {
+            assert_eq!(whole.len(), bands.rows() * row_len, "gathered length");
+        }
+        self.gather_ranges(&ranges, band, whole);
+    }
+
+    /// Collective: gathers each rank's `part` into `whole` on rank 0, at
+    /// `ranges[rank]` (disjoint ranges of `whole`, one per rank, in any
+    /// order); `whole` is ignored elsewhere, and the entries of `whole` no
+    /// range covers are left as they are.
+    ///
+    /// # Panics
+    /// Panics if `ranges` does not have one range per rank, if `part` is not
+    /// as long as this rank's range, or if rank 0 has no `whole` or one too
+    /// short for a range.
+    pub fn gather_ranges<T: Equivalence>(
+        &self,
+        ranges: &[Range<usize>],
+        part: &[T],
+        whole: Option<&mut [T]>,
+    ) {
+        assert_eq!(ranges.len(), self.size(), "one range per rank");
+        assert_eq!(part.len(), ranges[self.rank()].len(), "this rank's part");
         let root = self.world.process_at_rank(0);
         if self.is_root() {
             let whole = whole.expect("rank 0 gathers into a buffer");
-            assert_eq!(whole.len(), bands.rows() * row_len, "gathered length");
-            let counts: Vec<Count> = (0..self.size())
-                .map(|r| count(bands.band(r).len() * row_len))
-                .collect();
-            let displs = displacements(&counts);
+            assert!(
+                ranges.iter().all(|r| r.end <= whole.len()),
+                "ranges within the buffer"
+            );
+            let counts: Vec<Count> = ranges.iter().map(|r| count(r.len())).collect();
+            let displs: Vec<Count> = ranges.iter().map(|r| count(r.start)).collect();
             let mut partition = PartitionMut::new(whole, &counts[..], &displs[..]);
-            root.gather_varcount_into_root(band, &mut partition);
+            root.gather_varcount_into_root(part, &mut partition);
         } else {
-            root.gather_varcount_into(band);
+            root.gather_varcount_into(part);
         }
     }
 

@@ -18,6 +18,7 @@ use accel_core::simd::SimdPath;
 use crate::args::BlackScholesArgs;
 use crate::engine::{self, Engine, OptionBatch, SEED_CHECKSUM_10M, SEED_CHECKSUM_40M};
 use crate::error::Error;
+use crate::group::Group;
 use crate::memory;
 use crate::report::{self, Comparison, ErrorStats};
 
@@ -154,39 +155,55 @@ fn explain(n: usize, engine: &Engine, simd: SimdPath) -> Result<String, Error> {
     ))
 }
 
-/// Runs `accel blackscholes`.
-pub fn run(args: &BlackScholesArgs) -> Result<(), Error> {
+/// Runs `accel blackscholes`. Under MPI each rank generates and prices its
+/// own block of the seed's options (whole formula chunks), and the checksum
+/// has the same bits as one process's for any number of ranks and threads;
+/// `--compare` compares each rank's block with the serial reference and
+/// gathers the largest errors.
+pub fn run(args: &BlackScholesArgs, group: &Group) -> Result<(), Error> {
     let n = args.options;
     let engine = Engine::new(&args.pool)?;
     let simd = engine::active_simd()?;
     if args.explain {
         return report::emit(&explain(n, &engine, simd)?);
     }
-    memory::ensure_fits(bytes_needed(n, args.report.compare))
-        .map_err(|e| Error::workload("blackscholes", format!("--options {n} {e}")))?;
-    let batch = OptionBatch::seed(n);
+    let part = group.formula_range(n);
+    let local = part.len();
+    group.agree(
+        memory::ensure_fits(bytes_needed(local, args.report.compare))
+            .map_err(|e| Error::workload("blackscholes", format!("--options {n} {e}"))),
+    )?;
+    let batch = if group.distributed() {
+        OptionBatch::seed_part(n, part)
+    } else {
+        OptionBatch::seed(n)
+    };
 
+    group.barrier();
     let start = Instant::now();
-    let checksum = engine.blackscholes_checksum(&batch)?;
+    let checksum = engine.blackscholes_checksum_ranks(group, n, &batch)?;
     let seconds = start.elapsed().as_secs_f64();
 
     let mut compared = None;
     if args.report.compare {
-        let mut reference = touched_array(n);
+        let mut reference = touched_array(local);
         let start = Instant::now();
-        Engine::blackscholes_price_serial(&batch, &mut reference)?;
-        let serial_checksum: f64 = reference.iter().sum();
-        let serial_seconds = start.elapsed().as_secs_f64();
+        group.agree(Engine::blackscholes_price_serial(&batch, &mut reference))?;
+        let serial_checksum = group.sum_in_rank_order(reference.iter().sum());
+        let serial_seconds = group.max_f64(start.elapsed().as_secs_f64());
 
-        let mut put = touched_array(n);
+        let mut put = touched_array(local);
         let start = Instant::now();
-        engine.blackscholes_price(&batch, &mut put)?;
-        let price_seconds = start.elapsed().as_secs_f64();
+        group.agree(engine.blackscholes_price(&batch, &mut put))?;
+        let price_seconds = group.max_f64(start.elapsed().as_secs_f64());
 
         let mut errors = ErrorStats::default();
         for (&got, &want) in put.iter().zip(&reference) {
             errors.add(got, want);
         }
+        errors.max_abs = group.max_f64(errors.max_abs);
+        errors.max_rel = group.max_f64(errors.max_rel);
+        errors.nan_mismatch = group.max_f64(f64::from(u8::from(errors.nan_mismatch))) > 0.0;
         let accuracy = Accuracy {
             errors,
             serial_checksum,
@@ -208,6 +225,8 @@ pub fn run(args: &BlackScholesArgs) -> Result<(), Error> {
             "workload": "blackscholes",
             "options": n,
             "threads": engine.threads(),
+            "ranks": group.size(),
+            "threads_per_rank": engine.threads(),
             "pinned": engine.pinned(),
             "pinning": engine.pinning(),
             "seconds": seconds,
@@ -231,8 +250,9 @@ pub fn run(args: &BlackScholesArgs) -> Result<(), Error> {
         return report::emit_json(&json);
     }
     let mut line = format!(
-        "blackscholes: {n} option{}, {}, SIMD {simd}: checksum {checksum:e}, kernel {} ({})",
+        "blackscholes: {n} option{}, {}{}, SIMD {simd}: checksum {checksum:e}, kernel {} ({})",
         if n == 1 { "" } else { "s" },
+        group.summary_prefix(),
         engine.team(),
         report::seconds(seconds),
         report::rate(rate, "options/s"),

@@ -11,6 +11,7 @@ use std::time::Instant;
 use crate::args::FillArgs;
 use crate::engine::{self, Engine};
 use crate::error::Error;
+use crate::group::Group;
 use crate::memory;
 use crate::report::{self, Comparison, ErrorStats};
 
@@ -60,18 +61,45 @@ pub fn sizes(args: &FillArgs) -> Result<BandedBlockBandedSizes, Error> {
 }
 
 /// Runs `accel fill`.
-pub fn run(args: &FillArgs) -> Result<(), Error> {
+pub fn run(args: &FillArgs, group: &Group) -> Result<(), Error> {
     let engine = Engine::new(&args.pool)?;
     let simd = engine::active_simd()?;
     let sizes = sizes(args)?;
     let entries = sizes.stored_entries();
-    let mut matrix = engine::zero_matrix(sizes.clone())?;
-    let seconds = best_of(args.repeat, || engine.fill(&mut matrix));
+    // Each rank allocates the whole (lazily zeroed) storage and writes only
+    // its block columns' range of it.
+    let mut matrix = group.agree(engine::zero_matrix(sizes.clone()))?;
+    let seconds = if group.distributed() {
+        let shares: Vec<_> = (0..group.size())
+            .map(|r| accel_kernels::fill::rank_block_columns(&sizes, group.size(), r))
+            .collect();
+        let mine = shares[group.rank()].clone();
+        best_of_ranks(group, args.repeat, || {
+            engine.fill_columns(&mut matrix, mine.clone())
+        })
+    } else {
+        best_of(args.repeat, || engine.fill(&mut matrix))
+    };
 
     let comparison = if args.report.compare {
-        let mut reference = engine::zero_matrix(sizes)?;
-        let serial_seconds = best_of(args.repeat, || Engine::fill_serial(&mut reference));
-        let errors = check_equal(matrix.storage(), reference.storage())?;
+        // Rank 0 gathers every rank's storage range and checks it against the
+        // serial fill; every rank learns the verdict.
+        let ranges: Vec<_> = (0..group.size())
+            .map(|r| {
+                let share = accel_kernels::fill::rank_block_columns(&sizes, group.size(), r);
+                sizes.block_columns_range(share)
+            })
+            .collect();
+        let gathered = group.gather_ranges(&ranges, matrix.storage());
+        let verdict = match gathered {
+            Some(storage) => {
+                let mut reference = engine::zero_matrix(sizes)?;
+                let serial_seconds = best_of(args.repeat, || Engine::fill_serial(&mut reference));
+                check_equal(&storage, reference.storage()).map(|errors| (errors, serial_seconds))
+            }
+            None => Ok((ErrorStats::default(), 0.0)),
+        };
+        let (errors, serial_seconds) = group.agree(verdict)?;
         Some(Comparison {
             serial_seconds,
             accel_seconds: seconds,
@@ -97,6 +125,8 @@ pub fn run(args: &FillArgs) -> Result<(), Error> {
             "storage_entries": matrix.storage().len(),
             "repeat": args.repeat,
             "threads": engine.threads(),
+            "ranks": group.size(),
+            "threads_per_rank": engine.threads(),
             "pinned": engine.pinned(),
             "pinning": engine.pinning(),
             "simd": simd.name(),
@@ -114,7 +144,7 @@ pub fn run(args: &FillArgs) -> Result<(), Error> {
     }
     let entry_word = if entries == 1 { "entry" } else { "entries" };
     let mut line = format!(
-        "fill: {}×{} blocks of {}×{}, bands {},{}, sub-bands {},{}: {entries} stored {entry_word}, {}; best of {}: {}, {:.2} GB/s",
+        "fill: {}×{} blocks of {}×{}, bands {},{}, sub-bands {},{}: {entries} stored {entry_word}, {}{}; best of {}: {}, {:.2} GB/s",
         args.block_rows,
         args.block_cols,
         args.block_size,
@@ -123,6 +153,7 @@ pub fn run(args: &FillArgs) -> Result<(), Error> {
         args.bands.1,
         args.sub_bands.0,
         args.sub_bands.1,
+        group.summary_prefix(),
         engine.team(),
         args.repeat,
         report::seconds(seconds),
@@ -147,6 +178,19 @@ fn best_of(repeat: usize, mut work: impl FnMut()) -> f64 {
             let start = Instant::now();
             work();
             start.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The shortest of `repeat` runs of `work` on every rank at once: each run
+/// starts together (a barrier) and lasts until the slowest rank is done.
+fn best_of_ranks(group: &Group, repeat: usize, mut work: impl FnMut()) -> f64 {
+    (0..repeat.max(1))
+        .map(|_| {
+            group.barrier();
+            let start = Instant::now();
+            work();
+            group.max_f64(start.elapsed().as_secs_f64())
         })
         .fold(f64::INFINITY, f64::min)
 }

@@ -8,13 +8,14 @@
 use crate::args::{InfoArgs, PoolArgs};
 use crate::engine::Engine;
 use crate::error::Error;
+use crate::group::{Group, MPI_BUILT};
 use crate::memory;
 use crate::report;
 use crate::system;
 use accel_core::simd::{self, SimdPath};
 
 /// Runs `accel info`.
-pub fn run(args: &InfoArgs) -> Result<(), Error> {
+pub fn run(args: &InfoArgs, group: &Group) -> Result<(), Error> {
     let cpus = accel_pool::allowed_cpus();
     let (threads, reason) = accel_pool::default_threads();
     // The default team, given its count explicitly: `info` reports a bad
@@ -53,6 +54,9 @@ pub fn run(args: &InfoArgs) -> Result<(), Error> {
             "default_threads_reason": reason.to_string(),
             "max_threads": accel_pool::MAX_THREADS,
             "available_memory_bytes": available,
+            "mpi": MPI_BUILT,
+            "ranks": group.size(),
+            "rank": group.rank(),
         });
         return report::emit_json(&json);
     }
@@ -75,6 +79,7 @@ pub fn run(args: &InfoArgs) -> Result<(), Error> {
             }
         ),
         format!("SIMD path:        {path} ({path_note})"),
+        format!("MPI:              {}", mpi_text(group)),
         format!(
             "memory available: {}",
             available.map_or("unknown".to_string(), |b| memory::human_bytes(u128::from(
@@ -86,6 +91,18 @@ pub fn run(args: &InfoArgs) -> Result<(), Error> {
 }
 
 /// Writes sorted CPU ids compactly: `[0, 1, 2, 5]` → "0-2,5".
+/// The `MPI:` line: whether this build has MPI, and the ranks running.
+fn mpi_text(group: &Group) -> String {
+    if !MPI_BUILT {
+        return "not built in (cargo build --features mpi; see the README's \"More than one machine\")"
+            .to_string();
+    }
+    match group.size() {
+        1 => "built in; 1 rank (start several with mpirun -np N accel …)".to_string(),
+        n => format!("built in; {n} ranks running, this report from rank 0"),
+    }
+}
+
 pub fn cpu_ranges(cpus: &[usize]) -> String {
     let mut parts = Vec::new();
     let mut i = 0;

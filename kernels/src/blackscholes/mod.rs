@@ -123,6 +123,38 @@ impl OptionBatch {
         }
     }
 
+    /// Options `range` of [`OptionBatch::seed(n)`](Self::seed), the same
+    /// values at the same positions, generated without the rest: what one
+    /// process of several (an MPI rank) prices of the seed's batch.
+    ///
+    /// ```
+    /// use accel_kernels::blackscholes::OptionBatch;
+    /// let whole = OptionBatch::seed(1000);
+    /// let part = OptionBatch::seed_part(1000, 300..450);
+    /// assert_eq!(part.strike, whole.strike[300..450]);
+    /// assert_eq!(part.len(), 150);
+    /// ```
+    ///
+    /// # Panics
+    /// Panics if `range` does not lie within `0..n`.
+    pub fn seed_part(n: usize, range: Range<usize>) -> Self {
+        assert!(
+            range.start <= range.end && range.end <= n,
+            "options {range:?} of {n}"
+        );
+        let nf = n as f64;
+        let len = range.len();
+        OptionBatch {
+            spt: vec![42.0; len],
+            strike: (range.start + 1..=range.end)
+                .map(|i| 40.0 + i as f64 / nf)
+                .collect(),
+            rate: vec![0.5; len],
+            vol: vec![0.2; len],
+            time: vec![0.5; len],
+        }
+    }
+
     /// The number of options (the length of `spt`).
     pub fn len(&self) -> usize {
         self.spt.len()

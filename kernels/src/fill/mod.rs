@@ -69,6 +69,8 @@ pub use populate::{DEFAULT_NS_PER_ENTRY, populate, populate_serial, populate_wit
 pub use stored::fill_stored;
 pub use view::{BlockView, BlockViewMut};
 
+use core::ops::Range;
+
 use accel_pool::Pool;
 
 /// The storage size, in bytes, from which a matrix is treated as larger than the
@@ -103,7 +105,62 @@ pub const STREAM_MIN_BYTES: usize = 8 << 20;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn simplefill(pool: &Pool, m: &mut BandedBlockBandedMatrix<f64>) {
-    stored::fill_stored_f64(pool, m, 1.0);
+    stored::fill_stored_f64(pool, m, 1.0, None);
+}
+
+/// [`simplefill`] of the stored blocks in block columns `columns` only (the
+/// other entries are left as they are): one rank's share of a fill split
+/// among processes ([`rank_block_columns`]). The entries written are exactly
+/// those [`simplefill`] writes in those block columns.
+///
+/// ```
+/// use accel_kernels::fill::{rank_block_columns, simplefill, simplefill_columns, BandedBlockBandedMatrix};
+/// let pool = accel_pool::Pool::new(accel_pool::PoolConfig::new().threads(2))?;
+/// let mut whole = BandedBlockBandedMatrix::<f64>::new(&[4; 9], &[3; 7], 1, 2, 1, 1)?;
+/// simplefill(&pool, &mut whole);
+/// let mut parts = BandedBlockBandedMatrix::<f64>::new(&[4; 9], &[3; 7], 1, 2, 1, 1)?;
+/// for rank in 0..3 {
+///     let columns = rank_block_columns(parts.sizes(), 3, rank);
+///     simplefill_columns(&pool, &mut parts, columns);
+/// }
+/// assert_eq!(parts.storage(), whole.storage());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Panics
+/// Panics if `columns` reaches past the matrix's block columns.
+pub fn simplefill_columns(
+    pool: &Pool,
+    m: &mut BandedBlockBandedMatrix<f64>,
+    columns: Range<usize>,
+) {
+    assert!(
+        columns.end <= m.sizes().col_blocks(),
+        "block columns {columns:?} of {}",
+        m.sizes().col_blocks()
+    );
+    stored::fill_stored_f64(pool, m, 1.0, Some(columns));
+}
+
+/// The block columns of part `part` of `parts` (an MPI rank's share): the
+/// block columns split into contiguous runs balanced by stored entries, each
+/// within one block column's entries of the ideal share (core's
+/// [`weighted_part`](accel_core::partition::weighted_part)). Their storage is
+/// one contiguous range ([`block_columns_range`](accel_core::banded::BandedBlockBandedSizes::block_columns_range)).
+///
+/// # Panics
+/// Panics if `parts == 0` or `part >= parts`.
+pub fn rank_block_columns(
+    sizes: &BandedBlockBandedSizes,
+    parts: usize,
+    part: usize,
+) -> Range<usize> {
+    let mut prefix = vec![0u64; sizes.col_blocks() + 1];
+    let costs: Vec<u64> = (0..sizes.col_blocks())
+        .map(|j| sizes.column_entries(j) as u64)
+        .collect();
+    accel_core::partition::prefix_sums(&costs, &mut prefix).expect("entry counts fit u64");
+    accel_core::partition::weighted_part(&prefix, parts, part)
 }
 
 /// The plain serial reference of [`simplefill`]: for every stored block, every

@@ -106,9 +106,15 @@ pub fn populate_with_cost<T, F>(
     T: Send + Sync,
 {
     let (sizes, data) = m.parts_mut();
-    for_block_column_runs(pool, sizes, data, ns_per_entry, |region, base, cols| {
-        visit_block_columns(sizes, region, base, cols, &f)
-    });
+    let all = 0..sizes.col_blocks();
+    for_block_column_runs(
+        pool,
+        sizes,
+        data,
+        ns_per_entry,
+        all,
+        |region, base, cols| visit_block_columns(sizes, region, base, cols, &f),
+    );
 }
 
 /// Splits the block columns of a matrix with the given sizes and storage `data`
@@ -122,6 +128,7 @@ pub(crate) fn for_block_column_runs<T, R>(
     sizes: &BandedBlockBandedSizes,
     data: &mut [T],
     ns_per_entry: f64,
+    columns: Range<usize>,
     run: R,
 ) where
     T: Send + Sync,
@@ -132,21 +139,28 @@ pub(crate) fn for_block_column_runs<T, R>(
     } else {
         0.0
     }; // NaN too
-    let total_ns = sizes.stored_entries() as f64 * ns_per_entry
-        + sizes.nonzero_block_count() as f64 * BLOCK_NS;
-    let columns = sizes.col_blocks();
+    let first = columns.start;
+    let entries: usize = columns.clone().map(|j| sizes.column_entries(j)).sum();
+    let blocks: usize = columns
+        .clone()
+        .map(|j| sizes.block_col_support(j).len())
+        .sum();
+    let total_ns = entries as f64 * ns_per_entry + blocks as f64 * BLOCK_NS;
+    let count = columns.len();
     let parts = worthwhile_parts(
-        columns,
-        total_ns / columns.max(1) as f64,
+        count,
+        total_ns / count.max(1) as f64,
         FORK_NS,
         pool.num_threads(),
     );
     if parts <= 1 {
-        run(data, 0, 0..columns);
+        let range = sizes.block_columns_range(columns.clone());
+        let base = range.start;
+        run(&mut data[range], base, columns);
         return;
     }
     let units = |ns: f64| (ns * UNITS_PER_NS).min(u64::MAX as f64 / 2.0) as u64;
-    let costs: Vec<u64> = (0..columns)
+    let costs: Vec<u64> = columns
         .map(|j| {
             let blocks = sizes.block_col_support(j).len() as f64;
             units(sizes.column_entries(j) as f64 * ns_per_entry + blocks * BLOCK_NS)
@@ -157,6 +171,7 @@ pub(crate) fn for_block_column_runs<T, R>(
     let grain = units(FORK_NS / MAX_OVERHEAD);
     let shared = SharedSlice::new(data);
     pool.for_weighted_with_grain(&costs, grain, |cols| {
+        let cols = first + cols.start..first + cols.end;
         let range = sizes.block_columns_range(cols.clone());
         let base = range.start;
         // SAFETY: the weighted loop hands out disjoint runs of block columns, each

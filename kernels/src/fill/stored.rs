@@ -55,6 +55,7 @@ where
         m,
         value,
         DEFAULT_NS_PER_ENTRY,
+        None,
         &|run: &mut [T]| run.fill(value),
         &|| {},
     );
@@ -63,9 +64,22 @@ where
 /// [`fill_stored`] for `f64`, writing the long runs of a matrix larger than
 /// [`STREAM_MIN_BYTES`](super::STREAM_MIN_BYTES) with streaming stores (see
 /// [`super::stream`]).
-pub(crate) fn fill_stored_f64(pool: &Pool, m: &mut BandedBlockBandedMatrix<f64>, value: f64) {
+pub(crate) fn fill_stored_f64(
+    pool: &Pool,
+    m: &mut BandedBlockBandedMatrix<f64>,
+    value: f64,
+    columns: Option<Range<usize>>,
+) {
     if size_of_val(m.storage()) < super::STREAM_MIN_BYTES {
-        fill_stored(pool, m, value);
+        fill_stored_by(
+            pool,
+            m,
+            value,
+            DEFAULT_NS_PER_ENTRY,
+            columns,
+            &|run: &mut [f64]| run.fill(value),
+            &|| {},
+        );
         return;
     }
     let streamer = Streamer::detect();
@@ -74,6 +88,7 @@ pub(crate) fn fill_stored_f64(pool: &Pool, m: &mut BandedBlockBandedMatrix<f64>,
         m,
         value,
         DEFAULT_NS_PER_ENTRY,
+        columns,
         &|run: &mut [f64]| streamer.fill(run, value),
         &|| streamer.fence(),
     );
@@ -87,6 +102,7 @@ fn fill_stored_by<T, L, D>(
     m: &mut BandedBlockBandedMatrix<T>,
     value: T,
     ns_per_entry: f64,
+    columns: Option<Range<usize>>,
     long: &L,
     done: &D,
 ) where
@@ -95,10 +111,18 @@ fn fill_stored_by<T, L, D>(
     D: Fn() + Sync,
 {
     let (sizes, data) = m.parts_mut();
-    for_block_column_runs(pool, sizes, data, ns_per_entry, |region, base, cols| {
-        fill_block_columns(sizes, region, base, cols, value, long);
-        done();
-    });
+    let columns = columns.unwrap_or(0..sizes.col_blocks());
+    for_block_column_runs(
+        pool,
+        sizes,
+        data,
+        ns_per_entry,
+        columns,
+        |region, base, cols| {
+            fill_block_columns(sizes, region, base, cols, value, long);
+            done();
+        },
+    );
 }
 
 /// Fills the stored entries of the block columns `cols`, whose storage is
@@ -413,6 +437,7 @@ mod tests {
                     &mut streamed,
                     1.5,
                     1e9,
+                    None,
                     &|run: &mut [f64]| streamer.fill(run, 1.5),
                     &|| streamer.fence(),
                 );

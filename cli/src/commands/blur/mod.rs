@@ -10,6 +10,8 @@
 //! several inputs, a failed file is reported and the run goes on with the next.
 
 mod jobs;
+#[cfg(feature = "mpi")]
+mod ranks;
 
 use std::io::Write;
 use std::time::Instant;
@@ -22,6 +24,7 @@ use crate::convert::Conversions;
 use crate::engine::{self, Engine};
 use crate::error::{Error, describe_io, one_line};
 use crate::formats::{self, FileFormat};
+use crate::group::Group;
 use crate::image_file::{EncodeOptions, ImageKind};
 use crate::input::{Input, is_stdio};
 use crate::memory;
@@ -83,11 +86,21 @@ fn conversions(args: &BlurArgs) -> Conversions {
 }
 
 /// Runs `accel blur`.
-pub fn run(args: &BlurArgs) -> Result<(), Error> {
+pub fn run(args: &BlurArgs, group: &Group) -> Result<(), Error> {
     // The team first: a refused --threads is a usage error, before any file is touched.
-    let engine = Engine::new(&args.pool)?;
+    let engine = group.agree(Engine::new(&args.pool))?;
     // A bad ACCEL_SIMD is a usage error before any file is touched.
     engine::active_simd()?;
+    #[cfg(feature = "mpi")]
+    if let Some(ranks) = group.ranks() {
+        return ranks::run(args, group, ranks, &engine);
+    }
+    run_jobs(args, group, &engine)
+}
+
+/// Runs every job of the command line: alone, or on rank 0 of an MPI job
+/// whose other ranks take part in each kernel call (see `ranks`).
+fn run_jobs(args: &BlurArgs, group: &Group, engine: &Engine) -> Result<(), Error> {
     let jobs = jobs::jobs(args)?;
     if let Some(dir) = &args.out_dir {
         std::fs::create_dir_all(dir).map_err(|e| {
@@ -99,14 +112,14 @@ pub fn run(args: &BlurArgs) -> Result<(), Error> {
     }
     let progress = RunProgress::new(jobs.len(), args.iters, showing(args));
     if jobs.len() == 1 {
-        let report = blur_file(&jobs[0], 0, args, &engine, &progress)?;
+        let report = blur_file(&jobs[0], 0, args, engine, group, &progress)?;
         drop(progress);
         return report.emit(&jobs[0], args);
     }
     let mut first_failure: Option<Error> = None;
     let mut failed = 0;
     for (index, job) in jobs.iter().enumerate() {
-        let result = blur_file(job, index, args, &engine, &progress);
+        let result = blur_file(job, index, args, engine, group, &progress);
         progress.finish_file(index);
         match result {
             Ok(report) => progress.suspend(|| report.emit(job, args))?,
@@ -134,6 +147,8 @@ struct FileReport {
     input_layout: Layout,
     blurred: Blurred,
     engine_team: String,
+    /// Ranks of the MPI job (1 alone).
+    ranks: usize,
     threads: usize,
     pinned: bool,
     pinning: String,
@@ -148,6 +163,7 @@ fn blur_file(
     index: usize,
     args: &BlurArgs,
     engine: &Engine,
+    group: &Group,
     progress: &RunProgress,
 ) -> Result<FileReport, Error> {
     let started = Instant::now();
@@ -193,7 +209,7 @@ fn blur_file(
     warn_if_profile_dropped(&raster, job, args, progress);
     check_plane_size(&raster, job, args)?;
 
-    let blurred = blur_planes(&mut raster, index, args, engine, progress)?;
+    let blurred = blur_planes(&mut raster, index, args, engine, group, progress)?;
     let input_layout = raster.layout;
     let converted = conversions.layout(raster.layout) != raster.layout;
     conversions.apply(&mut raster);
@@ -222,7 +238,8 @@ fn blur_file(
         raster,
         input_layout,
         blurred,
-        engine_team: engine.team(),
+        engine_team: format!("{}{}", group.summary_prefix(), engine.team()),
+        ranks: group.size(),
         threads: engine.threads(),
         pinned: engine.pinned(),
         pinning: engine.pinning(),
@@ -276,6 +293,8 @@ impl FileReport {
             "normalized_weights": args.normalize,
             "alpha": blurred.alpha_mode,
             "threads": self.threads,
+            "ranks": self.ranks,
+            "threads_per_rank": self.threads,
             "pinned": self.pinned,
             "pinning": self.pinning,
             "simd": self.simd.name(),
@@ -287,6 +306,15 @@ impl FileReport {
         });
         if let Some(c) = &blurred.comparison {
             c.add_to(&mut json);
+        }
+        if let (Some(rank_run), Some(obj)) = (&blurred.rank_run, json.as_object_mut()) {
+            obj.insert("passes".into(), rank_run.passes.into());
+            obj.insert("pass_iterations".into(), rank_run.pass_iterations.into());
+            obj.insert("halo_rows".into(), rank_run.halo_rows.into());
+            obj.insert(
+                "halo_bytes_per_pass".into(),
+                rank_run.halo_bytes_per_pass.into(),
+            );
         }
         json
     }
@@ -401,6 +429,21 @@ struct Blurred {
     seconds: f64,
     /// The serial comparison, with `--compare`.
     comparison: Option<Comparison>,
+    /// How the planes went over the ranks of an MPI job.
+    rank_run: Option<RankRun>,
+}
+
+/// What a blur across MPI ranks did, for the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RankRun {
+    /// Exchanges of halos.
+    pub passes: usize,
+    /// Iterations one exchange covered (the first pass's).
+    pub pass_iterations: usize,
+    /// Halo depth, rows above and below each band.
+    pub halo_rows: usize,
+    /// Bytes every rank with two neighbours receives per pass, all planes.
+    pub halo_bytes_per_pass: usize,
 }
 
 /// Blurs every plane that should be blurred in one kernel call (one team region
@@ -411,6 +454,7 @@ fn blur_planes(
     index: usize,
     args: &BlurArgs,
     engine: &Engine,
+    group: &Group,
     progress: &RunProgress,
 ) -> Result<Blurred, Error> {
     let (width, height) = (raster.width, raster.height);
@@ -433,6 +477,7 @@ fn blur_planes(
             precision,
             seconds: 0.0,
             comparison: None,
+            rank_run: None,
         });
     }
     if args.report.compare {
@@ -464,6 +509,7 @@ fn blur_planes(
             index,
             args,
             engine,
+            group,
             progress,
         )?,
         Planes::F64(planes) => blur_typed(
@@ -473,6 +519,7 @@ fn blur_planes(
             index,
             args,
             engine,
+            group,
             progress,
         )?,
     };
@@ -489,6 +536,7 @@ fn blur_planes(
         precision: ran.precision,
         seconds: ran.seconds,
         comparison: ran.comparison,
+        rank_run: ran.rank_run,
     })
 }
 
@@ -497,17 +545,20 @@ struct TypedRun {
     precision: &'static str,
     seconds: f64,
     comparison: Option<Comparison>,
+    rank_run: Option<RankRun>,
 }
 
 /// Blurs `planes` (all of one element type) in one kernel call, timing only
 /// that call; with `--compare`, the serial reference first runs on copies.
-fn blur_typed<T: BlurSample>(
+#[allow(clippy::too_many_arguments)]
+fn blur_typed<T: RankSample>(
     planes: &mut [Vec<T>],
     width: usize,
     height: usize,
     index: usize,
     args: &BlurArgs,
     engine: &Engine,
+    group: &Group,
     progress: &RunProgress,
 ) -> Result<TypedRun, Error> {
     let mut planes: Vec<&mut [T]> = planes.iter_mut().map(Vec::as_mut_slice).collect();
@@ -519,7 +570,15 @@ fn blur_typed<T: BlurSample>(
     let slot: FileSlot = progress.begin_blur(index, planes.len());
     let report_progress = |done: usize| progress.set(slot, done as u64);
     let start = Instant::now();
-    engine.blur_planes(&mut planes, width, height, &options(args), &report_progress)?;
+    let rank_run = T::blur_whole(
+        engine,
+        group,
+        &mut planes,
+        width,
+        height,
+        &options(args),
+        &report_progress,
+    )?;
     let seconds = start.elapsed().as_secs_f64();
     let comparison = match reference {
         Some(reference) => Some(compare(&planes, &reference, seconds)?),
@@ -529,8 +588,54 @@ fn blur_typed<T: BlurSample>(
         precision: T::DTYPE.name(),
         seconds,
         comparison,
+        rank_run,
     })
 }
+
+/// The plane types `accel blur` runs: [`BlurSample`]s that can also travel
+/// between MPI ranks.
+trait RankSample: BlurSample {
+    /// Blurs whole `width × height` planes in one kernel call: alone on this
+    /// process's pool; on rank 0 of an MPI job, spread over every rank in
+    /// row bands (the other ranks take part through `ranks::follow`).
+    fn blur_whole(
+        engine: &Engine,
+        group: &Group,
+        planes: &mut [&mut [Self]],
+        width: usize,
+        height: usize,
+        blur: &Blur<'_>,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<Option<RankRun>, Error>;
+}
+
+macro_rules! rank_sample {
+    ($t:ty) => {
+        impl RankSample for $t {
+            fn blur_whole(
+                engine: &Engine,
+                group: &Group,
+                planes: &mut [&mut [Self]],
+                width: usize,
+                height: usize,
+                blur: &Blur<'_>,
+                progress: &(dyn Fn(usize) + Sync),
+            ) -> Result<Option<RankRun>, Error> {
+                #[cfg(feature = "mpi")]
+                if let Some(ranks) = group.ranks() {
+                    return ranks::lead(ranks, engine, planes, width, height, blur, progress)
+                        .map(Some);
+                }
+                let _ = group;
+                engine
+                    .blur_planes(planes, width, height, blur, progress)
+                    .map(|()| None)
+            }
+        }
+    };
+}
+rank_sample!(f32);
+rank_sample!(f64);
 
 /// Images whose rows are shorter than this many pixels, and that are taller than
 /// wide, are blurred transposed. The row kernels and the team's row bands pay a
