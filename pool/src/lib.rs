@@ -93,7 +93,7 @@
 //!
 //! # Across machines
 //! With the cargo feature `mpi` (off by default; it needs an MPI library and
-//! libclang), [`ranks`] runs the same work across MPI ranks: each rank runs its
+//! libclang), `ranks` runs the same work across MPI ranks: each rank runs its
 //! share on its own pool, MPI moves halos and partial results. It lives here
 //! because it is runtime (who runs what, who waits for whom); the arithmetic of
 //! the split is core's `partition::ranks`.

@@ -17,6 +17,7 @@ mod c_peers;
 mod charts;
 mod hand_lanes;
 mod machine;
+mod mpi;
 mod peers;
 mod results;
 mod stencils;
@@ -46,6 +47,10 @@ options:
   --record               also write docs/PERFORMANCE.md: the dated page of measurements
                          (machine, SIMD path, command, results) the docs point to
   --micro                run the criterion micro-benchmarks of every crate instead
+  --mpi LIST             run the workloads across MPI ranks instead, e.g. 1,2,4: builds
+                         accel with --features mpi, prints strong- and weak-scaling tables
+                         and a cluster model (needs Open MPI; threads per rank: --threads N,
+                         one value, default 1)
   -h, --help             this text
 ";
 
@@ -84,6 +89,8 @@ pub struct Options {
     json: bool,
     micro: bool,
     record: bool,
+    /// Rank counts for `--mpi`.
+    mpi: Option<Vec<usize>>,
 }
 
 fn parse(args: &[String]) -> Result<Option<Options>, String> {
@@ -96,6 +103,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
         json: false,
         micro: false,
         record: false,
+        mpi: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -120,6 +128,19 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
                     .split(',')
                     .map(str::parse)
                     .collect::<Result<_, _>>()?;
+            }
+            "--mpi" => {
+                let list = value("--mpi")?;
+                opts.mpi = Some(
+                    list.split(',')
+                        .map(|t| match t.trim().parse::<usize>() {
+                            Ok(0) | Err(_) => {
+                                Err(format!("--mpi: `{t}` is not a positive rank count"))
+                            }
+                            Ok(n) => Ok(n),
+                        })
+                        .collect::<Result<_, _>>()?,
+                );
             }
             "--threads" => {
                 let list = value("--threads")?;
@@ -156,6 +177,24 @@ pub fn run(args: &[String]) -> Result<(), String> {
     };
     if opts.micro {
         return micro();
+    }
+    if let Some(ranks) = &opts.mpi {
+        let threads = match opts.threads[..] {
+            [one] if args.iter().any(|a| a == "--threads") => one,
+            _ => 1,
+        };
+        let (_, stamp) = utc_timestamp();
+        let dir = opts.out.clone().unwrap_or_else(|| {
+            workspace_root()
+                .join("target")
+                .join("accel-bench")
+                .join(format!("mpi-{stamp}"))
+        });
+        let md = mpi::run(ranks, threads, opts.mode, &dir)?;
+        write(&dir.join("mpi.md"), &md)?;
+        print!("{md}");
+        eprintln!("bench: wrote {}", dir.join("mpi.md").display());
+        return Ok(());
     }
     if cfg!(debug_assertions) {
         eprintln!("bench: warning: this is a debug build; run it as `cargo xtask bench` (release)");
