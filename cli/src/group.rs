@@ -2,7 +2,7 @@
 //! job (`mpirun -np 4 accel …`, with the cargo feature `mpi`).
 //!
 //! A build with `mpi` joins MPI only when an MPI launcher started it
-//! ([`accel_pool::ranks::launched_by_mpi`]), so a plain `accel …` never pays
+//! (`accel_pool::ranks::launched_by_mpi`), so a plain `accel …` never pays
 //! MPI's start-up. Under a launcher every rank parses the same command line and
 //! runs the same command on its share; rank 0 alone prints (every other rank's
 //! stdout and stderr stay silent), and every step that can fail on one rank

@@ -515,7 +515,7 @@ pub fn write(raster: &Raster, writer: &mut impl Write) -> io::Result<()> {
     write_data(raster, writer)
 }
 
-/// The header [`write`] gives `raster`, for an array of `height` rows (its
+/// The header [`write()`] gives `raster`, for an array of `height` rows (its
 /// own, or the whole array's when `raster` is one MPI rank's band).
 pub fn header_for(raster: &Raster, height: usize) -> Vec<u8> {
     let (w, c) = (raster.width, raster.planes.len());
@@ -534,7 +534,7 @@ pub fn header_for(raster: &Raster, height: usize) -> Vec<u8> {
     header_bytes(dtype, &shape)
 }
 
-/// The data [`write`] writes after the header: `raster`'s samples,
+/// The data [`write()`] writes after the header: `raster`'s samples,
 /// interleaved pixel by pixel, in the header's type.
 pub fn write_data(raster: &Raster, writer: &mut impl Write) -> io::Result<()> {
     match &raster.planes {
