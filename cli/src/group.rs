@@ -17,6 +17,9 @@ use crate::error::Error;
 pub struct Group {
     #[cfg(feature = "mpi")]
     ranks: Option<accel_pool::ranks::Ranks>,
+    /// How this rank's CPUs were chosen among its node's ranks.
+    #[cfg(feature = "mpi")]
+    cpus: accel_pool::ranks::NodeCpus,
 }
 
 impl fmt::Debug for Group {
@@ -36,12 +39,25 @@ impl Group {
     pub fn join() -> Result<Self, Error> {
         #[cfg(feature = "mpi")]
         {
+            use accel_pool::ranks::{NodeCpus, Ranks};
             if accel_pool::ranks::launched_by_mpi() {
-                let ranks = accel_pool::ranks::Ranks::init()
-                    .map_err(|e| Error::workload("mpi", e.to_string()))?;
-                return Ok(Self { ranks: Some(ranks) });
+                let ranks = Ranks::init().map_err(|e| Error::workload("mpi", e.to_string()))?;
+                // Before any pool reads the mask: ranks sharing a node's CPUs
+                // each take their own share of them.
+                let cpus = if ranks.size() > 1 {
+                    ranks.share_node_cpus()
+                } else {
+                    NodeCpus::Unchanged
+                };
+                return Ok(Self {
+                    ranks: Some(ranks),
+                    cpus,
+                });
             }
-            Ok(Self { ranks: None })
+            Ok(Self {
+                ranks: None,
+                cpus: NodeCpus::Unchanged,
+            })
         }
         #[cfg(not(feature = "mpi"))]
         Ok(Self {})
@@ -168,6 +184,24 @@ impl Group {
         }
         let _ = ranges;
         Some(whole.to_vec())
+    }
+
+    /// How this rank's CPUs were chosen, for `accel info` ("" alone or when
+    /// the launcher bound the rank).
+    pub fn cpu_note(&self) -> String {
+        #[cfg(feature = "mpi")]
+        if let accel_pool::ranks::NodeCpus::Shared {
+            local_rank,
+            local_size,
+            cpus,
+        } = &self.cpus
+        {
+            return format!(
+                "; the {local_size} ranks on this node were given the same CPUs, so each takes its own share (rank {local_rank} on this node: {})",
+                crate::commands::info::cpu_ranges(cpus)
+            );
+        }
+        String::new()
     }
 
     /// How the ranks are described in a summary: "" alone, "4 ranks × " under

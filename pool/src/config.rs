@@ -77,7 +77,7 @@ pub fn allowed_cpus() -> Vec<usize> {
 /// The CPUs in the affinity mask of thread `tid` (0: the calling thread),
 /// ascending, or `None` if it cannot be read.
 #[cfg(target_os = "linux")]
-fn affinity_of(tid: libc::pid_t) -> Option<Vec<usize>> {
+pub(crate) fn affinity_of(tid: libc::pid_t) -> Option<Vec<usize>> {
     // SAFETY: an all-zero cpu_set_t is a valid empty set.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     let size = std::mem::size_of::<libc::cpu_set_t>();

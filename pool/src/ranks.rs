@@ -145,6 +145,22 @@ pub struct BandedStats {
     pub halo_rows_received: usize,
 }
 
+/// What [`Ranks::share_node_cpus`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeCpus {
+    /// This rank keeps the CPUs the launcher gave it.
+    Unchanged,
+    /// This rank shares its node's CPUs with others and now runs on `cpus`.
+    Shared {
+        /// Its rank among the ranks of its node.
+        local_rank: usize,
+        /// The ranks on its node.
+        local_size: usize,
+        /// The CPUs it now runs on.
+        cpus: Vec<usize>,
+    },
+}
+
 /// The ranks of `MPI_COMM_WORLD`, initialised for funnelled use; MPI is
 /// finalised when this is dropped.
 pub struct Ranks {
@@ -291,6 +307,66 @@ impl Ranks {
         bytes.resize(len as usize, 0);
         root.broadcast_into(&mut bytes[..]);
         bytes
+    }
+
+    /// Collective: when the launcher gave several ranks on one node the same
+    /// CPUs (an unbound launch, `--oversubscribe`, or ranks bound to a whole
+    /// socket), gives each its own share of them, so that their pools pin
+    /// their workers to different CPUs instead of piling onto the first ones.
+    /// The shares are balanced contiguous runs of the common mask, in node-local
+    /// rank order (one CPU each, round robin, if there are more ranks than
+    /// CPUs). Ranks with masks of their own (bound by the launcher) keep them.
+    ///
+    /// Call it before any pool exists in this process: the pool reads the
+    /// process's mask once ([`allowed_cpus`](crate::allowed_cpus)). Linux
+    /// only; elsewhere nothing changes.
+    pub fn share_node_cpus(&self) -> NodeCpus {
+        #[cfg(target_os = "linux")]
+        {
+            let local = self.world.split_shared(self.world.rank());
+            let (local_rank, local_size) = (local.rank() as usize, local.size() as usize);
+            // SAFETY: getpid has no preconditions.
+            let Some(cpus) = crate::config::affinity_of(unsafe { libc::getpid() }) else {
+                return NodeCpus::Unchanged;
+            };
+            const WORDS: usize = libc::CPU_SETSIZE as usize / 64;
+            let mut mine = [0u64; WORDS];
+            for &cpu in &cpus {
+                mine[cpu / 64] |= 1 << (cpu % 64);
+            }
+            let mut all = vec![0u64; WORDS * local_size];
+            local.all_gather_into(&mine[..], &mut all[..]);
+            let shared = all.chunks_exact(WORDS).all(|mask| mask == mine);
+            if local_size < 2 || !shared {
+                return NodeCpus::Unchanged;
+            }
+            let share: Vec<usize> = if cpus.len() >= local_size {
+                cpus[accel_core::partition::balanced_range(cpus.len(), local_size, local_rank)]
+                    .to_vec()
+            } else {
+                vec![cpus[local_rank % cpus.len()]]
+            };
+            // SAFETY: an all-zero cpu_set_t is a valid empty set; every CPU in
+            // `share` came from the mask, so it is below CPU_SETSIZE.
+            let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+            for &cpu in &share {
+                // SAFETY: `cpu < CPU_SETSIZE`, the set's capacity.
+                unsafe { libc::CPU_SET(cpu, &mut set) };
+            }
+            // SAFETY: `set` is a valid cpu_set_t of the size passed; 0 is the calling thread.
+            if unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) }
+                != 0
+            {
+                return NodeCpus::Unchanged;
+            }
+            NodeCpus::Shared {
+                local_rank,
+                local_size,
+                cpus: share,
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        NodeCpus::Unchanged
     }
 
     /// This rank's share of `0..n` for the formula runners: whole

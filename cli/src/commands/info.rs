@@ -99,7 +99,10 @@ fn mpi_text(group: &Group) -> String {
     }
     match group.size() {
         1 => "built in; 1 rank (start several with mpirun -np N accel …)".to_string(),
-        n => format!("built in; {n} ranks running, this report from rank 0"),
+        n => format!(
+            "built in; {n} ranks running, this report from rank 0{}",
+            group.cpu_note()
+        ),
     }
 }
 
