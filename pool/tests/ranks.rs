@@ -12,11 +12,14 @@
 //!   sixteen iterations per exchange, planes from 1 row to more rows than
 //!   ranks × halo, with fewer rows than ranks, two channels at once;
 //! - the banded driver with a radius-1 f64 formula;
+//! - volumes split into slabs of planes: a 3-D Jacobi system (every boundary
+//!   mode, slabs thinner than the halo included) through `Pool::run_system`;
 //! - the deterministic sum of a formula over chunk-aligned rank ranges,
 //!   against the one-process sum, bit for bit, for lengths around the chunk;
 //! - `agree`: the last rank fails, every rank gets its message.
 
 use accel_core::ir::stencil::RowLoad;
+use accel_core::ir::stencil::system::{Cells, Extent, StencilSystem, SystemFormula};
 use accel_core::ir::stencil::{
     Boundary, FormulaKernel, Neighbourhood, PointFormula, Shape, Stencil,
 };
@@ -56,6 +59,100 @@ impl PointFormula for Diffuse {
         let c = n.centre();
         c + (n.at(-1, 0) + n.at(1, 0) + n.at(0, -1) + n.at(0, 1) - c * R::lit(4.0)) * R::lit(0.2)
     }
+}
+
+/// The 3-D 7-point Jacobi update (one field, one level) for volumes split
+/// into slabs of planes.
+#[derive(Clone, Copy)]
+struct Jacobi3d;
+impl SystemFormula for Jacobi3d {
+    fn radius(&self) -> usize {
+        1
+    }
+    #[inline(always)]
+    fn eval<R: RowLoad>(&self, _field: usize, n: &Cells<'_, R>) -> R {
+        (n.at([-1, 0, 0])
+            + n.at([1, 0, 0])
+            + n.at([0, -1, 0])
+            + n.at([0, 1, 0])
+            + n.at([0, 0, -1])
+            + n.at([0, 0, 1]))
+            * R::lit(1.0 / 6.0)
+    }
+}
+
+/// A volume of `w × h × d` split into slabs of planes (rows of `w · h`
+/// values), advanced on each rank by `Pool::run_system`, against one process.
+fn check_volume(
+    ranks: &Ranks,
+    pool: &Pool,
+    (w, h, d): (usize, usize, usize),
+    boundary: Boundary,
+    iterations: usize,
+    seed: u64,
+) -> usize {
+    let plane = w * h;
+    let whole: Vec<f64> = (0..(plane * d) as u64).map(|i| value(seed, i)).collect();
+    let system: StencilSystem<Jacobi3d, f64> =
+        StencilSystem::new(Jacobi3d, boundary, iterations).expect("a system");
+    let bands = RowBands::new(d, ranks.size());
+    let slab = bands.band(ranks.rank());
+    let mut mine = whole[slab.start * plane..slab.end * plane].to_vec();
+    let banded = BandedStencil {
+        rows: d,
+        row_len: plane,
+        radius: 1,
+        wrap: boundary == Boundary::Wrap,
+        iterations,
+        max_pass_iterations: 4,
+    };
+    let label = format!("jacobi {w}x{h}x{d} {boundary:?} x{iterations}");
+    ranks
+        .run_stencil_bands(banded, &mut [&mut mine[..]], &mut |strips, planes, k| {
+            let one = system.with_iterations(k);
+            let mut scratch = vec![0.0f64; strips[0].len()];
+            pool.run_system(
+                &one,
+                Extent::volume(w, h, planes),
+                &mut [&mut *strips[0], &mut scratch],
+                &[],
+            )
+        })
+        .unwrap_or_else(|e| fail(ranks, format!("{label}: {e}")));
+    let mut gathered = if ranks.is_root() {
+        vec![0.0; whole.len()]
+    } else {
+        Vec::new()
+    };
+    ranks.gather_bands(
+        bands,
+        plane,
+        &mine,
+        ranks.is_root().then_some(&mut gathered[..]),
+    );
+    if ranks.is_root() {
+        let mut expected = whole.clone();
+        let mut scratch = vec![0.0; whole.len()];
+        pool.run_system(
+            &system,
+            Extent::volume(w, h, d),
+            &mut [&mut expected, &mut scratch],
+            &[],
+        )
+        .unwrap_or_else(|e| fail(ranks, format!("{label}: reference: {e}")));
+        if let Some(i) =
+            (0..expected.len()).find(|&i| gathered[i].to_bits() != expected[i].to_bits())
+        {
+            fail(
+                ranks,
+                format!(
+                    "{label}: point {i} is {}, one process gives {}",
+                    gathered[i], expected[i]
+                ),
+            );
+        }
+    }
+    1
 }
 
 struct Square;
@@ -200,6 +297,14 @@ fn main() {
                 Stencil::new(FormulaKernel::new_f64(Diffuse), boundary, 5).expect("a stencil");
             let label = format!("diffuse f64 {w}x{h} {boundary:?}");
             cases += check_banded(&ranks, &pool, &stencil, shape, &whole, 2, &label);
+        }
+    }
+    // Volumes split into slabs of planes.
+    for (seed, dims) in [(5, 7, 13), (4, 3, 2), (6, 5, 9)].into_iter().enumerate() {
+        for boundary in BOUNDARIES {
+            for iterations in [1, 6] {
+                cases += check_volume(&ranks, &pool, dims, boundary, iterations, 500 + seed as u64);
+            }
         }
     }
     // The deterministic sum.
