@@ -162,10 +162,10 @@ fn explain(n: usize, engine: &Engine, simd: SimdPath) -> Result<String, Error> {
 /// gathers the largest errors.
 pub fn run(args: &BlackScholesArgs, group: &Group) -> Result<(), Error> {
     let n = args.options;
-    let engine = Engine::new(&args.pool)?;
-    let simd = engine::active_simd()?;
+    let engine = group.agree(Engine::new(&args.pool))?;
+    let simd = group.agree(engine::active_simd())?;
     if args.explain {
-        return report::emit(&explain(n, &engine, simd)?);
+        return group.agree(explain(n, &engine, simd).and_then(|text| report::emit(&text)));
     }
     let part = group.formula_range(n);
     let local = part.len();
@@ -210,7 +210,7 @@ pub fn run(args: &BlackScholesArgs, group: &Group) -> Result<(), Error> {
             checksum,
             seed_checksum: seed_checksum(n),
         };
-        accuracy.check()?;
+        group.agree(accuracy.check())?;
         let comparison = Comparison {
             serial_seconds,
             accel_seconds: seconds,
@@ -247,7 +247,7 @@ pub fn run(args: &BlackScholesArgs, group: &Group) -> Result<(), Error> {
                 );
             }
         }
-        return report::emit_json(&json);
+        return group.agree(report::emit_json(&json));
     }
     let mut line = format!(
         "blackscholes: {n} option{}, {}{}, SIMD {simd}: checksum {checksum:e}, kernel {} ({})",
@@ -270,7 +270,7 @@ pub fn run(args: &BlackScholesArgs, group: &Group) -> Result<(), Error> {
             ));
         }
     }
-    report::emit(&line)
+    group.agree(report::emit(&line))
 }
 
 #[cfg(test)]

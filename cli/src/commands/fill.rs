@@ -62,9 +62,9 @@ pub fn sizes(args: &FillArgs) -> Result<BandedBlockBandedSizes, Error> {
 
 /// Runs `accel fill`.
 pub fn run(args: &FillArgs, group: &Group) -> Result<(), Error> {
-    let engine = Engine::new(&args.pool)?;
-    let simd = engine::active_simd()?;
-    let sizes = sizes(args)?;
+    let engine = group.agree(Engine::new(&args.pool))?;
+    let simd = group.agree(engine::active_simd())?;
+    let sizes = group.agree(sizes(args))?;
     let entries = sizes.stored_entries();
     // Each rank allocates the whole (lazily zeroed) storage and writes only
     // its block columns' range of it.
@@ -140,7 +140,7 @@ pub fn run(args: &FillArgs, group: &Group) -> Result<(), Error> {
                 json["speedup"] = serde_json::Value::Null;
             }
         }
-        return report::emit_json(&json);
+        return group.agree(report::emit_json(&json));
     }
     let entry_word = if entries == 1 { "entry" } else { "entries" };
     let mut line = format!(
@@ -168,7 +168,7 @@ pub fn run(args: &FillArgs, group: &Group) -> Result<(), Error> {
         }
         line.push_str(" (storage identical)");
     }
-    report::emit(&line)
+    group.agree(report::emit(&line))
 }
 
 /// The shortest of `repeat` timed runs of `work`, in seconds.

@@ -20,10 +20,10 @@ pub fn run(args: &InfoArgs, group: &Group) -> Result<(), Error> {
     let (threads, reason) = accel_pool::default_threads();
     // The default team, given its count explicitly: `info` reports a bad
     // ACCEL_NUM_THREADS (in `reason`) where the workloads refuse it.
-    let team = Engine::new(&PoolArgs {
+    let team = group.agree(Engine::new(&PoolArgs {
         threads: Some(threads),
         no_pin: false,
-    })?;
+    }))?;
     let simd = system::simd_features();
     // A bad ACCEL_SIMD is reported here, where the workloads refuse it.
     let forced = simd::force_from_env();
@@ -58,7 +58,7 @@ pub fn run(args: &InfoArgs, group: &Group) -> Result<(), Error> {
             "ranks": group.size(),
             "rank": group.rank(),
         });
-        return report::emit_json(&json);
+        return group.agree(report::emit_json(&json));
     }
     let cpu_text = if cpus.is_empty() {
         "unknown (the affinity mask could not be read)".to_string()
@@ -87,7 +87,7 @@ pub fn run(args: &InfoArgs, group: &Group) -> Result<(), Error> {
             )))
         ),
     ];
-    report::emit(&lines.join("\n"))
+    group.agree(report::emit(&lines.join("\n")))
 }
 
 /// Writes sorted CPU ids compactly: `[0, 1, 2, 5]` → "0-2,5".

@@ -18,6 +18,19 @@ pub fn run(command: &Command, group: &Group) -> Result<(), Error> {
         Command::Fill(args) => fill::run(args, group),
         Command::Info(args) => info::run(args, group),
     };
-    // The last agreement: a rank that failed alone stops every rank here.
-    group.agree(result)
+    match result {
+        // Every failure a user can meet is agreed among the ranks where it
+        // happens (an `Error::Rank` on every rank). One that was not leaves the
+        // other ranks waiting for this one: it is a bug, and ends them all.
+        Err(e) if group.distributed() && !matches!(e, Error::Rank { .. }) => {
+            eprintln!(
+                "accel: error: {} (rank {} failed outside an agreement; this is a bug in accel, ending every rank)",
+                crate::error::one_line(&e.to_string()),
+                group.rank()
+            );
+            group.abort_on_bug();
+            Err(e)
+        }
+        other => other,
+    }
 }

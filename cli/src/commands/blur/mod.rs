@@ -90,7 +90,7 @@ pub fn run(args: &BlurArgs, group: &Group) -> Result<(), Error> {
     // The team first: a refused --threads is a usage error, before any file is touched.
     let engine = group.agree(Engine::new(&args.pool))?;
     // A bad ACCEL_SIMD is a usage error before any file is touched.
-    engine::active_simd()?;
+    group.agree(engine::active_simd())?;
     #[cfg(feature = "mpi")]
     if let Some(ranks) = group.ranks() {
         return ranks::run(args, group, ranks, &engine);

@@ -58,12 +58,14 @@ pub fn run(args: &BlurArgs, group: &Group, ranks: &Ranks, engine: &Engine) -> Re
     if ranks.broadcast_bytes(vec![bands]) == [1] {
         return npy_bands(args, group, ranks, engine);
     }
+    // Rank 0's outcome is everyone's: the others agree once it says it is done.
     if ranks.is_root() {
         let result = super::run_jobs(args, group, engine);
         ranks.broadcast_bytes(announcement(DONE, 0, 0, 0));
-        result
+        group.agree(result)
     } else {
-        follow(args, ranks, engine)
+        follow(args, ranks, engine)?;
+        group.agree(Ok(()))
     }
 }
 
@@ -108,7 +110,7 @@ fn read_header(path: &std::path::Path) -> Result<(npy::Header, u64, u64), String
 /// agreement, so all ranks stop at the same step.
 fn npy_bands(args: &BlurArgs, group: &Group, ranks: &Ranks, engine: &Engine) -> Result<(), Error> {
     let started = Instant::now();
-    let job: Job = jobs::jobs(args)?.remove(0);
+    let job: Job = group.agree(jobs::jobs(args))?.remove(0);
     let input_error = |reason: String| Error::input(&job.input, reason);
     let (header, data_start, file_len) =
         group.agree(read_header(&job.input).map_err(input_error))?;
@@ -228,7 +230,7 @@ fn npy_bands(args: &BlurArgs, group: &Group, ranks: &Ranks, engine: &Engine) -> 
         },
         to_stdout: false,
     };
-    report.emit(&job, args)
+    group.agree(report.emit(&job, args))
 }
 
 /// Writes `band`'s samples into `path` at byte `offset`.
