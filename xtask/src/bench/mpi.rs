@@ -204,11 +204,13 @@ pub fn run(ranks: &[usize], threads: usize, mode: Mode, out: &Path) -> Result<St
     md.push_str("\n### Strong scaling (the same total size)\n\n| workload | size | ranks | time | vs 1 rank | halo per pass |\n|---|---|---:|---:|---:|---|\n");
     let mut blur_rate = None;
     let mut bs_rate = None;
+    let mut simd = None;
     for size in strong {
         let mut base = None;
         for &r in ranks {
             let m = measure(&accel, out, size, r, threads, repeats)?;
             let base_s = *base.get_or_insert(m.seconds);
+            simd.get_or_insert_with(|| m.json["simd"].as_str().unwrap_or("?").to_string());
             match (size, r) {
                 (
                     Size::Blur {
@@ -235,6 +237,10 @@ pub fn run(ranks: &[usize], threads: usize, mode: Mode, out: &Path) -> Result<St
             ));
         }
     }
+    md.push_str(&format!(
+        "\nSIMD path in every rank: {} (`ACCEL_SIMD` forces another).\n",
+        simd.unwrap_or_default()
+    ));
     md.push_str("\n### Weak scaling (the same size per rank)\n\n| workload | size per rank | ranks | time | efficiency (t₁ / t_R) |\n|---|---|---:|---:|---:|\n");
     for size in weak {
         let mut base = None;
