@@ -109,8 +109,6 @@ impl Engine {
             .map_err(|e| Error::workload("blur", e.to_string()))
     }
 
-    /// Whether the blur accepts a `width × height` plane, by the kernels' own
-    /// rule ([`Blur::check`]), before any work is done.
     /// Blurs this MPI rank's band of each plane of a `width × height` image
     /// (accel-pool's banded protocol: halos from the neighbouring ranks, up to
     /// [`RANK_PASS_ITERATIONS`] iterations per exchange), each strip on this
@@ -142,9 +140,15 @@ impl Engine {
                     .iterations(k)
                     .run(&self.pool, strips, Shape::new(width, rows))
             })
-            .map_err(|e| Error::workload("blur", e.to_string()))
+            .map_err(|failure| Error::Rank {
+                rank: failure.rank,
+                code: crate::error::EXIT_FAILURE,
+                message: format!("blur: {}", failure.message),
+            })
     }
 
+    /// Whether the blur accepts a `width × height` plane, by the kernels' own
+    /// rule ([`Blur::check`]), before any work is done.
     pub fn check_blur_plane(
         width: usize,
         height: usize,
@@ -191,7 +195,11 @@ impl Engine {
                     part.columns(0..part.len()),
                     &blackscholes::BlackScholes,
                 )
-                .map_err(|e| Error::workload("blackscholes", e.to_string()));
+                .map_err(|failure| Error::Rank {
+                    rank: failure.rank,
+                    code: crate::error::EXIT_FAILURE,
+                    message: format!("blackscholes: {}", failure.message),
+                });
         }
         let _ = (group, n);
         self.blackscholes_checksum(part)

@@ -4,14 +4,54 @@
 //! A build with `mpi` joins MPI only when an MPI launcher started it
 //! (`accel_pool::ranks::launched_by_mpi`), so a plain `accel …` never pays
 //! MPI's start-up. Under a launcher every rank parses the same command line and
-//! runs the same command on its share; rank 0 alone prints (every other rank's
-//! stdout and stderr stay silent), and every step that can fail on one rank
-//! alone ends in [`Group::agree`], so all ranks stop at the same point with the
-//! same error and rank 0 prints it as the one line.
+//! runs the same command on its share; rank 0 alone prints summaries and
+//! errors, and every step that can fail on one rank alone ends in
+//! [`Group::agree`], so all ranks stop at the same point with the same error
+//! and rank 0 prints it as the one line. A bug (a panic, or a failure outside
+//! an agreement) is reported by the rank it happens on, which then ends every
+//! rank.
+//!
+//! Every rank also runs rank 0's SIMD path (its `ACCEL_SIMD`, or its CPU's
+//! widest): kernels on different paths round differently, and the results
+//! must have one process's bits whatever the nodes' CPUs or environments.
 
 use std::fmt;
 
 use crate::error::Error;
+
+/// Makes every rank run rank 0's SIMD path (module docs); agreed, so a rank
+/// whose CPU lacks it stops every rank with one error. A bad `ACCEL_SIMD` on
+/// rank 0 forces nothing: the commands refuse it as usual.
+#[cfg(feature = "mpi")]
+fn common_simd_path(ranks: &accel_pool::ranks::Ranks) -> Result<(), Error> {
+    use accel_core::simd::{self, SimdPath};
+    let name = if ranks.is_root() {
+        match simd::force_from_env() {
+            Ok(forced) => forced
+                .unwrap_or_else(SimdPath::best)
+                .name()
+                .as_bytes()
+                .to_vec(),
+            Err(_) => Vec::new(),
+        }
+    } else {
+        Vec::new()
+    };
+    let name = String::from_utf8_lossy(&ranks.broadcast_bytes(name)).into_owned();
+    let local = if name.is_empty() {
+        Ok(())
+    } else {
+        SimdPath::from_name(&name)
+            .and_then(|path| simd::force(Some(path)))
+            .map_err(|e| format!("this CPU cannot run rank 0's SIMD path {name}: {e}"))
+    };
+    ranks.agree(local).map(|_| ()).map_err(|f| {
+        if !ranks.is_root() {
+            crate::report::silence(); // rank 0 prints the one line
+        }
+        Error::workload("mpi", f.to_string())
+    })
+}
 
 /// This process's place among the processes running the command.
 pub struct Group {
@@ -42,6 +82,7 @@ impl Group {
             use accel_pool::ranks::{NodeCpus, Ranks};
             if accel_pool::ranks::launched_by_mpi() {
                 let ranks = Ranks::init().map_err(|e| Error::workload("mpi", e.to_string()))?;
+                common_simd_path(&ranks)?;
                 // Before any pool reads the mask: ranks sharing a node's CPUs
                 // each take their own share of them.
                 let cpus = if ranks.size() > 1 {
@@ -163,27 +204,24 @@ impl Group {
         x
     }
 
-    /// Collective: every rank's `part` of a long array, gathered on rank 0 at
-    /// `ranges[rank]` of a copy of `whole` (the array as rank 0 holds it);
-    /// `None` elsewhere. Alone: a copy of `whole`.
-    pub fn gather_ranges(
-        &self,
-        ranges: &[std::ops::Range<usize>],
-        whole: &[f64],
-    ) -> Option<Vec<f64>> {
+    /// Collective: gathers every rank's range `ranges[rank]` of a long array
+    /// (`whole`, as each rank holds it) into rank 0's `whole`, in place;
+    /// returns whether `whole` now holds every rank's part (rank 0, or a
+    /// process alone). Rank 0 copies only its own part aside.
+    pub fn gather_in_place(&self, ranges: &[std::ops::Range<usize>], whole: &mut [f64]) -> bool {
         #[cfg(feature = "mpi")]
         if let Some(ranks) = self.ranks() {
-            let part = &whole[ranges[self.rank()].clone()];
+            let mine = ranges[self.rank()].clone();
             if self.is_root() {
-                let mut gathered = whole.to_vec();
-                ranks.gather_ranges(ranges, part, Some(&mut gathered));
-                return Some(gathered);
+                let part = whole[mine].to_vec();
+                ranks.gather_ranges(ranges, &part, Some(whole));
+                return true;
             }
-            ranks.gather_ranges(ranges, part, None);
-            return None;
+            ranks.gather_ranges(ranges, &whole[mine], None);
+            return false;
         }
-        let _ = ranges;
-        Some(whole.to_vec())
+        let _ = (ranges, whole);
+        true
     }
 
     /// How this rank's CPUs were chosen, for `accel info` ("" alone or when

@@ -118,8 +118,15 @@ fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        print_error(&format!(
-            "internal error: {what}{place} (this is a bug in accel; please report it)"
-        ));
+        // Printed whatever the rank: the rank with the bug is the one that
+        // knows it, and it ends the other ranks next.
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(
+            stderr,
+            "accel: error: {}",
+            one_line(&format!(
+                "internal error: {what}{place} (this is a bug in accel; please report it)"
+            ))
+        );
     }));
 }

@@ -17,7 +17,7 @@
 //!     d = k · r                              halo depth
 //!     post receives of the halo pieces above and below (partition::RowBands::halo_pieces)
 //!     post sends of the rows other ranks' halos take from this band
-//!     copy the band into the work buffer; advance it k iterations   (overlaps the messages)
+//!     copy the band into the work buffer; advance it k iterations   (while the messages travel)
 //!         → its rows d .. B − d are exact
 //!     wait for the messages
 //!     strip above: halo above ++ band rows 0 .. 2d; advance k → band rows 0 .. d
@@ -25,6 +25,12 @@
 //!     (a band shorter than 3d: one strip, halo above ++ band ++ halo below)
 //!     agree: every rank learns whether any rank failed, and stops if one did
 //! ```
+//! The messages travel while the interior advances as far as the MPI
+//! library moves them on its own: small (eager) messages do; a large halo
+//! under a library without an asynchronous progress thread may move only at
+//! the wait. The order of the steps is what makes overlap possible, not a
+//! promise of it.
+//!
 //! Why the strips give exact rows: a strip's ends that are not the plane's own
 //! edges carry wrong values (the strip's boundary rule applied to rows that do
 //! have neighbours), and each iteration moves that error `r` rows inwards, so
@@ -132,7 +138,8 @@ pub struct BandedStencil {
     pub max_pass_iterations: usize,
 }
 
-/// What a banded run did, the same on every rank.
+/// What a banded run did: the passes and depth are the same on every rank,
+/// the rows received are this rank's.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BandedStats {
     /// Passes run (exchanges of halos).
@@ -141,7 +148,8 @@ pub struct BandedStats {
     pub pass_iterations: usize,
     /// Halo depth of that pass, in rows (`k · r`).
     pub halo_depth: usize,
-    /// Halo rows this rank received over the whole run, all planes together.
+    /// Halo rows this rank took in over the whole run, all planes together
+    /// (rows it owns itself, under `wrap` on few ranks, included).
     pub halo_rows_received: usize,
 }
 
@@ -152,9 +160,9 @@ pub enum NodeCpus {
     Unchanged,
     /// This rank shares its node's CPUs with others and now runs on `cpus`.
     Shared {
-        /// Its rank among the ranks of its node.
+        /// Its place among the ranks of its node that had its CPUs.
         local_rank: usize,
-        /// The ranks on its node.
+        /// How many ranks of its node had its CPUs.
         local_size: usize,
         /// The CPUs it now runs on.
         cpus: Vec<usize>,
@@ -310,58 +318,82 @@ impl Ranks {
     }
 
     /// Collective: when the launcher gave several ranks on one node the same
-    /// CPUs (an unbound launch, `--oversubscribe`, or ranks bound to a whole
-    /// socket), gives each its own share of them, so that their pools pin
+    /// CPUs (an unbound launch, `--oversubscribe`, or several ranks bound to
+    /// one socket), gives each its own share of them, so that their pools pin
     /// their workers to different CPUs instead of piling onto the first ones.
-    /// The shares are balanced contiguous runs of the common mask, in node-local
-    /// rank order (one CPU each, round robin, if there are more ranks than
-    /// CPUs). Ranks with masks of their own (bound by the launcher) keep them.
+    /// The ranks with the same mask share it in balanced contiguous runs, in
+    /// node-local rank order (one CPU each, round robin, if there are more
+    /// ranks than CPUs). A rank whose mask no other rank has keeps it.
     ///
-    /// Call it before any pool exists in this process: the pool reads the
-    /// process's mask once ([`allowed_cpus`](crate::allowed_cpus)). Linux
-    /// only; elsewhere nothing changes.
+    /// Call it from the main thread, before any pool exists in this process:
+    /// the pool reads the process's mask once
+    /// ([`allowed_cpus`](crate::allowed_cpus)); called from another thread it
+    /// changes nothing. Linux only; elsewhere nothing changes.
     pub fn share_node_cpus(&self) -> NodeCpus {
         #[cfg(target_os = "linux")]
         {
             let local = self.world.split_shared(self.world.rank());
-            let (local_rank, local_size) = (local.rank() as usize, local.size() as usize);
-            // SAFETY: getpid has no preconditions.
-            let Some(cpus) = crate::config::affinity_of(unsafe { libc::getpid() }) else {
-                return NodeCpus::Unchanged;
-            };
+            let local_rank = local.rank() as usize;
             const WORDS: usize = libc::CPU_SETSIZE as usize / 64;
+            // SAFETY: getpid and gettid have no preconditions.
+            let (pid, tid) = unsafe { (libc::getpid(), libc::gettid()) };
+            // Only the main thread's mask is the process's (what the pool
+            // reads); another thread, or an unreadable mask, sends an empty
+            // mask, which matches no other rank: it keeps its CPUs, and every
+            // rank still takes part in the gather below.
+            let cpus = if pid == tid {
+                crate::config::affinity_of(pid).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
             let mut mine = [0u64; WORDS];
             for &cpu in &cpus {
                 mine[cpu / 64] |= 1 << (cpu % 64);
             }
-            let mut all = vec![0u64; WORDS * local_size];
+            let mut all = vec![0u64; WORDS * local.size() as usize];
             local.all_gather_into(&mine[..], &mut all[..]);
-            let shared = all.chunks_exact(WORDS).all(|mask| mask == mine);
-            if local_size < 2 || !shared {
+            if cpus.is_empty() {
                 return NodeCpus::Unchanged;
             }
-            let share: Vec<usize> = if cpus.len() >= local_size {
-                cpus[accel_core::partition::balanced_range(cpus.len(), local_size, local_rank)]
-                    .to_vec()
+            // The ranks of this node given exactly this rank's CPUs (all of
+            // them after an unbound launch; those of one socket when ranks
+            // are bound to sockets), and this rank's place among them.
+            let same: Vec<usize> = all
+                .chunks_exact(WORDS)
+                .enumerate()
+                .filter(|(_, mask)| *mask == mine)
+                .map(|(rank, _)| rank)
+                .collect();
+            let (place, sharing) = (
+                same.iter().position(|&r| r == local_rank).unwrap_or(0),
+                same.len(),
+            );
+            if sharing < 2 {
+                return NodeCpus::Unchanged;
+            }
+            let share: Vec<usize> = if cpus.len() >= sharing {
+                cpus[accel_core::partition::balanced_range(cpus.len(), sharing, place)].to_vec()
             } else {
-                vec![cpus[local_rank % cpus.len()]]
+                vec![cpus[place % cpus.len()]]
             };
-            // SAFETY: an all-zero cpu_set_t is a valid empty set; every CPU in
-            // `share` came from the mask, so it is below CPU_SETSIZE.
+            // SAFETY: an all-zero cpu_set_t is a valid empty set.
             let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
             for &cpu in &share {
-                // SAFETY: `cpu < CPU_SETSIZE`, the set's capacity.
+                // SAFETY: `cpu` came from the mask, so `cpu < CPU_SETSIZE`, the
+                // set's capacity.
                 unsafe { libc::CPU_SET(cpu, &mut set) };
             }
-            // SAFETY: `set` is a valid cpu_set_t of the size passed; 0 is the calling thread.
+            // SAFETY: `set` is a valid cpu_set_t of the size passed; 0 is the
+            // calling thread, the main thread (checked above), whose mask the
+            // threads it starts later inherit.
             if unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) }
                 != 0
             {
                 return NodeCpus::Unchanged;
             }
             NodeCpus::Shared {
-                local_rank,
-                local_size,
+                local_rank: place,
+                local_size: sharing,
                 cpus: share,
             }
         }
@@ -802,13 +834,18 @@ fn count(n: usize) -> Count {
 }
 
 /// Exclusive prefix sums of `counts`: where each rank's part starts.
+///
+/// # Panics
+/// Panics if a start does not fit MPI's `int` (more than 2³¹ − 1 elements
+/// before it), rather than handing MPI a wrapped offset.
 fn displacements(counts: &[Count]) -> Vec<Count> {
+    let mut at = 0usize;
     counts
         .iter()
-        .scan(0, |at, &c| {
-            let start = *at;
-            *at += c;
-            Some(start)
+        .map(|&c| {
+            let start = count(at);
+            at += usize::try_from(c).expect("counts are not negative");
+            start
         })
         .collect()
 }

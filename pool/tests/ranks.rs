@@ -5,17 +5,20 @@
 //! runs the same checks; rank 0 compares with one-process results and the
 //! program exits non-zero on the first mismatch. `cargo test -p accel-pool
 //! --features mpi` runs it as one rank; CI also runs the built binary under
-//! `mpirun -np N` for N = 2, 3, 4 (see `.ci/run`).
+//! `mpirun -np N` for N = 2, 3, 4 (see `.ci/mpi`).
 //!
 //! Checks:
-//! - banded blur, f32, every boundary mode, 0, 1, 2 and 7 iterations, one to
-//!   sixteen iterations per exchange, planes from 1 row to more rows than
-//!   ranks × halo, with fewer rows than ranks, two channels at once;
+//! - banded blur, f32, every boundary mode, 0, 1, 2 and 7 iterations, a cap
+//!   of 1, 3 or 16 iterations per exchange, planes from 1 row (fewer rows
+//!   than ranks) to 2000 (several iterations per exchange, edge strips deeper
+//!   than the radius), two channels at once;
 //! - the banded driver with a radius-1 f64 formula;
 //! - volumes split into slabs of planes: a 3-D Jacobi system (every boundary
 //!   mode, slabs thinner than the halo included) through `Pool::run_system`;
 //! - the deterministic sum of a formula over chunk-aligned rank ranges,
 //!   against the one-process sum, bit for bit, for lengths around the chunk;
+//! - a banded run whose `advance` fails on the last rank mid-run: every rank
+//!   returns that error;
 //! - `agree`: the last rank fails, every rank gets its message.
 
 use accel_core::ir::stencil::RowLoad;
@@ -270,6 +273,7 @@ fn main() {
         (37, 23),
         (64, 64),
         (131, 40),
+        (2000, 16),
     ];
     for (seed, &(h, w)) in shapes.iter().enumerate() {
         let shape = Shape::new(w, h);
@@ -325,6 +329,34 @@ fn main() {
             );
         }
         cases += 1;
+    }
+    // A failure inside a banded run, on the last rank in its second pass: every
+    // rank returns it, and the ranks go on together afterwards.
+    {
+        let last = ranks.size() - 1;
+        let bands = RowBands::new(64, ranks.size());
+        let mut mine = vec![1.0f32; bands.band(ranks.rank()).len() * 8];
+        let banded = BandedStencil {
+            rows: 64,
+            row_len: 8,
+            radius: 2,
+            wrap: false,
+            iterations: 4,
+            max_pass_iterations: 1,
+        };
+        let mut calls = 0;
+        let outcome = ranks.run_stencil_bands(banded, &mut [&mut mine[..]], &mut |_, _, _| {
+            calls += 1;
+            if ranks.rank() == last && calls > 1 {
+                Err("out of strips")
+            } else {
+                Ok(())
+            }
+        });
+        match outcome {
+            Err(e) if e.rank == last && e.message == "out of strips" => cases += 1,
+            other => fail(&ranks, format!("a failing pass returned {other:?}")),
+        }
     }
     // Agreement: the last rank fails, everybody hears it.
     let last = ranks.size() - 1;

@@ -6,7 +6,9 @@
 //! it reads 40 bytes per option and writes nothing.
 //!
 //! With `--compare` the serial reference prices every option with libm's functions
-//! (and sums them in order); the fused kernel prices them again into an array, and
+//! (and sums them in order; under MPI each rank sums its block in order and the
+//! block sums are added in rank order, so the last bits of that reference sum
+//! depend on the ranks); the fused kernel prices them again into an array, and
 //! every price must be within [`PUT_REL_TOLERANCE`] of the reference, the checksums
 //! within [`CHECKSUM_REL_TOLERANCE`] of each other, and, at the seed sizes (10 M and
 //! 40 M options), of the seed's published checksum.

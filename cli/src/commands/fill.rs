@@ -90,14 +90,14 @@ pub fn run(args: &FillArgs, group: &Group) -> Result<(), Error> {
                 sizes.block_columns_range(share)
             })
             .collect();
-        let gathered = group.gather_ranges(&ranges, matrix.storage());
-        let verdict = match gathered {
-            Some(storage) => {
-                let mut reference = engine::zero_matrix(sizes)?;
+        let verdict = if group.gather_in_place(&ranges, matrix.storage_mut()) {
+            engine::zero_matrix(sizes).and_then(|mut reference| {
                 let serial_seconds = best_of(args.repeat, || Engine::fill_serial(&mut reference));
-                check_equal(&storage, reference.storage()).map(|errors| (errors, serial_seconds))
-            }
-            None => Ok((ErrorStats::default(), 0.0)),
+                check_equal(matrix.storage(), reference.storage())
+                    .map(|errors| (errors, serial_seconds))
+            })
+        } else {
+            Ok((ErrorStats::default(), 0.0))
         };
         let (errors, serial_seconds) = group.agree(verdict)?;
         Some(Comparison {

@@ -90,7 +90,6 @@ pub fn run(args: &InfoArgs, group: &Group) -> Result<(), Error> {
     group.agree(report::emit(&lines.join("\n")))
 }
 
-/// Writes sorted CPU ids compactly: `[0, 1, 2, 5]` → "0-2,5".
 /// The `MPI:` line: whether this build has MPI, and the ranks running.
 fn mpi_text(group: &Group) -> String {
     if !MPI_BUILT {
@@ -106,6 +105,7 @@ fn mpi_text(group: &Group) -> String {
     }
 }
 
+/// Writes sorted CPU ids compactly: `[0, 1, 2, 5]` → "0-2,5".
 pub fn cpu_ranges(cpus: &[usize]) -> String {
     let mut parts = Vec::new();
     let mut i = 0;

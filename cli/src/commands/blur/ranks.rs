@@ -22,6 +22,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use accel_core::partition::RowBands;
@@ -55,7 +56,7 @@ pub fn run(args: &BlurArgs, group: &Group, ranks: &Ranks, engine: &Engine) -> Re
     } else {
         0
     };
-    if ranks.broadcast_bytes(vec![bands]) == [1] {
+    if ranks.broadcast_bytes(vec![bands]) == [1] && every_rank_reads(args, ranks) {
         return npy_bands(args, group, ranks, engine);
     }
     // Rank 0's outcome is everyone's: the others agree once it says it is done.
@@ -96,8 +97,18 @@ fn npy_bands_fit(args: &BlurArgs) -> bool {
     }
 }
 
+/// Collective: whether every rank can open the input and read its header
+/// (the ranks of other nodes may not see rank 0's files); if one cannot,
+/// rank 0 leads instead.
+fn every_rank_reads(args: &BlurArgs, ranks: &Ranks) -> bool {
+    let readable = jobs::jobs(args)
+        .map_err(|e| e.to_string())
+        .and_then(|jobs| read_header(&jobs[0].input).map(|_| ()));
+    ranks.agree(readable).is_ok()
+}
+
 /// The header of a `.npy` file, where its data starts, and its length.
-fn read_header(path: &std::path::Path) -> Result<(npy::Header, u64, u64), String> {
+fn read_header(path: &Path) -> Result<(npy::Header, u64, u64), String> {
     let mut file = File::open(path).map_err(|e| describe_io(&e))?;
     let len = file.metadata().map_err(|e| describe_io(&e))?.len();
     let mut reader = std::io::BufReader::new(&mut file);
@@ -177,10 +188,10 @@ fn npy_bands(args: &BlurArgs, group: &Group, ranks: &Ranks, engine: &Engine) -> 
     let temp = ranks.broadcast_bytes(
         pending
             .as_ref()
-            .map(|p| p.temp_path().as_os_str().as_encoded_bytes().to_vec())
+            .map(|p| path_bytes(p.temp_path()))
             .unwrap_or_default(),
     );
-    let temp = std::path::PathBuf::from(String::from_utf8_lossy(&temp).into_owned());
+    let temp = path_from_bytes(temp);
     let offset = header_bytes.len() as u64 + rows.start as u64 * row_bytes;
     group.agree(
         write_rows(&temp, offset, &band).map_err(|e| Error::output(&job.output, describe_io(&e))),
@@ -233,8 +244,34 @@ fn npy_bands(args: &BlurArgs, group: &Group, ranks: &Ranks, engine: &Engine) -> 
     group.agree(report.emit(&job, args))
 }
 
+/// A path as bytes, to travel between ranks (any bytes on Unix).
+fn path_bytes(path: &Path) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        path.as_os_str().as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_string_lossy().into_owned().into_bytes()
+    }
+}
+
+/// The path [`path_bytes`] sent.
+fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        PathBuf::from(std::ffi::OsString::from_vec(bytes))
+    }
+    #[cfg(not(unix))]
+    {
+        PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
 /// Writes `band`'s samples into `path` at byte `offset`.
-fn write_rows(path: &std::path::Path, offset: u64, band: &Raster) -> std::io::Result<()> {
+fn write_rows(path: &Path, offset: u64, band: &Raster) -> std::io::Result<()> {
     let mut file = OpenOptions::new().write(true).open(path)?;
     file.seek(SeekFrom::Start(offset))?;
     let mut writer = BufWriter::with_capacity(1 << 20, file);
