@@ -15,13 +15,15 @@
 //! ```text
 //! every rank, for each pass of k iterations (k = halo_iterations, the same on every rank):
 //!     d = k · r                              halo depth
-//!     post receives of the halo pieces above and below (partition::RowBands::halo_pieces)
-//!     post sends of the rows other ranks' halos take from this band
-//!     copy the band into the work buffer; advance it k iterations   (while the messages travel)
+//!     copy band rows 0 .. 2d and B − 2d .. B into the two edge strips
+//!     post receives of the halo pieces above and below straight into the strips
+//!         (partition::RowBands::halo_pieces)
+//!     post sends of the rows other ranks' halos take from this band (from the strips' copies)
+//!     advance the band in place k iterations    (while the messages travel)
 //!         → its rows d .. B − d are exact
 //!     wait for the messages
-//!     strip above: halo above ++ band rows 0 .. 2d; advance k → band rows 0 .. d
-//!     strip below: band rows B − 2d .. B ++ halo below; advance k → band rows B − d .. B
+//!     strip above = halo above ++ band rows 0 .. 2d; advance k → band rows 0 .. d
+//!     strip below = band rows B − 2d .. B ++ halo below; advance k → band rows B − d .. B
 //!     (a band shorter than 3d: one strip, halo above ++ band ++ halo below)
 //!     agree: every rank learns whether any rank failed, and stops if one did
 //! ```
@@ -30,6 +32,9 @@
 //! under a library without an asynchronous progress thread may move only at
 //! the wait. The order of the steps is what makes overlap possible, not a
 //! promise of it.
+//!
+//! Besides the band's own pass, a pass copies `4d` rows in and `2d` rows out
+//! per plane (not the whole band), and recomputes the two strips' `6d` rows.
 //!
 //! Why the strips give exact rows: a strip's ends that are not the plane's own
 //! edges carry wrong values (the strip's boundary rule applied to rows that do
@@ -603,7 +608,6 @@ impl Ranks {
         }
         let mut stats = BandedStats::default();
         let mut remaining = stencil.iterations;
-        let mut work: Vec<Vec<T>> = Vec::new();
         while remaining > 0 {
             let k = halo_iterations(
                 bands.min_band(),
@@ -616,7 +620,7 @@ impl Ranks {
                 stats.pass_iterations = k;
                 stats.halo_depth = depth;
             }
-            let outcome = self.pass(&bands, stencil, depth, k, planes, &mut work, advance);
+            let outcome = self.pass(&bands, stencil, depth, k, planes, advance);
             let received = self.agree(outcome)?;
             stats.halo_rows_received += received;
             stats.passes += 1;
@@ -629,6 +633,8 @@ impl Ranks {
     /// the halo rows received. Every message of the pass completes before it
     /// returns, even when `advance` fails.
     #[allow(clippy::too_many_arguments)]
+    // Plane indices address the top and bottom strips at once.
+    #[allow(clippy::needless_range_loop)]
     fn pass<T, E>(
         &self,
         bands: &RowBands,
@@ -636,7 +642,6 @@ impl Ranks {
         depth: usize,
         k: usize,
         planes: &mut [&mut [T]],
-        work: &mut Vec<Vec<T>>,
         advance: &mut AdvanceStrips<'_, T, E>,
     ) -> Result<usize, E>
     where
@@ -667,31 +672,82 @@ impl Ranks {
                 }
             }
         }
-        let mut above: Vec<Vec<T>> = (0..n_planes)
-            .map(|_| vec![T::default(); rows_above * w])
+        let split = depth > 0
+            && b >= 3 * depth
+            && sends.iter().all(|(_, rows, _)| {
+                let (r0, r1) = (rows.start - band.start, rows.end - band.start);
+                r1 <= 2 * depth || r0 >= b - 2 * depth
+            });
+        // The strips the pass advances after the messages: with a deep band,
+        // `halo above ++ rows 0..2d` and `rows b−2d..b ++ halo below` (the band
+        // itself advances in place meanwhile); otherwise one strip,
+        // `halo above ++ band ++ halo below`. The halos are received straight
+        // into them, and their own rows are copied before the band changes.
+        let shapes: Vec<(usize, Range<usize>, usize)> = if split {
+            vec![
+                (rows_above, 0..2 * depth, 0),
+                (0, b - 2 * depth..b, rows_below),
+            ]
+        } else {
+            vec![(rows_above, 0..b, rows_below)]
+        };
+        let mut strips: Vec<Vec<Vec<T>>> = shapes
+            .iter()
+            .map(|(up, own, down)| {
+                planes
+                    .iter()
+                    .map(|plane| {
+                        let mut strip = vec![T::default(); (up + own.len() + down) * w];
+                        strip[up * w..(up + own.len()) * w]
+                            .copy_from_slice(&plane[own.start * w..own.end * w]);
+                        strip
+                    })
+                    .collect()
+            })
             .collect();
-        let mut below: Vec<Vec<T>> = (0..n_planes)
-            .map(|_| vec![T::default(); rows_below * w])
-            .collect();
+        let last = strips.len() - 1;
         // Pieces this rank owns itself (one rank, or wrap over a thin plane).
-        for (pieces, halo) in [(&pieces_above, &mut above), (&pieces_below, &mut below)] {
-            for piece in pieces.iter().filter(|p| p.rank == me) {
-                for (plane, out) in planes.iter().zip(halo.iter_mut()) {
-                    let src = &plane
-                        [(piece.rows.start - band.start) * w..(piece.rows.end - band.start) * w];
-                    out[piece.offset * w..piece.offset * w + src.len()].copy_from_slice(src);
-                }
+        for (plane_index, plane) in planes.iter().enumerate() {
+            for piece in pieces_above.iter().filter(|p| p.rank == me) {
+                let src =
+                    &plane[(piece.rows.start - band.start) * w..(piece.rows.end - band.start) * w];
+                strips[0][plane_index][piece.offset * w..piece.offset * w + src.len()]
+                    .copy_from_slice(src);
+            }
+            let (up, own, _) = &shapes[last];
+            for piece in pieces_below.iter().filter(|p| p.rank == me) {
+                let src =
+                    &plane[(piece.rows.start - band.start) * w..(piece.rows.end - band.start) * w];
+                let at = (up + own.len() + piece.offset) * w;
+                strips[last][plane_index][at..at + src.len()].copy_from_slice(src);
             }
         }
-        let split = depth > 0 && b >= 3 * depth;
-        let planes_ro: &[&mut [T]] = planes;
         let interior = mpi::request::scope(|scope| {
+            // Each strip buffer as (halo above, own rows, halo below).
+            let mut parts: Vec<Vec<StripParts<'_, T>>> = strips
+                .iter_mut()
+                .zip(&shapes)
+                .map(|(per_plane, (up, own, _))| {
+                    per_plane
+                        .iter_mut()
+                        .map(|strip| {
+                            let (halo_up, rest) = strip.split_at_mut(up * w);
+                            let (own_rows, halo_down) = rest.split_at_mut(own.len() * w);
+                            (halo_up, &*own_rows, halo_down)
+                        })
+                        .collect()
+                })
+                .collect();
             let mut requests = Vec::new();
-            for (plane_index, (up, down)) in above.iter_mut().zip(below.iter_mut()).enumerate() {
-                for (pieces, halo, is_above) in
-                    [(&pieces_above, up, true), (&pieces_below, down, false)]
-                {
-                    let mut rest: &mut [T] = &mut halo[..];
+            for plane_index in 0..n_planes {
+                for (pieces, is_above) in [(&pieces_above, true), (&pieces_below, false)] {
+                    let strip = if is_above { 0 } else { last };
+                    let halo: &mut [T] = if is_above {
+                        std::mem::take(&mut parts[strip][plane_index].0)
+                    } else {
+                        std::mem::take(&mut parts[strip][plane_index].2)
+                    };
+                    let mut rest = halo;
                     for (index, piece) in pieces.iter().enumerate() {
                         let (here, tail) = rest.split_at_mut(piece.rows.len() * w);
                         rest = tail;
@@ -707,10 +763,20 @@ impl Ranks {
                     }
                 }
             }
+            // Sends read the strips' copies of the band's edge rows (split) or
+            // the band itself (one strip, which does not change meanwhile).
             let mut send_requests = Vec::new();
-            for (plane_index, plane) in planes_ro.iter().enumerate() {
+            for plane_index in 0..n_planes {
                 for (to, rows, tag) in &sends {
-                    let src = &plane[(rows.start - band.start) * w..(rows.end - band.start) * w];
+                    let (r0, r1) = (rows.start - band.start, rows.end - band.start);
+                    // One strip holds the whole band; the top strip band rows
+                    // 0..2d; the bottom one rows b−2d..b.
+                    let src: &[T] = if !split || r1 <= 2 * depth {
+                        &parts[0][plane_index].1[r0 * w..r1 * w]
+                    } else {
+                        let base = b - 2 * depth;
+                        &parts[last][plane_index].1[(r0 - base) * w..(r1 - base) * w]
+                    };
                     send_requests.push(
                         self.world
                             .process_at_rank(*to as i32)
@@ -722,18 +788,9 @@ impl Ranks {
                     );
                 }
             }
-            // The interior, while the messages travel.
-            let interior = if split {
-                work.resize_with(n_planes, Vec::new);
-                for (buffer, plane) in work.iter_mut().zip(planes_ro.iter()) {
-                    buffer.clear();
-                    buffer.extend_from_slice(plane);
-                }
-                let mut strips: Vec<&mut [T]> = work.iter_mut().map(|v| &mut v[..]).collect();
-                advance(&mut strips, b, k)
-            } else {
-                Ok(())
-            };
+            // The interior advances in place while the messages travel: its
+            // rows d .. b − d come out exact.
+            let interior = if split { advance(planes, b, k) } else { Ok(()) };
             for request in requests {
                 request.wait();
             }
@@ -747,76 +804,30 @@ impl Ranks {
         if b == 0 {
             return Ok(received);
         }
-        if split {
-            // Strip above: halo above ++ band rows 0 .. 2d → band rows 0 .. d.
-            let top = self.edge_strip(planes, &above, 0..2 * depth, true, w, k, advance)?;
-            let bottom = self.edge_strip(planes, &below, b - 2 * depth..b, false, w, k, advance)?;
-            for (((plane, interior), top), bottom) in
-                planes.iter_mut().zip(work.iter()).zip(&top).zip(&bottom)
-            {
-                plane[depth * w..(b - depth) * w]
-                    .copy_from_slice(&interior[depth * w..(b - depth) * w]);
-                plane[..depth * w].copy_from_slice(&top[rows_above * w..(rows_above + depth) * w]);
-                plane[(b - depth) * w..].copy_from_slice(&bottom[depth * w..2 * depth * w]);
-            }
-        } else {
-            // One strip: halo above ++ band ++ halo below.
-            let rows = rows_above + b + rows_below;
-            let mut strips: Vec<Vec<T>> = planes
-                .iter()
-                .zip(above.iter().zip(&below))
-                .map(|(plane, (up, down))| {
-                    let mut strip = Vec::with_capacity(rows * w);
-                    strip.extend_from_slice(up);
-                    strip.extend_from_slice(plane);
-                    strip.extend_from_slice(down);
-                    strip
-                })
-                .collect();
-            let mut views: Vec<&mut [T]> = strips.iter_mut().map(|v| &mut v[..]).collect();
-            advance(&mut views, rows, k)?;
-            for (plane, strip) in planes.iter_mut().zip(&strips) {
-                plane.copy_from_slice(&strip[rows_above * w..(rows_above + b) * w]);
+        for (strip, (up, own, down)) in strips.iter_mut().zip(&shapes) {
+            let mut views: Vec<&mut [T]> = strip.iter_mut().map(|v| &mut v[..]).collect();
+            advance(&mut views, up + own.len() + down, k)?;
+        }
+        for (plane_index, plane) in planes.iter_mut().enumerate() {
+            if split {
+                // Strip above → band rows 0..d; strip below → rows b−d..b.
+                plane[..depth * w].copy_from_slice(
+                    &strips[0][plane_index][rows_above * w..(rows_above + depth) * w],
+                );
+                plane[(b - depth) * w..]
+                    .copy_from_slice(&strips[1][plane_index][depth * w..2 * depth * w]);
+            } else {
+                plane
+                    .copy_from_slice(&strips[0][plane_index][rows_above * w..(rows_above + b) * w]);
             }
         }
         Ok(received)
     }
-
-    /// Builds and advances one edge strip: `halo ++ band rows` (above) or
-    /// `band rows ++ halo` (below), one per plane.
-    #[allow(clippy::too_many_arguments)]
-    fn edge_strip<T: Copy, E>(
-        &self,
-        planes: &[&mut [T]],
-        halos: &[Vec<T>],
-        rows: Range<usize>,
-        above: bool,
-        w: usize,
-        k: usize,
-        advance: &mut AdvanceStrips<'_, T, E>,
-    ) -> Result<Vec<Vec<T>>, E> {
-        let mut strips: Vec<Vec<T>> = planes
-            .iter()
-            .zip(halos)
-            .map(|(plane, halo)| {
-                let own = &plane[rows.start * w..rows.end * w];
-                let mut strip = Vec::with_capacity(own.len() + halo.len());
-                if above {
-                    strip.extend_from_slice(halo);
-                    strip.extend_from_slice(own);
-                } else {
-                    strip.extend_from_slice(own);
-                    strip.extend_from_slice(halo);
-                }
-                strip
-            })
-            .collect();
-        let strip_rows = rows.len() + halos.first().map_or(0, |h| h.len() / w.max(1));
-        let mut views: Vec<&mut [T]> = strips.iter_mut().map(|v| &mut v[..]).collect();
-        advance(&mut views, strip_rows, k)?;
-        Ok(strips)
-    }
 }
+
+/// One strip buffer of a pass, cut into its halo above, its own rows (read
+/// by the sends) and its halo below.
+type StripParts<'a, T> = (&'a mut [T], &'a [T], &'a mut [T]);
 
 /// `advance(strips, rows, k)`: advances one strip per plane, `rows` rows each,
 /// by `k` iterations in place (see [`Ranks::run_stencil_bands`]).
