@@ -55,6 +55,11 @@
 //! (nothing for blocking to save: a 64×64 blur of 100 iterations ran 1.55×
 //! slower with the probe than sweeping), it sweeps;
 //! [`StencilSchedule::levels`] forces either (1: sweeps, more: blocked).
+//! The pool remembers the last few probes' verdicts (by kernel type, shape,
+//! radius and levels): calling the same stencil again on the same shape, a
+//! few iterations at a time (a time-stepping loop, an MPI rank's passes),
+//! probes once, not per call. It also keeps the scratch plane between runs
+//! (`scratch`), so repeated calls do not fault in a fresh plane each time.
 
 use std::fmt;
 use std::ops::Range;
@@ -66,6 +71,7 @@ use accel_core::ir::stencil::{
 use accel_core::partition::balanced_range;
 
 use crate::pool::Pool;
+use crate::scratch::ScratchCache;
 use crate::shared::SharedSlice;
 
 /// Largest relative band-halo overhead `r(k − 1)/b` accepted when choosing the
@@ -380,9 +386,16 @@ impl Pool {
             return Ok(());
         }
         if self.num_threads() == 1 || schedule.runs_inline(n, iters, planes.len()) {
-            return run_alone(stencil, planes, shape, schedule, progress);
+            return run_alone(
+                &self.stencil_scratch,
+                stencil,
+                planes,
+                shape,
+                schedule,
+                progress,
+            );
         }
-        let mut other = zeroed_plane(n)?;
+        let mut other = self.stencil_scratch.zeroed::<K::Value>(n)?;
         let other = SharedSlice::new(&mut other);
         let planes: Vec<SharedSlice<'_, K::Value>> =
             planes.iter_mut().map(|p| SharedSlice::new(p)).collect();
@@ -416,6 +429,7 @@ enum AloneExecutor {
 /// choosing between sweeping and blocking by timing both on the first plane
 /// (module docs, "the cost model"). Every choice gives the same bits.
 fn run_alone<K: RowKernel>(
+    cache: &ScratchCache,
     stencil: &Stencil<K>,
     planes: &mut [&mut [K::Value]],
     shape: Shape,
@@ -433,16 +447,31 @@ fn run_alone<K: RowKernel>(
         value_bytes,
     );
     let blocked_len = stencil.blocked_scratch_len(shape, plan)?;
-    let mut scratch = zeroed_plane(stencil.reference_scratch_len(shape)?.max(blocked_len))?;
+    let mut scratch =
+        cache.zeroed::<K::Value>(stencil.reference_scratch_len(shape)?.max(blocked_len))?;
     let levels = plan.levels;
     // Blocking saves memory traffic; a plane that fits the private cache with
     // its second buffer has none to save, only halo work to add: it sweeps.
     let n = shape.width * shape.height;
     let resident = 2 * n * value_bytes <= schedule.ring_bytes;
+    let key = (
+        std::any::type_name::<K>(),
+        shape.width,
+        shape.height,
+        stencil.radius(),
+        levels,
+    );
     let mut executor = match schedule.levels {
         _ if levels <= 1 => Some(AloneExecutor::Sweep),
         0 if resident => Some(AloneExecutor::Sweep),
-        0 => None,
+        // The last probe of this stencil on this shape decides, if there was one.
+        0 => cache.blocking_won(key).map(|won| {
+            if won {
+                AloneExecutor::Blocked
+            } else {
+                AloneExecutor::Sweep
+            }
+        }),
         _ => Some(AloneExecutor::Blocked),
     };
     let run = Alone {
@@ -474,6 +503,7 @@ fn run_alone<K: RowKernel>(
             );
             let per_blocked = start.elapsed().as_secs_f64() / (2 * levels) as f64;
             done = PROBE_SWEEPS + 2 * levels;
+            cache.remember(key, per_blocked < per_sweep);
             executor = Some(if per_blocked < per_sweep {
                 AloneExecutor::Blocked
             } else {
@@ -623,27 +653,6 @@ impl<K: RowKernel> StencilRun<'_, K> {
 /// balanced split, the same every pass, so its data stays in its cache.
 fn band(height: usize, members: usize, index: usize) -> Range<usize> {
     balanced_range(height, members, index)
-}
-
-/// A zero-filled plane of `n` values, without touching its pages: they are
-/// first written by the member that owns them, during the first pass, so each
-/// band's pages are local to its member's core.
-fn zeroed_plane<T: Element>(n: usize) -> Result<Vec<T>, StencilRunError> {
-    let bytes = n.saturating_mul(std::mem::size_of::<T>());
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    let layout =
-        std::alloc::Layout::array::<T>(n).map_err(|_| StencilRunError::OutOfMemory { bytes })?;
-    // SAFETY: `layout` has a non-zero size (n > 0).
-    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
-    if ptr.is_null() {
-        return Err(StencilRunError::OutOfMemory { bytes });
-    }
-    // SAFETY: `ptr` was allocated by the global allocator with the layout of
-    // `[T; n]`, and all-zero bytes are a valid `f32` or `f64` (0.0, the only
-    // `Element` types) for every element.
-    Ok(unsafe { Vec::from_raw_parts(ptr, n, n) })
 }
 
 #[cfg(test)]

@@ -125,6 +125,7 @@ mod region;
 mod registry;
 mod schedule;
 mod scope;
+mod scratch;
 mod shared;
 mod sleep;
 mod sync;

@@ -78,6 +78,8 @@ pub struct Pool {
     registry: Arc<Registry>,
     workers: Vec<JoinHandle<()>>,
     pinning: PinningStatus,
+    /// The stencil runs' second plane, kept between runs (see `scratch`).
+    pub(crate) stencil_scratch: crate::scratch::ScratchCache,
 }
 
 impl std::fmt::Debug for Pool {
@@ -179,6 +181,7 @@ impl Pool {
             registry,
             workers,
             pinning: plan.status(&pinned_ok),
+            stencil_scratch: Default::default(),
         })
     }
 
