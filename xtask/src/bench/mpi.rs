@@ -411,7 +411,8 @@ fn cluster_model(rate_per_thread: f64, options_per_thread: f64) -> String {
     let mut md = format!(
         "\n### Cluster model: the seed blur on 36-core nodes at 100 Gb/s\n\n\
          {width}×{height} f32, {iters} iterations, radius {radius}; a node computes {} point·iterations/s \
-         (36 × the per-thread rate measured above on one rank); a message costs {} µs plus its bytes at {} GB/s; \
+         (36 × the per-thread rate measured above on one rank: optimistic for a memory-bound node, which makes \
+         the network's share look larger, not smaller); a message costs {} µs plus its bytes at {} GB/s; \
          no overlap of messages and compute is credited.\n\n\
          | nodes | rows per node | iterations per pass | halo rows | bytes in per pass | network per pass | compute per pass | network / compute | modelled time | speed-up |\n\
          |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
