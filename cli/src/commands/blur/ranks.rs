@@ -360,8 +360,12 @@ fn follow(args: &BlurArgs, ranks: &Ranks, engine: &Engine) -> Result<(), Error> 
         // Errors are agreed with rank 0, which reports them; keep following.
         let _ = match kind {
             DONE => return Ok(()),
-            PLANES_F32 => follow_planes::<f32>(ranks, engine, width, height, planes, &blur),
-            PLANES_F64 => follow_planes::<f64>(ranks, engine, width, height, planes, &blur),
+            PLANES_F32 => {
+                scattered_planes::<f32>(ranks, engine, None, planes, width, height, &blur)
+            }
+            PLANES_F64 => {
+                scattered_planes::<f64>(ranks, engine, None, planes, width, height, &blur)
+            }
             _ => {
                 return Err(Error::workload(
                     "blur",
@@ -370,21 +374,6 @@ fn follow(args: &BlurArgs, ranks: &Ranks, engine: &Engine) -> Result<(), Error> 
             }
         };
     }
-}
-
-/// A following rank's part in one announced kernel call.
-fn follow_planes<T>(
-    ranks: &Ranks,
-    engine: &Engine,
-    width: usize,
-    height: usize,
-    planes: usize,
-    blur: &Blur<'_>,
-) -> Result<BandedStats, Error>
-where
-    T: BlurSample + Equivalence + Copy + Default,
-{
-    scattered_planes::<T>(ranks, engine, None, planes, width, height, blur)
 }
 
 /// Every rank: receive the bands of rank 0's `count` planes (`planes` on
