@@ -140,11 +140,7 @@ impl Engine {
                     .iterations(k)
                     .run(&self.pool, strips, Shape::new(width, rows))
             })
-            .map_err(|failure| Error::Rank {
-                rank: failure.rank,
-                code: crate::error::EXIT_FAILURE,
-                message: format!("blur: {}", failure.message),
-            })
+            .map_err(|failure| rank_error("blur", failure))
     }
 
     /// Whether the blur accepts a `width × height` plane, by the kernels' own
@@ -195,11 +191,7 @@ impl Engine {
                     part.columns(0..part.len()),
                     &blackscholes::BlackScholes,
                 )
-                .map_err(|failure| Error::Rank {
-                    rank: failure.rank,
-                    code: crate::error::EXIT_FAILURE,
-                    message: format!("blackscholes: {}", failure.message),
-                });
+                .map_err(|failure| rank_error("blackscholes", failure));
         }
         let _ = (group, n);
         self.blackscholes_checksum(part)
@@ -243,6 +235,17 @@ impl Engine {
 /// lowers it on thin bands.
 #[cfg(feature = "mpi")]
 pub const RANK_PASS_ITERATIONS: usize = 16;
+
+/// A failure the ranks already agreed on inside a workload, as the command's
+/// agreed error (so it is not agreed, or taken for a bug, a second time).
+#[cfg(feature = "mpi")]
+fn rank_error(workload: &str, failure: accel_pool::ranks::RankFailure) -> Error {
+    Error::Rank {
+        rank: failure.rank,
+        code: crate::error::EXIT_FAILURE,
+        message: format!("{workload}: {}", failure.message),
+    }
+}
 
 pub fn zero_matrix(
     sizes: fill::BandedBlockBandedSizes,

@@ -33,7 +33,10 @@ use crate::pool::Pool;
 pub const FORMULA_CHUNK: usize = 8192;
 
 /// Checks that every input is `len` long.
-fn check_lengths<const K: usize>(inputs: &[&[f64]; K], len: usize) -> Result<(), FormulaError> {
+pub(crate) fn check_lengths<const K: usize>(
+    inputs: &[&[f64]; K],
+    len: usize,
+) -> Result<(), FormulaError> {
     match inputs.iter().position(|x| x.len() != len) {
         None => Ok(()),
         Some(index) => Err(FormulaError::Slices(SliceError::LengthMismatch {

@@ -388,6 +388,7 @@ impl Pool {
         if self.num_threads() == 1 || schedule.runs_inline(n, iters, planes.len()) {
             return run_alone(
                 &self.stencil_scratch,
+                &self.stencil_probes,
                 stencil,
                 planes,
                 shape,
@@ -416,6 +417,47 @@ impl Pool {
 /// docs, "the cost model").
 const PROBE_SWEEPS: usize = 2;
 
+/// The verdicts of the last few one-member probes (module docs, "the cost
+/// model"): a stencil run again on the same shape takes the kept verdict
+/// instead of probing again.
+#[derive(Debug, Default)]
+pub(crate) struct ProbeVerdicts {
+    /// Whether blocking won, by key, newest last; at most [`PROBES_KEPT`].
+    kept: std::sync::Mutex<Vec<(ProbeKey, bool)>>,
+}
+
+/// How many probe verdicts the pool keeps: enough for a few shapes used in
+/// turn (an MPI rank's band and its edge strips).
+const PROBES_KEPT: usize = 8;
+
+/// What a one-member probe's verdict depends on: the kernel's type, the
+/// plane's shape, the radius and the plan's levels.
+type ProbeKey = (&'static str, usize, usize, usize, usize);
+
+impl ProbeVerdicts {
+    /// A kept probe verdict for `key` (whether blocking won): runs of the
+    /// same stencil on the same shape skip probing again.
+    pub(crate) fn blocking_won(&self, key: ProbeKey) -> Option<bool> {
+        let choices = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        choices
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map(|&(_, won)| won)
+    }
+
+    /// Keeps a probe's verdict for `key`, forgetting the oldest beyond
+    /// [`PROBES_KEPT`].
+    pub(crate) fn remember(&self, key: ProbeKey, blocking_won: bool) {
+        let mut choices = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        choices.retain(|(k, _)| *k != key);
+        if choices.len() == PROBES_KEPT {
+            choices.remove(0);
+        }
+        choices.push((key, blocking_won));
+    }
+}
+
 /// How a run with one member advances its planes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum AloneExecutor {
@@ -430,6 +472,7 @@ enum AloneExecutor {
 /// (module docs, "the cost model"). Every choice gives the same bits.
 fn run_alone<K: RowKernel>(
     cache: &ScratchCache,
+    probes: &ProbeVerdicts,
     stencil: &Stencil<K>,
     planes: &mut [&mut [K::Value]],
     shape: Shape,
@@ -465,7 +508,7 @@ fn run_alone<K: RowKernel>(
         _ if levels <= 1 => Some(AloneExecutor::Sweep),
         0 if resident => Some(AloneExecutor::Sweep),
         // The last probe of this stencil on this shape decides, if there was one.
-        0 => cache.blocking_won(key).map(|won| {
+        0 => probes.blocking_won(key).map(|won| {
             if won {
                 AloneExecutor::Blocked
             } else {
@@ -503,7 +546,7 @@ fn run_alone<K: RowKernel>(
             );
             let per_blocked = start.elapsed().as_secs_f64() / (2 * levels) as f64;
             done = PROBE_SWEEPS + 2 * levels;
-            cache.remember(key, per_blocked < per_sweep);
+            probes.remember(key, per_blocked < per_sweep);
             executor = Some(if per_blocked < per_sweep {
                 AloneExecutor::Blocked
             } else {
@@ -746,5 +789,23 @@ mod tests {
                 assert_eq!(next, height);
             }
         }
+    }
+
+    #[test]
+    fn probe_verdicts_are_kept_per_shape_up_to_a_few() {
+        let cache = ProbeVerdicts::default();
+        let key = |h: usize| ("k", 10, h, 2, 4);
+        assert_eq!(cache.blocking_won(key(1)), None);
+        cache.remember(key(1), true);
+        cache.remember(key(2), false);
+        assert_eq!(
+            (cache.blocking_won(key(1)), cache.blocking_won(key(2))),
+            (Some(true), Some(false))
+        );
+        for h in 3..3 + PROBES_KEPT {
+            cache.remember(key(h), true);
+        }
+        assert_eq!(cache.blocking_won(key(1)), None, "the oldest is forgotten");
+        assert_eq!(cache.blocking_won(key(2 + PROBES_KEPT)), Some(true));
     }
 }

@@ -80,6 +80,8 @@ pub struct Pool {
     pinning: PinningStatus,
     /// The stencil runs' second plane, kept between runs (see `scratch`).
     pub(crate) stencil_scratch: crate::scratch::ScratchCache,
+    /// The one-member stencil probes' last verdicts (see `ir_stencil`).
+    pub(crate) stencil_probes: crate::ir_stencil::ProbeVerdicts,
 }
 
 impl std::fmt::Debug for Pool {
@@ -182,6 +184,7 @@ impl Pool {
             workers,
             pinning: plan.status(&pinned_ok),
             stencil_scratch: Default::default(),
+            stencil_probes: Default::default(),
         })
     }
 

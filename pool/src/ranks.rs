@@ -64,7 +64,7 @@ use std::ops::Range;
 
 use accel_core::ir::Formula;
 use accel_core::partition::{HaloPiece, RowBands, aligned_range, halo_iterations};
-use accel_core::simd::{FormulaError, SimdPath};
+use accel_core::simd::SimdPath;
 use mpi::collective::SystemOperation;
 use mpi::datatype::{Equivalence, Partition, PartitionMut};
 use mpi::environment::Universe;
@@ -72,7 +72,7 @@ use mpi::topology::{Communicator, SimpleCommunicator};
 use mpi::traits::{CommunicatorCollectives, Destination, Root, Source};
 use mpi::{Count, Threading};
 
-use crate::ir_formula::FORMULA_CHUNK;
+use crate::ir_formula::{FORMULA_CHUNK, check_lengths};
 use crate::pool::Pool;
 
 /// Environment variables whose presence means this process was started by
@@ -434,21 +434,11 @@ impl Ranks {
         F: Formula<K, 1> + Sync,
     {
         let mine = self.formula_range(n);
-        let local = match inputs.iter().position(|x| x.len() != mine.len()) {
-            Some(index) => Err(FormulaError::Slices(
-                accel_core::ir::SliceError::LengthMismatch {
-                    role: accel_core::ir::SliceRole::Input,
-                    index,
-                    expected: mine.len(),
-                    found: inputs[index].len(),
-                },
-            )),
-            None => {
-                let mut sums = vec![0.0; mine.len().div_ceil(FORMULA_CHUNK)];
-                pool.chunk_sums_formula_on(path, inputs, &mut sums, f)
-                    .map(|()| sums)
-            }
-        };
+        let local = check_lengths(&inputs, mine.len()).and_then(|()| {
+            let mut sums = vec![0.0; mine.len().div_ceil(FORMULA_CHUNK)];
+            pool.chunk_sums_formula_on(path, inputs, &mut sums, f)
+                .map(|()| sums)
+        });
         let sums = self.agree(local)?;
         let counts: Vec<Count> = (0..self.size())
             .map(|r| {

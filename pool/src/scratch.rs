@@ -22,22 +22,11 @@ use accel_core::ir::Element;
 
 use crate::ir_stencil::StencilRunError;
 
-/// The kept plane, as 8-byte words (aligned for `f32` and `f64`), and the
-/// one-member executors the last probes chose.
+/// The kept plane, as 8-byte words (aligned for `f32` and `f64`).
 #[derive(Debug, Default)]
 pub(crate) struct ScratchCache {
     kept: Mutex<Vec<u64>>,
-    /// The verdicts of the last [`PROBES_KEPT`] probes, newest last.
-    choices: Mutex<Vec<(ProbeKey, bool)>>,
 }
-
-/// How many probe verdicts the pool keeps: enough for a few shapes used in
-/// turn (an MPI rank's band and its edge strips).
-const PROBES_KEPT: usize = 8;
-
-/// What a one-member probe's verdict depends on: the kernel's type, the
-/// plane's shape, the radius and the plan's levels.
-pub(crate) type ProbeKey = (&'static str, usize, usize, usize, usize);
 
 /// A zeroed buffer of `len` values lent by a [`ScratchCache`]; given back on
 /// drop.
@@ -72,28 +61,6 @@ impl ScratchCache {
             len: n,
             value: PhantomData,
         })
-    }
-
-    /// A kept probe verdict for `key` (whether blocking won): runs of the
-    /// same stencil on the same shape skip probing again.
-    pub(crate) fn blocking_won(&self, key: ProbeKey) -> Option<bool> {
-        let choices = self.choices.lock().unwrap_or_else(|e| e.into_inner());
-        choices
-            .iter()
-            .rev()
-            .find(|(k, _)| *k == key)
-            .map(|&(_, won)| won)
-    }
-
-    /// Keeps a probe's verdict for `key`, forgetting the oldest beyond
-    /// [`PROBES_KEPT`].
-    pub(crate) fn remember(&self, key: ProbeKey, blocking_won: bool) {
-        let mut choices = self.choices.lock().unwrap_or_else(|e| e.into_inner());
-        choices.retain(|(k, _)| *k != key);
-        if choices.len() == PROBES_KEPT {
-            choices.remove(0);
-        }
-        choices.push((key, blocking_won));
     }
 
     /// Keeps `words` if it is larger than the plane kept now.
@@ -172,23 +139,5 @@ mod tests {
         assert_eq!(cache.kept.lock().unwrap().len(), 1000);
         drop(cache.zeroed::<f64>(5000).unwrap());
         assert_eq!(cache.kept.lock().unwrap().len(), 5000);
-    }
-
-    #[test]
-    fn probe_verdicts_are_kept_per_shape_up_to_a_few() {
-        let cache = ScratchCache::default();
-        let key = |h: usize| ("k", 10, h, 2, 4);
-        assert_eq!(cache.blocking_won(key(1)), None);
-        cache.remember(key(1), true);
-        cache.remember(key(2), false);
-        assert_eq!(
-            (cache.blocking_won(key(1)), cache.blocking_won(key(2))),
-            (Some(true), Some(false))
-        );
-        for h in 3..3 + PROBES_KEPT {
-            cache.remember(key(h), true);
-        }
-        assert_eq!(cache.blocking_won(key(1)), None, "the oldest is forgotten");
-        assert_eq!(cache.blocking_won(key(2 + PROBES_KEPT)), Some(true));
     }
 }

@@ -69,10 +69,11 @@ pub fn run(args: &FillArgs, group: &Group) -> Result<(), Error> {
     // Each rank allocates the whole (lazily zeroed) storage and writes only
     // its block columns' range of it.
     let mut matrix = group.agree(engine::zero_matrix(sizes.clone()))?;
+    // Each rank's block columns, by stored-entry weight (all of them alone).
+    let shares: Vec<_> = (0..group.size())
+        .map(|r| accel_kernels::fill::rank_block_columns(&sizes, group.size(), r))
+        .collect();
     let seconds = if group.distributed() {
-        let shares: Vec<_> = (0..group.size())
-            .map(|r| accel_kernels::fill::rank_block_columns(&sizes, group.size(), r))
-            .collect();
         let mine = shares[group.rank()].clone();
         best_of_ranks(group, args.repeat, || {
             engine.fill_columns(&mut matrix, mine.clone())
@@ -84,11 +85,9 @@ pub fn run(args: &FillArgs, group: &Group) -> Result<(), Error> {
     let comparison = if args.report.compare {
         // Rank 0 gathers every rank's storage range and checks it against the
         // serial fill; every rank learns the verdict.
-        let ranges: Vec<_> = (0..group.size())
-            .map(|r| {
-                let share = accel_kernels::fill::rank_block_columns(&sizes, group.size(), r);
-                sizes.block_columns_range(share)
-            })
+        let ranges: Vec<_> = shares
+            .iter()
+            .map(|share| sizes.block_columns_range(share.clone()))
             .collect();
         let verdict = if group.gather_in_place(&ranges, matrix.storage_mut()) {
             engine::zero_matrix(sizes).and_then(|mut reference| {

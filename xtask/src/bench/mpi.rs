@@ -30,6 +30,7 @@ use accel_core::partition::{RowBands, halo_iterations};
 use serde_json::Value;
 
 use super::Mode;
+use super::results::fmt_secs;
 
 /// The cluster the model assumes: cores per node, link bandwidth (bytes/s)
 /// and the latency of one message (seconds).
@@ -231,7 +232,7 @@ pub fn run(ranks: &[usize], threads: usize, mode: Mode, out: &Path) -> Result<St
                 "| {} | {} | {r} | {} | {:.2}× | {} |\n",
                 size.name(),
                 size.text(),
-                seconds(m.seconds),
+                fmt_secs(m.seconds),
                 base_s / m.seconds,
                 halo_text(&m.json),
             ));
@@ -251,7 +252,7 @@ pub fn run(ranks: &[usize], threads: usize, mode: Mode, out: &Path) -> Result<St
                 "| {} | {} | {r} | {} | {:.0} % |\n",
                 size.name(),
                 size.text(),
-                seconds(m.seconds),
+                fmt_secs(m.seconds),
                 100.0 * base_s / m.seconds
             ));
         }
@@ -369,7 +370,7 @@ fn measure(
     Ok(runs.swap_remove(runs.len() / 2))
 }
 
-/// A row-major f32 `.npy` plane with a smooth pattern.
+/// The bench's test image (`workloads::test_image`) as a row-major f32 `.npy`.
 fn write_plane(path: &Path, width: usize, height: usize) -> Result<(), String> {
     let mut dict =
         format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({height}, {width}), }}");
@@ -380,11 +381,8 @@ fn write_plane(path: &Path, width: usize, height: usize) -> Result<(), String> {
     bytes.extend_from_slice(b"\x93NUMPY\x01\x00");
     bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
     bytes.extend_from_slice(dict.as_bytes());
-    for y in 0..height {
-        for x in 0..width {
-            let v = ((x * 7 + y * 13) % 255) as f32 / 255.0;
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
+    for v in super::workloads::test_image(width, height) {
+        bytes.extend_from_slice(&v.to_le_bytes());
     }
     std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
@@ -429,10 +427,10 @@ fn cluster_model(rate_per_thread: f64, options_per_thread: f64) -> String {
             m.k,
             m.k * radius,
             bytes_text(m.bytes_per_pass),
-            seconds(m.network_per_pass),
-            seconds(m.compute_per_pass),
+            fmt_secs(m.network_per_pass),
+            fmt_secs(m.compute_per_pass),
             m.network_per_pass / m.compute_per_pass,
-            seconds(m.time),
+            fmt_secs(m.time),
             one / m.time
         ));
     }
@@ -444,11 +442,11 @@ fn cluster_model(rate_per_thread: f64, options_per_thread: f64) -> String {
         "\nBlack-Scholes at 400 M options exchanges no halo: each node prices its block ({} on 1 node, {} on 64, \
          at 36 × the per-thread rate measured above) and rank 0 gathers one f64 per chunk of {} options \
          ({} in all, about {} on the link), so it scales with the nodes until they run out of chunks ({chunks}).\n",
-        seconds(price(1.0)),
-        seconds(price(64.0)),
+        fmt_secs(price(1.0)),
+        fmt_secs(price(64.0)),
         accel_pool::FORMULA_CHUNK,
         bytes_text(chunks * 8.0),
-        seconds(gather),
+        fmt_secs(gather),
     ));
     md
 }
@@ -493,16 +491,6 @@ fn model_blur(
         network_per_pass: network,
         compute_per_pass: compute,
         time: passes * (compute + network),
-    }
-}
-
-fn seconds(s: f64) -> String {
-    if s >= 1.0 {
-        format!("{s:.3} s")
-    } else if s >= 1e-3 {
-        format!("{:.2} ms", s * 1e3)
-    } else {
-        format!("{:.1} µs", s * 1e6)
     }
 }
 

@@ -93,7 +93,8 @@ fn join(values: &[usize]) -> String {
         .join(", ")
 }
 
-fn fmt_secs(s: f64) -> String {
+/// Seconds with a unit that keeps three or four significant digits.
+pub(super) fn fmt_secs(s: f64) -> String {
     if s >= 1.0 {
         format!("{s:.3} s")
     } else if s >= 1e-3 {

@@ -404,7 +404,7 @@ fn run_blackscholes(
 
 /// A deterministic test image in 0..1: smooth gradients plus hashed noise, so the
 /// stencil sees realistic, non-periodic data.
-fn test_image(width: usize, height: usize) -> Vec<f32> {
+pub(super) fn test_image(width: usize, height: usize) -> Vec<f32> {
     (0..width * height)
         .map(|i| {
             let (x, y) = ((i % width) as f32, (i / width) as f32);

@@ -146,15 +146,35 @@ struct FileReport {
     /// The input's layout, before `--flatten` or `--depth`.
     input_layout: Layout,
     blurred: Blurred,
-    engine_team: String,
+    team: Team,
+    phases: Phases,
+    to_stdout: bool,
+}
+
+/// Who ran the kernel, for the report.
+struct Team {
+    /// "4 ranks × 2 threads, pinned …".
+    description: String,
     /// Ranks of the MPI job (1 alone).
     ranks: usize,
+    /// Threads per rank.
     threads: usize,
     pinned: bool,
     pinning: String,
     simd: SimdPath,
-    phases: Phases,
-    to_stdout: bool,
+}
+
+impl Team {
+    fn of(engine: &Engine, group: &Group) -> Self {
+        Team {
+            description: format!("{}{}", group.summary_prefix(), engine.team()),
+            ranks: group.size(),
+            threads: engine.threads(),
+            pinned: engine.pinned(),
+            pinning: engine.pinning(),
+            simd: SimdPath::active(),
+        }
+    }
 }
 
 /// Reads, blurs, converts and writes one job's file.
@@ -238,12 +258,7 @@ fn blur_file(
         raster,
         input_layout,
         blurred,
-        engine_team: format!("{}{}", group.summary_prefix(), engine.team()),
-        ranks: group.size(),
-        threads: engine.threads(),
-        pinned: engine.pinned(),
-        pinning: engine.pinning(),
-        simd: SimdPath::active(),
+        team: Team::of(engine, group),
         phases: Phases {
             decode: decode_seconds,
             encode: encode_seconds,
@@ -292,12 +307,12 @@ impl FileReport {
             "precision": blurred.precision,
             "normalized_weights": args.normalize,
             "alpha": blurred.alpha_mode,
-            "threads": self.threads,
-            "ranks": self.ranks,
-            "threads_per_rank": self.threads,
-            "pinned": self.pinned,
-            "pinning": self.pinning,
-            "simd": self.simd.name(),
+            "threads": self.team.threads,
+            "ranks": self.team.ranks,
+            "threads_per_rank": self.team.threads,
+            "pinned": self.team.pinned,
+            "pinning": self.team.pinning,
+            "simd": self.team.simd.name(),
             "seconds": blurred.seconds,
             "decode_seconds": phases.decode,
             "encode_seconds": phases.encode,
@@ -367,7 +382,7 @@ impl FileReport {
                 } else {
                     ""
                 },
-                self.engine_team,
+                self.team.description,
                 report::seconds(blurred.seconds),
                 report::rate(throughput, "pixel·iter/s"),
             ));
@@ -570,7 +585,7 @@ fn blur_typed<T: RankSample>(
     let slot: FileSlot = progress.begin_blur(index, planes.len());
     let report_progress = |done: usize| progress.set(slot, done as u64);
     let start = Instant::now();
-    let rank_run = T::blur_whole(
+    let rank_run = blur_whole(
         engine,
         group,
         &mut planes,
@@ -593,49 +608,38 @@ fn blur_typed<T: RankSample>(
 }
 
 /// The plane types `accel blur` runs: [`BlurSample`]s that can also travel
-/// between MPI ranks.
-trait RankSample: BlurSample {
-    /// Blurs whole `width × height` planes in one kernel call: alone on this
-    /// process's pool; on rank 0 of an MPI job, spread over every rank in
-    /// row bands (the other ranks take part through `ranks::follow`).
-    fn blur_whole(
-        engine: &Engine,
-        group: &Group,
-        planes: &mut [&mut [Self]],
-        width: usize,
-        height: usize,
-        blur: &Blur<'_>,
-        progress: &(dyn Fn(usize) + Sync),
-    ) -> Result<Option<RankRun>, Error>;
-}
+/// between MPI ranks (with the `mpi` feature).
+#[cfg(feature = "mpi")]
+trait RankSample: BlurSample + mpi::datatype::Equivalence + Copy + Default {}
+#[cfg(feature = "mpi")]
+impl<T: BlurSample + mpi::datatype::Equivalence + Copy + Default> RankSample for T {}
+/// The plane types `accel blur` runs.
+#[cfg(not(feature = "mpi"))]
+trait RankSample: BlurSample {}
+#[cfg(not(feature = "mpi"))]
+impl<T: BlurSample> RankSample for T {}
 
-macro_rules! rank_sample {
-    ($t:ty) => {
-        impl RankSample for $t {
-            fn blur_whole(
-                engine: &Engine,
-                group: &Group,
-                planes: &mut [&mut [Self]],
-                width: usize,
-                height: usize,
-                blur: &Blur<'_>,
-                progress: &(dyn Fn(usize) + Sync),
-            ) -> Result<Option<RankRun>, Error> {
-                #[cfg(feature = "mpi")]
-                if let Some(ranks) = group.ranks() {
-                    return ranks::lead(ranks, engine, planes, width, height, blur, progress)
-                        .map(Some);
-                }
-                let _ = group;
-                engine
-                    .blur_planes(planes, width, height, blur, progress)
-                    .map(|()| None)
-            }
-        }
-    };
+/// Blurs whole `width × height` planes in one kernel call: alone on this
+/// process's pool; on rank 0 of an MPI job, spread over every rank in row
+/// bands (the other ranks take part through `ranks::follow`).
+fn blur_whole<T: RankSample>(
+    engine: &Engine,
+    group: &Group,
+    planes: &mut [&mut [T]],
+    width: usize,
+    height: usize,
+    blur: &Blur<'_>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Option<RankRun>, Error> {
+    #[cfg(feature = "mpi")]
+    if let Some(ranks) = group.ranks() {
+        return ranks::lead(ranks, engine, planes, width, height, blur, progress).map(Some);
+    }
+    let _ = group;
+    engine
+        .blur_planes(planes, width, height, blur, progress)
+        .map(|()| None)
 }
-rank_sample!(f32);
-rank_sample!(f64);
 
 /// Images whose rows are shorter than this many pixels, and that are taller than
 /// wide, are blurred transposed. The row kernels and the team's row bands pay a

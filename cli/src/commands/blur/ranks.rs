@@ -26,13 +26,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use accel_core::partition::RowBands;
-use accel_core::simd::SimdPath;
-use accel_kernels::blur::{Blur, BlurSample};
+use accel_kernels::blur::Blur;
 use accel_pool::ranks::{BandedStats, Ranks};
-use mpi::datatype::Equivalence;
 
 use super::jobs::{self, Job};
-use super::{Blurred, FileReport, Phases, RankRun, options};
+use super::{Blurred, FileReport, Phases, RankRun, RankSample, Team, options};
 use crate::args::BlurArgs;
 use crate::engine::Engine;
 use crate::error::{Error, describe_io};
@@ -56,8 +54,10 @@ pub fn run(args: &BlurArgs, group: &Group, ranks: &Ranks, engine: &Engine) -> Re
     } else {
         0
     };
-    if ranks.broadcast_bytes(vec![bands]) == [1] && every_rank_reads(args, ranks) {
-        return npy_bands(args, group, ranks, engine);
+    if ranks.broadcast_bytes(vec![bands]) == [1]
+        && let Some(input) = every_rank_reads(args, ranks)
+    {
+        return npy_bands(args, group, ranks, engine, input);
     }
     // Rank 0's outcome is everyone's: the others agree once it says it is done.
     if ranks.is_root() {
@@ -97,14 +97,32 @@ fn npy_bands_fit(args: &BlurArgs) -> bool {
     }
 }
 
-/// Collective: whether every rank can open the input and read its header
-/// (the ranks of other nodes may not see rank 0's files); if one cannot,
-/// rank 0 leads instead.
-fn every_rank_reads(args: &BlurArgs, ranks: &Ranks) -> bool {
-    let readable = jobs::jobs(args)
+/// The one job of the bands path, and its input's header as this rank read it.
+struct BandsInput {
+    job: Job,
+    header: npy::Header,
+    /// Where the data starts in the file.
+    data_start: u64,
+    file_len: u64,
+}
+
+/// Collective: the job and this rank's reading of the input's header if
+/// every rank can open the input and read its header (the ranks of other
+/// nodes may not see rank 0's files); `None` if one cannot, and rank 0
+/// leads instead.
+fn every_rank_reads(args: &BlurArgs, ranks: &Ranks) -> Option<BandsInput> {
+    let read = jobs::jobs(args)
         .map_err(|e| e.to_string())
-        .and_then(|jobs| read_header(&jobs[0].input).map(|_| ()));
-    ranks.agree(readable).is_ok()
+        .and_then(|mut jobs| {
+            let job = jobs.remove(0);
+            read_header(&job.input).map(|(header, data_start, file_len)| BandsInput {
+                job,
+                header,
+                data_start,
+                file_len,
+            })
+        });
+    ranks.agree(read).ok()
 }
 
 /// The header of a `.npy` file, where its data starts, and its length.
@@ -119,12 +137,21 @@ fn read_header(path: &Path) -> Result<(npy::Header, u64, u64), String> {
 
 /// The bands-from-the-file path (module docs). Every fallible step ends in an
 /// agreement, so all ranks stop at the same step.
-fn npy_bands(args: &BlurArgs, group: &Group, ranks: &Ranks, engine: &Engine) -> Result<(), Error> {
+fn npy_bands(
+    args: &BlurArgs,
+    group: &Group,
+    ranks: &Ranks,
+    engine: &Engine,
+    input: BandsInput,
+) -> Result<(), Error> {
     let started = Instant::now();
-    let job: Job = group.agree(jobs::jobs(args))?.remove(0);
+    let BandsInput {
+        job,
+        header,
+        data_start,
+        file_len,
+    } = input;
     let input_error = |reason: String| Error::input(&job.input, reason);
-    let (header, data_start, file_len) =
-        group.agree(read_header(&job.input).map_err(input_error))?;
     let (height, width, channels) = header.dims();
     let bands = RowBands::new(height, ranks.size());
     let rows = bands.band(ranks.rank());
@@ -228,12 +255,7 @@ fn npy_bands(args: &BlurArgs, group: &Group, ranks: &Ranks, engine: &Engine) -> 
             comparison: None,
             rank_run: Some(rank_run(&stats, width, channels, value_bytes as usize)),
         },
-        engine_team: format!("{}{}", group.summary_prefix(), engine.team()),
-        ranks: ranks.size(),
-        threads: engine.threads(),
-        pinned: engine.pinned(),
-        pinning: engine.pinning(),
-        simd: SimdPath::active(),
+        team: Team::of(engine, group),
         phases: Phases {
             decode: decode_seconds,
             encode: encode_seconds,
@@ -289,7 +311,7 @@ fn blur_band<T>(
     blur: &Blur<'_>,
 ) -> Result<BandedStats, Error>
 where
-    T: BlurSample + Equivalence + Copy + Default,
+    T: RankSample,
 {
     let mut views: Vec<&mut [T]> = planes.iter_mut().map(Vec::as_mut_slice).collect();
     engine.blur_bands(ranks, &mut views, width, height, blur)
@@ -325,7 +347,7 @@ pub(super) fn lead<T>(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<RankRun, Error>
 where
-    T: BlurSample + Equivalence + Copy + Default,
+    T: RankSample,
 {
     let kind = if size_of::<T>() == 8 {
         PLANES_F64
@@ -388,7 +410,7 @@ fn scattered_planes<T>(
     blur: &Blur<'_>,
 ) -> Result<BandedStats, Error>
 where
-    T: BlurSample + Equivalence + Copy + Default,
+    T: RankSample,
 {
     let bands = RowBands::new(height, ranks.size());
     let rows = bands.band(ranks.rank()).len();
