@@ -689,80 +689,107 @@ fn long_runs_match_reference() {
     }
 }
 
-/// A blocked pass over slabs of planes equals as many sweeps, bit for bit:
-/// every boundary it runs, radius 0 to 2, one or two fields, with or
-/// without a constant, slabs cut anywhere (including empty ones).
+/// A blocked pass over a slab equals as many sweeps, bit for bit, for every
+/// age the next pass reads: planes and volumes, every boundary it runs,
+/// radius 0 to 2, one or two fields of one to three levels, with or without
+/// a constant, passes shorter and longer than the history, slabs cut
+/// anywhere (including empty ones).
 #[test]
 fn blocked_passes_match_sweeps() {
     let mut seed = 1u64;
-    for boundary in [Boundary::Skip, Boundary::ZeroSrc, Boundary::Clamp] {
-        for radius in 0..=2 {
-            for (fields, constants) in [(1, 0), (2, 1)] {
-                for levels in [1, 2, 3, 5] {
-                    seed += 1;
-                    let side = 2 * radius + 1;
-                    let inputs = fields + constants;
-                    let mixer = Mixer {
-                        dims: 3,
-                        radius,
-                        fields,
-                        levels: 1,
-                        constants,
-                        weights: (0..fields * inputs * side * side * side)
-                            .map(|i| {
-                                ((i * 7 + seed as usize) % 11) as f64
-                                    / (11.0 * (inputs * side * side * side) as f64)
-                            })
-                            .collect(),
-                    };
-                    let (w, h, d) = (19, 7, 11);
-                    let extent = Extent::volume(w, h, d);
-                    let n = w * h * d;
-                    let system: StencilSystem<Mixer, f64> =
-                        StencilSystem::new(mixer, boundary, levels).unwrap();
-                    assert!(system.blocks_volumes(extent));
-                    let start = arrays::<f64>(2 * fields, n, seed);
-                    let consts = arrays::<f64>(constants, n, !seed);
-                    let consts: Vec<&[f64]> = consts.iter().map(|c| c.as_slice()).collect();
-                    let mut swept = start.clone();
-                    {
-                        let mut bufs: Vec<&mut [f64]> =
-                            swept.iter_mut().map(|b| b.as_mut_slice()).collect();
-                        system.run_sweeps(extent, &mut bufs, &consts).unwrap();
-                    }
-                    let src: Vec<&[f64]> = (0..fields).map(|f| start[2 * f].as_slice()).collect();
-                    let mut scratch = vec![0.0; system.planes_scratch_len(extent, levels)];
-                    for cut in [0, 1, 4, 11] {
-                        for slab in [0..cut, cut..d] {
-                            let mut dst: Vec<Vec<f64>> = (0..fields)
-                                .map(|_| vec![f64::NAN; slab.len() * w * h])
-                                .collect();
-                            let mut outs: Vec<&mut [f64]> =
-                                dst.iter_mut().map(|v| v.as_mut_slice()).collect();
-                            system
-                                .advance_planes(
-                                    extent,
-                                    &src,
-                                    &consts,
-                                    &mut outs,
-                                    slab.clone(),
-                                    levels,
-                                    &mut scratch,
-                                )
-                                .unwrap();
-                            for f in 0..fields {
-                                let want = &swept[2 * f][slab.start * w * h..slab.end * w * h];
-                                assert!(
-                                    dst[f]
-                                        .iter()
-                                        .zip(want)
-                                        .all(|(a, b)| a.to_bits() == b.to_bits()),
-                                    "{boundary}, r {radius}, {fields} fields, {levels} levels, slab {slab:?}, field {f}"
-                                );
-                            }
-                        }
+    for dims in [2, 3] {
+        for boundary in [Boundary::Skip, Boundary::ZeroSrc, Boundary::Clamp] {
+            for radius in 0..=2 {
+                for (fields, ages, constants) in [(1, 1, 0), (2, 1, 1), (1, 2, 1), (2, 3, 0)] {
+                    for levels in [1, 2, 3, 5] {
+                        seed += 1;
+                        check_blocked_pass(
+                            dims,
+                            boundary,
+                            radius,
+                            (fields, ages, constants),
+                            levels,
+                            seed,
+                        );
                     }
                 }
+            }
+        }
+    }
+}
+
+fn check_blocked_pass(
+    dims: usize,
+    boundary: Boundary,
+    radius: usize,
+    (fields, ages, constants): (usize, usize, usize),
+    levels: usize,
+    seed: u64,
+) {
+    let side = 2 * radius + 1;
+    let window = side.pow(dims as u32);
+    let inputs = fields * ages + constants;
+    let mixer = Mixer {
+        dims,
+        radius,
+        fields,
+        levels: ages,
+        constants,
+        weights: (0..fields * inputs * window)
+            .map(|i| ((i * 7 + seed as usize) % 11) as f64 / (11.0 * (inputs * window) as f64))
+            .collect(),
+    };
+    let (extent, units) = if dims == 3 {
+        (Extent::volume(19, 7, 11), 11)
+    } else {
+        (Extent::plane(23, 13), 13)
+    };
+    let n = extent.len().unwrap();
+    let unit = n / units;
+    let system: StencilSystem<Mixer, f64> = StencilSystem::new(mixer, boundary, levels).unwrap();
+    assert!(system.blocks_in_passes(extent));
+    assert_eq!(system.slab_units(extent), units);
+    let slots = ages + 1;
+    let start = arrays::<f64>(fields * slots, n, seed);
+    let consts = arrays::<f64>(constants, n, !seed);
+    let consts: Vec<&[f64]> = consts.iter().map(|c| c.as_slice()).collect();
+    let mut swept = start.clone();
+    {
+        let mut bufs: Vec<&mut [f64]> = swept.iter_mut().map(|b| b.as_mut_slice()).collect();
+        system.run_sweeps(extent, &mut bufs, &consts).unwrap();
+    }
+    let src: Vec<&[f64]> = (0..fields * ages)
+        .map(|i| start[i / ages * slots + i % ages].as_slice())
+        .collect();
+    let mut scratch = vec![0.0; system.slab_scratch_len(extent, levels)];
+    for cut in [0, 1, 4, units] {
+        for slab in [0..cut, cut..units] {
+            let mut dst: Vec<Vec<f64>> = (0..fields * ages)
+                .map(|_| vec![f64::NAN; slab.len() * unit])
+                .collect();
+            let mut outs: Vec<&mut [f64]> = dst.iter_mut().map(|v| v.as_mut_slice()).collect();
+            system
+                .advance_slab(
+                    extent,
+                    &src,
+                    &consts,
+                    &mut outs,
+                    slab.clone(),
+                    levels,
+                    &mut scratch,
+                )
+                .unwrap();
+            for (i, got) in dst.iter().enumerate() {
+                let want = &swept[i / ages * slots + i % ages][slab.start * unit..slab.end * unit];
+                assert!(
+                    got.iter()
+                        .zip(want)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{dims}-D {boundary}, r {radius}, {fields} fields of {ages} levels, \
+                     {levels} levels per pass, slab {slab:?}, field {} age {}",
+                    i / ages,
+                    i % ages
+                );
             }
         }
     }

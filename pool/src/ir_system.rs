@@ -24,29 +24,40 @@
 //! the same bits whatever the range of lines it is asked for, so the result
 //! does not depend on the number of members.
 //!
-//! # Blocked passes (volumes)
-//! A one-level system on a volume, with any boundary but `wrap`, runs in
-//! passes of `k` iterations instead ([`Pool::run_system_scheduled`] picks
-//! `k` from [`SYSTEM_RING_BYTES`], or takes [`StencilSchedule::levels`]):
+//! # Blocked passes (planes and volumes)
+//! A system on a plane or a volume, of any number of fields and levels,
+//! with any boundary but `wrap`, runs in passes of `k` iterations instead
+//! when the cache model says it pays (`blocked_levels`: not when every
+//! buffer fits the private cache; `k` from [`SYSTEM_RING_BYTES`], or taken
+//! from [`StencilSchedule::levels`]). The units are the grid's outermost
+//! coordinate: rows of a plane, planes of a volume.
 //! ```text
-//! member w owns planes slab(w): a balanced split of the depth
+//! the current set: each field's L levels (its first L buffers)
+//! the other set:   each field's scratch buffer and L − 1 lent arrays
+//! member w owns units slab(w): a balanced split
 //! for each pass of k levels:
-//!     member w: advance_planes(src = the whole current buffers,
-//!                              dst = slab(w) of the other buffers, k levels)
+//!     member w: advance_slab(src = the whole current set,
+//!                            dst = slab(w) of the other set, k levels)
 //!     barrier
 //!     swap current and other
-//! if the result is in the other buffers: member w copies slab(w) back
+//! if the result is in the other set: member w copies slab(w) back
 //! ```
-//! Core's `advance_planes` keeps the intermediate levels in rings of planes
-//! and recomputes `r(k − ℓ)` planes of halo at each slab end, so members
-//! exchange nothing within a pass; it gives the same bits as `k` sweeps.
+//! Core's `advance_slab` keeps the intermediate levels in rings of units
+//! and recomputes `r(k − ℓ)` units of halo at each slab end, so members
+//! exchange nothing within a pass; it gives the same bits as `k` sweeps, for
+//! every level the next pass reads. The other set needs every level of a
+//! field, so systems of `L ≥ 2` levels (the wave) borrow `L − 1` arrays per
+//! field from the pool's kept scratch (and sweep if it cannot be had).
 //! After a blocked run each field's scratch buffer holds no particular
 //! level (the sweep's "level before the oldest" is never stored).
+//!
+//! With one thread the caller runs the same passes alone, as one member.
 //!
 //! # When not to fork
 //! With one thread, or less work than [`StencilSchedule::runs_inline`] allows
 //! (a team region and a barrier per iteration cost a few microseconds), the
-//! caller runs core's [`StencilSystem::run_sweeps`] alone.
+//! caller runs alone: blocked passes if the cache model asks for them,
+//! otherwise core's [`StencilSystem::run_sweeps`].
 
 use accel_core::ir::stencil::StencilElement;
 use accel_core::ir::stencil::StencilError;
@@ -139,13 +150,29 @@ impl Pool {
             return Ok(());
         }
         let lines = extent.lines();
-        if self.num_threads() == 1 || lines < 2 || schedule.runs_inline(n, iters, 1) {
-            return system.run_sweeps(extent, buffers, constants);
-        }
-        let members = self.team_size();
+        let inline = schedule.runs_inline(n, iters, 1);
+        let members = if self.num_threads() == 1 || lines < 2 || inline {
+            1
+        } else {
+            self.team_size()
+        };
         let levels = blocked_levels(system, extent, iters, members, schedule);
-        if levels >= 2 {
-            return self.run_system_blocked(system, extent, buffers, constants, levels);
+        if levels >= 2 && !(inline && schedule.levels == 0) {
+            // The other set of arrays a blocked pass writes needs `L − 1` more
+            // arrays per field; without the memory, sweep.
+            let (fields, ages, _) = system.counts();
+            if let Ok(extra) = self.stencil_scratch.zeroed::<T>(fields * (ages - 1) * n) {
+                let run = BlockedRun {
+                    levels,
+                    members,
+                    extra,
+                };
+                self.run_system_blocked(system, extent, buffers, constants, run);
+                return Ok(());
+            }
+        }
+        if members == 1 {
+            return system.run_sweeps(extent, buffers, constants);
         }
         let buffers: Vec<SharedSlice<'_, T>> =
             buffers.iter_mut().map(|b| SharedSlice::new(b)).collect();
@@ -201,10 +228,17 @@ impl Pool {
 }
 
 /// Levels per blocked pass for `system` on `extent` with `members` members:
-/// 0 or 1 to sweep. `schedule.levels` forces a count (1: sweep); 0 lets the
-/// ring budget ([`SYSTEM_RING_BYTES`]) decide: as many levels as keep a
-/// member's rings (`2r + 1` planes per field per intermediate level) within
-/// it.
+/// 0 or 1 to sweep. `schedule.levels` forces a count (1: sweep). Otherwise
+/// the cache model decides:
+/// * a grid whose buffers all fit the private cache budget
+///   ([`StencilSchedule::ring_bytes`]) has no memory traffic to save, only
+///   halo work to add: it sweeps;
+/// * the rings get as many levels as [`SYSTEM_RING_BYTES`] holds (or the
+///   private budget, if larger): rings of planes (volumes: a 256² `f64`
+///   plane is 512 KiB) live in the shared L3; rings of rows are small and
+///   reach [`MAX_SYSTEM_LEVELS`] long before;
+/// * with several members, the halo each slab recomputes per pass,
+///   `r(k − 1)` units at each end, stays within a quarter of the slab.
 fn blocked_levels<F: SystemFormula, T: StencilElement>(
     system: &StencilSystem<F, T>,
     extent: Extent,
@@ -212,99 +246,156 @@ fn blocked_levels<F: SystemFormula, T: StencilElement>(
     members: usize,
     schedule: &StencilSchedule,
 ) -> usize {
-    if !system.blocks_volumes(extent) || extent.depth() < members {
+    let units = system.slab_units(extent);
+    if !system.blocks_in_passes(extent) || units < members {
         return 1;
     }
-    let wanted = if schedule.levels > 0 {
-        schedule.levels
+    if schedule.levels > 0 {
+        return schedule.levels.min(iters).min(MAX_SYSTEM_LEVELS);
+    }
+    let bytes = std::mem::size_of::<T>();
+    let (fields, levels, constants) = system.counts();
+    let arrays = fields * (levels + 1) + constants;
+    let grid = extent.len().unwrap_or(usize::MAX);
+    if grid.saturating_mul(arrays).saturating_mul(bytes) <= schedule.ring_bytes {
+        return 1;
+    }
+    let ring = system
+        .slab_scratch_len(extent, 2)
+        .saturating_mul(bytes)
+        .max(1);
+    let by_cache = 1 + schedule.ring_bytes.max(SYSTEM_RING_BYTES) / ring;
+    let r = system.formula().radius().max(1);
+    let by_halo = if members > 1 {
+        1 + units / members / (4 * r)
     } else {
-        let ring = system.planes_scratch_len(extent, 2) * std::mem::size_of::<T>();
-        1 + SYSTEM_RING_BYTES / ring.max(1)
+        usize::MAX
     };
-    wanted.min(iters).min(MAX_SYSTEM_LEVELS)
+    by_cache.min(by_halo).min(iters).min(MAX_SYSTEM_LEVELS)
 }
 
-/// Bytes of rings one member's blocked pass may keep. A volume's planes are
-/// too large for a core's private L2 (a 256² `f64` plane is 512 KiB, and a
-/// level keeps three), so the rings live in the shared L3. On a 2-core
-/// Zen 4 (32 MiB L3) the 256³ Jacobi ran 1.8–2.0× faster than sweeping with
-/// 3–4 levels (rings of 3–4.5 MiB per member) and slower again beyond
-/// (6 levels: 1.4×); 128³ kept improving up to 8 levels (2.7 MiB).
+/// Bytes of rings one member's blocked pass over a volume may keep. A
+/// volume's planes are too large for a core's private L2 (a 256² `f64` plane
+/// is 512 KiB, and a level keeps three), so the rings live in the shared L3.
+/// On a 2-core Zen 4 (32 MiB L3) the 256³ Jacobi ran 1.8–2.0× faster than
+/// sweeping with 3–4 levels (rings of 3–4.5 MiB per member) and slower again
+/// beyond (6 levels: 1.4×); 128³ kept improving up to 8 levels (2.7 MiB).
 pub const SYSTEM_RING_BYTES: usize = 5 << 20;
 
 /// The most levels a blocked pass of a system fuses.
 const MAX_SYSTEM_LEVELS: usize = 8;
 
 impl Pool {
-    /// Runs a one-level system on a volume in blocked passes of `levels`
-    /// iterations: each member owns a slab of planes and advances it with
-    /// core's [`StencilSystem::advance_planes`], reading the whole current
-    /// buffers and writing its slab of the other ones; a barrier ends each
-    /// pass. Field `f`'s buffers are `2f` (current) and `2f + 1`.
+    /// Runs a system in blocked passes of `levels` iterations (module docs,
+    /// "Blocked passes") on `members` members (1: the caller alone): each
+    /// member owns a slab of units (planes of a volume, rows of a plane) and
+    /// advances it with core's [`StencilSystem::advance_slab`], reading the
+    /// whole current arrays of every field's levels and writing its slab of
+    /// the other set; a barrier ends each pass.
+    ///
+    /// Field `f`'s buffers are `f·(L + 1) + a` (age `a < L`, the current
+    /// set) and `f·(L + 1) + L` (scratch). The other set is the scratch
+    /// buffer and, for `L ≥ 2`, `L − 1` arrays lent by the pool.
     fn run_system_blocked<F: SystemFormula + Sync, T: StencilElement>(
         &self,
         system: &StencilSystem<F, T>,
         extent: Extent,
         buffers: &mut [&mut [T]],
         constants: &[&[T]],
-        levels: usize,
-    ) -> Result<(), StencilError> {
-        let n = extent.len()?;
+        run: BlockedRun<'_, T>,
+    ) {
+        let BlockedRun {
+            levels,
+            members,
+            mut extra,
+        } = run;
+        let n = system
+            .check(
+                extent,
+                buffers.iter().map(|b| b.len()),
+                constants.iter().map(|c| c.len()),
+            )
+            .expect("checked by the caller");
         let iters = system.iterations();
-        let (fields, _, _) = system.counts();
-        let plane_len = extent.width() * extent.height();
-        let buffers: Vec<SharedSlice<'_, T>> =
-            buffers.iter_mut().map(|b| SharedSlice::new(b)).collect();
-        self.team(|t| {
-            let planes = balanced_range(extent.depth(), t.size(), t.index());
-            let values = planes.start * plane_len..planes.end * plane_len;
-            let mut scratch = vec![T::ZERO; system.planes_scratch_len(extent, levels)];
+        let (_, ages, _) = system.counts();
+        let slots = ages + 1;
+        let units = system.slab_units(extent);
+        let unit_len = n / units;
+        // The current set: each field's ages. The other: each field's scratch
+        // buffer, then its lent arrays.
+        let mut lent = extra.chunks_mut(n);
+        let mut sets: [Vec<SharedSlice<'_, T>>; 2] = [Vec::new(), Vec::new()];
+        for (i, buffer) in buffers.iter_mut().enumerate() {
+            if i % slots < ages {
+                sets[0].push(SharedSlice::new(buffer));
+            } else {
+                sets[1].push(SharedSlice::new(buffer));
+                for _ in 1..ages {
+                    let part = lent.next().expect("L − 1 lent arrays per field");
+                    sets[1].push(SharedSlice::new(part));
+                }
+            }
+        }
+        let member = |index: usize, size: usize, barrier: &dyn Fn()| {
+            let slab = balanced_range(units, size, index);
+            let values = slab.start * unit_len..slab.end * unit_len;
+            let mut scratch = vec![T::ZERO; system.slab_scratch_len(extent, levels)];
             let mut current = 0;
             let mut done = 0;
             while done < iters {
                 let pass = levels.min(iters - done);
                 {
-                    // SAFETY: during a pass the current buffers are only read
-                    // (members write only the other slot), and the barrier
-                    // below ends the pass before any member writes them.
-                    let src: Vec<&[T]> = (0..fields)
-                        .map(|f| unsafe { buffers[2 * f + current].slice(0..n) })
+                    // SAFETY: during a pass the current set is only read
+                    // (members write only the other set), and the barrier
+                    // below ends the pass before any member writes it.
+                    let src: Vec<&[T]> = sets[current]
+                        .iter()
+                        .map(|b| unsafe { b.slice(0..n) })
                         .collect();
                     // SAFETY: members' slabs are disjoint, and nobody reads
-                    // the other slot during the pass.
-                    let mut dst: Vec<&mut [T]> = (0..fields)
-                        .map(|f| unsafe { buffers[2 * f + 1 - current].slice_mut(values.clone()) })
+                    // the other set during the pass.
+                    let mut dst: Vec<&mut [T]> = sets[1 - current]
+                        .iter()
+                        .map(|b| unsafe { b.slice_mut(values.clone()) })
                         .collect();
                     system
-                        .advance_planes(
+                        .advance_slab(
                             extent,
                             &src,
                             constants,
                             &mut dst,
-                            planes.clone(),
+                            slab.clone(),
                             pass,
                             &mut scratch,
                         )
                         .expect("buffers and constants are checked before the region");
                 }
-                t.barrier();
+                barrier();
                 current = 1 - current;
                 done += pass;
             }
             if current == 1 {
-                for f in 0..fields {
+                for (from, to) in sets[1].iter().zip(&sets[0]) {
                     // SAFETY: after the last barrier each member touches only
                     // its own slab of any buffer.
-                    let (from, to) = unsafe {
-                        (
-                            buffers[2 * f + 1].slice(values.clone()),
-                            buffers[2 * f].slice_mut(values.clone()),
-                        )
-                    };
+                    let (from, to) =
+                        unsafe { (from.slice(values.clone()), to.slice_mut(values.clone())) };
                     to.copy_from_slice(from);
                 }
             }
-        });
-        Ok(())
+        };
+        if members == 1 {
+            member(0, 1, &|| {});
+        } else {
+            self.team(|t| member(t.index(), t.size(), &|| t.barrier()));
+        }
     }
+}
+
+/// How [`Pool::run_system_blocked`] runs: levels per pass, members, and the
+/// lent arrays of the other set (`fields × (L − 1)` arrays, back to back).
+struct BlockedRun<'a, T> {
+    levels: usize,
+    members: usize,
+    extra: crate::scratch::Scratch<'a, T>,
 }

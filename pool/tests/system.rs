@@ -139,7 +139,8 @@ fn check_pool<T: StencilElement>(
     let (formula, boundary, iters) = (*system.formula(), system.boundary(), system.iterations());
     // Every field's levels (each field's last buffer is scratch, whose
     // contents a run leaves unspecified), on every path, sweeping and, for
-    // volumes, in blocked passes of 2 and 3 levels and of the model's choice.
+    // planes and volumes, in blocked passes of 2 and 3 levels and of the
+    // model's choice.
     let slots = formula.levels + 1;
     let kept = |i: &usize| i % slots != formula.levels;
     for path in SimdPath::supported() {
@@ -312,23 +313,30 @@ fn a_panicking_formula_reaches_the_caller() {
     compare_on::<f64>(&pool, calm, extent, Boundary::Wrap, 4, 3);
 }
 
-/// Volumes of one-level systems run in blocked passes on the team: every
-/// boundary it blocks, radius 0 to 2, slabs thinner than the halo, one or
-/// two fields, with a constant; against the reference, bit for bit.
+/// Blocked passes on planes and volumes, for systems of one to three
+/// levels (the wave's history), on the team and on one thread, against the
+/// reference: every boundary they run, radius 0 to 2, grids whose slabs are
+/// thinner than the halo.
 #[test]
-fn blocked_volumes_on_the_team() {
+fn blocked_passes_on_the_team() {
     for boundary in [Boundary::Skip, Boundary::ZeroSrc, Boundary::Clamp] {
         for radius in 0..=2 {
-            for (fields, constants) in [(1, 0), (2, 1)] {
-                for (w, h, d) in [(23, 9, 13), (17, 6, 4), (9, 5, 2)] {
+            for (fields, levels, constants) in [(1, 1, 0), (2, 1, 1), (1, 2, 1), (2, 3, 0)] {
+                let grids = [
+                    Extent::volume(23, 9, 13),
+                    Extent::volume(9, 5, 2),
+                    Extent::plane(31, 17),
+                    Extent::plane(8, 3),
+                ];
+                for extent in grids {
                     let formula = Coupled {
-                        dims: 3,
+                        dims: extent.dims(),
                         radius,
                         fields,
-                        levels: 1,
+                        levels,
                         constants,
                     };
-                    compare::<f64>(formula, Extent::volume(w, h, d), boundary, 7, radius as u64);
+                    compare::<f64>(formula, extent, boundary, 7, radius as u64);
                 }
             }
         }

@@ -1,28 +1,41 @@
-//! Temporal blocking of stencil systems on volumes: several iterations per
-//! pass over memory ([`StencilSystem::advance_planes`]).
+//! Temporal blocking of stencil systems: several iterations per pass over
+//! memory ([`StencilSystem::advance_slab`]), on planes and volumes, for
+//! systems of any number of fields and levels.
 //!
 //! A sweep reads every input and writes every field once per iteration. A
-//! blocked pass advances a slab of planes `[z0, z1)` by `k` iterations
-//! ("levels") while reading the source volume and writing the destination
-//! slab once; the intermediate levels live in small rings of planes.
+//! blocked pass advances a slab `[s0, s1)` of the grid's outermost
+//! coordinate (the *units*: planes `z` of a volume, rows `y` of a plane) by
+//! `k` iterations ("levels") while reading the source arrays and writing the
+//! destination slab once; the intermediate levels live in small rings of
+//! units.
 //!
-//! # The z front
-//! Level `ℓ`'s plane `p` needs level `ℓ − 1`'s planes `p − r ..= p + r`.
-//! The pass walks a front `f` upwards; at each step, level `ℓ = 1, 2, …, k`
-//! computes its plane `p = f − (ℓ − 1)·r`, whose inputs level `ℓ − 1` has
-//! just completed (its newest plane is `p + r`). Each intermediate level
-//! keeps the last `2r + 1` planes of every field in a ring, so a plane it
-//! writes replaces one no level reads any more. Level `ℓ` covers
-//! `[z0 − (k − ℓ)r, z1 + (k − ℓ)r) ∩ [0, depth)`: near a slab's ends it
-//! recomputes the planes its neighbour owns (the halo), so slabs need no
+//! # The front
+//! Level `ℓ`'s unit `p` needs units `p − r ..= p + r` of the levels before
+//! it that its window reads: level `ℓ − 1` for a field's newest value, and
+//! `ℓ − 1 − a` for age `a` of a system of `L` levels (the wave reads `u` at
+//! `ℓ − 1` and `u⁻` at `ℓ − 2`); levels at or before the pass's start are
+//! the source arrays. The pass walks a front `f` upwards; at each step,
+//! level `ℓ = 1, 2, …, k` computes its unit `p = f − (ℓ − 1)·r`, whose inputs
+//! the levels below have just completed. Level `m`'s units are read up to
+//! `L` levels later, by then `(L + 1)·r` units behind its newest, so each
+//! intermediate level keeps the last `(L + 1)·r + 1` units of every field
+//! in a ring (`2r + 1` for Jacobi iterations), and a unit it writes replaces
+//! one nobody reads any more. Level `ℓ` covers
+//! `[s0 − (k − ℓ)r, s1 + (k − ℓ)r) ∩ [0, units)`: near a slab's ends it
+//! recomputes the units its neighbour owns (the halo), so slabs need no
 //! exchange within a pass.
 //!
-//! Reads outside the volume resolve by the boundary rule inside the ring
-//! (`clamp` reads the edge plane, which the ring still holds; `zero-src`
+//! The destination receives every age the next pass reads: age `a` of the
+//! result is level `k − a` (copied from its ring as it is computed), or the
+//! source's age `a − k` when the pass is shorter than the history.
+//!
+//! Reads outside the grid resolve by the boundary rule inside the ring
+//! (`clamp` reads the edge unit, which the ring still holds; `zero-src`
 //! reads zeros; `skip` never reads outside). `wrap` would read the far end
-//! of the volume, which no ring holds, so wrapped systems are not blocked.
-//! Every value is computed by the same row code as a sweep, from the same
-//! values, so a blocked pass gives the same bits as `k` sweeps.
+//! of the grid, which no ring holds, so wrapped systems are not blocked;
+//! nor are row grids (their one row is the only unit). Every value is
+//! computed by the same row code as a sweep, from the same values, so a
+//! blocked pass gives the same bits as `k` sweeps.
 
 use alloc::vec::Vec;
 use core::ops::Range;
@@ -32,80 +45,128 @@ use super::sweep::{Job, block_loop};
 use super::{Extent, StencilSystem, SystemFormula};
 use crate::ir::stencil::{Boundary, StencilError};
 
+/// How a blocked pass cuts a grid into units: `count` units of `len`
+/// values, each `lines` lines ([`Extent::lines`]) long.
+#[derive(Clone, Copy)]
+struct Units {
+    count: usize,
+    len: usize,
+    lines: usize,
+}
+
+impl Units {
+    fn of(extent: Extent) -> Self {
+        let [depth, height, width] = extent.sizes();
+        if extent.dims() == 3 {
+            Self {
+                count: depth,
+                len: height * width,
+                lines: height,
+            }
+        } else {
+            Self {
+                count: height,
+                len: width,
+                lines: 1,
+            }
+        }
+    }
+
+    /// The unit row `(z, y)` lies in, and the row's offset within it.
+    #[inline(always)]
+    fn locate(&self, extent: Extent, z: usize, y: usize) -> (usize, usize) {
+        if extent.dims() == 3 {
+            (z, y * extent.width())
+        } else {
+            (y, 0)
+        }
+    }
+}
+
 impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
-    /// Whether [`StencilSystem::advance_planes`] runs this system on
-    /// `extent`: a volume, one level per field, and a boundary other than
-    /// `wrap`.
-    pub fn blocks_volumes(&self, extent: Extent) -> bool {
+    /// Whether [`StencilSystem::advance_slab`] runs this system on
+    /// `extent`: a plane or a volume, and a boundary other than `wrap`.
+    pub fn blocks_in_passes(&self, extent: Extent) -> bool {
+        extent.dims() >= 2 && self.boundary() != Boundary::Wrap
+    }
+
+    /// Units of ring one intermediate level keeps per field (module docs).
+    fn ring_side(&self, extent: Extent) -> usize {
         let (_, levels, _) = self.counts();
-        extent.dims() == 3 && levels == 1 && self.boundary() != Boundary::Wrap
+        (levels + 1) * self.layout(extent).radius + 1
     }
 
-    /// Scratch values [`StencilSystem::advance_planes`] needs for passes of
-    /// `levels` levels on `extent`: a ring of `2r + 1` planes per field per
-    /// intermediate level.
-    pub fn planes_scratch_len(&self, extent: Extent, levels: usize) -> usize {
+    /// Scratch values [`StencilSystem::advance_slab`] needs for passes of
+    /// `levels` levels on `extent`: a ring per field per intermediate level.
+    pub fn slab_scratch_len(&self, extent: Extent, levels: usize) -> usize {
         let (fields, _, _) = self.counts();
-        let side = 2 * self.layout(extent).radius + 1;
-        levels.saturating_sub(1) * fields * side * extent.width() * extent.height()
+        let units = Units::of(extent);
+        levels.saturating_sub(1) * fields * self.ring_side(extent) * units.len
     }
 
-    /// Advances planes `planes` of every field by `levels` iterations in one
-    /// pass (module docs): `src[f]` is field `f`'s whole current volume,
-    /// `dst[f]` receives its planes `planes` after `levels` iterations
-    /// (`planes.len() × height × width` values). Bit-identical to `levels`
-    /// sweeps.
+    /// The number of units ([`Extent::depth`] of a volume, [`Extent::height`]
+    /// of a plane) a slab of [`StencilSystem::advance_slab`] ranges over.
+    pub fn slab_units(&self, extent: Extent) -> usize {
+        Units::of(extent).count
+    }
+
+    /// Advances units `slab` (planes of a volume, rows of a plane) of every
+    /// field by `levels` iterations in one pass (module docs). `src` holds
+    /// the whole arrays of every field's levels, newest first, field after
+    /// field (the window order of [`StencilSystem::step_lines`], without the
+    /// constants); `dst` receives the same arrays for the slab's units only
+    /// (`slab.len()` units each) after `levels` iterations. Bit-identical to
+    /// `levels` sweeps.
     ///
     /// # Errors
-    /// [`StencilError::StepArrays`] if the system is not one
-    /// [`StencilSystem::blocks_volumes`] runs on `extent` (reported as
-    /// counts), or the arrays are miscounted; [`StencilError::ArrayLength`],
-    /// [`StencilError::RowsOutOfRange`] (in planes),
-    /// [`StencilError::TooManyLevels`] for 0 levels,
+    /// [`StencilError::StepArrays`] if [`StencilSystem::blocks_in_passes`]
+    /// is false on `extent` or the arrays are miscounted (reported as
+    /// counts); [`StencilError::ArrayLength`], [`StencilError::RowsOutOfRange`]
+    /// (in units), [`StencilError::TooManyLevels`] for 0 levels,
     /// [`StencilError::ScratchTooShort`].
     #[allow(clippy::too_many_arguments)]
-    pub fn advance_planes(
+    pub fn advance_slab(
         &self,
         extent: Extent,
         src: &[&[T]],
         constants: &[&[T]],
         dst: &mut [&mut [T]],
-        planes: Range<usize>,
+        slab: Range<usize>,
         levels: usize,
         scratch: &mut [T],
     ) -> Result<(), StencilError> {
         let n = extent.len()?;
         let layout = self.layout(extent);
-        let (fields, _, consts) = self.counts();
-        if !self.blocks_volumes(extent)
-            || src.len() != fields
+        let (fields, ages, consts) = self.counts();
+        let arrays = fields * ages;
+        if !self.blocks_in_passes(extent)
+            || src.len() != arrays
             || constants.len() != consts
-            || dst.len() != fields
+            || dst.len() != arrays
         {
             return Err(StencilError::StepArrays {
                 inputs: src.len() + constants.len(),
                 expected_inputs: layout.inputs(),
                 outputs: dst.len(),
-                expected_outputs: fields,
+                expected_outputs: arrays,
             });
         }
         if levels == 0 {
             return Err(StencilError::TooManyLevels { levels, max: 0 });
         }
-        let [depth, height, width] = extent.sizes();
-        if planes.start > planes.end || planes.end > depth {
+        let units = Units::of(extent);
+        if slab.start > slab.end || slab.end > units.count {
             return Err(StencilError::RowsOutOfRange {
-                start: planes.start,
-                end: planes.end,
-                height: depth,
+                start: slab.start,
+                end: slab.end,
+                height: units.count,
             });
         }
-        let plane_len = height * width;
-        let arrays = src.iter().map(|a| (false, a.len(), n));
-        let arrays = arrays.chain(constants.iter().map(|a| (true, a.len(), n)));
-        let wanted = planes.len() * plane_len;
-        let arrays = arrays.chain(dst.iter().map(|a| (false, a.len(), wanted)));
-        if let Some((index, (constant, len, expected))) = arrays
+        let lens = src.iter().map(|a| (false, a.len(), n));
+        let lens = lens.chain(constants.iter().map(|a| (true, a.len(), n)));
+        let wanted = slab.len() * units.len;
+        let lens = lens.chain(dst.iter().map(|a| (false, a.len(), wanted)));
+        if let Some((index, (constant, len, expected))) = lens
             .enumerate()
             .find(|(_, (_, len, expected))| len != expected)
         {
@@ -116,23 +177,30 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
                 expected,
             });
         }
-        let needed = self.planes_scratch_len(extent, levels);
+        let needed = self.slab_scratch_len(extent, levels);
         if scratch.len() < needed {
             return Err(StencilError::ScratchTooShort {
                 len: scratch.len(),
                 needed,
             });
         }
-        if n == 0 || planes.is_empty() {
+        if n == 0 || slab.is_empty() {
             return Ok(());
         }
+        // Ages of the result older than the pass: straight from the source.
+        for a in levels..ages {
+            for f in 0..fields {
+                let from = &src[f * ages + a - levels][slab.start * units.len..][..wanted];
+                dst[f * ages + a].copy_from_slice(from);
+            }
+        }
         let r = layout.radius;
-        let side = 2 * r + 1;
-        let ring_len = fields * side * plane_len;
-        // Planes level `l` (1..=levels) computes.
+        let side = self.ring_side(extent);
+        let ring_len = fields * side * units.len;
+        // Units level `l` (1..=levels) computes.
         let span = |l: usize| {
             let reach = (levels - l) * r;
-            planes.start.saturating_sub(reach)..(planes.end + reach).min(depth)
+            slab.start.saturating_sub(reach)..(slab.end + reach).min(units.count)
         };
         let blocks = block_loop::<F, T>(self.simd());
         let mut rings: Vec<&mut [T]> = scratch[..needed].chunks_mut(ring_len.max(1)).collect();
@@ -145,25 +213,42 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
                 if !span(l).contains(&p) {
                     continue;
                 }
-                // Level l − 1's planes: the source, or the ring below.
+                // Level l − 1 − a's units: a ring below, or the source.
                 let (below, above) = rings.split_at_mut(l - 1);
-                let prev: Option<&[T]> = if l >= 2 { Some(&*below[l - 2]) } else { None };
-                let plane = |i: usize, z: usize| -> &[T] {
-                    match (i < fields, prev) {
-                        (true, None) => &src[i][z * plane_len..][..plane_len],
-                        (true, Some(ring)) => {
-                            &ring[(i * side + z % side) * plane_len..][..plane_len]
+                let below: &[&mut [T]] = below;
+                let rows = |i: usize, z: usize, y: usize, count: usize| -> &[T] {
+                    let (u, offset) = units.locate(extent, z, y);
+                    let take = count * extent.width();
+                    if i >= arrays {
+                        let at = u * units.len + offset;
+                        return &constants[i - arrays][at..][..take];
+                    }
+                    let (f, a) = (i / ages, i % ages);
+                    match (l - 1).checked_sub(a) {
+                        Some(m) if m >= 1 => {
+                            debug_assert!(offset + take <= units.len, "one unit at a time");
+                            let at = (f * side + u % side) * units.len + offset;
+                            &below[m - 1][at..][..take]
                         }
-                        (false, _) => &constants[i - fields][z * plane_len..][..plane_len],
+                        // Level l − 1 − a is at or before the pass's start:
+                        // the source's age a − (l − 1).
+                        _ => {
+                            let at = u * units.len + offset;
+                            &src[f * ages + a + 1 - l][at..][..take]
+                        }
                     }
                 };
+                // Where unit p lies in the destination, if it is the slab's.
+                let at = p.wrapping_sub(slab.start).wrapping_mul(units.len);
                 let mut outputs: Vec<&mut [T]> = if l == levels {
-                    let at = (p - planes.start) * plane_len;
-                    dst.iter_mut().map(|o| &mut o[at..at + plane_len]).collect()
+                    dst.iter_mut()
+                        .step_by(ages)
+                        .map(|o| &mut o[at..at + units.len])
+                        .collect()
                 } else {
                     above[0]
-                        .chunks_mut(side * plane_len)
-                        .map(|ring| &mut ring[(p % side) * plane_len..][..plane_len])
+                        .chunks_mut(side * units.len)
+                        .map(|ring| &mut ring[(p % side) * units.len..][..units.len])
                         .collect()
                 };
                 let job = Job {
@@ -171,10 +256,19 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
                     boundary: self.boundary(),
                     layout: &layout,
                     extent,
-                    plane: &plane,
+                    rows: &rows,
                     blocks,
                 };
-                job.lines(&mut outputs, p * height..(p + 1) * height);
+                job.lines(&mut outputs, p * units.lines..(p + 1) * units.lines);
+                drop(outputs);
+                // Ages 1.. of the result come from the last levels but one.
+                let age = levels - l;
+                if l < levels && age < ages && slab.contains(&p) {
+                    for (f, ring) in above[0].chunks(side * units.len).enumerate() {
+                        let unit = &ring[(p % side) * units.len..][..units.len];
+                        dst[f * ages + age][at..at + units.len].copy_from_slice(unit);
+                    }
+                }
             }
         }
         Ok(())

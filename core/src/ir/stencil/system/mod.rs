@@ -79,15 +79,16 @@
 //! plain numbers agree), so results are bit-identical between executors,
 //! thread counts and SIMD paths.
 //!
-//! * [`StencilSystem::advance_planes`]: temporal blocking on volumes, for
-//!   one-level systems (Jacobi iterations) under any boundary but `wrap`:
-//!   a slab of planes advances several iterations in one pass over memory,
-//!   the intermediate levels kept in rings of planes (see `blocked`). The
-//!   pool runs it with one slab per member.
+//! * [`StencilSystem::advance_slab`]: temporal blocking on planes and
+//!   volumes, for systems of any number of fields and levels (Jacobi
+//!   iterations, the wave's leapfrog) under any boundary but `wrap`: a slab
+//!   of units (rows of a plane, planes of a volume) advances several
+//!   iterations in one pass over memory, the intermediate levels kept in
+//!   rings of units (see `blocked`). The pool runs it with one slab per
+//!   member, or on the caller alone.
 //!
-//! Rows, planes, multi-level systems and `wrap` sweep once per iteration,
-//! moving at least `(inputs + fields) × size_of::<T>()` bytes per point per
-//! iteration.
+//! Row grids and `wrap` sweep once per iteration, moving at least
+//! `(inputs + fields) × size_of::<T>()` bytes per point per iteration.
 //!
 //! This module needs the `alloc` feature (the executors keep per-call windows).
 

@@ -139,7 +139,9 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
             boundary: self.boundary(),
             layout: &layout,
             extent,
-            plane: &|i, z| &inputs[i][z * plane_len..][..plane_len],
+            rows: &|i, z, y, count| {
+                &inputs[i][z * plane_len + y * extent.width()..][..count * extent.width()]
+            },
             blocks: block_loop::<F, T>(self.simd()),
         };
         job.lines(outputs, lines);
@@ -183,9 +185,11 @@ pub(super) struct Job<'a, F, T> {
     pub(super) boundary: Boundary,
     pub(super) layout: &'a WindowLayout,
     pub(super) extent: Extent,
-    /// Plane `z` of input `i` (`height × width` values; a row grid's one
-    /// row): the whole arrays for a sweep, ring slots for a blocked pass.
-    pub(super) plane: &'a dyn Fn(usize, usize) -> &'a [T],
+    /// `count` rows of input `i` from row `(z, y)` on, back to back
+    /// (`count × width` values; a row grid's one row is `(0, 0)`): slices of
+    /// the whole arrays for a sweep, of ring slots for a blocked pass (which
+    /// asks for one row at a time where a ring holds rows).
+    pub(super) rows: &'a dyn Fn(usize, usize, usize, usize) -> &'a [T],
     /// [`blocks`] compiled for the system's SIMD path.
     pub(super) blocks: BlockLoop<F, T>,
 }
@@ -214,7 +218,7 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
         // A 1-D grid: one row, `lines` are its columns.
         if self.extent.dims() == 1 {
             let shift = 0usize.wrapping_sub(lines.start);
-            let rows: Vec<&[T]> = (0..l.inputs()).map(|i| (self.plane)(i, 0)).collect();
+            let rows: Vec<&[T]> = (0..l.inputs()).map(|i| (self.rows)(i, 0, 0, 1)).collect();
             self.run(outputs, &rows, lines.clone(), shift, 1, &mut ends);
             return;
         }
@@ -236,8 +240,8 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
             if !inside && self.boundary == Boundary::Skip {
                 // The frame (rows within the radius of an edge) keeps its value.
                 for (f, out) in outputs.iter_mut().enumerate() {
-                    let current = (self.plane)(f * l.levels, z);
-                    out[at..at + width].copy_from_slice(&current[y * width..][..width]);
+                    let current = (self.rows)(f * l.levels, z, y, 1);
+                    out[at..at + width].copy_from_slice(current);
                 }
                 u += 1;
                 continue;
@@ -250,11 +254,11 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
                 let rows = (z * height + height - l.ry).min(lines.end) - u;
                 for i in 0..l.inputs() {
                     for dz in -rz..=rz {
-                        let source = (self.plane)(i, (z as isize + dz) as usize);
-                        window.extend((-ry..=ry).map(|dy| {
-                            let start = (y as isize + dy) as usize * width;
-                            &source[start..start + rows * width]
-                        }));
+                        let zi = (z as isize + dz) as usize;
+                        window.extend(
+                            (-ry..=ry)
+                                .map(|dy| (self.rows)(i, zi, (y as isize + dy) as usize, rows)),
+                        );
                     }
                 }
                 rows
@@ -265,7 +269,7 @@ impl<F: SystemFormula, T: StencilElement> Job<'_, F, T> {
                         for dy in -ry..=ry {
                             let yi = self.boundary.resolve(y as isize + dy, height);
                             window.push(match zi.zip(yi) {
-                                Some((zi, yi)) => &(self.plane)(i, zi)[yi * width..][..width],
+                                Some((zi, yi)) => (self.rows)(i, zi, yi, 1),
                                 None => &zeros[..],
                             });
                         }
