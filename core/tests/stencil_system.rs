@@ -2,7 +2,9 @@
 //! boundary mode against the point-by-point reference, and the reference
 //! against plain loops written out by hand.
 
-use accel_core::ir::stencil::system::{Cells, Extent, Offset, StencilSystem, SystemFormula};
+use accel_core::ir::stencil::system::{
+    Cells, Extent, Offset, ROW_TILE, StencilSystem, SystemFormula,
+};
 use accel_core::ir::stencil::{
     Boundary, FormulaKernel, Neighbourhood, PointFormula, RowLoad, Shape, Stencil, StencilElement,
     StencilError,
@@ -690,14 +692,14 @@ fn long_runs_match_reference() {
 }
 
 /// A blocked pass over a slab equals as many sweeps, bit for bit, for every
-/// age the next pass reads: planes and volumes, every boundary it runs,
+/// age the next pass reads: rows (in tiles), planes and volumes, every boundary it runs,
 /// radius 0 to 2, one or two fields of one to three levels, with or without
 /// a constant, passes shorter and longer than the history, slabs cut
 /// anywhere (including empty ones).
 #[test]
 fn blocked_passes_match_sweeps() {
     let mut seed = 1u64;
-    for dims in [2, 3] {
+    for dims in [1, 2, 3] {
         for boundary in [Boundary::Skip, Boundary::ZeroSrc, Boundary::Clamp] {
             for radius in 0..=2 {
                 for (fields, ages, constants) in [(1, 1, 0), (2, 1, 1), (1, 2, 1), (2, 3, 0)] {
@@ -739,10 +741,11 @@ fn check_blocked_pass(
             .map(|i| ((i * 7 + seed as usize) % 11) as f64 / (11.0 * (inputs * window) as f64))
             .collect(),
     };
-    let (extent, units) = if dims == 3 {
-        (Extent::volume(19, 7, 11), 11)
-    } else {
-        (Extent::plane(23, 13), 13)
+    // A row longer than one tile, so that tiles meet inside slabs.
+    let (extent, units) = match dims {
+        3 => (Extent::volume(19, 7, 11), 11),
+        2 => (Extent::plane(23, 13), 13),
+        _ => (Extent::row(ROW_TILE + 37), ROW_TILE + 37),
     };
     let n = extent.len().unwrap();
     let unit = n / units;
@@ -762,7 +765,7 @@ fn check_blocked_pass(
         .map(|i| start[i / ages * slots + i % ages].as_slice())
         .collect();
     let mut scratch = vec![0.0; system.slab_scratch_len(extent, levels)];
-    for cut in [0, 1, 4, units] {
+    for cut in [0, 1, 4, units - 5, units] {
         for slab in [0..cut, cut..units] {
             let mut dst: Vec<Vec<f64>> = (0..fields * ages)
                 .map(|_| vec![f64::NAN; slab.len() * unit])

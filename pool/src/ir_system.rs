@@ -24,13 +24,14 @@
 //! the same bits whatever the range of lines it is asked for, so the result
 //! does not depend on the number of members.
 //!
-//! # Blocked passes (planes and volumes)
-//! A system on a plane or a volume, of any number of fields and levels,
-//! with any boundary but `wrap`, runs in passes of `k` iterations instead
+//! # Blocked passes
+//! A system on a row, a plane or a volume, of any number of fields and
+//! levels, with any boundary but `wrap`, runs in passes of `k` iterations instead
 //! when the cache model says it pays (`blocked_levels`: not when every
 //! buffer fits the private cache; `k` from [`SYSTEM_RING_BYTES`], or taken
 //! from [`StencilSchedule::levels`]). The units are the grid's outermost
-//! coordinate: rows of a plane, planes of a volume.
+//! coordinate: planes of a volume, rows of a plane, columns of a row (which
+//! core advances in tiles).
 //! ```text
 //! the current set: each field's L levels (its first L buffers)
 //! the other set:   each field's scratch buffer and L − 1 lent arrays

@@ -3,7 +3,7 @@
 //! several fields and constants, every boundary, 1, 2, 3 and more threads
 //! than cores, every SIMD path.
 
-use accel_core::ir::stencil::system::{Cells, Extent, StencilSystem, SystemFormula};
+use accel_core::ir::stencil::system::{Cells, Extent, ROW_TILE, StencilSystem, SystemFormula};
 use accel_core::ir::stencil::{Boundary, RowLoad, StencilElement, StencilError};
 use accel_core::simd::SimdPath;
 use accel_pool::{Pool, PoolConfig, StencilSchedule};
@@ -138,9 +138,9 @@ fn check_pool<T: StencilElement>(
     let threads = pool.num_threads();
     let (formula, boundary, iters) = (*system.formula(), system.boundary(), system.iterations());
     // Every field's levels (each field's last buffer is scratch, whose
-    // contents a run leaves unspecified), on every path, sweeping and, for
-    // planes and volumes, in blocked passes of 2 and 3 levels and of the
-    // model's choice.
+    // contents a run leaves unspecified), on every path, sweeping and, but
+    // under `wrap`, in blocked passes of 2 and 3 levels and of the model's
+    // choice.
     let slots = formula.levels + 1;
     let kept = |i: &usize| i % slots != formula.levels;
     for path in SimdPath::supported() {
@@ -313,7 +313,7 @@ fn a_panicking_formula_reaches_the_caller() {
     compare_on::<f64>(&pool, calm, extent, Boundary::Wrap, 4, 3);
 }
 
-/// Blocked passes on planes and volumes, for systems of one to three
+/// Blocked passes on rows (in tiles), planes and volumes, for systems of one to three
 /// levels (the wave's history), on the team and on one thread, against the
 /// reference: every boundary they run, radius 0 to 2, grids whose slabs are
 /// thinner than the halo.
@@ -327,6 +327,8 @@ fn blocked_passes_on_the_team() {
                     Extent::volume(9, 5, 2),
                     Extent::plane(31, 17),
                     Extent::plane(8, 3),
+                    Extent::row(ROW_TILE + 301),
+                    Extent::row(50),
                 ];
                 for extent in grids {
                     let formula = Coupled {

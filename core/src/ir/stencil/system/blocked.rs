@@ -32,18 +32,34 @@
 //! Reads outside the grid resolve by the boundary rule inside the ring
 //! (`clamp` reads the edge unit, which the ring still holds; `zero-src`
 //! reads zeros; `skip` never reads outside). `wrap` would read the far end
-//! of the grid, which no ring holds, so wrapped systems are not blocked;
-//! nor are row grids (their one row is the only unit). Every value is
-//! computed by the same row code as a sweep, from the same values, so a
-//! blocked pass gives the same bits as `k` sweeps.
+//! of the grid, which no ring holds, so wrapped systems are not blocked.
+//! Every value is computed by the same row code as a sweep, from the same
+//! values, so a blocked pass gives the same bits as `k` sweeps.
+//!
+//! # Row grids: tiles
+//! A row grid's one row is its only line, so its slab (a range of columns)
+//! is cut into tiles of [`ROW_TILE`] columns instead, each advanced level
+//! after level: level `ℓ` of tile `[x0, x1)` covers
+//! `R_ℓ = [x0 − (k − ℓ)r, x1 + (k − ℓ)r) ∩ [0, width)` and is kept whole
+//! (a tile's levels fit the private cache). Level `ℓ` is computed by the
+//! sweep's row code on the sub-row `R_{ℓ−1}`, every input sliced to start at
+//! its first column: the columns of `R_ℓ` lie `r` inside an end of the
+//! sub-row wherever that end is not the grid's, so the boundary rule is only
+//! ever applied at the grid's own ends, as in a sweep.
 
 use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::super::point::StencilElement;
+use super::sweep::BlockLoop;
 use super::sweep::{Job, block_loop};
 use super::{Extent, StencilSystem, SystemFormula};
 use crate::ir::stencil::{Boundary, StencilError};
+
+/// Columns of a row grid advanced together in a blocked pass (module docs,
+/// "Row grids"): 4096 `f64` are 32 KiB per level and field, so eight levels
+/// stay within a private L2.
+pub const ROW_TILE: usize = 4096;
 
 /// How a blocked pass cuts a grid into units: `count` units of `len`
 /// values, each `lines` lines ([`Extent::lines`]) long.
@@ -57,7 +73,13 @@ struct Units {
 impl Units {
     fn of(extent: Extent) -> Self {
         let [depth, height, width] = extent.sizes();
-        if extent.dims() == 3 {
+        if extent.dims() == 1 {
+            Self {
+                count: width,
+                len: 1,
+                lines: 1,
+            }
+        } else if extent.dims() == 3 {
             Self {
                 count: depth,
                 len: height * width,
@@ -85,9 +107,9 @@ impl Units {
 
 impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
     /// Whether [`StencilSystem::advance_slab`] runs this system on
-    /// `extent`: a plane or a volume, and a boundary other than `wrap`.
-    pub fn blocks_in_passes(&self, extent: Extent) -> bool {
-        extent.dims() >= 2 && self.boundary() != Boundary::Wrap
+    /// `extent`: any boundary other than `wrap`.
+    pub fn blocks_in_passes(&self, _extent: Extent) -> bool {
+        self.boundary() != Boundary::Wrap
     }
 
     /// Units of ring one intermediate level keeps per field (module docs).
@@ -100,17 +122,23 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
     /// `levels` levels on `extent`: a ring per field per intermediate level.
     pub fn slab_scratch_len(&self, extent: Extent, levels: usize) -> usize {
         let (fields, _, _) = self.counts();
+        if extent.dims() == 1 {
+            let reach = levels.saturating_mul(self.layout(extent).radius);
+            let tile = ROW_TILE.saturating_add(reach.saturating_mul(2));
+            return levels.saturating_sub(1) * fields * tile;
+        }
         let units = Units::of(extent);
         levels.saturating_sub(1) * fields * self.ring_side(extent) * units.len
     }
 
     /// The number of units ([`Extent::depth`] of a volume, [`Extent::height`]
-    /// of a plane) a slab of [`StencilSystem::advance_slab`] ranges over.
+    /// of a plane, [`Extent::width`] of a row) a slab of [`StencilSystem::advance_slab`] ranges over.
     pub fn slab_units(&self, extent: Extent) -> usize {
         Units::of(extent).count
     }
 
-    /// Advances units `slab` (planes of a volume, rows of a plane) of every
+    /// Advances units `slab` (planes of a volume, rows of a plane, columns of
+    /// a row) of every
     /// field by `levels` iterations in one pass (module docs). `src` holds
     /// the whole arrays of every field's levels, newest first, field after
     /// field (the window order of [`StencilSystem::step_lines`], without the
@@ -194,6 +222,22 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
                 dst[f * ages + a].copy_from_slice(from);
             }
         }
+        let blocks = block_loop::<F, T>(self.simd());
+        if extent.dims() == 1 {
+            let pass = RowPass {
+                src,
+                constants,
+                levels,
+                blocks,
+            };
+            let mut start = slab.start;
+            while start < slab.end {
+                let tile = start..(start + ROW_TILE).min(slab.end);
+                start = tile.end;
+                self.advance_tile(extent, &pass, dst, &slab, tile, &mut scratch[..needed]);
+            }
+            return Ok(());
+        }
         let r = layout.radius;
         let side = self.ring_side(extent);
         let ring_len = fields * side * units.len;
@@ -202,7 +246,6 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
             let reach = (levels - l) * r;
             slab.start.saturating_sub(reach)..(slab.end + reach).min(units.count)
         };
-        let blocks = block_loop::<F, T>(self.simd());
         let mut rings: Vec<&mut [T]> = scratch[..needed].chunks_mut(ring_len.max(1)).collect();
         let first = span(1);
         for front in first.start..first.end + (levels - 1) * r {
@@ -273,4 +316,89 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
         }
         Ok(())
     }
+
+    /// Advances columns `tile` of a row grid by `pass.levels` levels into
+    /// `dst` (whose columns are `slab`'s), each level whole in `scratch`
+    /// (module docs, "Row grids").
+    fn advance_tile(
+        &self,
+        extent: Extent,
+        pass: &RowPass<'_, F, T>,
+        dst: &mut [&mut [T]],
+        slab: &Range<usize>,
+        tile: Range<usize>,
+        scratch: &mut [T],
+    ) {
+        let width = extent.width();
+        let layout = self.layout(extent);
+        let r = layout.radius;
+        let (fields, ages, _) = self.counts();
+        let arrays = fields * ages;
+        let k = pass.levels;
+        // Columns level m (0..=k) covers; level 0 is the source's.
+        let range = |m: usize| {
+            let reach = (k - m) * r;
+            tile.start.saturating_sub(reach)..(tile.end + reach).min(width)
+        };
+        let stride = ROW_TILE + 2 * k * r;
+        // Level m (1..k) of field f at `(m − 1)·fields + f`, from its first column.
+        let mut kept: Vec<&mut [T]> = scratch.chunks_mut(stride.max(1)).collect();
+        let at = tile.start - slab.start;
+        for l in 1..=k {
+            let sub = range(l - 1);
+            let cols = range(l);
+            let (below, above) = kept.split_at_mut((l - 1) * fields);
+            let below: &[&mut [T]] = below;
+            let rows = |i: usize, _: usize, _: usize, _: usize| -> &[T] {
+                if i >= arrays {
+                    return &pass.constants[i - arrays][sub.clone()];
+                }
+                let (f, a) = (i / ages, i % ages);
+                match (l - 1).checked_sub(a) {
+                    Some(m) if m >= 1 => {
+                        let from = sub.start - range(m).start;
+                        &below[(m - 1) * fields + f][from..from + sub.len()]
+                    }
+                    _ => &pass.src[f * ages + a + 1 - l][sub.clone()],
+                }
+            };
+            let mut outputs: Vec<&mut [T]> = if l == k {
+                dst.iter_mut()
+                    .step_by(ages)
+                    .map(|o| &mut o[at..at + tile.len()])
+                    .collect()
+            } else {
+                above[..fields]
+                    .iter_mut()
+                    .map(|o| &mut o[..cols.len()])
+                    .collect()
+            };
+            let job = Job {
+                formula: self.formula(),
+                boundary: self.boundary(),
+                layout: &layout,
+                extent: Extent::row(sub.len()),
+                rows: &rows,
+                blocks: pass.blocks,
+            };
+            job.lines(&mut outputs, cols.start - sub.start..cols.end - sub.start);
+            drop(outputs);
+            let age = k - l;
+            if l < k && age < ages {
+                let from = tile.start - cols.start;
+                for (f, level) in above[..fields].iter().enumerate() {
+                    dst[f * ages + age][at..at + tile.len()]
+                        .copy_from_slice(&level[from..from + tile.len()]);
+                }
+            }
+        }
+    }
+}
+
+/// What every tile of a row grid's blocked pass shares.
+struct RowPass<'a, F, T> {
+    src: &'a [&'a [T]],
+    constants: &'a [&'a [T]],
+    levels: usize,
+    blocks: BlockLoop<F, T>,
 }

@@ -79,15 +79,16 @@
 //! plain numbers agree), so results are bit-identical between executors,
 //! thread counts and SIMD paths.
 //!
-//! * [`StencilSystem::advance_slab`]: temporal blocking on planes and
+//! * [`StencilSystem::advance_slab`]: temporal blocking on rows, planes and
 //!   volumes, for systems of any number of fields and levels (Jacobi
 //!   iterations, the wave's leapfrog) under any boundary but `wrap`: a slab
-//!   of units (rows of a plane, planes of a volume) advances several
-//!   iterations in one pass over memory, the intermediate levels kept in
-//!   rings of units (see `blocked`). The pool runs it with one slab per
-//!   member, or on the caller alone.
+//!   of units (planes of a volume, rows of a plane, columns of a row)
+//!   advances several iterations in one pass over memory, the intermediate
+//!   levels kept in rings of units, or whole per tile of a row (see
+//!   `blocked`). The pool runs it with one slab per member, or on the
+//!   caller alone.
 //!
-//! Row grids and `wrap` sweep once per iteration, moving at least
+//! `wrap` sweeps once per iteration, moving at least
 //! `(inputs + fields) × size_of::<T>()` bytes per point per iteration.
 //!
 //! This module needs the `alloc` feature (the executors keep per-call windows).
@@ -100,6 +101,7 @@ mod sweep;
 
 use core::marker::PhantomData;
 
+pub use blocked::ROW_TILE;
 pub use cells::{Cells, Offset};
 pub use extent::Extent;
 pub use sweep::split_step;
