@@ -380,3 +380,57 @@ fn run_with_split_stages_equals_run() {
         assert!((red[0] - want_red[0]).abs() <= 1e-12 * want_red[0].abs().max(1.0));
     }
 }
+
+/// The plan executor's elementary functions on each x86-64 path are those of
+/// that path's formula lanes, element for element, whatever the length (whole
+/// vectors and the remainder): on AVX-512 `math::fast`'s `exp`, `log10` and
+/// `erf` (bit for bit their scalar FMA flavours), on AVX2 the table `exp` and
+/// `erf_step`; `ln` is the one-division flavour on both.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn plan_functions_are_the_formula_lanes_functions() {
+    use accel_core::ir::{Builder, DType, Plan};
+    use accel_core::math::fast;
+    use accel_core::simd::SimdPath;
+    type Scalar = unsafe fn(f64) -> f64;
+    for path in [SimdPath::Avx512, SimdPath::Avx2] {
+        if !path.is_supported() {
+            continue;
+        }
+        let expected: [(&str, Scalar); 4] = match path {
+            SimdPath::Avx512 => [
+                ("exp", fast::exp_fma),
+                ("ln", fast::ln_atanh_fma),
+                ("log10", fast::log10_fma),
+                ("erf", fast::erf_fma),
+            ],
+            _ => [
+                ("exp", fast::exp_fma),
+                ("ln", fast::ln_atanh_fma),
+                ("log10", fast::log10_atanh_fma),
+                ("erf", fast::erf_step_fma),
+            ],
+        };
+        for n in [1, 7, 8, 9, 100, 1029] {
+            let x: Vec<f64> = (0..n).map(|i| 0.01 + i as f64 * 0.37).collect();
+            let b = Builder::new(DType::F64);
+            let input = b.input("x", n).unwrap();
+            b.output("exp", (input * -0.05).exp()).unwrap();
+            b.output("ln", input.ln()).unwrap();
+            b.output("log10", input.log10()).unwrap();
+            b.output("erf", (input * 0.01).erf()).unwrap();
+            let plan = Plan::<f64>::compile(&b.finish().unwrap()).unwrap();
+            let mut outs = vec![vec![f64::NAN; n]; 4];
+            let mut views: Vec<&mut [f64]> = outs.iter_mut().map(|o| o.as_mut_slice()).collect();
+            plan.run_on(path, &[&x], &mut views).unwrap();
+            let arguments: [fn(f64) -> f64; 4] = [|v| v * -0.05, |v| v, |v| v, |v| v * 0.01];
+            for ((out, (name, f)), arg) in outs.iter().zip(expected).zip(arguments) {
+                for (i, (&got, &v)) in out.iter().zip(&x).enumerate() {
+                    // SAFETY: the path is supported, so FMA (and AVX2) are.
+                    let want = unsafe { f(arg(v)) };
+                    assert_eq!(got.to_bits(), want.to_bits(), "{path} {name} n {n} i {i}");
+                }
+            }
+        }
+    }
+}

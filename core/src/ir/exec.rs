@@ -21,6 +21,19 @@ use super::plan::{Dst, Instr, Plan, Src, Stage};
 use super::real::Element;
 use crate::simd::SimdPath;
 
+/// Which elementary functions a run of the executor calls (a const generic
+/// of the per-op loops, so each flavour is compiled on its own).
+struct Flavour;
+
+impl Flavour {
+    /// The scalar functions of `math` (the portable path).
+    const PLAIN: u8 = 0;
+    /// The FMA flavours of the AVX2 (or NEON) formula lanes.
+    const FMA: u8 = 1;
+    /// The eight-lane functions of the AVX-512 formula lanes.
+    const AVX512: u8 = 2;
+}
+
 /// Per-thread working memory for [`Stage::run_range`]: register blocks and reduction
 /// lanes. It grows on first use and is then reused without allocating.
 #[derive(Clone, Debug, Default)]
@@ -176,13 +189,17 @@ macro_rules! map2 {
 macro_rules! dispatch {
     (un: $($uv:ident => $uf:ident),*; bin: $($bv:ident => $bf:ident),*) => {
         /// # Safety
-        /// With `FUSED`, the CPU must support FMA, and AVX2 on x86-64.
+        /// The CPU must run `FLAVOUR` (see [`Flavour`]).
         #[inline(always)]
-        unsafe fn unary<T: Element, const FUSED: bool>(op: UnOp, d: &mut [T], a: &[T]) {
+        unsafe fn unary<T: Element, const FLAVOUR: u8>(op: UnOp, d: &mut [T], a: &[T]) {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the AVX-512 path, by this function's contract.
+            if FLAVOUR == Flavour::AVX512 && unsafe { T::map_avx512(op, d, a) } {
+                return;
+            }
             #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-            // SAFETY: FMA (and AVX2 on x86-64), by this function's contract with
-            // `FUSED`.
-            if FUSED && unsafe { T::map_fused(op, d, a) } {
+            // SAFETY: FMA (and AVX2 on x86-64), by this function's contract.
+            if FLAVOUR != Flavour::PLAIN && unsafe { T::map_fused(op, d, a) } {
                 return;
             }
             match op {
@@ -326,8 +343,8 @@ impl<T: Element> Stage<T> {
         outputs: &mut [&mut [T]],
         scratch: &'s mut Scratch<T>,
     ) -> Result<&'s [T], IrError> {
-        // SAFETY: not fused, so nothing is asked of the CPU.
-        unsafe { self.run_range_flavoured::<false>(range, inputs, outputs, scratch) }
+        // SAFETY: the plain flavour asks nothing of the CPU.
+        unsafe { self.run_range_flavoured::<{ Flavour::PLAIN }>(range, inputs, outputs, scratch) }
     }
 
     /// [`Stage::run_range`] on the SIMD path `path`: the same register machine,
@@ -383,18 +400,20 @@ impl<T: Element> Stage<T> {
             #[cfg(target_arch = "aarch64")]
             // SAFETY: FMA is in the aarch64 baseline.
             SimdPath::Neon => unsafe {
-                self.run_range_flavoured::<true>(range, inputs, outputs, scratch)
+                self.run_range_flavoured::<{ Flavour::FMA }>(range, inputs, outputs, scratch)
             },
             _ => self.run_range(range, inputs, outputs, scratch),
         }
     }
 
-    /// [`Stage::run_range`] with the fused elementary functions when `FUSED`.
+    /// [`Stage::run_range`] with the elementary functions of `FLAVOUR`.
     ///
     /// # Safety
-    /// With `FUSED`, the CPU must support FMA, and AVX2 on x86-64.
+    /// The CPU must run `FLAVOUR`: nothing for [`Flavour::PLAIN`]; FMA, and
+    /// AVX2 on x86-64, for [`Flavour::FMA`]; the AVX-512 path for
+    /// [`Flavour::AVX512`].
     #[inline(always)]
-    unsafe fn run_range_flavoured<'s, const FUSED: bool>(
+    unsafe fn run_range_flavoured<'s, const FLAVOUR: u8>(
         &self,
         range: Range<usize>,
         inputs: &[&[T]],
@@ -419,9 +438,15 @@ impl<T: Element> Stage<T> {
                 len,
                 out_off: base - range.start,
             };
-            // SAFETY: FMA (and AVX2 on x86-64) with `FUSED`, by this function's contract.
+            // SAFETY: the CPU runs `FLAVOUR`, by this function's contract.
             unsafe {
-                self.run_chunk::<FUSED>(c, inputs, outputs, &mut scratch.regs, &mut scratch.lanes);
+                self.run_chunk::<FLAVOUR>(
+                    c,
+                    inputs,
+                    outputs,
+                    &mut scratch.regs,
+                    &mut scratch.lanes,
+                );
             }
             base += len;
         }
@@ -436,9 +461,9 @@ impl<T: Element> Stage<T> {
     }
 
     /// # Safety
-    /// With `FUSED`, the CPU must support FMA, and AVX2 on x86-64.
+    /// The CPU must run `FLAVOUR` (see [`Stage::run_range_flavoured`]).
     #[inline(always)]
-    unsafe fn run_chunk<const FUSED: bool>(
+    unsafe fn run_chunk<const FLAVOUR: u8>(
         &self,
         c: Chunk,
         inputs: &[&[T]],
@@ -462,8 +487,8 @@ impl<T: Element> Stage<T> {
                 }
                 Instr::Un { op, dst, a } => {
                     let (d, r) = split_dst(dst, regs, outputs, chunk, c);
-                    // SAFETY: FMA (and AVX2 on x86-64) with `FUSED`, by this function's contract.
-                    unsafe { unary::<T, FUSED>(op, d, operand(a, &r, inputs, c).slice()) };
+                    // SAFETY: the CPU runs `FLAVOUR`, by this function's contract.
+                    unsafe { unary::<T, FLAVOUR>(op, d, operand(a, &r, inputs, c).slice()) };
                 }
                 Instr::Bin { op, dst, a, b } => {
                     let (d, r) = split_dst(dst, regs, outputs, chunk, c);
@@ -681,7 +706,7 @@ impl<T: Element> Plan<T> {
 mod x86 {
     use core::ops::Range;
 
-    use super::{IrError, Scratch, Stage};
+    use super::{Flavour, IrError, Scratch, Stage};
     use crate::ir::Element;
 
     /// # Safety
@@ -694,9 +719,9 @@ mod x86 {
         outputs: &mut [&mut [T]],
         scratch: &'s mut Scratch<T>,
     ) -> Result<&'s [T], IrError> {
-        // SAFETY: FMA and AVX2 are among this function's features, which the
-        // caller promised.
-        unsafe { stage.run_range_flavoured::<true>(range, inputs, outputs, scratch) }
+        // SAFETY: AVX-512F, AVX2 and FMA are among this function's features,
+        // which the caller promised.
+        unsafe { stage.run_range_flavoured::<{ Flavour::AVX512 }>(range, inputs, outputs, scratch) }
     }
 
     /// # Safety
@@ -709,7 +734,8 @@ mod x86 {
         outputs: &mut [&mut [T]],
         scratch: &'s mut Scratch<T>,
     ) -> Result<&'s [T], IrError> {
-        // SAFETY: as in `run_avx512`.
-        unsafe { stage.run_range_flavoured::<true>(range, inputs, outputs, scratch) }
+        // SAFETY: FMA and AVX2 are among this function's features, which the
+        // caller promised.
+        unsafe { stage.run_range_flavoured::<{ Flavour::FMA }>(range, inputs, outputs, scratch) }
     }
 }

@@ -305,10 +305,19 @@ pub trait Element:
     #[doc(hidden)]
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     unsafe fn map_fused(op: UnOp, out: &mut [Self], x: &[Self]) -> bool;
+    /// [`Element::map_fused`] with the elementary functions of the AVX-512
+    /// formula lanes (eight `f64` lanes per vector where the AVX2 flavour
+    /// has four).
+    ///
+    /// # Safety
+    /// The CPU must run the AVX-512 path (AVX-512F, AVX2, FMA).
+    #[doc(hidden)]
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn map_avx512(op: UnOp, out: &mut [Self], x: &[Self]) -> bool;
 }
 
 macro_rules! impl_element {
-    ($t:ty, $d:expr, $map_fused:ident) => {
+    ($t:ty, $d:expr, $map_fused:ident, $map_avx512:ident) => {
         impl Element for $t {
             const DTYPE: DType = $d;
             const ZERO: Self = 0.0;
@@ -339,12 +348,18 @@ macro_rules! impl_element {
                 // SAFETY: the caller's promise is the function's own.
                 unsafe { $map_fused(op, out, x) }
             }
+            #[cfg(target_arch = "x86_64")]
+            #[inline(always)]
+            unsafe fn map_avx512(op: UnOp, out: &mut [Self], x: &[Self]) -> bool {
+                // SAFETY: the caller's promise is the function's own.
+                unsafe { $map_avx512(op, out, x) }
+            }
         }
     };
 }
 
-impl_element!(f32, DType::F32, map_fused_f32);
-impl_element!(f64, DType::F64, map_fused_f64);
+impl_element!(f32, DType::F32, map_fused_f32, map_fused_f32);
+impl_element!(f64, DType::F64, map_fused_f64, map_avx512_f64);
 
 /// `out[i] = f(x[i])` over the common length: a plain loop, vectorised where it
 /// is inlined.
@@ -396,6 +411,29 @@ unsafe fn map_fused_f64(op: UnOp, out: &mut [f64], x: &[f64]) -> bool {
             UnOp::Log10 => each!(fast::log10_atanh_fma, out, x),
             UnOp::Erf => fast::erf_step_avx2_slice(out, x),
             _ => return false,
+        }
+    }
+    true
+}
+
+/// [`Element::map_avx512`] for f64: the functions of the AVX-512 formula
+/// lanes (`exp`, `log10` and `erf` from `math::fast` through their AVX-512
+/// slice drivers); `ln` as the AVX2 flavour (`math::fast`'s one-division
+/// flavour, which vectorises as a plain loop).
+///
+/// # Safety
+/// The CPU must run the AVX-512 path (AVX-512F, AVX2, FMA).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn map_avx512_f64(op: UnOp, out: &mut [f64], x: &[f64]) -> bool {
+    use crate::math::fast;
+    // SAFETY: AVX-512F, AVX2 and FMA are the caller's promise.
+    unsafe {
+        match op {
+            UnOp::Exp => fast::exp_avx512_slice(out, x),
+            UnOp::Log10 => fast::log10_avx512_slice(out, x),
+            UnOp::Erf => fast::erf_avx512_slice(out, x),
+            _ => return map_fused_f64(op, out, x),
         }
     }
     true

@@ -86,6 +86,45 @@ macro_rules! avx2_slice {
     };
 }
 
+/// Defines the slice driver of an AVX-512 function: whole 8-lane vectors
+/// through the vector flavour, the rest through the scalar FMA flavour (the
+/// same bits, lane for lane). The plan executor's AVX-512 flavour runs
+/// `exp`, `log10` and `erf` through these, as the AVX-512 formula lanes do.
+#[cfg(target_arch = "x86_64")]
+macro_rules! avx512_slice {
+    ($name:ident, $vector:ident, $scalar:ident) => {
+        /// `out[i] = f(x[i])` over the common length: whole AVX-512 vectors
+        /// through the vector flavour, the rest through the scalar FMA flavour.
+        ///
+        /// # Safety
+        /// The CPU must support AVX-512F and FMA; call it from code compiled
+        /// with them, so that the intrinsics inline.
+        #[inline(always)]
+        pub(crate) unsafe fn $name(out: &mut [f64], x: &[f64]) {
+            use core::arch::x86_64::{_mm512_loadu_pd, _mm512_storeu_pd};
+            let n = out.len().min(x.len());
+            let whole = n - n % 8;
+            let (out_whole, out_rest) = out[..n].split_at_mut(whole);
+            for (q, v) in out_whole.chunks_exact_mut(8).zip(x.chunks_exact(8)) {
+                // SAFETY: AVX-512F and FMA are the caller's promise; the load and
+                // the store touch exactly the eight elements of `v` and `q`.
+                unsafe { _mm512_storeu_pd(q.as_mut_ptr(), $vector(_mm512_loadu_pd(v.as_ptr()))) };
+            }
+            for (y, &v) in out_rest.iter_mut().zip(&x[whole..n]) {
+                // SAFETY: FMA, as above.
+                *y = unsafe { $scalar(v) };
+            }
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+avx512_slice!(exp_avx512_slice, exp_avx512, exp_fma);
+#[cfg(target_arch = "x86_64")]
+avx512_slice!(erf_avx512_slice, erf_avx512, erf_fma);
+#[cfg(target_arch = "x86_64")]
+avx512_slice!(log10_avx512_slice, log10_avx512, log10_fma);
+
 #[cfg(target_arch = "x86_64")]
 avx2_slice!(exp_avx2_slice, exp_avx2, exp_fma);
 #[cfg(target_arch = "x86_64")]
