@@ -53,62 +53,36 @@ pub use log10::log10;
 #[cfg(target_arch = "x86_64")]
 pub use log10::{log10_avx512, log10_fma};
 
-/// Defines the slice driver of an AVX2 table function: whole AVX2 vectors
-/// through the vector flavour, a last partial vector through the scalar FMA
-/// flavour (the same bits). The one loop both the AVX2 formula lanes and the
-/// plan executor run these functions through: a loop over the scalar flavour
-/// alone would compile to scalar table loads.
+/// Defines the slice driver of a vector function: whole vectors of `$lanes`
+/// through the vector flavour (`$load`/`$store` move one), the rest through
+/// the scalar FMA flavour (the same bits, lane for lane). The one loop the
+/// AVX2 and AVX-512 formula lanes and the plan executor run these functions
+/// through: a loop over the scalar flavour alone would compile to scalar
+/// table loads.
 #[cfg(target_arch = "x86_64")]
-macro_rules! avx2_slice {
-    ($name:ident, $vector:ident, $scalar:ident) => {
-        /// `out[i] = f(x[i])` over the common length: whole AVX2 vectors through
-        /// the vector flavour, the rest through the scalar FMA flavour.
+macro_rules! vector_slice {
+    ($name:ident, $vector:ident, $scalar:ident, $lanes:literal, $load:ident, $store:ident,
+     $isa:literal) => {
+        #[doc = concat!("`out[i] = f(x[i])` over the common length: whole ", $isa)]
+        /// vectors through the vector flavour, the rest through the scalar FMA
+        /// flavour.
         ///
         /// # Safety
-        /// The CPU must support AVX2 and FMA; call it from code compiled with
-        /// them, so that the intrinsics inline.
+        #[doc = concat!("The CPU must support ", $isa, " and FMA; call it from code")]
+        /// compiled with them, so that the intrinsics inline.
         #[inline(always)]
         pub(crate) unsafe fn $name(out: &mut [f64], x: &[f64]) {
-            use core::arch::x86_64::{_mm256_loadu_pd, _mm256_storeu_pd};
+            use core::arch::x86_64::{$load, $store};
             let n = out.len().min(x.len());
-            let whole = n - n % 4;
+            let whole = n - n % $lanes;
             let (out_whole, out_rest) = out[..n].split_at_mut(whole);
-            for (q, v) in out_whole.chunks_exact_mut(4).zip(x.chunks_exact(4)) {
-                // SAFETY: AVX2 and FMA are the caller's promise; the load and the
-                // store touch exactly the four elements of `v` and `q`.
-                unsafe { _mm256_storeu_pd(q.as_mut_ptr(), $vector(_mm256_loadu_pd(v.as_ptr()))) };
-            }
-            for (y, &v) in out_rest.iter_mut().zip(&x[whole..n]) {
-                // SAFETY: FMA, as above.
-                *y = unsafe { $scalar(v) };
-            }
-        }
-    };
-}
-
-/// Defines the slice driver of an AVX-512 function: whole 8-lane vectors
-/// through the vector flavour, the rest through the scalar FMA flavour (the
-/// same bits, lane for lane). The plan executor's AVX-512 flavour runs
-/// `exp`, `log10` and `erf` through these, as the AVX-512 formula lanes do.
-#[cfg(target_arch = "x86_64")]
-macro_rules! avx512_slice {
-    ($name:ident, $vector:ident, $scalar:ident) => {
-        /// `out[i] = f(x[i])` over the common length: whole AVX-512 vectors
-        /// through the vector flavour, the rest through the scalar FMA flavour.
-        ///
-        /// # Safety
-        /// The CPU must support AVX-512F and FMA; call it from code compiled
-        /// with them, so that the intrinsics inline.
-        #[inline(always)]
-        pub(crate) unsafe fn $name(out: &mut [f64], x: &[f64]) {
-            use core::arch::x86_64::{_mm512_loadu_pd, _mm512_storeu_pd};
-            let n = out.len().min(x.len());
-            let whole = n - n % 8;
-            let (out_whole, out_rest) = out[..n].split_at_mut(whole);
-            for (q, v) in out_whole.chunks_exact_mut(8).zip(x.chunks_exact(8)) {
-                // SAFETY: AVX-512F and FMA are the caller's promise; the load and
-                // the store touch exactly the eight elements of `v` and `q`.
-                unsafe { _mm512_storeu_pd(q.as_mut_ptr(), $vector(_mm512_loadu_pd(v.as_ptr()))) };
+            for (q, v) in out_whole
+                .chunks_exact_mut($lanes)
+                .zip(x.chunks_exact($lanes))
+            {
+                // SAFETY: the ISA and FMA are the caller's promise; the load and
+                // the store touch exactly the `$lanes` elements of `v` and `q`.
+                unsafe { $store(q.as_mut_ptr(), $vector($load(v.as_ptr()))) };
             }
             for (y, &v) in out_rest.iter_mut().zip(&x[whole..n]) {
                 // SAFETY: FMA, as above.
@@ -119,13 +93,52 @@ macro_rules! avx512_slice {
 }
 
 #[cfg(target_arch = "x86_64")]
-avx512_slice!(exp_avx512_slice, exp_avx512, exp_fma);
+vector_slice!(
+    exp_avx2_slice,
+    exp_avx2,
+    exp_fma,
+    4,
+    _mm256_loadu_pd,
+    _mm256_storeu_pd,
+    "AVX2"
+);
 #[cfg(target_arch = "x86_64")]
-avx512_slice!(erf_avx512_slice, erf_avx512, erf_fma);
+vector_slice!(
+    erf_step_avx2_slice,
+    erf_step_avx2,
+    erf_step_fma,
+    4,
+    _mm256_loadu_pd,
+    _mm256_storeu_pd,
+    "AVX2"
+);
 #[cfg(target_arch = "x86_64")]
-avx512_slice!(log10_avx512_slice, log10_avx512, log10_fma);
-
+vector_slice!(
+    exp_avx512_slice,
+    exp_avx512,
+    exp_fma,
+    8,
+    _mm512_loadu_pd,
+    _mm512_storeu_pd,
+    "AVX-512F"
+);
 #[cfg(target_arch = "x86_64")]
-avx2_slice!(exp_avx2_slice, exp_avx2, exp_fma);
+vector_slice!(
+    erf_avx512_slice,
+    erf_avx512,
+    erf_fma,
+    8,
+    _mm512_loadu_pd,
+    _mm512_storeu_pd,
+    "AVX-512F"
+);
 #[cfg(target_arch = "x86_64")]
-avx2_slice!(erf_step_avx2_slice, erf_step_avx2, erf_step_fma);
+vector_slice!(
+    log10_avx512_slice,
+    log10_avx512,
+    log10_fma,
+    8,
+    _mm512_loadu_pd,
+    _mm512_storeu_pd,
+    "AVX-512F"
+);
