@@ -430,9 +430,10 @@ pub(crate) struct ProbeVerdicts {
 /// turn (an MPI rank's band and its edge strips).
 const PROBES_KEPT: usize = 8;
 
-/// What a one-member probe's verdict depends on: the kernel's type, the
-/// plane's shape, the radius and the plan's levels.
-type ProbeKey = (&'static str, usize, usize, usize, usize);
+/// What a probe's verdict depends on: the kernel's (or system formula's)
+/// type, and the grid's width, height and depth, the radius, the levels per
+/// pass and the members.
+type ProbeKey = (&'static str, [usize; 6]);
 
 impl ProbeVerdicts {
     /// A kept probe verdict for `key` (whether blocking won): runs of the
@@ -499,10 +500,7 @@ fn run_alone<K: RowKernel>(
     let resident = 2 * n * value_bytes <= schedule.ring_bytes;
     let key = (
         std::any::type_name::<K>(),
-        shape.width,
-        shape.height,
-        stencil.radius(),
-        levels,
+        [shape.width, shape.height, 1, stencil.radius(), levels, 1],
     );
     let mut executor = match schedule.levels {
         _ if levels <= 1 => Some(AloneExecutor::Sweep),
@@ -794,7 +792,7 @@ mod tests {
     #[test]
     fn probe_verdicts_are_kept_per_shape_up_to_a_few() {
         let cache = ProbeVerdicts::default();
-        let key = |h: usize| ("k", 10, h, 2, 4);
+        let key = |h: usize| ("k", [10, h, 1, 2, 4, 1]);
         assert_eq!(cache.blocking_won(key(1)), None);
         cache.remember(key(1), true);
         cache.remember(key(2), false);

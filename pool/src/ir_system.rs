@@ -54,6 +54,23 @@
 //!
 //! With one thread the caller runs the same passes alone, as one member.
 //!
+//! # When blocking pays
+//! The cache model proposes blocking for grids larger than the private
+//! cache budget, but a grid that still fits the shared L3 often sweeps
+//! faster: a sweep runs whole planes as one run of rows, a blocked pass one
+//! unit per level at a time. On the 2-vCPU Zen 4, a 5-point `f64` system
+//! swept 400² and 700² planes 1.3–1.8× faster than the model's passes
+//! (buffers of 2.6 and 7.8 MB), broke even at 1000², and lost from 1200²
+//! (23 MB) on; 96³ volumes broke even. So, unless the schedule forces a
+//! level count, the run times both on its own first iterations: one
+//! untimed pass (it faults in the rings and wakes the team), `k` swept
+//! iterations and one pass of `k`, each one region (`k` is the plan's
+//! levels, or a third of the run's iterations if fewer). The faster per
+//! iteration runs the rest, and the pool keeps the verdict by formula type,
+//! grid, radius, levels and members, so the next run of the same shape does
+//! not probe again. Every executor gives the same bits, so the probe
+//! changes only the time.
+//!
 //! # When not to fork
 //! With one thread, or less work than [`StencilSchedule::runs_inline`] allows
 //! (a team region and a barrier per iteration cost a few microseconds), the
@@ -63,7 +80,7 @@
 use accel_core::ir::stencil::StencilElement;
 use accel_core::ir::stencil::StencilError;
 use accel_core::ir::stencil::system::{
-    Extent, StencilSystem, SystemFormula, restore_order, slot_role,
+    Extent, StencilSystem, SystemFormula, restore_order, slot_role, split_step,
 };
 use accel_core::partition::balanced_range;
 
@@ -163,21 +180,123 @@ impl Pool {
             // arrays per field; without the memory, sweep.
             let (fields, ages, _) = system.counts();
             if let Ok(extra) = self.stencil_scratch.zeroed::<T>(fields * (ages - 1) * n) {
-                let run = BlockedRun {
+                let mut run = BlockedRun {
                     levels,
                     members,
                     extra,
+                    rings: vec![T::ZERO; members * system.slab_scratch_len(extent, levels)],
                 };
-                self.run_system_blocked(system, extent, buffers, constants, run);
+                let done = if schedule.levels == 0 {
+                    match self.probe_blocking(system, extent, buffers, constants, &mut run) {
+                        Probed::Block { done } => done,
+                        Probed::Sweep { done } => {
+                            self.sweep_system(
+                                system,
+                                extent,
+                                buffers,
+                                constants,
+                                members,
+                                iters - done,
+                            );
+                            return Ok(());
+                        }
+                    }
+                } else {
+                    0
+                };
+                self.run_system_blocked(system, extent, buffers, constants, &mut run, iters - done);
                 return Ok(());
             }
         }
+        self.sweep_system(system, extent, buffers, constants, members, iters);
+        Ok(())
+    }
+
+    /// Decides whether blocked passes beat sweeps for this run, from the
+    /// last verdict on the same formula type, grid, levels and members, or
+    /// by timing both on the run's own first iterations (module docs,
+    /// "When blocking pays"). Returns the verdict and how many of the run's
+    /// iterations the probe advanced.
+    fn probe_blocking<F: SystemFormula + Sync, T: StencilElement>(
+        &self,
+        system: &StencilSystem<F, T>,
+        extent: Extent,
+        buffers: &mut [&mut [T]],
+        constants: &[&[T]],
+        run: &mut BlockedRun<'_, T>,
+    ) -> Probed {
+        let (levels, members) = (run.levels, run.members);
+        let key = (
+            std::any::type_name::<F>(),
+            [
+                extent.width(),
+                extent.height(),
+                extent.depth(),
+                system.formula().radius(),
+                levels,
+                members,
+            ],
+        );
+        match self.stencil_probes.blocking_won(key) {
+            Some(true) => return Probed::Block { done: 0 },
+            Some(false) => return Probed::Sweep { done: 0 },
+            None => {}
+        }
+        // The probe's passes: the plan's levels, or fewer when the run is
+        // too short to time three times that (a shorter pass only
+        // understates what blocking saves).
+        let probe = levels.min(system.iterations() / 3);
+        if probe < 2 {
+            return Probed::Block { done: 0 };
+        }
+        // One untimed pass (it also faults in the rings and wakes the team),
+        // then as many iterations swept as a pass fuses, then one pass, each
+        // timed as one region: the faster per iteration runs the rest.
+        self.run_system_blocked(system, extent, buffers, constants, run, probe);
+        let start = std::time::Instant::now();
+        self.sweep_system(system, extent, buffers, constants, members, probe);
+        let per_sweep = start.elapsed().as_secs_f64() / probe as f64;
+        let start = std::time::Instant::now();
+        self.run_system_blocked(system, extent, buffers, constants, run, probe);
+        let per_blocked = start.elapsed().as_secs_f64() / probe as f64;
+        let won = per_blocked < per_sweep;
+        self.stencil_probes.remember(key, won);
+        let done = 3 * probe;
+        if won {
+            Probed::Block { done }
+        } else {
+            Probed::Sweep { done }
+        }
+    }
+
+    /// `iters` iterations of `system`, one sweep each, on `members` members
+    /// (1: the caller alone); the buffers are left in their documented order.
+    fn sweep_system<F: SystemFormula + Sync, T: StencilElement>(
+        &self,
+        system: &StencilSystem<F, T>,
+        extent: Extent,
+        buffers: &mut [&mut [T]],
+        constants: &[&[T]],
+        members: usize,
+        iters: usize,
+    ) {
+        let n = buffers.first().map_or(0, |b| b.len());
+        let lines = extent.lines();
+        let (fields, levels, _) = system.counts();
         if members == 1 {
-            return system.run_sweeps(extent, buffers, constants);
+            for step in 0..iters {
+                let (inputs, mut outputs) = split_step(buffers, constants, fields, levels, step);
+                system
+                    .step_lines(extent, &inputs, &mut outputs, 0..lines)
+                    .expect("buffers and constants are checked before the run");
+            }
+            for field in buffers.chunks_mut(levels + 1) {
+                restore_order(field, iters);
+            }
+            return;
         }
         let buffers: Vec<SharedSlice<'_, T>> =
             buffers.iter_mut().map(|b| SharedSlice::new(b)).collect();
-        let (fields, levels, _) = system.counts();
         let slots = levels + 1;
         self.team(|t| {
             let mine = balanced_range(lines, t.size(), t.index());
@@ -224,8 +343,13 @@ impl Pool {
                 restore_order(&mut parts, iters);
             }
         });
-        Ok(())
     }
+}
+
+/// What [`Pool::probe_blocking`] found, and how many iterations it ran.
+enum Probed {
+    Block { done: usize },
+    Sweep { done: usize },
 }
 
 /// Levels per blocked pass for `system` on `extent` with `members` members:
@@ -303,13 +427,16 @@ impl Pool {
         extent: Extent,
         buffers: &mut [&mut [T]],
         constants: &[&[T]],
-        run: BlockedRun<'_, T>,
+        run: &mut BlockedRun<'_, T>,
+        iters: usize,
     ) {
         let BlockedRun {
             levels,
             members,
-            mut extra,
+            extra,
+            rings,
         } = run;
+        let (levels, members) = (*levels, *members);
         let n = system
             .check(
                 extent,
@@ -317,7 +444,6 @@ impl Pool {
                 constants.iter().map(|c| c.len()),
             )
             .expect("checked by the caller");
-        let iters = system.iterations();
         let (_, ages, _) = system.counts();
         let slots = ages + 1;
         let units = system.slab_units(extent);
@@ -337,10 +463,16 @@ impl Pool {
                 }
             }
         }
+        let ring_len = system.slab_scratch_len(extent, levels);
+        let rings: Vec<SharedSlice<'_, T>> = rings
+            .chunks_mut(ring_len.max(1))
+            .map(SharedSlice::new)
+            .collect();
         let member = |index: usize, size: usize, barrier: &dyn Fn()| {
             let slab = balanced_range(units, size, index);
             let values = slab.start * unit_len..slab.end * unit_len;
-            let mut scratch = vec![T::ZERO; system.slab_scratch_len(extent, levels)];
+            // SAFETY: each member uses only its own rings.
+            let scratch = unsafe { rings[index].slice_mut(0..ring_len) };
             let mut current = 0;
             let mut done = 0;
             while done < iters {
@@ -367,7 +499,7 @@ impl Pool {
                             &mut dst,
                             slab.clone(),
                             pass,
-                            &mut scratch,
+                            scratch,
                         )
                         .expect("buffers and constants are checked before the region");
                 }
@@ -393,10 +525,13 @@ impl Pool {
     }
 }
 
-/// How [`Pool::run_system_blocked`] runs: levels per pass, members, and the
-/// lent arrays of the other set (`fields × (L − 1)` arrays, back to back).
+/// How [`Pool::run_system_blocked`] runs: levels per pass, members, the
+/// lent arrays of the other set (`fields × (L − 1)` arrays, back to back),
+/// and every member's rings (allocated once per run, so that a probe's
+/// passes and the rest share them).
 struct BlockedRun<'a, T> {
     levels: usize,
     members: usize,
     extra: crate::scratch::Scratch<'a, T>,
+    rings: Vec<T>,
 }
