@@ -140,11 +140,18 @@ pub(crate) fn for_block_column_runs<T, R>(
         0.0
     }; // NaN too
     let first = columns.start;
-    let entries: usize = columns.clone().map(|j| sizes.column_entries(j)).sum();
-    let blocks: usize = columns
-        .clone()
-        .map(|j| sizes.block_col_support(j).len())
-        .sum();
+    // The whole matrix (every caller but an MPI rank's share) has its totals
+    // stored: summing them per column cost a tiny fill a third of its time.
+    let (entries, blocks) = if columns == (0..sizes.col_blocks()) {
+        (sizes.stored_entries(), sizes.nonzero_block_count())
+    } else {
+        let entries: usize = columns.clone().map(|j| sizes.column_entries(j)).sum();
+        let blocks: usize = columns
+            .clone()
+            .map(|j| sizes.block_col_support(j).len())
+            .sum();
+        (entries, blocks)
+    };
     let total_ns = entries as f64 * ns_per_entry + blocks as f64 * BLOCK_NS;
     let count = columns.len();
     let parts = worthwhile_parts(
