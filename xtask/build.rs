@@ -1,6 +1,9 @@
-//! Builds the bench's C contenders (`csrc/peers.c`) with the `cc` crate, twice:
-//! `-O3 -march=native -fopenmp` (symbols `*_strict`) and the same with
-//! `-ffast-math` (symbols `*_fast`, which may call glibc's vector math, libmvec).
+//! Builds the bench's C contenders (`csrc/peers.c`) with the `cc` crate:
+//! `-O3 -march=native -fopenmp` (symbols `*_strict`), the same with
+//! `-ffast-math` (symbols `*_fast`, which may call glibc's vector math, libmvec),
+//! and on x86-64 the fast-math build once more without AVX-512
+//! (`-mno-avx512f`, symbols `*_fast_avx2`), so that accel's AVX2 path can be
+//! compared with C on the same vector width on any x86-64 machine.
 //!
 //! Where no C compiler with OpenMP is found, nothing is built and the `c_peers`
 //! cfg stays off: the bench then skips the C rows with a one-line note. The
@@ -45,7 +48,12 @@ fn build() -> Result<(), String> {
             compiler.path().display()
         ));
     }
-    for (suffix, fast_math) in [("_strict", false), ("_fast", true)] {
+    let x86 = std::env::var("CARGO_CFG_TARGET_ARCH").is_ok_and(|a| a == "x86_64");
+    let mut builds = vec![("_strict", false, false), ("_fast", true, false)];
+    if x86 {
+        builds.push(("_fast_avx2", true, true));
+    }
+    for (suffix, fast_math, no_avx512) in builds {
         let mut build = cc::Build::new();
         build
             .file("csrc/peers.c")
@@ -55,6 +63,9 @@ fn build() -> Result<(), String> {
             .define("PEER_SUFFIX", suffix);
         if fast_math {
             build.flag("-ffast-math");
+        }
+        if no_avx512 {
+            build.flag("-mno-avx512f");
         }
         build
             .try_compile(&format!("peers{suffix}"))

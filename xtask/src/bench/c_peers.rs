@@ -1,6 +1,8 @@
 //! The C contenders: each workload as one fused OpenMP loop (`csrc/peers.c`),
 //! built by `build.rs` as `gcc -O3 -march=native -fopenmp`, and Black-Scholes
-//! also with `-ffast-math` (glibc's less accurate vector math). The mission is
+//! also with `-ffast-math` (glibc's less accurate vector math), on x86-64 once
+//! more without AVX-512 (the row accel's AVX2 path is judged against). The
+//! mission is
 //! "as fast as an expert's parallel C", so these are the rows accel must match.
 //!
 //! Where the build found no C compiler with OpenMP, [`available`] says why and
@@ -15,6 +17,9 @@ pub enum Flavour {
     Strict,
     /// The same plus `-ffast-math`: vectorised calls into libmvec.
     FastMath,
+    /// [`Flavour::FastMath`] with `-mno-avx512f`: AVX2 and FMA at most, the
+    /// vector width of accel's AVX2 path (x86-64 only).
+    FastMathAvx2,
 }
 
 impl Flavour {
@@ -23,6 +28,25 @@ impl Flavour {
         match self {
             Flavour::Strict => "C OpenMP",
             Flavour::FastMath => "C fast-math",
+            Flavour::FastMathAvx2 => "C fast-math AVX2",
+        }
+    }
+
+    /// The gcc flags of the build, for the tables' notes.
+    pub fn flags(self) -> &'static str {
+        match self {
+            Flavour::Strict => "-O3 -march=native -fopenmp",
+            Flavour::FastMath => "-O3 -march=native -fopenmp -ffast-math",
+            Flavour::FastMathAvx2 => "-O3 -march=native -fopenmp -ffast-math -mno-avx512f",
+        }
+    }
+
+    /// The flavours built on this target (`build.rs`).
+    pub fn built() -> &'static [Flavour] {
+        if cfg!(target_arch = "x86_64") {
+            &[Flavour::Strict, Flavour::FastMath, Flavour::FastMathAvx2]
+        } else {
+            &[Flavour::Strict, Flavour::FastMath]
         }
     }
 }
@@ -57,6 +81,8 @@ mod ffi {
     // The fast-math build's other functions are the same code; only its
     // Black-Scholes (libmvec) differs, so only that is called.
     blackscholes!(peer_blackscholes_fast);
+    #[cfg(target_arch = "x86_64")]
+    blackscholes!(peer_blackscholes_fast_avx2);
     unsafe extern "C" {
         pub fn peer_set_threads_strict(threads: c_int);
         pub fn peer_blur_strict(
@@ -103,6 +129,10 @@ pub fn blackscholes(flavour: Flavour, inputs: [&[f64]; 5], put: &mut [f64], thre
         let f = match flavour {
             Flavour::Strict => ffi::peer_blackscholes_strict,
             Flavour::FastMath => ffi::peer_blackscholes_fast,
+            #[cfg(target_arch = "x86_64")]
+            Flavour::FastMathAvx2 => ffi::peer_blackscholes_fast_avx2,
+            #[cfg(not(target_arch = "x86_64"))]
+            Flavour::FastMathAvx2 => panic!("the AVX2 build of the C code is x86-64 only"),
         };
         // SAFETY: five columns of at least `n` values and an output of `n`,
         // distinct (the output is borrowed mutably); the C loop touches

@@ -5,7 +5,8 @@
 //! sweep, as rayon doing the same computation the best way rayon allows, as one
 //! fused OpenMP loop in C (`csrc/peers.c`, built by `build.rs` with
 //! `gcc -O3 -march=native -fopenmp`, and for Black-Scholes also with
-//! `-ffast-math`; skipped with a note where no C compiler with OpenMP is found),
+//! `-ffast-math`, with and, on x86-64, without AVX-512; skipped with a note
+//! where no C compiler with OpenMP is found),
 //! and for Black-Scholes also as the naive array-at-a-time version. Every run's result is
 //! checked before any time is reported: a wrong answer fails the suite with no table.
 //! Results go to stdout (Markdown, or JSON with `--json`) and to
