@@ -175,6 +175,11 @@ impl Pool {
             self.team_size()
         };
         let levels = blocked_levels(system, extent, iters, members, schedule);
+        let job = SystemJob {
+            system,
+            extent,
+            constants,
+        };
         if levels >= 2 && !(inline && schedule.levels == 0) {
             // The other set of arrays a blocked pass writes needs `L − 1` more
             // arrays per field; without the memory, sweep.
@@ -187,28 +192,21 @@ impl Pool {
                     rings: vec![T::ZERO; members * system.slab_scratch_len(extent, levels)],
                 };
                 let done = if schedule.levels == 0 {
-                    match self.probe_blocking(system, extent, buffers, constants, &mut run) {
+                    match self.probe_blocking(&job, buffers, &mut run) {
                         Probed::Block { done } => done,
                         Probed::Sweep { done } => {
-                            self.sweep_system(
-                                system,
-                                extent,
-                                buffers,
-                                constants,
-                                members,
-                                iters - done,
-                            );
+                            self.sweep_system(&job, buffers, members, iters - done);
                             return Ok(());
                         }
                     }
                 } else {
                     0
                 };
-                self.run_system_blocked(system, extent, buffers, constants, &mut run, iters - done);
+                self.run_system_blocked(&job, buffers, &mut run, iters - done);
                 return Ok(());
             }
         }
-        self.sweep_system(system, extent, buffers, constants, members, iters);
+        self.sweep_system(&job, buffers, members, iters);
         Ok(())
     }
 
@@ -219,12 +217,11 @@ impl Pool {
     /// iterations the probe advanced.
     fn probe_blocking<F: SystemFormula + Sync, T: StencilElement>(
         &self,
-        system: &StencilSystem<F, T>,
-        extent: Extent,
+        job: &SystemJob<'_, F, T>,
         buffers: &mut [&mut [T]],
-        constants: &[&[T]],
         run: &mut BlockedRun<'_, T>,
     ) -> Probed {
+        let (system, extent) = (job.system, job.extent);
         let (levels, members) = (run.levels, run.members);
         let key = (
             std::any::type_name::<F>(),
@@ -252,12 +249,12 @@ impl Pool {
         // One untimed pass (it also faults in the rings and wakes the team),
         // then as many iterations swept as a pass fuses, then one pass, each
         // timed as one region: the faster per iteration runs the rest.
-        self.run_system_blocked(system, extent, buffers, constants, run, probe);
+        self.run_system_blocked(job, buffers, run, probe);
         let start = std::time::Instant::now();
-        self.sweep_system(system, extent, buffers, constants, members, probe);
+        self.sweep_system(job, buffers, members, probe);
         let per_sweep = start.elapsed().as_secs_f64() / probe as f64;
         let start = std::time::Instant::now();
-        self.run_system_blocked(system, extent, buffers, constants, run, probe);
+        self.run_system_blocked(job, buffers, run, probe);
         let per_blocked = start.elapsed().as_secs_f64() / probe as f64;
         let won = per_blocked < per_sweep;
         self.stencil_probes.remember(key, won);
@@ -273,13 +270,16 @@ impl Pool {
     /// (1: the caller alone); the buffers are left in their documented order.
     fn sweep_system<F: SystemFormula + Sync, T: StencilElement>(
         &self,
-        system: &StencilSystem<F, T>,
-        extent: Extent,
+        job: &SystemJob<'_, F, T>,
         buffers: &mut [&mut [T]],
-        constants: &[&[T]],
         members: usize,
         iters: usize,
     ) {
+        let SystemJob {
+            system,
+            extent,
+            constants,
+        } = *job;
         let n = buffers.first().map_or(0, |b| b.len());
         let lines = extent.lines();
         let (fields, levels, _) = system.counts();
@@ -345,6 +345,22 @@ impl Pool {
         });
     }
 }
+
+/// What every step of one system run shares: the system, its grid and its
+/// read-only arrays.
+struct SystemJob<'a, F, T> {
+    system: &'a StencilSystem<F, T>,
+    extent: Extent,
+    constants: &'a [&'a [T]],
+}
+
+impl<F, T> Clone for SystemJob<'_, F, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<F, T> Copy for SystemJob<'_, F, T> {}
 
 /// What [`Pool::probe_blocking`] found, and how many iterations it ran.
 enum Probed {
@@ -423,13 +439,16 @@ impl Pool {
     /// buffer and, for `L ≥ 2`, `L − 1` arrays lent by the pool.
     fn run_system_blocked<F: SystemFormula + Sync, T: StencilElement>(
         &self,
-        system: &StencilSystem<F, T>,
-        extent: Extent,
+        job: &SystemJob<'_, F, T>,
         buffers: &mut [&mut [T]],
-        constants: &[&[T]],
         run: &mut BlockedRun<'_, T>,
         iters: usize,
     ) {
+        let SystemJob {
+            system,
+            extent,
+            constants,
+        } = *job;
         let BlockedRun {
             levels,
             members,
