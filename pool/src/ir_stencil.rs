@@ -433,7 +433,7 @@ const PROBES_KEPT: usize = 8;
 /// What a probe's verdict depends on: the kernel's (or system formula's)
 /// type, and the grid's width, height and depth, the radius, the levels per
 /// pass and the members.
-type ProbeKey = (&'static str, [usize; 6]);
+pub(crate) type ProbeKey = (&'static str, [usize; 6]);
 
 impl ProbeVerdicts {
     /// A kept probe verdict for `key` (whether blocking won): runs of the

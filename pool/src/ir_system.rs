@@ -80,7 +80,7 @@
 use accel_core::ir::stencil::StencilElement;
 use accel_core::ir::stencil::StencilError;
 use accel_core::ir::stencil::system::{
-    Extent, StencilSystem, SystemFormula, restore_order, slot_role, split_step,
+    Extent, StencilSystem, SystemFormula, restore_order, slot_role,
 };
 use accel_core::partition::balanced_range;
 
@@ -180,7 +180,15 @@ impl Pool {
             extent,
             constants,
         };
-        if levels >= 2 && !(inline && schedule.levels == 0) {
+        let probing = schedule.levels == 0;
+        if levels >= 2
+            && !(inline && probing)
+            && !(probing
+                && self
+                    .stencil_probes
+                    .blocking_won(job.probe_key(levels, members))
+                    == Some(false))
+        {
             // The other set of arrays a blocked pass writes needs `L − 1` more
             // arrays per field; without the memory, sweep.
             let (fields, ages, _) = system.counts();
@@ -191,7 +199,7 @@ impl Pool {
                     extra,
                     rings: vec![T::ZERO; members * system.slab_scratch_len(extent, levels)],
                 };
-                let done = if schedule.levels == 0 {
+                let done = if probing {
                     match self.probe_blocking(&job, buffers, &mut run) {
                         Probed::Block { done } => done,
                         Probed::Sweep { done } => {
@@ -221,19 +229,8 @@ impl Pool {
         buffers: &mut [&mut [T]],
         run: &mut BlockedRun<'_, T>,
     ) -> Probed {
-        let (system, extent) = (job.system, job.extent);
         let (levels, members) = (run.levels, run.members);
-        let key = (
-            std::any::type_name::<F>(),
-            [
-                extent.width(),
-                extent.height(),
-                extent.depth(),
-                system.formula().radius(),
-                levels,
-                members,
-            ],
-        );
+        let key = job.probe_key(levels, members);
         match self.stencil_probes.blocking_won(key) {
             Some(true) => return Probed::Block { done: 0 },
             Some(false) => return Probed::Sweep { done: 0 },
@@ -242,7 +239,7 @@ impl Pool {
         // The probe's passes: the plan's levels, or fewer when the run is
         // too short to time three times that (a shorter pass only
         // understates what blocking saves).
-        let probe = levels.min(system.iterations() / 3);
+        let probe = levels.min(job.system.iterations() / 3);
         if probe < 2 {
             return Probed::Block { done: 0 };
         }
@@ -280,21 +277,15 @@ impl Pool {
             extent,
             constants,
         } = *job;
+        if members == 1 {
+            system
+                .sweep_iterations(extent, buffers, constants, iters)
+                .expect("buffers and constants are checked before the run");
+            return;
+        }
         let n = buffers.first().map_or(0, |b| b.len());
         let lines = extent.lines();
         let (fields, levels, _) = system.counts();
-        if members == 1 {
-            for step in 0..iters {
-                let (inputs, mut outputs) = split_step(buffers, constants, fields, levels, step);
-                system
-                    .step_lines(extent, &inputs, &mut outputs, 0..lines)
-                    .expect("buffers and constants are checked before the run");
-            }
-            for field in buffers.chunks_mut(levels + 1) {
-                restore_order(field, iters);
-            }
-            return;
-        }
         let buffers: Vec<SharedSlice<'_, T>> =
             buffers.iter_mut().map(|b| SharedSlice::new(b)).collect();
         let slots = levels + 1;
@@ -361,6 +352,25 @@ impl<F, T> Clone for SystemJob<'_, F, T> {
 }
 
 impl<F, T> Copy for SystemJob<'_, F, T> {}
+
+impl<F: SystemFormula, T: StencilElement> SystemJob<'_, F, T> {
+    /// What a probe's verdict on this run depends on: the formula's type,
+    /// the grid, the radius, the levels per pass and the members.
+    fn probe_key(&self, levels: usize, members: usize) -> crate::ir_stencil::ProbeKey {
+        let e = self.extent;
+        (
+            std::any::type_name::<F>(),
+            [
+                e.width(),
+                e.height(),
+                e.depth(),
+                self.system.formula().radius(),
+                levels,
+                members,
+            ],
+        )
+    }
+}
 
 /// What [`Pool::probe_blocking`] found, and how many iterations it ran.
 enum Probed {

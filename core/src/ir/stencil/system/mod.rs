@@ -275,14 +275,16 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
     }
 
     /// Checks a run's arrays, then calls `step(inputs, outputs)` once per
-    /// iteration with the buffers [`split_step`] names for it, and puts
-    /// every field's buffers back in order: what the reference and the
-    /// sweep executor share (they differ only in how one iteration is done).
+    /// iteration (`iterations` of them) with the buffers [`split_step`] names
+    /// for it, and puts every field's buffers back in order: what the
+    /// reference and the sweep executor share (they differ only in how one
+    /// iteration is done).
     fn run_steps(
         &self,
         extent: Extent,
         buffers: &mut [&mut [T]],
         constants: &[&[T]],
+        iterations: usize,
         mut step: impl FnMut(&[&[T]], &mut [&mut [T]]) -> Result<(), StencilError>,
     ) -> Result<(), StencilError> {
         let n = self.check(
@@ -290,16 +292,16 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
             buffers.iter().map(|b| b.len()),
             constants.iter().map(|c| c.len()),
         )?;
-        if n == 0 || self.iterations == 0 {
+        if n == 0 || iterations == 0 {
             return Ok(());
         }
         let c = self.counts;
-        for s in 0..self.iterations {
+        for s in 0..iterations {
             let (inputs, mut outputs) = split_step(buffers, constants, c.fields, c.levels, s);
             step(&inputs, &mut outputs)?;
         }
         for field in buffers.chunks_mut(c.levels + 1) {
-            restore_order(field, self.iterations);
+            restore_order(field, iterations);
         }
         Ok(())
     }

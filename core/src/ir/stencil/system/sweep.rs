@@ -54,7 +54,24 @@ impl<F: SystemFormula, T: StencilElement> StencilSystem<F, T> {
         buffers: &mut [&mut [T]],
         constants: &[&[T]],
     ) -> Result<(), StencilError> {
-        self.run_steps(extent, buffers, constants, |inputs, outputs| {
+        self.sweep_iterations(extent, buffers, constants, self.iterations())
+    }
+
+    /// [`StencilSystem::run_sweeps`] for `iterations` iterations instead of
+    /// the system's own count: a driver that runs a system in parts (the
+    /// pool's probe times a few sweeps, then runs the rest) calls it once
+    /// per part. The buffers are back in their documented order after each.
+    ///
+    /// # Errors
+    /// Those of [`StencilSystem::check`]; nothing is touched then.
+    pub fn sweep_iterations(
+        &self,
+        extent: Extent,
+        buffers: &mut [&mut [T]],
+        constants: &[&[T]],
+        iterations: usize,
+    ) -> Result<(), StencilError> {
+        self.run_steps(extent, buffers, constants, iterations, |inputs, outputs| {
             self.step_lines(extent, inputs, outputs, 0..extent.lines())
         })
     }
